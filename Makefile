@@ -1,0 +1,49 @@
+# Two commands for a user: `make run` and `make test`. Everything they need is installed here.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mlapp-installed
+LABEXT := jupyter_mlapp/labextension/package.json
+LABEXT_SOURCES := $(wildcard labextension/src/*) labextension/package.json labextension/tsconfig.json $(wildcard labextension/style/*)
+# Jupyter refuses to run as root unless told; CI and containers run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+PORT ?= 8888
+PYTEST_ARGS ?=
+
+.PHONY: run test bench build install browser clean
+
+run: $(STAMP) $(LABEXT)
+	$(VENV)/bin/jupyter mlapp --port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG)
+
+test: $(STAMP) $(LABEXT) browser
+	cd labextension && npm test --silent
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) $(LABEXT)
+	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+install: $(STAMP) $(LABEXT)
+
+build: $(LABEXT)
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# The lab extension: npm + tsc + `jupyter labextension build` (the @jupyter/builder devDependency).
+$(LABEXT): $(LABEXT_SOURCES) $(STAMP)
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
+	. $(VENV)/bin/activate && cd labextension && npm run build:prod
+	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	touch $@
+
+$(STAMP): pyproject.toml $(VENV)/bin/python
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
+	. $(VENV)/bin/activate && $(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf $(VENV) labextension/node_modules labextension/lib labextension/tsconfig.tsbuildinfo jupyter_mlapp/labextension test-results

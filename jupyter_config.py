@@ -1,0 +1,1 @@
+jupyter_mlapp/jupyter_config.py

@@ -1,0 +1,3 @@
+from .extension import main
+
+main()

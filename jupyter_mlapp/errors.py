@@ -1,0 +1,39 @@
+"""Errors a manager raises for bad input; handlers turn them into HTTP 4xx, widgets into a message.
+
+Managers stay free of Tornado: they raise these, and ``web.MLAppHandler`` maps each to its status.
+"""
+from __future__ import annotations
+
+
+class MLAppError(Exception):
+    """Base of every error we expect to show to a user. ``str(err)`` is the one-line message."""
+
+    status = 400
+
+    def __init__(self, message: str, detail=None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class InvalidInput(MLAppError, ValueError):
+    status = 400
+
+
+class Forbidden(MLAppError, PermissionError):
+    status = 403
+
+
+class NotFound(MLAppError, KeyError):
+    status = 404
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+class Conflict(MLAppError):
+    status = 409
+
+
+class TooLarge(MLAppError):
+    status = 413

@@ -1,0 +1,175 @@
+"""``MLApp``: the Jupyter Server extension and the ``jupyter mlapp`` command.
+
+It reads the configuration, builds each room's manager and collects each room's handlers under
+``/mlapp/api``. Launched as ``jupyter mlapp`` it starts JupyterLab (and Voila, and any other
+enabled extension) with the secure defaults of ``jupyter_config.py``.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import sys
+from pathlib import Path
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.serverapp import ServerApp
+from jupyter_server.utils import url_path_join
+from traitlets import Unicode, default
+from traitlets.config.loader import PyFileConfigLoader
+
+from . import __version__, api
+from .home import HOME_ENV, check_writable, default_home
+from .web import API_PREFIX, APINotFoundHandler, openapi_path
+
+# Rooms with a REST API, in the order their handlers are added. A room listed here whose
+# handlers module does not exist yet is skipped.
+ROOMS = ("auth", "sessions", "jobs", "training", "data", "files", "models", "apps")
+
+SECURE_DEFAULTS = Path(__file__).with_name("jupyter_config.py")
+
+
+def fail(message: str, code: int = 2):
+    """Stop ``jupyter mlapp`` with a one-line message, as a CLI should (no traceback)."""
+    print(f"jupyter mlapp: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+class MLAppServerApp(ServerApp):
+    """The ServerApp of ``jupyter mlapp``: Jupyter's own, starting from our secure defaults."""
+
+    def _bind_http_server_tcp(self):
+        # With port_retries=0 (our default) Jupyter would log a multi-line critical message;
+        # say which port and what to do instead.
+        if self.port_retries == 0:
+            with socket.socket(socket.AF_INET6 if ":" in self.ip else socket.AF_INET) as probe:
+                try:
+                    probe.bind((self.ip or "127.0.0.1", self.port))
+                except OSError:
+                    fail(
+                        f"port {self.port} on {self.ip} is in use; stop what uses it "
+                        f"or start with --port=N (or --port=0 for any free port)"
+                    )
+        return super()._bind_http_server_tcp()
+
+
+class MLApp(ExtensionApp):
+    """jupyter-mlapp. Configure with ``c.MLApp.<trait>`` or the environment variables named."""
+
+    name = "mlapp"
+    description = "Ship ML applications from Jupyter: JupyterLab, Voila apps, jobs and models."
+    extension_url = "/lab"
+    load_other_extensions = True
+    serverapp_class = MLAppServerApp
+    subcommands = {}
+
+    home = Unicode(
+        help=f"The folder where jupyter-mlapp keeps its data (SQLite files, logs, sessions, "
+        f"models). Default: ${HOME_ENV}, else <jupyter data dir>/mlapp.",
+    ).tag(config=True)
+
+    @default("home")
+    def _default_home(self):
+        return os.environ.get(HOME_ENV) or str(default_home())
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).expanduser().resolve()
+
+    @classmethod
+    def make_serverapp(cls, **kwargs):
+        # Our secure defaults go in first: the user's own config files and the command line
+        # are loaded on top, as with any Jupyter config.
+        kwargs.setdefault("config", PyFileConfigLoader(SECURE_DEFAULTS.name, str(SECURE_DEFAULTS.parent)).load_config())
+        return super().make_serverapp(**kwargs)
+
+    def initialize_settings(self):
+        self.managers: dict[str, object] = {}
+        try:
+            check_writable(self.home_path)
+        except PermissionError as exc:
+            if isinstance(self.serverapp, MLAppServerApp):
+                fail(f"{exc}; make it writable or choose another with --MLApp.home=DIR or ${HOME_ENV}")
+            raise
+        self.refuse_empty_credentials()
+        # Kernels started by this server (notebooks, Voila apps) share its home folder.
+        os.environ[HOME_ENV] = str(self.home_path)
+        self.log.info("jupyter-mlapp %s: home folder %s", __version__, self.home_path)
+
+    def refuse_empty_credentials(self):
+        """An empty token with no password lets anyone who reaches the port run code: refuse."""
+        provider = self.serverapp.identity_provider
+        if provider.need_token and not provider.token and not getattr(provider, "hashed_password", ""):
+            message = "an empty token with no password would let anyone in; remove IdentityProvider.token='' from your config"
+            if isinstance(self.serverapp, MLAppServerApp):
+                fail(message)
+            raise ValueError(message)
+
+    def room_modules(self):
+        yield api
+        for room in ROOMS:
+            try:
+                yield importlib.import_module(f"jupyter_mlapp.{room}.handlers")
+            except ModuleNotFoundError as exc:
+                if exc.name not in (f"jupyter_mlapp.{room}", f"jupyter_mlapp.{room}.handlers"):
+                    raise
+
+    def initialize_handlers(self):
+        for module in self.room_modules():
+            for route in module.setup(self):
+                pattern, handler, *kwargs = route
+                self.handlers.append((url_path_join(API_PREFIX, pattern), handler, *kwargs))
+        # Anything else under the API answers a JSON 404, not Jupyter's HTML error page.
+        self.handlers.append((url_path_join(API_PREFIX, "/.*"), APINotFoundHandler))
+
+    def api_routes(self) -> list[str]:
+        """The OpenAPI names of every route this extension registered under ``/mlapp/api``."""
+        return [
+            openapi_path(pattern[len(API_PREFIX):])
+            for pattern, handler, *_ in self.handlers
+            if pattern.startswith(API_PREFIX) and handler is not APINotFoundHandler
+        ]
+
+    def openapi(self) -> dict:
+        paths = {}
+        for module in self.room_modules():
+            paths.update(getattr(module, "openapi_paths", {}))
+        base = self.serverapp.base_url if self.serverapp else "/"
+        return {
+            "openapi": "3.0.3",
+            "info": {"title": "jupyter-mlapp", "version": __version__},
+            "servers": [{"url": url_path_join(base, API_PREFIX)}],
+            "security": [{"token": []}, {"cookie": []}],
+            "paths": paths,
+            "components": {
+                "securitySchemes": {
+                    "token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                              "description": "token <your token>"},
+                    "cookie": {"type": "apiKey", "in": "cookie", "name": "_xsrf"},
+                },
+                "schemas": {
+                    "Error": {
+                        "type": "object",
+                        "required": ["error"],
+                        "properties": {"error": {"type": "string"}, "detail": {}},
+                    }
+                },
+                "responses": {
+                    "Unauthorized": {
+                        "description": "not logged in",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                    "BadRequest": {
+                        "description": "bad input",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                    "NotFound": {
+                        "description": "no such thing",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                },
+            },
+        }
+
+
+main = launch_new_instance = MLApp.launch_instance

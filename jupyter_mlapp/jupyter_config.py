@@ -1,0 +1,47 @@
+# The secure defaults of `jupyter mlapp`.
+#
+# Embedding Jupyter in an app tempts people to copy recipes that switch its protections off
+# (`disable_check_xsrf = True`, `token = ''`, `allow_origin = '*'`). This file is the opposite:
+# every setting below keeps a protection on and says why. Your own jupyter_server_config.py and
+# the command line are loaded on top of it.
+c = get_config()  # noqa: F821
+
+# Listen on loopback only: reaching the server from another machine is a deliberate choice
+# (--ip=0.0.0.0 behind TLS), never an accident.
+c.ServerApp.ip = "127.0.0.1"
+
+# A port in use is an error to act on, not a reason to silently move to another port.
+c.ServerApp.port_retries = 0
+
+# Never start without a credential. An empty token would let any local process, and any web
+# page that can reach the port, run code as you. Jupyter generates a random one-time token
+# and prints the URL that carries it; set a password (`jupyter server password`) or use
+# jupyter-mlapp accounts (`jupyter mlapp user add`) for longer-lived logins.
+# (We set no token here, so Jupyter makes a fresh random one; `jupyter mlapp` refuses to start
+# with an empty token and no password.)
+c.ServerApp.allow_unauthenticated_access = False
+
+# Every state-changing request must carry the _xsrf cookie value (or a token header), so
+# another site cannot make your browser act on this server.
+c.ServerApp.disable_check_xsrf = False
+
+# Only pages served by this server may call its API from a browser: no cross-origin access.
+c.ServerApp.allow_origin = ""
+c.ServerApp.allow_remote_access = False
+
+# Our pages (JupyterLab, the Voila apps) may frame each other, no other site may frame them
+# (clickjacking). The same header goes on every response of the server.
+c.ServerApp.tornado_settings = {
+    "headers": {"Content-Security-Policy": "frame-ancestors 'self'"},
+}
+
+# Don't open a browser from a server process; the URL with its token is printed instead.
+c.ServerApp.open_browser = False
+
+# Start in JupyterLab, where the "ML App" sidebar lives.
+c.ServerApp.default_url = "/lab"
+
+# Voila serves the notebooks of notebooks/ as standalone apps at /voila/render/notebooks/<name>.ipynb.
+# A failing app shows a short message, not a Python traceback with file paths.
+c.ServerApp.jpserver_extensions = {"voila": True, "jupyterlab": True, "jupyter_mlapp": True}
+c.VoilaConfiguration.show_tracebacks = False

@@ -1,0 +1,103 @@
+"""The base of every jupyter-mlapp REST handler: JSON in and out, errors as JSON, auth on."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from .errors import MLAppError
+
+API_PREFIX = "/mlapp/api"
+
+
+class MLAppHandler(ExtensionHandlerMixin, APIHandler):
+    """Thin handler over a manager.
+
+    Subclasses decorate every verb with ``@web.authenticated`` and ``@authorized`` (from
+    ``jupyter_server.auth.decorator``) and set ``auth_resource`` to their room's name, so the
+    server's Authorizer decides per room and per verb.
+    """
+
+    auth_resource = "mlapp"
+
+    def initialize(self, name: str, manager: Any = None, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.manager = manager
+
+    @property
+    def mlapp(self):
+        """The running ``MLApp`` extension: its settings and its managers."""
+        return self.extensionapp
+
+    @property
+    def username(self) -> str:
+        """Who is asking, as the server's IdentityProvider decided (never from the request body)."""
+        return self.current_user.username
+
+    def json_body(self) -> dict:
+        """The request body as a JSON object, or a 400 that says what is wrong with it."""
+        if not self.request.body:
+            return {}
+        try:
+            body = json.loads(self.request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise web.HTTPError(400, f"request body is not valid JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise web.HTTPError(400, "request body must be a JSON object")
+        return body
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, default=str))
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, MLAppError):  # expected, already a clear 4xx: no traceback in the log
+            self.log.info("%s %s: %s", self.request.method, self.request.path, value)
+            return
+        super().log_exception(typ, value, tb)
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MLAppError):
+            status_code = exc.status
+        super().send_error(status_code, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """``{"error": "...", "detail": ...}``; never a traceback, whatever the server settings."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        detail = None
+        if isinstance(exc, MLAppError):
+            message, detail = exc.message, exc.detail
+        elif isinstance(exc, web.HTTPError):
+            message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+            message = message or self._reason
+        elif status_code >= 500:
+            message = "internal server error; the server log has the details"
+        else:
+            message = self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": message, "detail": detail}, default=str))
+
+
+class APINotFoundHandler(MLAppHandler):
+    """Any path under ``/mlapp/api`` that no room serves: a JSON 404 (after authentication, so
+    the list of routes is not probed anonymously)."""
+
+    @web.authenticated
+    def get(self):
+        raise web.HTTPError(404, f"no such endpoint: {self.request.path}")
+
+    post = put = patch = delete = get
+
+
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def openapi_path(route: str) -> str:
+    """``/jobs/(?P<job_id>[^/]+)/log`` -> ``/jobs/{job_id}/log``: how a route is named in OpenAPI."""
+    return _GROUP.sub(lambda m: "{" + m.group(1) + "}", route).rstrip("$")
