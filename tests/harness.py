@@ -53,7 +53,8 @@ class MLAppServer:
 
     def command(self) -> list[str]:
         return [*JUPYTER_MLAPP, f"--port={self.port}", f"--ServerApp.root_dir={self.root}",
-                f"--MLApp.home={self.home}", "--ServerApp.log_level=INFO", *self.args]
+                f"--MLApp.home={self.home}", "--ServerApp.log_level=INFO",
+                *(["--allow-root"] if os.geteuid() == 0 else []), *self.args]
 
     def start(self, timeout: float = 60) -> "MLAppServer":
         env = {**os.environ, "MLAPP_HOME": str(self.home), "JUPYTER_PLATFORM_DIRS": "1",
