@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import sys
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
+from tornado.netutil import bind_sockets
 from traitlets import Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -38,19 +38,19 @@ def fail(message: str, code: int = 2):
 class MLAppServerApp(ServerApp):
     """The ServerApp of ``jupyter mlapp``: Jupyter's own, starting from our secure defaults."""
 
-    def _bind_http_server_tcp(self):
-        # With port_retries=0 (our default) Jupyter would log a multi-line critical message;
+    def _find_http_port(self):
+        # With port_retries=0 (our default) Jupyter would log a timestamped critical message;
         # say which port and what to do instead.
-        if self.port_retries == 0:
-            with socket.socket(socket.AF_INET6 if ":" in self.ip else socket.AF_INET) as probe:
-                try:
-                    probe.bind((self.ip or "127.0.0.1", self.port))
-                except OSError:
-                    fail(
-                        f"port {self.port} on {self.ip} is in use; stop what uses it "
-                        f"or start with --port=N (or --port=0 for any free port)"
-                    )
-        return super()._bind_http_server_tcp()
+        if self.port_retries == 0 and self.port:
+            try:
+                for sock in bind_sockets(self.port, self.ip):
+                    sock.close()
+            except OSError as exc:
+                fail(
+                    f"port {self.port} on {self.ip} is not available ({exc.strerror}); stop what "
+                    f"uses it or start with --port=N (--port=0 picks any free port)"
+                )
+        return super()._find_http_port()
 
 
 class MLApp(ExtensionApp):

@@ -65,16 +65,24 @@ class MLAppServer:
         if not self._ready.wait(timeout) or self.token is None:
             self.stop()
             raise RuntimeError("jupyter mlapp did not start:\n" + "".join(self.output[-60:]))
-        return self
+        deadline = time.monotonic() + timeout
+        while True:  # the URL is printed as the server starts listening: wait until it answers
+            try:
+                requests.get(f"{self.url}/api", timeout=5)
+                return self
+            except requests.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("jupyter mlapp stopped answering:\n" + "".join(self.output[-60:]))
+                time.sleep(0.1)
 
     def _read_output(self) -> None:
         assert self.proc and self.proc.stdout
         for line in self.proc.stdout:
             self.output.append(line)
             match = URL_WITH_TOKEN.search(line)
-            if match and not self._ready.is_set():
+            if match and not self._ready.is_set():  # printed once the server listens
                 self.token = match.group(3)
-            if "is running at" in line or (self.token and "Use Control-C" in line):
                 self._ready.set()
         self._ready.set()
 
