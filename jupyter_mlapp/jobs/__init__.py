@@ -1,0 +1,79 @@
+"""Background jobs that outlive the browser, in any conda or virtual environment.
+
+In a notebook::
+
+    from jupyter_mlapp import jobs
+    job = jobs.start(["python", "train.py", "--epochs", "5"], environment="torch")
+    jobs.list(); jobs.read_log(job.id).text; jobs.kill(job.id); jobs.kill_all()
+    jobs.envs()
+
+The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder.
+"""
+from __future__ import annotations
+
+import typing
+
+if typing.TYPE_CHECKING:
+    from .envs import Environment
+    from .manager import JobManager, KillResult
+    from .store import Job
+
+__all__ = ["JobManager", "manager", "start", "get", "list", "read_log", "wait", "kill", "kill_all", "envs"]
+
+_managers: dict[tuple, "JobManager"] = {}
+
+
+def __getattr__(name):
+    # Lazy: the supervisor imports this package and must start fast.
+    if name == "JobManager":
+        from .manager import JobManager
+
+        return JobManager
+    raise AttributeError(name)
+
+
+def manager() -> "JobManager":
+    """The ``JobManager`` of this kernel's user and home folder."""
+    from .. import current_user
+    from ..home import home_dir
+    from .manager import JobManager
+
+    key = (str(home_dir()), current_user())
+    if key not in _managers:
+        _managers[key] = JobManager(home=key[0], user=key[1])
+    return _managers[key]
+
+
+def start(command, name=None, cwd=None, env=None, environment=None, stdin=None) -> "Job":
+    """Start a background job; see ``JobManager.start``."""
+    return manager().start(command, name=name, cwd=cwd, env=env, environment=environment, stdin=stdin)
+
+
+def get(job_id: str) -> "Job":
+    return manager().get(job_id)
+
+
+def list() -> "list[Job]":  # noqa: A001 - reads as jobs.list()
+    return manager().list()
+
+
+def read_log(job_id: str, offset: int = 0, limit: int = 64 * 1024, tail: int | None = None):
+    return manager().read_log(job_id, offset=offset, limit=limit, tail=tail)
+
+
+def wait(job_id: str, timeout: float | None = None) -> "Job":
+    return manager().wait(job_id, timeout=timeout)
+
+
+def kill(job_id: str) -> "KillResult":
+    return manager().kill(job_id)
+
+
+def kill_all() -> "list[KillResult]":
+    """Kill every queued and running job of this user."""
+    return manager().kill_all()
+
+
+def envs(refresh: bool = False) -> "list[Environment]":
+    """The conda and virtual environments a job (or a kernel) can run in."""
+    return manager().environments.environments(refresh=refresh)

@@ -1,0 +1,207 @@
+"""Where jobs run: the small interface the manager needs, and the local implementation.
+
+The table, the REST API and the widgets only talk to ``JobManager``; the manager only asks its
+backend to start, poll, kill and read the log of a job. A cluster backend (Dask distributed) is
+another class with these four methods.
+"""
+from __future__ import annotations
+
+import abc
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from .store import Job, JobStore
+
+# How long a claimed job may wait for its supervisor to record the start before it is lost.
+CLAIM_TIMEOUT = 60.0
+# Two start times of one process differ only by rounding; a reused PID differs by far more.
+SAME_PROCESS = 0.05
+
+
+@dataclass
+class LogChunk:
+    """A bounded piece of a job's log: bytes ``offset`` to ``next_offset`` of ``size``."""
+
+    text: str
+    offset: int
+    next_offset: int
+    size: int
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "offset": self.offset, "next_offset": self.next_offset, "size": self.size}
+
+
+class Backend(abc.ABC):
+    @abc.abstractmethod
+    def start(self, job: Job, limit: int) -> None:
+        """Run ``job`` (already claimed: state running); on failure record it failed."""
+
+    @abc.abstractmethod
+    def poll(self, job: Job) -> Job:
+        """The job as it is now: lost if its supervisor died, live CPU and memory if running."""
+
+    @abc.abstractmethod
+    def kill(self, job: Job) -> None:
+        """End a running job (its kill is already recorded as requested)."""
+
+    @abc.abstractmethod
+    def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
+        """At most ``limit`` bytes of the log from ``offset`` (or the last ``tail`` bytes)."""
+
+
+def same_process(pid: int | None, created: float | None) -> psutil.Process | None:
+    """The process ``pid`` if it is still the one that started at ``created`` (not a reused PID)."""
+    if not pid or created is None:
+        return None
+    try:
+        process = psutil.Process(pid)
+        if abs(process.create_time() - created) < SAME_PROCESS and process.status() != psutil.STATUS_ZOMBIE:
+            return process
+    except psutil.Error:
+        pass
+    return None
+
+
+def utf8_boundary(data: bytes) -> int:
+    """Length of ``data`` without a trailing, incomplete UTF-8 character (read it next time)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # the lead byte of the last character
+            need = 1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+            return len(data) if back >= need else len(data) - back
+    return len(data)
+
+
+class LocalBackend(Backend):
+    """Jobs on this machine, each under a supervisor process of its own session."""
+
+    def __init__(self, store: JobStore):
+        self.store = store
+        self._processes: dict[int, psutil.Process] = {}  # kept for CPU % between two polls
+        self._lock = threading.Lock()
+
+    def start(self, job: Job, limit: int) -> None:
+        command = [sys.executable, "-m", "jupyter_mlapp.jobs.supervisor", str(self.store.path), job.id, str(limit)]
+        try:
+            with open(Path(job.log_path).parent / "supervisor.log", "ab") as errors:
+                supervisor = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                              stderr=errors, start_new_session=True, close_fds=True)
+        except OSError as exc:
+            reason = f"could not start the job supervisor: {exc.strerror or exc}"
+            with open(job.log_path, "ab") as log:
+                log.write(f"[jupyter-mlapp] {reason}\n".encode())
+            self.store.record_exit(job.id, None, None, reason)
+            return
+        # Reap the supervisor when it ends, so no zombie stays behind in this process.
+        threading.Thread(target=supervisor.wait, name=f"reap-supervisor-{job.id}", daemon=True).start()
+
+    def poll(self, job: Job) -> Job:
+        if job.state != "running":
+            return job
+        if job.supervisor_pid is None:
+            if job.claimed_at is not None and time.time() - job.claimed_at > CLAIM_TIMEOUT:
+                return self._lost(job, "its supervisor never started")
+            return job
+        if same_process(job.supervisor_pid, job.supervisor_created) is None:
+            fresh = self.store.get(job.id)  # it may have recorded the end just now
+            if fresh is None or fresh.state != "running":
+                return fresh or job
+            return self._lost(job, "its supervisor ended without recording the job's end")
+        self._measure(job)
+        return job
+
+    def _lost(self, job: Job, reason: str) -> Job:
+        return self.store.update(job.id, only_if_state=("running",), state="lost", ended_at=time.time(),
+                                 reason=reason) or self.store.get(job.id) or job
+
+    def _measure(self, job: Job) -> None:
+        """CPU % and resident memory, summed over the job's process group."""
+        leader = self._process(job.pid, job.pid_created)
+        if leader is None:
+            return
+        try:
+            members = [leader, *leader.children(recursive=True)]
+        except psutil.Error:
+            members = [leader]
+        cpu, memory = 0.0, 0
+        for member in members:
+            member = self._processes.setdefault(member.pid, member)
+            try:
+                with member.oneshot():
+                    cpu += member.cpu_percent(None)
+                    memory += member.memory_info().rss
+            except psutil.Error:
+                self._processes.pop(member.pid, None)
+        job.cpu_percent, job.memory = round(cpu, 1), memory
+
+    def _process(self, pid: int | None, created: float | None) -> psutil.Process | None:
+        with self._lock:
+            known = self._processes.get(pid) if pid else None
+            if known is not None and created is not None and abs(known.create_time() - created) < SAME_PROCESS:
+                return known
+            process = same_process(pid, created)
+            if process is not None:
+                self._processes[pid] = process
+            return process
+
+    def kill(self, job: Job) -> None:
+        supervisor = same_process(job.supervisor_pid, job.supervisor_created)
+        if supervisor is not None:
+            supervisor.send_signal(signal.SIGTERM)  # it ends the group and records the kill
+            return
+        if job.supervisor_pid is None:
+            return  # not started yet: the supervisor sees the request when it records the start
+        # The supervisor is gone (lost job): end the group ourselves if it still runs.
+        if same_process(job.pid, job.pid_created) is not None:
+            terminate_group(job.pid, job.grace)
+
+    def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
+        try:
+            with open(job.log_path, "rb") as log:
+                size = os.fstat(log.fileno()).st_size
+                if tail is not None:
+                    offset = max(0, size - tail)
+                    limit = min(limit, tail)
+                offset = min(max(0, offset), size)
+                log.seek(offset)
+                data = log.read(limit)
+        except FileNotFoundError:
+            return LogChunk("", 0, 0, 0)
+        if tail is not None:  # don't start in the middle of a character
+            skip = next((i for i, b in enumerate(data[:4]) if b & 0xC0 != 0x80), 0)
+            data, offset = data[skip:], offset + skip
+        end = utf8_boundary(data)
+        if end == 0 and data and len(data) >= 4:
+            end = len(data)  # not UTF-8 at all: show it replaced rather than stall
+        return LogChunk(data[:end].decode("utf-8", errors="replace"), offset, offset + end, size)
+
+
+def terminate_group(pgid: int, grace: float) -> None:
+    """SIGTERM to a process group now, SIGKILL after ``grace`` seconds, without waiting here."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+
+    def finish():
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.1)
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    threading.Thread(target=finish, name=f"kill-group-{pgid}", daemon=True).start()

@@ -1,0 +1,243 @@
+"""REST API of jobs and environments: ``/mlapp/api/jobs/...`` and ``/mlapp/api/envs``.
+
+Thin over ``JobManager``: each request acts as the authenticated user (admins see everyone's
+jobs). Manager calls run in a thread: SQLite may wait on a lock, psutil reads /proc, and
+environment discovery can take seconds; the event loop never waits on them.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from ..errors import InvalidInput
+from ..web import MLAppHandler
+from .envs import EnvironmentFinder
+from .manager import DEFAULT_GRACE, GRACE_ENV, LIMIT_ENV, JobManager
+
+JOB_ID = r"(?P<job_id>[0-9a-f]{1,32})"
+START_FIELDS = ("command", "name", "cwd", "env", "environment", "stdin")
+
+
+class JobsBase(MLAppHandler):
+    auth_resource = "jobs"
+
+    @property
+    def jobs(self) -> JobManager:
+        """The manager as the caller sees it: their own jobs, or all for an admin."""
+        return self.manager.as_user(self.username, admin=getattr(self.current_user, "role", None) == "admin")
+
+    async def call(self, method, *args, **kwargs):
+        return await IOLoop.current().run_in_executor(None, functools.partial(method, *args, **kwargs))
+
+    def int_argument(self, name: str, default: int | None) -> int | None:
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return default
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise InvalidInput(f"'{name}' must be a whole number") from exc
+
+
+class JobsHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        jobs = await self.call(self.jobs.list)
+        self.write_json({"jobs": [job.to_json() for job in jobs]})
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.json_body()
+        unknown = sorted(set(body) - set(START_FIELDS))
+        if unknown:
+            raise InvalidInput(f"unknown field {unknown[0]!r}; a job takes {', '.join(START_FIELDS)}")
+        if "command" not in body:
+            raise InvalidInput("'command' is required: a list of strings or a command line")
+        job = await self.call(self.jobs.start, **body)
+        self.set_header("Location", self.request.path.rstrip("/") + "/" + job.id)
+        self.write_json(job.to_json(), status=201)
+
+
+class JobHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id):
+        self.write_json((await self.call(self.jobs.get, job_id)).to_json())
+
+
+class JobLogHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id):
+        chunk = await self.call(self.jobs.read_log, job_id, offset=self.int_argument("offset", 0),
+                                limit=self.int_argument("limit", 64 * 1024), tail=self.int_argument("tail", None))
+        self.write_json(chunk.to_json())
+
+
+class JobKillHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def post(self, job_id):
+        self.write_json((await self.call(self.jobs.kill, job_id)).to_json())
+
+
+class KillAllHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def post(self):
+        results = await self.call(self.jobs.kill_all)
+        self.write_json({"killed": sum(r.killed for r in results), "results": [r.to_json() for r in results]})
+
+
+class EnvsHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        refresh = self.get_query_argument("refresh", "").lower() in ("1", "true", "yes")
+        envs = await self.call(self.manager.environments.environments, refresh=refresh)
+        self.write_json({"environments": [env.to_json() for env in envs]})
+
+
+def setup(app) -> list[tuple]:
+    workspace = app.serverapp.root_dir if app.serverapp else os.getcwd()
+    limit = getattr(app, "job_limit", 0) or None
+    grace = getattr(app, "job_kill_grace", DEFAULT_GRACE)
+    environments = EnvironmentFinder(env_dirs=getattr(app, "env_dirs", ()), workspace=workspace)
+    manager = JobManager(home=app.home_path, limit=limit, grace=grace, workspace=workspace,
+                         environments=environments, confine_cwd=True)
+    app.managers["jobs"] = manager
+    # Kernels started by this server (notebooks, Voila apps) run jobs with the same settings.
+    os.environ[LIMIT_ENV], os.environ[GRACE_ENV] = str(manager.limit), str(manager.grace)
+    kwargs = {"manager": manager}
+    return [
+        (r"/jobs", JobsHandler, kwargs),
+        (r"/jobs/kill-all", KillAllHandler, kwargs),
+        (rf"/jobs/{JOB_ID}", JobHandler, kwargs),
+        (rf"/jobs/{JOB_ID}/log", JobLogHandler, kwargs),
+        (rf"/jobs/{JOB_ID}/kill", JobKillHandler, kwargs),
+        (r"/envs", EnvsHandler, kwargs),
+    ]
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+}
+NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
+JOB_PARAM = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+JOB = {
+    "type": "object",
+    "required": ["id", "name", "user", "command", "state", "log_path"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "user": {"type": "string"},
+        "command": {"type": "array", "items": {"type": "string"}},
+        "argv": {"type": "array", "items": {"type": "string"}},
+        "cwd": {"type": "string"},
+        "env_keys": {"type": "array", "items": {"type": "string"}},
+        "environment": {"type": "string", "nullable": True},
+        "environment_path": {"type": "string", "nullable": True},
+        "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "killed", "lost"]},
+        "created_at": {"type": "number"},
+        "started_at": {"type": "number", "nullable": True},
+        "ended_at": {"type": "number", "nullable": True},
+        "runtime": {"type": "number", "nullable": True, "description": "seconds"},
+        "pid": {"type": "integer", "nullable": True},
+        "exit_code": {"type": "integer", "nullable": True},
+        "signal": {"type": "string", "nullable": True, "description": "the signal that ended it, e.g. SIGKILL"},
+        "cpu_percent": {"type": "number", "nullable": True},
+        "memory": {"type": "integer", "nullable": True, "description": "resident bytes"},
+        "reason": {"type": "string", "nullable": True},
+        "log_path": {"type": "string"},
+        "grace": {"type": "number"},
+    },
+}
+KILL_RESULT = {"type": "object", "properties": {"job": JOB, "message": {"type": "string"}, "killed": {"type": "boolean"}}}
+
+openapi_paths = {
+    "/jobs": {
+        "get": {
+            "summary": "The caller's jobs (an admin's: everyone's), oldest first",
+            "tags": ["jobs"],
+            "responses": {"200": {"description": "jobs", **_json({"type": "object", "properties": {
+                "jobs": {"type": "array", "items": JOB}}})}, **ERRORS},
+        },
+        "post": {
+            "summary": "Start a background job (queued while the concurrency limit is reached)",
+            "tags": ["jobs"],
+            "requestBody": {"required": True, **_json({
+                "type": "object",
+                "required": ["command"],
+                "properties": {
+                    "command": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+                    "name": {"type": "string"},
+                    "cwd": {"type": "string", "description": "relative to the server's root folder"},
+                    "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "environment": {"type": "string", "description": "name or path, see /envs"},
+                    "stdin": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+                },
+            })},
+            "responses": {"201": {"description": "the job", **_json(JOB)}, **ERRORS},
+        },
+    },
+    "/jobs/kill-all": {
+        "post": {
+            "summary": "Kill every queued and running job of the caller",
+            "tags": ["jobs"],
+            "responses": {"200": {"description": "what was done", **_json({"type": "object", "properties": {
+                "killed": {"type": "integer"}, "results": {"type": "array", "items": KILL_RESULT}}})}, **ERRORS},
+        }
+    },
+    "/jobs/{job_id}": {
+        "get": {
+            "summary": "One job",
+            "tags": ["jobs"],
+            "parameters": [JOB_PARAM],
+            "responses": {"200": {"description": "the job", **_json(JOB)}, **ERRORS, **NOT_FOUND},
+        }
+    },
+    "/jobs/{job_id}/log": {
+        "get": {
+            "summary": "A bounded piece of the job's log (stdout and stderr)",
+            "tags": ["jobs"],
+            "parameters": [
+                JOB_PARAM,
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 4194304}},
+                {"name": "tail", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                 "description": "the last N bytes instead of reading from offset"},
+            ],
+            "responses": {"200": {"description": "log text", **_json({"type": "object", "properties": {
+                "text": {"type": "string"}, "offset": {"type": "integer"}, "next_offset": {"type": "integer"},
+                "size": {"type": "integer"}}})}, **ERRORS, **NOT_FOUND},
+        }
+    },
+    "/jobs/{job_id}/kill": {
+        "post": {
+            "summary": "SIGTERM to the job's process group, SIGKILL after the grace period",
+            "tags": ["jobs"],
+            "parameters": [JOB_PARAM],
+            "responses": {"200": {"description": "what was done", **_json(KILL_RESULT)}, **ERRORS, **NOT_FOUND},
+        }
+    },
+    "/envs": {
+        "get": {
+            "summary": "Conda and virtual environments jobs and kernels can run in",
+            "tags": ["jobs"],
+            "parameters": [{"name": "refresh", "in": "query", "schema": {"type": "boolean"}}],
+            "responses": {"200": {"description": "environments", **_json({"type": "object", "properties": {
+                "environments": {"type": "array", "items": {"type": "object"}}}})}, **ERRORS},
+        }
+    },
+}

@@ -1,0 +1,289 @@
+"""``JobManager``: start, list, kill and read the logs of background jobs, per user.
+
+The server, notebooks and Voila apps each make their own ``JobManager`` on the same home folder;
+the records in SQLite and the supervisors make them agree (see ``store`` and ``supervisor``).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shlex
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import current_user
+from ..errors import InvalidInput, NotFound
+from ..home import room_dir
+from .backend import Backend, LocalBackend, LogChunk
+from .envs import Environment, EnvironmentFinder, default_finder
+from .store import ACTIVE, Job, JobStore
+
+DEFAULT_GRACE = 10.0
+GRACE_ENV = "MLAPP_JOB_GRACE"
+LIMIT_ENV = "MLAPP_JOB_LIMIT"
+DEFAULT_LOG_READ = 64 * 1024
+MAX_LOG_READ = 4 * 1024 * 1024
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PYTHON_NAMES = ("python", "python3")
+
+
+@dataclass
+class KillResult:
+    job: Job
+    message: str
+    killed: bool  # False: nothing to do (the job had already ended)
+
+    def to_json(self) -> dict:
+        return {"job": self.job.to_json(), "message": self.message, "killed": self.killed}
+
+
+def _env_number(name: str, cast, default):
+    try:
+        return cast(os.environ[name])
+    except (KeyError, ValueError):
+        return default
+
+
+class JobManager:
+    """Background jobs of one user (an admin sees and controls everyone's).
+
+    ``limit`` jobs run at once (default: the number of cores, or ``$MLAPP_JOB_LIMIT``); more wait
+    in state ``queued``. ``grace`` is the time between SIGTERM and SIGKILL when a job is killed
+    (default 10 s, or ``$MLAPP_JOB_GRACE``). Relative working folders are in ``workspace``;
+    with ``confine_cwd`` (the server's REST API) they cannot leave it.
+    """
+
+    def __init__(self, home=None, user: str | None = None, *, admin: bool = False, limit: int | None = None,
+                 grace: float | None = None, workspace: str | os.PathLike | None = None,
+                 environments: EnvironmentFinder | None = None, backend: Backend | None = None,
+                 confine_cwd: bool = False):
+        self.root = room_dir("jobs", home)
+        self.store = JobStore(self.root / "jobs.sqlite")
+        self.backend = backend or LocalBackend(self.store)
+        self.user = user or current_user()
+        self.admin = admin
+        self.limit = int(limit or _env_number(LIMIT_ENV, int, 0) or os.cpu_count() or 1)
+        self.grace = float(grace if grace is not None else _env_number(GRACE_ENV, float, DEFAULT_GRACE))
+        self.workspace = Path(workspace or os.getcwd()).resolve()
+        self.confine_cwd = confine_cwd
+        self.environments = environments or (default_finder() if workspace is None else EnvironmentFinder(workspace=workspace))
+        if self.limit < 1:
+            raise InvalidInput("the job limit must be at least 1")
+        if self.grace < 0:
+            raise InvalidInput("the kill grace period cannot be negative")
+
+    def as_user(self, user: str, admin: bool = False) -> "JobManager":
+        """The same jobs seen by ``user`` (the server makes one per request)."""
+        view = copy.copy(self)
+        view.user, view.admin = user, admin
+        return view
+
+    # -- starting ------------------------------------------------------------------------------
+    def start(self, command, name: str | None = None, cwd=None, env: dict | None = None,
+              environment: str | None = None, stdin=None) -> Job:
+        """Start ``command`` (an argv list, a command line, or a ``script.py`` with arguments).
+
+        ``environment`` is the name or path of a conda or virtual environment (see ``envs()``):
+        the job runs with its interpreter and its activation variables. ``stdin`` is a string or
+        a list of lines fed to the command's standard input. The job waits in ``queued`` while
+        ``limit`` jobs run. Bad input raises ``InvalidInput`` and records nothing.
+        """
+        argv = self._command(command)
+        workdir = self._cwd(cwd)
+        overlay = self._env(env)
+        chosen = self._environment(environment)
+        if chosen is not None:
+            overlay = {**chosen.activation(), **overlay}
+        resolved = self._resolve(argv, workdir, chosen, overlay)
+        stdin_data = self._stdin(stdin)
+        if name is not None and not str(name).strip():
+            raise InvalidInput("a job name cannot be blank")
+        name = str(name).strip()[:200] if name is not None else shlex.join(argv)[:80]
+
+        job_id = uuid.uuid4().hex[:12]
+        folder = self.root / job_id
+        folder.mkdir(mode=0o700)
+        try:
+            log_path = folder / "output.log"
+            log_path.touch(mode=0o600)
+            stdin_path = None
+            if stdin_data is not None:
+                stdin_path = folder / "stdin"
+                stdin_path.touch(mode=0o600)
+                stdin_path.write_bytes(stdin_data)
+            job = Job(id=job_id, name=name, user=self.user, command=argv, argv=resolved, cwd=str(workdir),
+                      env=overlay, environment=chosen.name if chosen else None,
+                      environment_path=chosen.path if chosen else None,
+                      stdin_path=str(stdin_path) if stdin_path else None, log_path=str(log_path),
+                      grace=self.grace, state="queued", created_at=time.time())
+            self.store.insert(job)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self.dispatch()
+        return self.store.get(job_id) or job
+
+    def dispatch(self) -> None:
+        """Start queued jobs while fewer than ``limit`` run (any process may do this)."""
+        while (job := self.store.claim_next(self.limit)) is not None:
+            self.backend.start(job, self.limit)
+
+    @staticmethod
+    def _command(command) -> list[str]:
+        if isinstance(command, (str, bytes)):
+            try:
+                argv = shlex.split(os.fsdecode(command))
+            except ValueError as exc:
+                raise InvalidInput(f"cannot read the command line: {exc}") from exc
+        elif isinstance(command, (list, tuple)):
+            argv = [os.fspath(part) if isinstance(part, os.PathLike) else part for part in command]
+            if not all(isinstance(part, (str, int, float)) for part in argv):
+                raise InvalidInput("a command is a list of strings")
+            argv = [str(part) for part in argv]
+        else:
+            raise InvalidInput("a command is a list of strings or a command line")
+        if not argv or not argv[0].strip():
+            raise InvalidInput("the command is empty")
+        if any("\0" in part for part in argv):
+            raise InvalidInput("the command contains a NUL character")
+        return argv
+
+    def _cwd(self, cwd) -> Path:
+        folder = self.workspace if cwd in (None, "") else self.workspace / Path(os.fspath(cwd)).expanduser()
+        if not folder.is_dir():
+            raise InvalidInput(f"working folder {cwd} does not exist" if not folder.exists()
+                               else f"working folder {cwd} is not a folder")
+        folder = folder.resolve()
+        if self.confine_cwd and not folder.is_relative_to(self.workspace):
+            raise InvalidInput(f"working folder {cwd} is outside the workspace")
+        return folder
+
+    @staticmethod
+    def _env(env) -> dict[str, str]:
+        if env is None:
+            return {}
+        if not isinstance(env, dict):
+            raise InvalidInput("env is a mapping of variable names to values")
+        bad = [k for k in env if not isinstance(k, str) or not ENV_NAME.match(k)]
+        if bad:
+            raise InvalidInput(f"not a valid environment variable name: {bad[0]!r}")
+        bad = [k for k, v in env.items() if not isinstance(v, (str, int, float)) or "\0" in str(v)]
+        if bad:
+            raise InvalidInput(f"the value of {bad[0]} must be a string")
+        return {k: str(v) for k, v in env.items()}
+
+    def _environment(self, environment) -> Environment | None:
+        if environment in (None, ""):
+            return None
+        found = self.environments.find(str(environment))
+        if found.error:
+            raise InvalidInput(f"environment {found.name} cannot run jobs: {found.error}")
+        return found
+
+    @staticmethod
+    def _resolve(argv: list[str], cwd: Path, environment: Environment | None, overlay: dict) -> list[str]:
+        """The argv to run: scripts and ``python`` go to the environment's interpreter, a bare
+        name is looked up on the job's PATH, and the executable must exist."""
+        python = environment.python if environment else sys.executable
+        first, rest = argv[0], argv[1:]
+        if first.endswith(".py"):
+            script = cwd / first
+            if not script.is_file():
+                raise InvalidInput(f"script {first} not found in {cwd}")
+            return [python, first, *rest]
+        if first in PYTHON_NAMES and environment is not None:
+            return [python, *rest]
+        if os.sep in first:
+            executable = cwd / first
+            if not executable.is_file():
+                raise InvalidInput(f"executable {first} not found")
+            if not os.access(executable, os.X_OK):
+                raise InvalidInput(f"{first} is not executable")
+            return argv
+        found = shutil.which(first, path=overlay.get("PATH") or os.environ.get("PATH", os.defpath))
+        if found is None:
+            where = f" of environment {environment.name}" if environment else ""
+            raise InvalidInput(f"command {first!r} not found on the PATH{where}")
+        return [found, *rest]
+
+    @staticmethod
+    def _stdin(stdin) -> bytes | None:
+        if stdin is None:
+            return None
+        if isinstance(stdin, (list, tuple)):
+            if not all(isinstance(line, str) for line in stdin):
+                raise InvalidInput("stdin is a string or a list of lines")
+            stdin = "".join(f"{line}\n" for line in stdin)
+        if not isinstance(stdin, str):
+            raise InvalidInput("stdin is a string or a list of lines")
+        return stdin.encode()
+
+    # -- reading -------------------------------------------------------------------------------
+    def _visible(self, job: Job | None) -> bool:
+        return job is not None and (self.admin or job.user == self.user)
+
+    def get(self, job_id: str) -> Job:
+        job = self.store.get(str(job_id))
+        if not self._visible(job):  # another user's job is as good as absent
+            raise NotFound(f"no job {job_id}")
+        return self.backend.poll(job)
+
+    def list(self) -> list[Job]:
+        """The jobs this user may see, oldest first, with live CPU and memory of running ones."""
+        jobs = self.store.list(user=None if self.admin else self.user)
+        polled = [self.backend.poll(job) if job.state == "running" else job for job in jobs]
+        if any(before.state != after.state for before, after in zip(jobs, polled)) or \
+                any(job.state == "queued" for job in polled):
+            self.dispatch()  # a lost job freed a slot, or a slot is free for a waiting job
+        return polled
+
+    def read_log(self, job_id: str, offset: int = 0, limit: int = DEFAULT_LOG_READ, tail: int | None = None) -> LogChunk:
+        """At most ``limit`` bytes of the job's log from byte ``offset``, or its last ``tail``
+        bytes. ``next_offset`` of the result is where the next read continues."""
+        job = self.get(job_id)
+        try:
+            offset, limit = int(offset), int(limit)
+            tail = None if tail in (None, "") else int(tail)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("offset, limit and tail are whole numbers") from exc
+        if offset < 0 or limit < 0 or (tail is not None and tail < 0):
+            raise InvalidInput("offset, limit and tail cannot be negative")
+        return self.backend.read_log(job, offset, min(limit, MAX_LOG_READ), tail)
+
+    def wait(self, job_id: str, timeout: float | None = None, interval: float = 0.05) -> Job:
+        """Wait until the job has ended (or ``timeout`` seconds passed); the job as it is then."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if job.finished or (deadline is not None and time.monotonic() >= deadline):
+                return job
+            time.sleep(interval)
+
+    # -- killing -------------------------------------------------------------------------------
+    def kill(self, job_id: str) -> KillResult:
+        """SIGTERM to the job's process group, SIGKILL after the grace period; returns at once.
+
+        A job that has already ended is left alone (and its PID, maybe reused, never signalled).
+        """
+        job = self.get(job_id)
+        before, after = self.store.request_kill(job.id)
+        if after is None:
+            if before.state == "lost" and before.pid:
+                self.backend.kill(before)  # its supervisor died: end what may still run
+            return KillResult(before, f"job {before.name} already ended ({before.state}); nothing to kill", False)
+        if after.state == "killed":
+            return KillResult(after, f"job {after.name} was queued and will not run", True)
+        self.backend.kill(after)
+        return KillResult(after, f"job {after.name} is being stopped (SIGKILL after {after.grace:g} s)", True)
+
+    def kill_all(self) -> list[KillResult]:
+        """Kill every queued and running job this user may control; queued ones first, so none
+        of them starts in a slot the others free."""
+        jobs = self.store.list(user=None if self.admin else self.user, states=ACTIVE)
+        jobs.sort(key=lambda job: job.state != "queued")
+        return [self.kill(job.id) for job in jobs]

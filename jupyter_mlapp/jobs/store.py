@@ -1,0 +1,233 @@
+"""Job records in SQLite (WAL): the one place the server, kernels and supervisors agree on.
+
+Every state change is one ``BEGIN IMMEDIATE`` transaction, so a server, several kernels and the
+supervisors of running jobs can read and write the same file at once. The queue lives here too:
+whoever has a free slot claims the oldest queued job in a transaction, so the concurrency limit
+holds across processes without any of them being in charge.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..home import connect, transaction
+
+STATES = ("queued", "running", "succeeded", "failed", "killed", "lost")
+ACTIVE = ("queued", "running")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    user TEXT NOT NULL,
+    command TEXT NOT NULL,          -- JSON argv as the user gave it (what the table shows)
+    argv TEXT NOT NULL,             -- JSON argv as run (interpreter and executable resolved)
+    cwd TEXT NOT NULL,
+    env TEXT NOT NULL,              -- JSON overlay on the supervisor's environment; null unsets
+    environment TEXT,               -- name of the environment the job runs in
+    environment_path TEXT,
+    stdin_path TEXT,
+    log_path TEXT NOT NULL,
+    grace REAL NOT NULL,            -- seconds between SIGTERM and SIGKILL
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    claimed_at REAL,
+    started_at REAL,
+    ended_at REAL,
+    pid INTEGER,
+    pid_created REAL,               -- the child's start time: a reused PID is never signalled
+    supervisor_pid INTEGER,
+    supervisor_created REAL,
+    exit_code INTEGER,
+    signal TEXT,
+    kill_requested_at REAL,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
+CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs(user, seq);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass
+class Job:
+    """One job as recorded. Times are seconds since the epoch; ``None`` when not reached yet."""
+
+    id: str
+    name: str
+    user: str
+    command: list[str]
+    argv: list[str]
+    cwd: str
+    env: dict
+    environment: str | None
+    environment_path: str | None
+    stdin_path: str | None
+    log_path: str
+    grace: float
+    state: str
+    created_at: float
+    claimed_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    pid: int | None = None
+    pid_created: float | None = None
+    supervisor_pid: int | None = None
+    supervisor_created: float | None = None
+    exit_code: int | None = None
+    signal: str | None = None
+    kill_requested_at: float | None = None
+    reason: str | None = None
+    # Live figures of a running job (not stored): CPU % and resident memory of its process group.
+    cpu_percent: float | None = field(default=None, compare=False)
+    memory: int | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Job":
+        data = dict(row)
+        data.pop("seq", None)
+        for key in ("command", "argv", "env"):
+            data[key] = json.loads(data[key])
+        return cls(**data)
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in ACTIVE
+
+    @property
+    def runtime(self) -> float | None:
+        """Seconds the job has run (so far, while it runs)."""
+        if self.started_at is None:
+            return None
+        return (self.ended_at or time.time()) - self.started_at
+
+    def to_json(self) -> dict:
+        """What the REST API and the widgets show: no environment variable values, no stdin."""
+        data = asdict(self)
+        for private in ("env", "stdin_path", "claimed_at", "pid_created", "supervisor_created"):
+            data.pop(private)
+        data["env_keys"] = sorted(self.env)
+        data["runtime"] = self.runtime
+        return data
+
+
+class JobStore:
+    """The ``jobs.sqlite`` file: one connection per thread (transactions never interleave)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._local = threading.local()
+        self.conn.executescript(SCHEMA)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.path)
+        return conn
+
+    # -- records ---------------------------------------------------------------------------------
+    def insert(self, job: Job) -> None:
+        data = asdict(job)
+        data.pop("cpu_percent")
+        data.pop("memory")
+        for key in ("command", "argv", "env"):
+            data[key] = json.dumps(data[key])
+        columns = ", ".join(data)
+        marks = ", ".join(f":{key}" for key in data)
+        with transaction(self.conn) as conn:
+            conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", data)
+
+    def get(self, job_id: str) -> Job | None:
+        row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Job.from_row(row) if row else None
+
+    def list(self, user: str | None = None, states: tuple[str, ...] | None = None) -> list[Job]:
+        """Jobs in the order they were started; all users' when ``user`` is None."""
+        sql, args = "SELECT * FROM jobs WHERE 1", []
+        if user is not None:
+            sql += " AND user = ?"
+            args.append(user)
+        if states:
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+            args.extend(states)
+        return [Job.from_row(row) for row in self.conn.execute(sql + " ORDER BY seq", args)]
+
+    def update(self, job_id: str, only_if_state: tuple[str, ...] = ACTIVE, **values) -> Job | None:
+        """Set ``values`` if the job is in one of ``only_if_state``; the record after, else None."""
+        sets = ", ".join(f"{key} = :{key}" for key in values)
+        marks = ", ".join(f":state{i}" for i in range(len(only_if_state)))
+        args = {**values, "id": job_id, **{f"state{i}": s for i, s in enumerate(only_if_state)}}
+        with transaction(self.conn) as conn:
+            changed = conn.execute(f"UPDATE jobs SET {sets} WHERE id = :id AND state IN ({marks})", args).rowcount
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone() if changed else None
+        return Job.from_row(row) if row else None
+
+    # -- the queue -------------------------------------------------------------------------------
+    def claim_next(self, limit: int) -> Job | None:
+        """Move the oldest queued job to ``running`` if fewer than ``limit`` run; None otherwise."""
+        with transaction(self.conn) as conn:
+            (running,) = conn.execute("SELECT count(*) FROM jobs WHERE state = 'running'").fetchone()
+            if running >= limit:
+                return None
+            row = conn.execute("SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1").fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE jobs SET state = 'running', claimed_at = ? WHERE id = ?", (time.time(), row["id"]))
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
+        return Job.from_row(row)
+
+    def record_exit(self, job_id: str, exit_code: int | None, signal_name: str | None, reason: str | None = None) -> Job | None:
+        """The job's end: killed if a kill was asked for, else succeeded on exit code 0, else failed."""
+        with transaction(self.conn) as conn:
+            conn.execute(
+                """UPDATE jobs SET ended_at = ?, exit_code = ?, signal = ?, reason = coalesce(?, reason),
+                   state = CASE WHEN kill_requested_at IS NOT NULL THEN 'killed'
+                                WHEN ? = 0 THEN 'succeeded' ELSE 'failed' END
+                   WHERE id = ? AND state = 'running'""",
+                (time.time(), exit_code, signal_name, reason, exit_code, job_id),
+            )
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Job.from_row(row) if row else None
+
+    def request_kill(self, job_id: str) -> tuple[Job, Job | None]:
+        """Ask for a job's end: a queued job is killed at once, a running one is marked.
+
+        Returns the record before and after (after is None when there was nothing to do).
+        """
+        now = time.time()
+        with transaction(self.conn) as conn:
+            before = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if before is None:
+                raise KeyError(job_id)
+            if before["state"] == "queued":
+                conn.execute("UPDATE jobs SET state = 'killed', ended_at = ?, kill_requested_at = ? WHERE id = ?",
+                             (now, now, job_id))
+            elif before["state"] == "running" and before["kill_requested_at"] is None:
+                conn.execute("UPDATE jobs SET kill_requested_at = ? WHERE id = ?", (now, job_id))
+            elif before["state"] != "running":
+                return Job.from_row(before), None
+            after = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Job.from_row(before), Job.from_row(after)
+
+    # -- settings shared by every process on this home folder --------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with transaction(self.conn) as conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,174 @@
+"""The supervisor of background jobs: ``python -m jupyter_mlapp.jobs.supervisor DB JOB_ID``.
+
+Started in its own session by whoever starts a job (the server, a kernel), it owns the job from
+then on: it starts the command in its own process group with its log as stdout and stderr,
+records the start, waits, records the end (exit code, or the signal that ended it), and then
+claims the next queued job while there is one. Nothing here depends on the server or the kernel
+staying alive. SIGTERM asks it to kill the job: SIGTERM to the job's process group, then SIGKILL
+to what is left after the job's grace period.
+
+Kept light on imports: its start-up is part of every job's start.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from .store import Job, JobStore
+
+PR_SET_CHILD_SUBREAPER = 36
+# Variables of the process that started the supervisor that must not leak into another user's job.
+PRIVATE_ENV = ("MLAPP_USER", "MLAPP_JOB_ID", "JPY_SESSION_NAME", "JPY_PARENT_PID")
+
+
+def become_subreaper() -> None:
+    """Orphans of the job are re-parented to us (Linux), so we reap them: no zombies left."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def process_created(pid: int) -> float | None:
+    """When ``pid`` started (psutil's clock), or None if it is gone."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def child_environment(job: Job) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
+    for key, value in job.env.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    env.update(MLAPP_USER=job.user, MLAPP_JOB_ID=job.id, PYTHONUNBUFFERED="1")
+    return env
+
+
+class Supervisor:
+    def __init__(self, store: JobStore):
+        self.store = store
+        self.pgid: int | None = None
+        self.grace = 10.0
+        self.kill_requested = False
+        self.kill_deadline: float | None = None
+        signal.signal(signal.SIGTERM, self._on_kill_request)
+        signal.signal(signal.SIGALRM, self._on_grace_over)
+        # The job outlives terminals and notebooks: hang-ups and Ctrl-C of others are not for us.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    # Signal handlers run in the main thread between bytecodes, also while we wait for the child.
+    def _on_kill_request(self, signum=None, frame=None) -> None:
+        if self.kill_requested:
+            return
+        self.kill_requested = True
+        self.kill_deadline = time.monotonic() + self.grace
+        if self.pgid is not None:
+            self._signal_group(signal.SIGTERM)
+            signal.setitimer(signal.ITIMER_REAL, max(self.grace, 0.001))
+
+    def _on_grace_over(self, signum=None, frame=None) -> None:
+        self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, sig: int) -> bool:
+        try:
+            os.killpg(self.pgid, sig)
+            return True
+        except (ProcessLookupError, PermissionError):
+            return False
+
+    def run_queue(self, job: Job | None, limit: int) -> None:
+        while job is not None:
+            self.run(job)
+            job = self.store.claim_next(limit)
+
+    def run(self, job: Job) -> None:
+        self.pgid, self.grace = None, job.grace
+        self.kill_requested, self.kill_deadline = False, None
+        with open(job.log_path, "ab", buffering=0) as log:
+            try:
+                stdin = open(job.stdin_path, "rb") if job.stdin_path else subprocess.DEVNULL
+                try:
+                    child = subprocess.Popen(
+                        job.argv, cwd=job.cwd, env=child_environment(job), stdin=stdin, stdout=log,
+                        stderr=subprocess.STDOUT, process_group=0, close_fds=True,
+                    )
+                finally:
+                    if stdin is not subprocess.DEVNULL:
+                        stdin.close()
+            except OSError as exc:
+                reason = f"could not start {job.argv[0]}: {exc.strerror or exc}"
+                log.write(f"[jupyter-mlapp] {reason}\n".encode())
+                self.store.update(job.id, started_at=time.time())
+                self.store.record_exit(job.id, None, None, reason)
+                return
+            self.pgid = child.pid
+            me = os.getpid()
+            started = self.store.update(
+                job.id, pid=child.pid, pid_created=process_created(child.pid), started_at=time.time(),
+                supervisor_pid=me, supervisor_created=process_created(me),
+            )
+            if started is None or started.kill_requested_at is not None:
+                self._on_kill_request()  # killed while we were starting it
+            returncode = child.wait()
+            self._end_group(log)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal_name = None
+            if returncode < 0:
+                signal_name = signal.Signals(-returncode).name
+                log.write(f"[jupyter-mlapp] ended by {signal_name}\n".encode())
+            self.store.record_exit(job.id, returncode if returncode >= 0 else None, signal_name)
+            self.pgid = None
+
+    def _end_group(self, log) -> None:
+        """The job's command has ended: what it left running in its group ends too."""
+        self._reap()
+        if not self._signal_group(0):
+            return
+        if not self.kill_requested:
+            log.write(b"[jupyter-mlapp] stopping processes the job left running\n")
+            self._on_kill_request()
+        while time.monotonic() < self.kill_deadline and self._signal_group(0):
+            time.sleep(0.02)
+            self._reap()
+        self._signal_group(signal.SIGKILL)
+        while self._signal_group(0):
+            time.sleep(0.01)
+            self._reap()
+
+    @staticmethod
+    def _reap() -> None:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+
+def main(argv: list[str] | None = None) -> int:
+    db, job_id, limit = argv if argv is not None else sys.argv[1:]
+    os.umask(0o077)
+    become_subreaper()
+    store = JobStore(db)
+    job = store.get(job_id)
+    if job is None or job.state != "running":
+        return 0
+    Supervisor(store).run_queue(job, int(limit))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

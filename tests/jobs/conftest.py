@@ -1,0 +1,63 @@
+"""Jobs tests: several users on one server, each known by a token of their own.
+
+The server decides who is asking (an IdentityProvider), never the request body: these tests
+plug in the smallest such provider, so ownership rules are tested whatever the login in use.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from jupyter_server.auth.identity import IdentityProvider, User
+
+USERS = {"alice-token": ("alice", "editor"), "bob-token": ("bob", "editor"), "root-token": ("root", "admin")}
+
+
+@dataclass
+class RoleUser(User):
+    role: str = "editor"
+
+
+class TokenUsers(IdentityProvider):
+    """One token per user; the user's role comes with it."""
+
+    def get_user_token(self, handler):
+        found = USERS.get(self.get_token(handler) or "")
+        if found is None:
+            return None
+        username, role = found
+        return RoleUser(username, role=role)
+
+    def get_user_cookie(self, handler):
+        return None
+
+
+@pytest.fixture
+def jp_server_config(mlapp_home, tmp_path):
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
+                      "identity_provider_class": TokenUsers, "token": "unused-server-token"},
+        "IdentityProvider": {"token": "unused-server-token"},
+        "MLApp": {"home": str(mlapp_home), "job_kill_grace": 2.0, "job_limit": 4},
+    }
+
+
+@pytest.fixture
+def api(jp_fetch):
+    """``await api("alice", "POST", "jobs", body={...})`` -> (status, JSON)."""
+    from tornado.httpclient import HTTPClientError
+
+    tokens = {user: token for token, (user, _) in USERS.items()}
+
+    async def call(user, method, *path, body=None, **params):
+        kwargs = {"method": method, "params": params, "headers": {"Authorization": f"token {tokens[user]}"}}
+        if body is not None or method == "POST":
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body or {})
+        try:
+            response = await jp_fetch("mlapp", "api", *path, **kwargs)
+        except HTTPClientError as err:
+            return err.code, json.loads(err.response.body)
+        return response.code, json.loads(response.body)
+
+    return call
