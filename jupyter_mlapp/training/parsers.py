@@ -1,0 +1,379 @@
+"""Metric parsers: find the numbers to plot in the lines of a training log.
+
+A parser turns one line into ``{"loss": 0.41, "epoch": 3}`` or ``None`` (not its kind of line).
+``parse_lines`` tries the parsers in order on every line: the first that recognizes a line owns
+it, so the list is the extension point (put your own parser, or a regex with named groups, in
+front of ``default_parsers()``). Lines no parser recognizes stay in the log view only.
+
+Speed matters (a log can be gigabytes): parsers work on a whole chunk of lines at once and
+return columns (line numbers and values per metric), and the two common formats have fast
+paths in C++ through pyarrow: JSON lines are read by Arrow's JSON reader, and ``key=value``
+lines by RE2 with a pattern learned from the first line of each shape.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from ..errors import InvalidInput
+
+# Names a log uses for the x axis; they are the plot's x, not a metric of their own.
+X_ALIASES = {"step": "step", "global_step": "step", "iteration": "step", "iter": "step", "epoch": "epoch"}
+
+Columns = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Per metric: the indices of the lines it was found on (int64, ascending) and its values (float64)."""
+
+_EMPTY_ROWS = np.empty(0, np.int64)
+
+
+class MetricParser:
+    """One kind of metric line. Subclasses implement ``parse``; ``parse_many`` may go faster."""
+
+    name = "parser"
+
+    def parse(self, line: str) -> dict[str, float] | None:
+        """The metrics on ``line`` (the x keys ``step``/``epoch`` included), or ``None``."""
+        raise NotImplementedError
+
+    def parse_many(self, lines: Sequence[str], rows: np.ndarray) -> tuple[np.ndarray, Columns]:
+        """Parse ``lines[i] for i in rows``: the rows this parser recognized, and their columns."""
+        used, records = [], []
+        for i in rows.tolist():
+            record = self.parse(lines[i])
+            if record is not None:
+                used.append(i)
+                records.append(record)
+        return np.asarray(used, np.int64), columns_from_records(used, records)
+
+    def reset(self) -> None:
+        """Forget what earlier lines taught (the log restarts from its beginning)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _flatten(record: dict, prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            number = _number(value)
+            if number is not None:
+                out[f"{prefix}{key}"] = number
+    return out
+
+
+def columns_from_records(rows: Sequence[int], records: Sequence[dict[str, float]]) -> Columns:
+    """``[{"loss": 1.0}, {"loss": 0.5, "acc": 0.7}]`` on lines 4, 9 -> columns per metric."""
+    found: dict[str, tuple[list[int], list[float]]] = {}
+    for row, record in zip(rows, records):
+        for key, value in record.items():
+            rs, vs = found.setdefault(X_ALIASES.get(key.lower(), key), ([], []))
+            rs.append(row)
+            vs.append(value)
+    return {key: (np.asarray(rs, np.int64), np.asarray(vs, np.float64)) for key, (rs, vs) in found.items()}
+
+
+def merge_columns(parts: Sequence[Columns]) -> Columns:
+    """Columns of several parsers (each sorted by line) into one, still sorted by line."""
+    if len(parts) == 1:
+        return parts[0]
+    grouped: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for part in parts:
+        for key, column in part.items():
+            grouped.setdefault(key, []).append(column)
+    merged: Columns = {}
+    for key, columns in grouped.items():
+        if len(columns) == 1:
+            merged[key] = columns[0]
+            continue
+        rows = np.concatenate([c[0] for c in columns])
+        values = np.concatenate([c[1] for c in columns])
+        order = np.argsort(rows, kind="stable")
+        merged[key] = (rows[order], values[order])
+    return merged
+
+
+class JSONLinesParser(MetricParser):
+    """``{"epoch": 3, "loss": 0.41}``: every number of a JSON object (nested keys joined by '.')."""
+
+    name = "json"
+
+    def parse(self, line: str) -> dict[str, float] | None:
+        text = line.strip()
+        if not text.startswith("{"):  # cheap check first: most lines of most logs are not JSON
+            return None
+        try:
+            record = json.loads(text)
+        except ValueError:
+            return None
+        return _flatten(record) if isinstance(record, dict) else None
+
+    def parse_many(self, lines, rows):
+        candidates = [i for i in rows.tolist() if lines[i].lstrip()[:1] == "{"]
+        if not candidates:
+            return _EMPTY_ROWS, {}
+        data = "\n".join(lines[i] for i in candidates).encode("utf-8", "replace")
+        try:
+            table = pa_json.read_json(
+                io.BytesIO(data),
+                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # One malformed line spoils Arrow's batch: go line by line, which skips just that line.
+            return super().parse_many(lines, np.asarray(candidates, np.int64))
+        if table.num_rows != len(candidates):
+            return super().parse_many(lines, np.asarray(candidates, np.int64))
+        rows_of = np.asarray(candidates, np.int64)
+        while any(pa.types.is_struct(field.type) for field in table.schema):
+            table = table.flatten()
+        columns: Columns = {}
+        for name, column in zip(table.column_names, table.columns):
+            kind = column.type
+            if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+                continue
+            values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+            key = X_ALIASES.get(name.lower(), name)
+            if column.null_count:
+                valid = column.is_valid().to_numpy(zero_copy_only=False)
+                columns[key] = (rows_of[valid], values[valid])
+            else:
+                columns[key] = (rows_of, values)
+        return rows_of, columns
+
+
+_VALUE = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:[Nn]a[Nn]|[Ii]nf(?:inity)?)"
+# key=value or key: value; the key may be quoted (Python dict reprs, e.g. Hugging Face logs).
+_PAIR = re.compile(
+    rf"""(?P<q>['"]?)(?P<key>[A-Za-z_][\w./-]*)(?P=q)\s*[=:]\s*(?P<value>{_VALUE})(?![\w.:%/])"""
+)
+# The value slot of a learned line shape, for RE2 (which has neither lookarounds nor backrefs).
+_RE2_VALUE = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?i:nan|inf(?:inity)?)"
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class KeyValueParser(MetricParser):
+    """``epoch=3 loss=0.41 acc=0.87`` or ``loss: 0.41, acc: 0.87``.
+
+    A line counts when its pairs make up at least half of its text, so prose such as
+    ``Loading data: 5 files`` is not taken for a metric.
+    """
+
+    name = "key=value"
+    max_shapes = 4  # line shapes learned per chunk before going line by line
+
+    def _pairs(self, line: str) -> list[re.Match] | None:
+        if "=" not in line and ":" not in line:
+            return None
+        matches = list(_PAIR.finditer(line))
+        if not matches:
+            return None
+        covered = sum(m.end() - m.start() for m in matches)
+        if covered * 2 < len(line.strip()):
+            return None
+        return matches
+
+    def parse(self, line: str) -> dict[str, float] | None:
+        matches = self._pairs(line)
+        if matches is None:
+            return None
+        return {m["key"]: float(m["value"]) for m in matches}
+
+    @staticmethod
+    def _shape(line: str, matches: list[re.Match]) -> tuple[str, list[str]]:
+        """An RE2 pattern for lines shaped like ``line``: same keys, any numbers between them."""
+        parts, keys, pos = ["^"], [], 0
+        for i, m in enumerate(matches):
+            # Numbers outside the keys vary from line to line ("Epoch 3: loss=..."); keys stay literal.
+            parts.append(_DIGITS.sub("[0-9]+", re.escape(line[pos:m.start("key")])))
+            parts.append(re.escape(line[m.start("key"):m.start("value")]))
+            parts.append(f"(?P<g{i}>{_RE2_VALUE})")
+            keys.append(m["key"])
+            pos = m.end("value")
+        parts.append(_DIGITS.sub("[0-9]+", re.escape(line[pos:])))
+        parts.append("$")
+        return "".join(parts), keys
+
+    def parse_many(self, lines, rows):
+        texts = [lines[i] for i in rows.tolist()]
+        n = len(texts)
+        if n < 64:  # learning a shape pays off on big chunks only
+            return super().parse_many(lines, rows)
+        array = pa.array(texts, pa.string())
+        open_ = np.ones(n, bool)  # not yet recognized or rejected
+        used_parts, column_parts = [], []
+        slow_rows, slow_records = [], []
+        shapes = 0
+        cursor = 0
+        while cursor < n:
+            if not open_[cursor]:
+                cursor += 1
+                continue
+            matches = self._pairs(texts[cursor])
+            if matches is None:
+                open_[cursor] = False
+                cursor += 1
+                continue
+            if shapes >= self.max_shapes:
+                slow_rows.append(cursor)
+                slow_records.append({m["key"]: float(m["value"]) for m in matches})
+                open_[cursor] = False
+                cursor += 1
+                continue
+            shapes += 1
+            pattern, keys = self._shape(texts[cursor], matches)
+            candidates = np.flatnonzero(open_)
+            subset = array if candidates.size == n else array.take(pa.array(candidates))
+            try:
+                found = pc.extract_regex(subset, pattern)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                found = None
+            if found is None or not found.is_valid().to_numpy(zero_copy_only=False).any():
+                # The shape does not even match its own line (an exotic key): parse it alone.
+                slow_rows.append(cursor)
+                slow_records.append({m["key"]: float(m["value"]) for m in matches})
+                open_[cursor] = False
+                cursor += 1
+                continue
+            valid = found.is_valid().to_numpy(zero_copy_only=False)
+            matched = candidates[valid]
+            found = found.filter(pa.array(valid))
+            open_[matched] = False
+            local_rows = rows[matched]
+            columns: Columns = {}
+            for i, key in enumerate(keys):
+                values = pc.cast(found.field(f"g{i}"), pa.float64()).to_numpy(zero_copy_only=False)
+                columns[X_ALIASES.get(key.lower(), key)] = (local_rows, values)
+            used_parts.append(local_rows)
+            column_parts.append(columns)
+        if slow_rows:
+            used_parts.append(rows[np.asarray(slow_rows, np.int64)])
+            column_parts.append(columns_from_records(rows[np.asarray(slow_rows, np.int64)].tolist(), slow_records))
+        if not used_parts:
+            return _EMPTY_ROWS, {}
+        return np.sort(np.concatenate(used_parts)), merge_columns(column_parts)
+
+
+class KerasParser(MetricParser):
+    """Keras progress output: ``Epoch 3/10`` then ``32/32 [====] - 1s 5ms/step - loss: 0.41 - ...``.
+
+    The epoch comes from the ``Epoch N/M`` line before. A progress line counts once its epoch is
+    complete (step == total), so the bar's intermediate updates do not pile up on one epoch.
+    """
+
+    name = "keras"
+    _EPOCH = re.compile(r"^\s*Epoch\s+(\d+)/(\d+)\s*$")
+    _PROGRESS = re.compile(r"^\s*(\d+)/(\d+)\s+(?:\[[=>.]*\]|[\u2500-\u257f]+)")
+    _METRIC = re.compile(rf"\s-\s(?P<key>[A-Za-z_][\w.]*):\s+(?P<value>{_VALUE})(?![\w.:%/])")
+
+    def parse(self, line: str) -> dict[str, float] | None:
+        epoch = self._EPOCH.match(line)
+        if epoch:
+            return {"epoch": float(epoch[1])}
+        progress = self._PROGRESS.match(line)
+        if not progress:
+            return None
+        if progress[1] != progress[2]:
+            return {}
+        return {m["key"]: float(m["value"]) for m in self._METRIC.finditer(line, progress.end())}
+
+
+class RegexParser(MetricParser):
+    """A pattern of your own: each named group holding a number is a metric (``step``/``epoch``: x).
+
+    >>> RegexParser(r"it (?P<step>\\d+) .* train (?P<loss>[\\d.]+)")
+    """
+
+    name = "regex"
+
+    def __init__(self, pattern: str | re.Pattern):
+        try:
+            self.pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
+        except re.error as exc:
+            raise InvalidInput(f"metric pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+        if not self.pattern.groupindex:
+            raise InvalidInput(f"metric pattern {self.pattern.pattern!r} has no named group, e.g. (?P<loss>[0-9.]+)")
+
+    def parse(self, line: str) -> dict[str, float] | None:
+        match = self.pattern.search(line)
+        if not match:
+            return None
+        record = {}
+        for key, text in match.groupdict().items():
+            try:
+                record[key] = float(text)
+            except (TypeError, ValueError):
+                continue
+        return record
+
+    def __repr__(self) -> str:
+        return f"<RegexParser {self.pattern.pattern!r}>"
+
+
+class FunctionParser(MetricParser):
+    """Any callable ``line -> dict | None`` as a parser."""
+
+    def __init__(self, function: Callable[[str], dict | None]):
+        self.function = function
+        self.name = getattr(function, "__name__", "function")
+        self.failures = 0
+        self.last_error = ""
+
+    def parse(self, line: str) -> dict[str, float] | None:
+        try:
+            record = self.function(line)
+            return None if record is None else _flatten(dict(record))
+        except Exception as exc:  # user code: one bad line must not stop the monitor
+            self.failures += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            return None
+
+
+def default_parsers() -> list[MetricParser]:
+    """JSON lines, then Keras progress lines, then ``key=value`` pairs (fresh, stateful objects)."""
+    return [JSONLinesParser(), KerasParser(), KeyValueParser()]
+
+
+def as_parser(spec) -> MetricParser:
+    """A parser from a parser, a regex (string or compiled, with named groups) or a callable."""
+    if isinstance(spec, MetricParser):
+        return spec
+    if isinstance(spec, (str, re.Pattern)):
+        return RegexParser(spec)
+    if callable(spec):
+        return FunctionParser(spec)
+    raise InvalidInput(f"not a metric parser: {spec!r} (give a regex with named groups or a function)")
+
+
+def make_parsers(parsers=None) -> list[MetricParser]:
+    """``None``: the defaults; else the given specs, in order (see ``as_parser``)."""
+    return default_parsers() if parsers is None else [as_parser(p) for p in parsers]
+
+
+def parse_lines(lines: Sequence[str], parsers: Sequence[MetricParser]) -> Columns:
+    """The metrics of ``lines``, each line owned by the first parser that recognizes it."""
+    remaining = np.arange(len(lines), dtype=np.int64)
+    parts = []
+    for parser in parsers:
+        if not remaining.size:
+            break
+        used, columns = parser.parse_many(lines, remaining)
+        if used.size:
+            remaining = np.setdiff1d(remaining, used, assume_unique=True)
+            if columns:
+                parts.append(columns)
+    return merge_columns(parts) if parts else {}

@@ -1,0 +1,325 @@
+"""``TrainingMonitor``: live charts of a training log, its raw tail, the job's state.
+
+    from jupyter_mlapp.training import TrainingMonitor
+    TrainingMonitor(job)            # a Job, a job id, or the path of any log file
+
+It reads the log from its start (so it rebuilds the whole history of a job started from another
+kernel or before a page reload), then follows it at the chosen refresh interval from a
+background thread, so the charts move while the notebook runs other cells.
+"""
+from __future__ import annotations
+
+import html
+import os
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from urllib.parse import quote
+
+import bqplot as bq
+import ipywidgets as widgets
+
+from ..errors import MLAppError
+from .metrics import MetricStore, Series
+from .parsers import FunctionParser, make_parsers
+from .tail import LogTail, human_size
+
+INTERVALS = (("off", 0), ("1 s", 1), ("2 s", 2), ("5 s", 5), ("10 s", 10), ("30 s", 30))
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+STATE_COLORS = {"queued": "#888", "running": "#1f77b4", "succeeded": "#2ca02c", "failed": "#d62728",
+                "killed": "#d62728", "lost": "#d62728"}
+CATCH_UP_BUDGET = 0.5  # seconds of reading per refresh before the charts are drawn again
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _format(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+class TrainingMonitor(widgets.VBox):
+    """Live metrics of a training job (a ``Job``, a job id) or of any log file (a path).
+
+    ``parsers``: metric parsers tried in order (default ``default_parsers()``; regexes with named
+    groups and functions ``line -> dict | None`` are accepted too). ``interval``: seconds between
+    refreshes (0: off). ``max_points``: points drawn per line at most (history is downsampled,
+    never cut). ``tail_lines``: raw log lines shown.
+    """
+
+    def __init__(self, source, parsers=None, interval: float = 1, max_points: int = 2000,
+                 tail_lines: int = 200, jobs=None, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("mlapp-training-monitor")
+        self.max_points = max_points
+        self.store = MetricStore(make_parsers(parsers))
+        self.job = None
+        self._jobs = jobs
+        self._tail: LogTail | None = None
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._log = deque(maxlen=tail_lines)
+        self._notes: dict[str, str] = {}
+        self._charts: dict[str, tuple[bq.Figure, dict[str, bq.Lines]]] = {}
+        self._drawn: dict[str, tuple[int, str]] = {}
+        self.done = False  # the job has ended and its log is read to the end
+
+        self.title = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
+        self.state = widgets.HTML().add_class("mlapp-training-state")
+        self.interval = widgets.Dropdown(options=INTERVALS, value=interval if interval in dict(INTERVALS).values() else 1,
+                                         description="Refresh", layout=widgets.Layout(width="160px"))
+        self.interval.style.description_width = "56px"
+        self.refresh_button = widgets.Button(icon="refresh", tooltip="Refresh now", layout=widgets.Layout(width="40px"))
+        self.download = widgets.HTML().add_class("mlapp-training-download")
+        self.message = widgets.HTML().add_class("mlapp-training-message")
+        self.notes = widgets.HTML().add_class("mlapp-training-notes")
+        self.summary = widgets.HTML().add_class("mlapp-training-summary")
+        self.charts = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
+        self.charts.add_class("mlapp-training-charts")
+        self.log_view = widgets.HTML().add_class("mlapp-training-log")
+        self.children = [
+            widgets.HBox([self.title, self.state, self.interval, self.refresh_button, self.download],
+                         layout=widgets.Layout(align_items="center")),
+            self.message, self.notes, self.summary, self.charts,
+            widgets.HTML("<b>Log</b> (latest lines)"), self.log_view,
+        ]
+        self.interval.observe(self._interval_changed, "value")
+        self.refresh_button.on_click(lambda _: self.refresh())
+        try:
+            self._attach(source)
+        except MLAppError as err:
+            self._show_message(str(err))
+            return
+        self.refresh()
+        self._start_polling()
+
+    # -- what to watch -----------------------------------------------------------------------------
+    def _job_manager(self):
+        if self._jobs is None:
+            from .. import jobs
+
+            self._jobs = jobs.manager()
+        return self._jobs
+
+    def _attach(self, source) -> None:
+        if hasattr(source, "log_path") and hasattr(source, "id"):
+            self.job = self._job_manager().get(source.id)
+        elif isinstance(source, os.PathLike) or (isinstance(source, str) and (os.sep in source or Path(source).is_file())):
+            path = Path(source).expanduser()
+            self._tail = LogTail(path)
+            self.title.value = f"<b>{html.escape(path.name)}</b>"
+            self.download.value = ""
+            return
+        elif isinstance(source, str) and source:
+            self.job = self._job_manager().get(source)
+        else:
+            raise MLAppError(f"cannot monitor {source!r}: give a job, a job id or the path of a log file")
+        self._tail = LogTail(self.job.log_path)
+        self.title.value = f"<b>{html.escape(self.job.name)}</b> <code>{self.job.id}</code>"
+        base = os.environ.get("VOILA_BASE_URL", "/")
+        href = f"{base}mlapp/api/jobs/{quote(self.job.id)}/log/download"
+        self.download.value = (f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' "
+                               f"download='{html.escape(self.job.id)}.log' target='_blank' "
+                               f"title='Download the whole log'>&#x2B73; Download log</a>")
+
+    # -- polling -----------------------------------------------------------------------------------
+    def _interval_changed(self, change) -> None:
+        self._start_polling()
+        self._wake.set()
+
+    def _start_polling(self) -> None:
+        if self._tail is None or self.done or not self.interval.value:
+            return
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._poll, name="mlapp-training-monitor", daemon=True)
+            self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            more = self.refresh()
+            if self.done or not self.interval.value:
+                return
+            if not more:
+                self._wake.wait(self.interval.value)
+                self._wake.clear()
+
+    def close(self) -> None:
+        """Stop following the log (and close the widget)."""
+        self._stop.set()
+        self._wake.set()
+        super().close()
+
+    # -- one refresh -------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Read what the log gained and redraw; ``True`` while older history is still to read."""
+        if self._tail is None:
+            return False
+        with self._lock:
+            try:
+                return self._refresh()
+            except MLAppError as err:
+                self._show_message(str(err))
+            except Exception as exc:  # a monitor must outlive any surprise in a log or a parser
+                self._show_message(f"refresh failed: {type(exc).__name__}: {exc}")
+            return False
+
+    def _refresh(self) -> bool:
+        if self.job is not None:
+            # State first: a job seen finished before the read means the read got its last line.
+            self.job = self._job_manager().get(self.job.id)
+        started = time.monotonic()
+        grew = False
+        while True:
+            read = self._tail.read()
+            if read.missing:
+                self._note("missing", html.escape(read.notes[0]))
+                break
+            self._notes.pop("missing", None)
+            if read.reset:
+                self.store.clear()
+                self._log.clear()
+                self._drawn.clear()
+                self._notes.clear()
+                grew = True
+            for note in read.notes:
+                self._note(note, html.escape(note))
+            if read.lines:
+                first_read = self.store.lines == 0
+                for name in self.store.add_lines(read.lines):
+                    if not first_read:
+                        self._note(f"new:{name}", f"new metric <b>{html.escape(name)}</b> from log line {self.store.lines}")
+                self._log.extend(read.lines[-self._log.maxlen:])
+                grew = True
+            if not read.more or time.monotonic() - started > CATCH_UP_BUDGET:
+                break
+        if read.more:
+            self._note("history", f"reading the history: {read.end * 100 // max(read.size, 1)}% of {human_size(read.size)}")
+        else:
+            self._notes.pop("history", None)
+        if grew:
+            self._draw()
+            self._show_log()
+        self._note_parser_failures()
+        self._show_state(read)
+        self._show_notes()
+        self.done = bool(self.job is not None and self.job.finished and not read.more)
+        return read.more
+
+    # -- drawing -----------------------------------------------------------------------------------
+    def _draw(self) -> None:
+        for fam, members in self.store.families().items():
+            axis = self.store.axis(members)
+            figure, marks = self._charts.get(fam) or self._chart(fam)
+            for series in members:
+                mark = marks.get(series.name) or self._line(fam, series)
+                if self._drawn.get(series.name) == (series.version, axis):
+                    continue
+                x, y = series.points(axis, self.max_points)
+                with mark.hold_sync():
+                    mark.x, mark.y = x, y
+                    mark.marker = "circle" if len(y) <= 60 else None
+                self._drawn[series.name] = (series.version, axis)
+                bad = series.nonfinite
+                if bad:
+                    self._note(f"nonfinite:{series.name}",
+                               f"{html.escape(series.name)}: {bad} NaN/inf value{'s' if bad > 1 else ''} not plotted")
+            figure.axes[0].label = axis
+        # A restarted log may have dropped metrics: empty their lines rather than keep stale ones.
+        for fam, (_, marks) in self._charts.items():
+            for name, mark in marks.items():
+                if name not in self.store.series and len(mark.y):
+                    with mark.hold_sync():
+                        mark.x, mark.y = [], []
+        self._show_summary()
+
+    def _chart(self, fam: str):
+        x_scale, y_scale = bq.LinearScale(), bq.LinearScale()
+        axes = [bq.Axis(scale=x_scale, label="step", grid_lines="dashed"),
+                bq.Axis(scale=y_scale, orientation="vertical", tick_format=".3g", grid_lines="dashed")]
+        figure = bq.Figure(marks=[], axes=axes, title=fam, legend_location="top-right",
+                           fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
+                           layout=widgets.Layout(width="460px", height="300px"))
+        figure.add_class("mlapp-training-chart")
+        self._charts[fam] = (figure, {})
+        self.charts.children = [*self.charts.children, figure]
+        return self._charts[fam]
+
+    def _line(self, fam: str, series: Series) -> bq.Lines:
+        figure, marks = self._charts[fam]
+        x_scale, y_scale = figure.axes[0].scale, figure.axes[1].scale
+        color = PALETTE[len(marks) % len(PALETTE)]
+        mark = bq.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, labels=[series.name], colors=[color],
+                        display_legend=True, stroke_width=2,
+                        line_style="dashed" if series.name != fam else "solid")
+        marks[series.name] = mark
+        figure.marks = [*figure.marks, mark]
+        return mark
+
+    def _show_summary(self) -> None:
+        rows = []
+        for fam, members in self.store.families().items():
+            for series in members:
+                axis = self.store.axis(members)
+                x = series.x(axis)
+                at = f" at {axis} {x[-1]:g}" if len(x) and x[-1] == x[-1] else ""
+                rows.append(f"<span class='mlapp-metric' data-metric='{html.escape(series.name)}' data-points='{len(series)}'>"
+                            f"<b>{html.escape(series.name)}</b> {_format(series.last())}{at} "
+                            f"<small>({len(series)} points)</small></span>")
+        self.summary.value = " &nbsp;·&nbsp; ".join(rows) if rows else (
+            "<i>No metrics yet: waiting for lines such as <code>loss=0.41</code>, "
+            "<code>{\"loss\": 0.41}</code> or Keras progress lines.</i>")
+
+    def _show_log(self) -> None:
+        text = html.escape("\n".join(self._log))
+        self.log_view.value = (
+            "<div style='height:220px;overflow:auto;display:flex;flex-direction:column-reverse;"
+            "border:1px solid #ddd;background:#fafafa'><pre style='margin:4px;font-size:12px;white-space:pre-wrap'>"
+            f"{text}</pre></div>")
+
+    def _show_state(self, read) -> None:
+        if self.job is not None:
+            job = self.job
+            color = STATE_COLORS.get(job.state, "#888")
+            ended = ""
+            if job.finished:
+                ended = f" (exit {job.exit_code})" if job.exit_code is not None else (f" ({job.signal})" if job.signal else "")
+            runtime = _duration(job.runtime)
+            self.state.value = (f"<span data-state='{job.state}' style='color:{color}'>&#9679; <b>{job.state}</b>{ended}</span>"
+                                f"{' · ' + runtime if runtime else ''} · {human_size(read.size)}")
+        else:
+            self.state.value = "missing" if read.missing else f"{human_size(read.size)} · {self.store.lines} lines"
+
+    # -- messages ----------------------------------------------------------------------------------
+    def _note(self, key: str, text: str) -> None:
+        self._notes.pop(key, None)
+        self._notes[key] = text
+        while len(self._notes) > 8:  # the latest notes matter; old ones go
+            self._notes.pop(next(iter(self._notes)))
+
+    def _note_parser_failures(self) -> None:
+        for parser in self.store.parsers:
+            if isinstance(parser, FunctionParser) and parser.failures:
+                self._note(f"parser:{parser.name}", f"parser {html.escape(parser.name)} failed on {parser.failures} "
+                                                    f"line(s): {html.escape(parser.last_error)}")
+
+    def _show_notes(self) -> None:
+        self.notes.value = "".join(
+            f"<div style='color:#8a6d00'>&#9888; {note}</div>" for note in self._notes.values())
+
+    def _show_message(self, text: str) -> None:
+        self.message.value = f"<div style='color:#d62728'>{html.escape(text)}</div>"
+
+    # -- reading the data --------------------------------------------------------------------------
+    def series(self, name: str) -> Series:
+        """All the values of one metric so far (``.values``, ``.x("step")``)."""
+        return self.store.series[name]
