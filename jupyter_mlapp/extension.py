@@ -15,7 +15,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado.netutil import bind_sockets
-from traitlets import Unicode, default
+from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import __version__, api
@@ -61,7 +61,9 @@ class MLApp(ExtensionApp):
     extension_url = "/lab"
     load_other_extensions = True
     serverapp_class = MLAppServerApp
-    subcommands = {}
+    subcommands = {
+        "user": ("jupyter_mlapp.auth.cli.UserApp", "Manage user accounts: add, remove, passwd, list, set-role, disable."),
+    }
 
     home = Unicode(
         help=f"The folder where jupyter-mlapp keeps its data (SQLite files, logs, sessions, "
@@ -71,6 +73,38 @@ class MLApp(ExtensionApp):
     @default("home")
     def _default_home(self):
         return os.environ.get(HOME_ENV) or str(default_home())
+
+    files_per_user = Bool(
+        help="Give each user their own folder <root>/users/<name> in the file explorer (admins see "
+        "the whole root). Default: $MLAPP_FILES_PER_USER=1, else off (everyone sees the root).",
+    ).tag(config=True)
+
+    @default("files_per_user")
+    def _default_files_per_user(self):
+        return os.environ.get("MLAPP_FILES_PER_USER", "").strip().lower() in ("1", "true", "yes", "on")
+
+    job_limit = Int(
+        help="How many background jobs run at once; more wait in state 'queued'. "
+        "Default: $MLAPP_JOB_LIMIT, else the number of cores.",
+    ).tag(config=True)
+
+    @default("job_limit")
+    def _default_job_limit(self):
+        return int(os.environ.get("MLAPP_JOB_LIMIT") or os.cpu_count() or 1)
+
+    job_kill_grace = Float(
+        help="Seconds between SIGTERM and SIGKILL when a job is killed. Default: $MLAPP_JOB_GRACE, else 10.",
+    ).tag(config=True)
+
+    @default("job_kill_grace")
+    def _default_job_kill_grace(self):
+        return float(os.environ.get("MLAPP_JOB_GRACE") or 10)
+
+    env_dirs = List(
+        Unicode(),
+        help="Folders holding virtual environments for jobs and kernels (besides conda's and the "
+        "workspace's .venv/venv). Default: $MLAPP_ENV_DIRS (separated by ':').",
+    ).tag(config=True)
 
     @property
     def home_path(self) -> Path:

@@ -1,0 +1,222 @@
+"""REST API of the file explorer: ``/mlapp/api/files/...``, confined like the widget.
+
+Each request works in the caller's root: the server's workspace, or ``<workspace>/users/<name>``
+when per-user roots are on (``c.MLApp.files_per_user``); admins always see the whole workspace.
+"""
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..web import MLAppHandler
+from .manager import PER_USER_ENV, WORKSPACE_ENV, FileManager, user_root
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+class FilesHandler(MLAppHandler):
+    auth_resource = "files"
+
+    @property
+    def files(self) -> FileManager:
+        workspace = self.manager.root
+        per_user = self.mlapp.files_per_user and getattr(self.current_user, "role", None) != "admin"
+        if not per_user:
+            return self.manager
+        return FileManager(user_root(self.username, workspace=workspace, per_user=True))
+
+    def path_argument(self) -> str:
+        return self.get_query_argument("path", "")
+
+    def flag(self, name: str) -> bool:
+        return self.get_query_argument(name, "").lower() in _TRUE
+
+    def body_path(self, body: dict, key: str = "path") -> str:
+        value = body.get(key)
+        if not isinstance(value, str):
+            raise web.HTTPError(400, f"'{key}' must be a string path relative to the root")
+        return value
+
+
+class ListHandler(FilesHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json({"path": self.files.normalize(self.path_argument()), "entries": self.files.list(self.path_argument())})
+
+
+class TreeHandler(FilesHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        try:
+            depth = int(self.get_query_argument("depth", "2"))
+        except ValueError as exc:
+            raise web.HTTPError(400, "'depth' must be an integer") from exc
+        if not 0 <= depth <= 8:
+            raise web.HTTPError(400, "'depth' must be between 0 and 8")
+        self.write_json(self.files.tree(self.path_argument(), depth=depth))
+
+
+class StatHandler(FilesHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json(self.files.stat(self.path_argument()))
+
+
+class ContentHandler(FilesHandler):
+    """GET downloads a file; PUT uploads the raw request body to ``?path=`` (``&overwrite=1``)."""
+
+    @web.authenticated
+    @authorized
+    def get(self):
+        files = self.files
+        data = files.download(self.path_argument())
+        name = files.normalize(self.path_argument()).rpartition("/")[2]
+        # RFC 6266: a UTF-8 name, percent-encoded, can never break out of the header.
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(data, set_content_type="application/octet-stream")
+
+    @web.authenticated
+    @authorized
+    def put(self):
+        entry = self.files.upload(self.path_argument(), self.request.body, overwrite=self.flag("overwrite"))
+        self.write_json(entry, status=201)
+
+
+class MkdirHandler(FilesHandler):
+    @web.authenticated
+    @authorized
+    def post(self):
+        self.write_json(self.files.mkdir(self.body_path(self.json_body())), status=201)
+
+
+class CreateHandler(FilesHandler):
+    @web.authenticated
+    @authorized
+    def post(self):
+        body = self.json_body()
+        content = body.get("content", "")
+        if not isinstance(content, str):
+            raise web.HTTPError(400, "'content' must be a string (upload binary files with PUT /files/content)")
+        self.write_json(self.files.create(self.body_path(body), content), status=201)
+
+
+class RenameHandler(FilesHandler):
+    @web.authenticated
+    @authorized
+    def post(self):
+        body = self.json_body()
+        self.write_json(self.files.rename(self.body_path(body), self.body_path(body, "new_path")))
+
+
+class DeleteHandler(FilesHandler):
+    @web.authenticated
+    @authorized
+    def post(self):
+        body = self.json_body()
+        recursive = body.get("recursive", False)
+        if not isinstance(recursive, bool):
+            raise web.HTTPError(400, "'recursive' must be true or false")
+        path = self.body_path(body)
+        self.files.delete(path, recursive=recursive)
+        self.write_json({"deleted": self.files.normalize(path)})
+
+
+def setup(app) -> list[tuple]:
+    workspace = app.serverapp.root_dir
+    # Kernels (notebooks, Voila apps) started by this server explore the same workspace.
+    os.environ[WORKSPACE_ENV] = workspace
+    os.environ[PER_USER_ENV] = "1" if app.files_per_user else "0"
+    manager = app.managers["files"] = FileManager(workspace)
+    kwargs = {"manager": manager}
+    return [
+        (r"/files/list", ListHandler, kwargs),
+        (r"/files/tree", TreeHandler, kwargs),
+        (r"/files/stat", StatHandler, kwargs),
+        (r"/files/content", ContentHandler, kwargs),
+        (r"/files/mkdir", MkdirHandler, kwargs),
+        (r"/files/create", CreateHandler, kwargs),
+        (r"/files/rename", RenameHandler, kwargs),
+        (r"/files/delete", DeleteHandler, kwargs),
+    ]
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+_PATH_QUERY = {"name": "path", "in": "query", "required": False, "schema": {"type": "string", "default": ""},
+               "description": "relative to your root, '/'-separated; '' is the root"}
+_ENTRY = {
+    "type": "object",
+    "required": ["name", "path", "type", "mtime"],
+    "properties": {
+        "name": {"type": "string"},
+        "path": {"type": "string"},
+        "type": {"type": "string", "enum": ["file", "folder"]},
+        "size": {"type": "integer", "nullable": True},
+        "mtime": {"type": "number"},
+    },
+}
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"description": "the path leaves your root", "content": _json({"$ref": "#/components/schemas/Error"})},
+    "404": {"$ref": "#/components/responses/NotFound"},
+}
+_CONFLICT = {"409": {"description": "the name is taken, or the folder is not empty",
+                     "content": _json({"$ref": "#/components/schemas/Error"})}}
+
+
+def _body(properties: dict, required: list[str]) -> dict:
+    return {"required": True, "content": _json({"type": "object", "required": required, "properties": properties})}
+
+
+_PATH_PROP = {"path": {"type": "string"}}
+
+openapi_paths = {
+    "/files/list": {"get": {
+        "summary": "The entries of a folder, folders first", "tags": ["files"], "parameters": [_PATH_QUERY],
+        "responses": {"200": {"description": "entries", "content": _json({
+            "type": "object", "properties": {"path": {"type": "string"}, "entries": {"type": "array", "items": _ENTRY}}})},
+            **_ERRORS}}},
+    "/files/tree": {"get": {
+        "summary": "A folder and its descendants", "tags": ["files"],
+        "parameters": [_PATH_QUERY, {"name": "depth", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 8, "default": 2}}],
+        "responses": {"200": {"description": "the tree (entries with 'children')", "content": _json(_ENTRY)}, **_ERRORS}}},
+    "/files/stat": {"get": {
+        "summary": "Size, type and modification time of one entry", "tags": ["files"], "parameters": [_PATH_QUERY],
+        "responses": {"200": {"description": "the entry", "content": _json(_ENTRY)}, **_ERRORS}}},
+    "/files/content": {
+        "get": {"summary": "Download a file", "tags": ["files"], "parameters": [_PATH_QUERY],
+                "responses": {"200": {"description": "the bytes", "content": {"application/octet-stream": {}}},
+                              "413": {"description": "too large"}, **_ERRORS}},
+        "put": {"summary": "Upload a file (the raw body)", "tags": ["files"],
+                "parameters": [_PATH_QUERY, {"name": "overwrite", "in": "query", "schema": {"type": "boolean", "default": False}}],
+                "requestBody": {"required": True, "content": {"application/octet-stream": {}}},
+                "responses": {"201": {"description": "stored", "content": _json(_ENTRY)},
+                              "413": {"description": "too large"}, **_ERRORS, **_CONFLICT}},
+    },
+    "/files/mkdir": {"post": {
+        "summary": "Create a folder", "tags": ["files"], "requestBody": _body(_PATH_PROP, ["path"]),
+        "responses": {"201": {"description": "created", "content": _json(_ENTRY)}, **_ERRORS, **_CONFLICT}}},
+    "/files/create": {"post": {
+        "summary": "Create a text file", "tags": ["files"],
+        "requestBody": _body({**_PATH_PROP, "content": {"type": "string", "default": ""}}, ["path"]),
+        "responses": {"201": {"description": "created", "content": _json(_ENTRY)}, **_ERRORS, **_CONFLICT}}},
+    "/files/rename": {"post": {
+        "summary": "Rename or move (never overwrites)", "tags": ["files"],
+        "requestBody": _body({**_PATH_PROP, "new_path": {"type": "string"}}, ["path", "new_path"]),
+        "responses": {"200": {"description": "the entry at its new path", "content": _json(_ENTRY)}, **_ERRORS, **_CONFLICT}}},
+    "/files/delete": {"post": {
+        "summary": "Delete a file or folder (a non-empty folder needs recursive=true)", "tags": ["files"],
+        "requestBody": _body({**_PATH_PROP, "recursive": {"type": "boolean", "default": False}}, ["path"]),
+        "responses": {"200": {"description": "deleted", "content": _json({"type": "object", "properties": {"deleted": {"type": "string"}}})},
+                      **_ERRORS, **_CONFLICT}}},
+}

@@ -1,0 +1,375 @@
+"""``FileExplorer``: a tree of the workspace with create, rename, delete, upload and download.
+
+Everything goes through the kernel's ``FileManager`` (never the browser's own disk), so it works
+the same on a remote server and cannot leave its root. Downloads and "open in a new tab" go
+through Jupyter's authenticated ``/files/`` URL when the kernel runs under the server (which
+hands it ``$MLAPP_BASE_URL``), else through a data URL built in the kernel.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import mimetypes
+import os
+import time
+from urllib.parse import quote
+
+import ipywidgets as widgets
+from traitlets import Unicode
+
+from ..errors import MLAppError
+from .manager import WORKSPACE_ENV, FileManager, check_name, format_size, workspace_dir
+
+BASE_URL_ENV = "MLAPP_BASE_URL"
+MAX_ROWS = 200  # rows per folder: more would make the page slow to draw; the rest are counted
+DATA_URL_LIMIT = 20 * 1024 * 1024
+
+STYLE = """
+<style>
+.mlapp-files { border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 6px; padding: 8px;
+  background: var(--jp-layout-color1, #fff); }
+.mlapp-files .mlapp-files-toolbar { flex-wrap: wrap; gap: 4px; align-items: center; }
+.mlapp-files .mlapp-files-toolbar .widget-button, .mlapp-files .mlapp-files-toolbar .widget-upload { width: auto; }
+.mlapp-files .mlapp-crumbs { flex-wrap: wrap; align-items: center; margin: 4px 0; }
+.mlapp-files .mlapp-crumb { width: auto; background: transparent; color: var(--jp-brand-color1, #1976d2);
+  padding: 0 4px; box-shadow: none; }
+.mlapp-files .mlapp-crumb-sep { color: #999; padding: 0 2px; }
+.mlapp-files .mlapp-files-tree { max-height: 420px; overflow-y: auto; overflow-x: hidden;
+  border-top: 1px solid var(--jp-border-color2, #eee); }
+.mlapp-files .mlapp-file-row { align-items: center; min-height: 28px; border-bottom: 1px solid var(--jp-border-color3, #f3f3f3); }
+.mlapp-files .mlapp-file-row:hover { background: var(--jp-layout-color2, #f5f5f5); }
+.mlapp-files .mlapp-file-row.mlapp-selected { background: var(--jp-brand-color3, #bbdefb); }
+.mlapp-files .mlapp-file-toggle { width: 26px; min-width: 26px; padding: 0; background: transparent; box-shadow: none; }
+.mlapp-files .mlapp-file-name { flex: 1 1 auto; width: auto; min-width: 0; text-align: left; background: transparent;
+  box-shadow: none; overflow: hidden; text-overflow: ellipsis; }
+.mlapp-files .mlapp-file-name button, .mlapp-files button.mlapp-file-name { text-align: left; justify-content: flex-start; }
+.mlapp-files .mlapp-file-meta { flex: 0 0 260px; color: var(--jp-ui-font-color2, #666); font-size: 12px; }
+.mlapp-files .mlapp-file-meta span { display: inline-block; }
+.mlapp-files .mlapp-file-meta .mlapp-size { width: 80px; text-align: right; margin-right: 16px; }
+.mlapp-files .mlapp-files-message.mlapp-error { color: var(--jp-error-color1, #c62828); }
+.mlapp-files .mlapp-files-message.mlapp-ok { color: var(--jp-success-color1, #2e7d32); }
+.mlapp-files .mlapp-files-details a { margin-right: 12px; }
+</style>
+"""
+
+
+def files_url(manager: FileManager, rel: str, download: bool = False) -> str | None:
+    """Jupyter's authenticated ``/files/`` URL of a file, or None outside a jupyter-mlapp server."""
+    base = os.environ.get(BASE_URL_ENV) or os.environ.get("VOILA_BASE_URL")
+    if not base or not os.environ.get(WORKSPACE_ENV):
+        return None
+    try:
+        served = (manager.root / rel).relative_to(workspace_dir()).as_posix()
+    except ValueError:
+        return None
+    return f"{base.rstrip('/')}/files/{quote(served)}" + ("?download=1" if download else "")
+
+
+class FileExplorer(widgets.VBox):
+    """A file explorer widget: ``FileExplorer()`` shows the app's workspace (or the current
+    user's folder in it), ``FileExplorer(root)`` any folder. ``explorer.selected`` is the
+    selected path, relative to the root (``""`` when nothing is selected); observe it to react.
+    """
+
+    selected = Unicode("", help="the selected file or folder, relative to the root")
+    folder = Unicode("", help="the folder shown (breadcrumbs), relative to the root")
+
+    def __init__(self, root: str | os.PathLike | None = None, manager: FileManager | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("mlapp-files")
+        self.manager = manager or FileManager(root)
+        self._expanded: set[str] = set()
+        self._rows: dict[str, widgets.HBox] = {}
+        self._pending = None  # the action waiting for a name or a confirmation
+
+        def button(label, icon, tip, handler, style=""):
+            b = widgets.Button(description=label, icon=icon, tooltip=tip, button_style=style)
+            b.on_click(lambda _: self._guard(handler))
+            return b
+
+        self.new_folder_button = button("New folder", "folder", "Create a folder here", self._ask_new_folder)
+        self.new_file_button = button("New file", "file", "Create an empty file here", self._ask_new_file)
+        self.rename_button = button("Rename", "edit", "Rename or move the selected entry", self._ask_rename)
+        self.delete_button = button("Delete", "trash", "Delete the selected entry", self._ask_delete)
+        self.refresh_button = button("", "refresh", "Reload from disk", self.refresh)
+        self.upload = widgets.FileUpload(multiple=True, description="Upload", tooltip="Upload files into this folder")
+        self.upload.observe(lambda _: self._guard(self._on_upload), "value")
+        toolbar = widgets.HBox([self.new_folder_button, self.new_file_button, self.rename_button,
+                                self.delete_button, self.upload, self.refresh_button])
+        toolbar.add_class("mlapp-files-toolbar")
+
+        self.crumbs = widgets.HBox()
+        self.crumbs.add_class("mlapp-crumbs")
+        self.prompt_text = widgets.Text(placeholder="name", layout=widgets.Layout(width="320px"))
+        self.prompt_text.on_submit(lambda _: self._guard(self._confirm))
+        self.prompt_label = widgets.HTML()
+        self.confirm_button = button("OK", "check", "Confirm", self._confirm, "primary")
+        self.cancel_button = button("Cancel", "", "Cancel", self._cancel)
+        self.prompt = widgets.HBox([self.prompt_label, self.prompt_text, self.confirm_button, self.cancel_button],
+                                   layout=widgets.Layout(display="none", align_items="center"))
+        self.prompt.add_class("mlapp-files-prompt")
+        self.message = widgets.HTML()
+        self.message.add_class("mlapp-files-message")
+        self.tree = widgets.VBox()
+        self.tree.add_class("mlapp-files-tree")
+        self.details = widgets.HTML()
+        self.details.add_class("mlapp-files-details")
+        self.children = [widgets.HTML(STYLE), toolbar, self.crumbs, self.prompt, self.message, self.tree, self.details]
+        self.observe(self._on_folder, "folder")
+        self.observe(self._on_selected, "selected")
+        self.refresh()
+
+    # -- public ------------------------------------------------------------------------------
+    @property
+    def selected_path(self):
+        """The selected entry as an absolute ``Path`` (None when nothing is selected)."""
+        return self.manager.resolve(self.selected) if self.selected else None
+
+    def refresh(self) -> None:
+        """Redraw from disk: the folder shown, its expanded sub-folders, sizes and times."""
+        try:
+            self.manager.resolve(self.folder)
+        except MLAppError:
+            self.folder = ""  # the folder shown went away (deleted elsewhere): back to the root
+            return  # (the change of folder redraws)
+        self._rows = {}
+        self.tree.children = self._rows_of(self.folder, 0) or [self._note("This folder is empty.")]
+        if self.selected and not self._exists(self.selected):
+            self.selected = ""
+        self._draw_crumbs()
+        self._on_selected()
+
+    def open_folder(self, path: str) -> None:
+        """Show the folder ``path`` (as a click on its breadcrumb would)."""
+        entry = self.manager.stat(path)
+        if entry["type"] != "folder":
+            raise MLAppError(f"{entry['path']!r} is not a folder")
+        self.folder = entry["path"]
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _rows_of(self, folder: str, depth: int) -> list:
+        entries = self.manager.list(folder)
+        rows = []
+        for entry in entries[:MAX_ROWS]:
+            rows.append(self._row(entry, depth))
+            if entry["type"] == "folder" and entry["path"] in self._expanded:
+                rows.extend(self._rows_of(entry["path"], depth + 1))
+        if len(entries) > MAX_ROWS:
+            rows.append(self._note(f"… and {len(entries) - MAX_ROWS} more (open the folder to narrow it down)",
+                                   depth))
+        return rows
+
+    def _note(self, text: str, depth: int = 0) -> widgets.HTML:
+        return widgets.HTML(f"<i style='padding-left:{8 + 20 * depth}px;color:#888'>{html.escape(text)}</i>")
+
+    def _row(self, entry: dict, depth: int) -> widgets.HBox:
+        path, folder = entry["path"], entry["type"] == "folder"
+        toggle = widgets.Button(icon=("caret-down" if path in self._expanded else "caret-right") if folder else "",
+                                tooltip="Expand" if folder else "", disabled=not folder)
+        toggle.add_class("mlapp-file-toggle")
+        if folder:
+            toggle.on_click(lambda _: self._guard(self._toggle, path))
+        name = widgets.Button(description=entry["name"], icon="folder" if folder else "file-o",
+                              tooltip=path + (" (click again to open)" if folder else ""))
+        name.add_class("mlapp-file-name")
+        name.on_click(lambda _: self._guard(self._click, entry))
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["mtime"]))
+        meta = widgets.HTML(f"<span class='mlapp-size'>{format_size(entry['size'])}</span><span>{when}</span>")
+        meta.add_class("mlapp-file-meta")
+        row = widgets.HBox([toggle, name, meta], layout=widgets.Layout(padding=f"0 0 0 {20 * depth}px"))
+        row.add_class("mlapp-file-row")
+        row.add_class(f"mlapp-{entry['type']}")
+        self._rows[path] = row
+        return row
+
+    def _draw_crumbs(self) -> None:
+        parts = self.folder.split("/") if self.folder else []
+        crumbs = []
+        for i, label in enumerate([self.manager.root.name or "/", *parts]):
+            target = "/".join(parts[:i])
+            crumb = widgets.Button(description=label, icon="home" if i == 0 else "",
+                                   tooltip=f"Open {target or 'the root folder'}")
+            crumb.add_class("mlapp-crumb")
+            crumb.on_click(lambda _, t=target: self._guard(self.open_folder, t))
+            if i:
+                sep = widgets.HTML("<span class='mlapp-crumb-sep'>/</span>")
+                crumbs.append(sep)
+            crumbs.append(crumb)
+        self.crumbs.children = crumbs
+
+    # -- events ------------------------------------------------------------------------------
+    def _guard(self, action, *args) -> None:
+        """Run a user action; an expected failure becomes a message, never a traceback."""
+        try:
+            action(*args)
+        except MLAppError as exc:
+            self._say(str(exc), error=True)
+        except OSError as exc:
+            self._say(f"the file system refused: {exc.strerror or exc}", error=True)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.value = html.escape(text)
+        self.message.remove_class("mlapp-ok" if error else "mlapp-error")
+        self.message.add_class("mlapp-error" if error else "mlapp-ok")
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self.manager.resolve(path)
+            return True
+        except MLAppError:
+            return False
+
+    def _reveal(self, path: str) -> None:
+        """Expand the folders above ``path`` so that its row shows."""
+        parts = path.split("/")[:-1]
+        self._expanded.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+    def _toggle(self, path: str) -> None:
+        self._expanded ^= {path}
+        self.refresh()
+
+    def _click(self, entry: dict) -> None:
+        if entry["type"] == "folder" and self.selected == entry["path"]:
+            self.open_folder(entry["path"])  # a second click opens the folder
+        else:
+            self.selected = entry["path"]
+
+    def _on_folder(self, change) -> None:
+        prefix = f"{self.folder}/" if self.folder else ""
+        self._expanded = {p for p in self._expanded if p.startswith(prefix)}
+        self.refresh()
+
+    def _on_selected(self, change=None) -> None:
+        for path, row in self._rows.items():
+            (row.add_class if path == self.selected else row.remove_class)("mlapp-selected")
+        self.rename_button.disabled = self.delete_button.disabled = not self.selected
+        self.details.value = self._details()
+
+    def _details(self) -> str:
+        if not self.selected:
+            return ""
+        try:
+            entry = self.manager.stat(self.selected)
+        except MLAppError:
+            return ""
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["mtime"]))
+        parts = [f"<b>{html.escape(entry['path'])}</b>", format_size(entry["size"]) if entry["size"] is not None else "folder", when]
+        links = []
+        if entry["type"] == "file":
+            url = files_url(self.manager, entry["path"])
+            if url:
+                links.append(f"<a href='{html.escape(url)}' target='_blank' rel='noopener'>Open in new tab</a>")
+                download = files_url(self.manager, entry["path"], download=True)
+                links.append(f"<a href='{html.escape(download)}' download='{html.escape(entry['name'])}'>Download</a>")
+            elif entry["size"] <= DATA_URL_LIMIT:
+                links.append(self._data_link(entry))
+            else:
+                links.append(f"<i>too large to download here ({format_size(entry['size'])})</i>")
+        return " · ".join(parts) + ("<br>" + "".join(links) if links else "")
+
+    def _data_link(self, entry: dict) -> str:
+        data = base64.b64encode(self.manager.download(entry["path"], max_bytes=DATA_URL_LIMIT)).decode()
+        mime = mimetypes.guess_type(entry["name"])[0] or "application/octet-stream"
+        return (f"<a href='data:{mime};base64,{data}' download='{html.escape(entry['name'])}'>Download</a>")
+
+    # -- actions -----------------------------------------------------------------------------
+    def _target_folder(self) -> str:
+        """Where new entries go: the selected folder, the selected file's folder, else the one shown."""
+        if self.selected:
+            entry = self.manager.stat(self.selected)
+            return entry["path"] if entry["type"] == "folder" else entry["path"].rpartition("/")[0]
+        return self.folder
+
+    def _ask(self, label: str, value: str, action, confirm: str = "OK", danger: bool = False, text: bool = True):
+        self._pending = action
+        self.prompt_label.value = label
+        self.prompt_text.value = value
+        self.prompt_text.layout.display = None if text else "none"
+        self.confirm_button.description = confirm
+        self.confirm_button.button_style = "danger" if danger else "primary"
+        self.prompt.layout.display = "flex"
+        self.message.value = ""
+
+    def _ask_new_folder(self) -> None:
+        where = self._target_folder()
+        self._ask(f"New folder in <b>{html.escape(where or '/')}</b>:", "",
+                  lambda name: self._create(where, name, self.manager.mkdir, "folder"), "Create")
+
+    def _ask_new_file(self) -> None:
+        where = self._target_folder()
+        self._ask(f"New file in <b>{html.escape(where or '/')}</b>:", "",
+                  lambda name: self._create(where, name, self.manager.create, "file"), "Create")
+
+    def _create(self, where: str, name: str, make, kind: str) -> None:
+        entry = make(self._join(where, check_name(name, kind + " name")))
+        self._reveal(entry["path"])
+        self.refresh()
+        self.selected = entry["path"]
+        self._say(f"Created the {kind} {entry['path']}")
+
+    def _ask_rename(self) -> None:
+        old = self.selected
+        self._ask(f"Rename <b>{html.escape(old)}</b> to:", old, lambda new: self._rename(old, new), "Rename")
+
+    def _rename(self, old: str, new: str) -> None:
+        entry = self.manager.rename(old, new)
+        self._reveal(entry["path"])
+        self.refresh()
+        self.selected = entry["path"]
+        self._say(f"Renamed {old} to {entry['path']}")
+
+    def _ask_delete(self) -> None:
+        path = self.selected
+        entry = self.manager.stat(path)
+        if entry["type"] == "folder":
+            count = len(os.listdir(self.manager.resolve(path)))
+            what = (f"the folder <b>{html.escape(path)}</b> and everything in it ({count} "
+                    f"{'entry' if count == 1 else 'entries'})" if count else f"the empty folder <b>{html.escape(path)}</b>")
+        else:
+            what = f"the file <b>{html.escape(path)}</b> ({format_size(entry['size'])})"
+        self._ask(f"Delete {what}? This cannot be undone.", "", lambda _: self._delete(path), "Delete",
+                  danger=True, text=False)
+
+    def _delete(self, path: str) -> None:
+        self.manager.delete(path, recursive=True)  # the user confirmed, having been told what is inside
+        self.selected = ""
+        self.refresh()
+        self._say(f"Deleted {path}")
+
+    def _confirm(self) -> None:
+        action, value = self._pending, self.prompt_text.value.strip()
+        if action is None:
+            return
+        if self.prompt_text.layout.display != "none" and not value:
+            raise MLAppError("type a name first")
+        action(value)
+        self._cancel()
+
+    def _cancel(self) -> None:
+        self._pending = None
+        self.prompt.layout.display = "none"
+
+    def _on_upload(self) -> None:
+        files = self.upload.value
+        if not files:
+            return
+        where = self._target_folder()
+        stored, failed = [], []
+        for item in files:
+            try:
+                name = check_name(item["name"], "uploaded file name")
+                self.manager.upload(self._join(where, name), bytes(item["content"]))
+                stored.append(item["name"])
+            except MLAppError as exc:
+                failed.append(str(exc))
+        self.upload.value = ()  # ready for the next upload; also frees the kernel's copy
+        self._reveal(self._join(where, "*"))
+        self.refresh()
+        if failed:
+            self._say("; ".join(failed), error=True)
+        else:
+            self._say(f"Uploaded {', '.join(stored)} to {where or '/'}")
+
+    @staticmethod
+    def _join(folder: str, name: str) -> str:
+        return f"{folder}/{name}" if folder else name
