@@ -45,3 +45,7 @@ c.ServerApp.default_url = "/lab"
 # A failing app shows a short message, not a Python traceback with file paths.
 c.ServerApp.jpserver_extensions = {"voila": True, "jupyterlab": True, "jupyter_mlapp": True}
 c.VoilaConfiguration.show_tracebacks = False
+
+# Every conda or virtual environment with ipykernel is also a kernel (`mlapp-<kind>-<name>`),
+# in JupyterLab and in Voila apps, besides the kernels installed the usual way.
+c.ServerApp.kernel_spec_manager_class = "jupyter_mlapp.jobs.kernelspecs.EnvironmentKernelSpecManager"

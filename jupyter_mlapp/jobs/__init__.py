@@ -11,16 +11,9 @@ The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder
 """
 from __future__ import annotations
 
-import typing
-
-if typing.TYPE_CHECKING:
-    from .envs import Environment
-    from .manager import JobManager, KillResult
-    from .store import Job
-
 __all__ = ["JobManager", "manager", "start", "get", "list", "read_log", "wait", "kill", "kill_all", "envs"]
 
-_managers: dict[tuple, "JobManager"] = {}
+_managers: dict = {}
 
 
 def __getattr__(name):

@@ -19,11 +19,22 @@ from pathlib import Path
 import psutil
 
 from .store import Job, JobStore
+from .supervisor import process_started
 
 # How long a claimed job may wait for its supervisor to record the start before it is lost.
 CLAIM_TIMEOUT = 60.0
 # Two start times of one process differ only by rounding; a reused PID differs by far more.
 SAME_PROCESS = 0.05
+
+
+# `python -m jupyter_mlapp.jobs.supervisor`, minus the site packages' start-up (.pth hooks cost
+# tens of ms per job): on Linux the supervisor needs nothing outside this package and the stdlib.
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+SUPERVISOR = (
+    [sys.executable, "-S", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+     "from jupyter_mlapp.jobs.supervisor import main; sys.exit(main(sys.argv[1:]))", PACKAGE_PARENT]
+    if sys.platform.startswith("linux") else [sys.executable, "-m", "jupyter_mlapp.jobs.supervisor"]
+)
 
 
 @dataclass
@@ -57,17 +68,12 @@ class Backend(abc.ABC):
         """At most ``limit`` bytes of the log from ``offset`` (or the last ``tail`` bytes)."""
 
 
-def same_process(pid: int | None, created: float | None) -> psutil.Process | None:
-    """The process ``pid`` if it is still the one that started at ``created`` (not a reused PID)."""
-    if not pid or created is None:
-        return None
-    try:
-        process = psutil.Process(pid)
-        if abs(process.create_time() - created) < SAME_PROCESS and process.status() != psutil.STATUS_ZOMBIE:
-            return process
-    except psutil.Error:
-        pass
-    return None
+def same_process(pid: int | None, started: float | None) -> bool:
+    """Whether ``pid`` is still the live process that started at ``started`` (not a reused PID)."""
+    if not pid or started is None:
+        return False
+    now = process_started(pid)
+    return now is not None and abs(now - started) < SAME_PROCESS
 
 
 def utf8_boundary(data: bytes) -> int:
@@ -89,7 +95,7 @@ class LocalBackend(Backend):
         self._lock = threading.Lock()
 
     def start(self, job: Job, limit: int) -> None:
-        command = [sys.executable, "-m", "jupyter_mlapp.jobs.supervisor", str(self.store.path), job.id, str(limit)]
+        command = [*SUPERVISOR, str(self.store.path), job.id, str(limit)]
         try:
             with open(Path(job.log_path).parent / "supervisor.log", "ab") as errors:
                 supervisor = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -110,7 +116,7 @@ class LocalBackend(Backend):
             if job.claimed_at is not None and time.time() - job.claimed_at > CLAIM_TIMEOUT:
                 return self._lost(job, "its supervisor never started")
             return job
-        if same_process(job.supervisor_pid, job.supervisor_created) is None:
+        if not same_process(job.supervisor_pid, job.supervisor_created):
             fresh = self.store.get(job.id)  # it may have recorded the end just now
             if fresh is None or fresh.state != "running":
                 return fresh or job
@@ -132,8 +138,13 @@ class LocalBackend(Backend):
         except psutil.Error:
             members = [leader]
         cpu, memory = 0.0, 0
+        if len(self._processes) > 4096:  # forget processes of jobs long gone
+            self._processes.clear()
         for member in members:
-            member = self._processes.setdefault(member.pid, member)
+            known = self._processes.get(member.pid)
+            if known != member:  # psutil compares PID and start time
+                known = self._processes[member.pid] = member
+            member = known
             try:
                 with member.oneshot():
                     cpu += member.cpu_percent(None)
@@ -142,25 +153,29 @@ class LocalBackend(Backend):
                 self._processes.pop(member.pid, None)
         job.cpu_percent, job.memory = round(cpu, 1), memory
 
-    def _process(self, pid: int | None, created: float | None) -> psutil.Process | None:
+    def _process(self, pid: int | None, started: float | None) -> psutil.Process | None:
+        if not same_process(pid, started):
+            return None
         with self._lock:
-            known = self._processes.get(pid) if pid else None
-            if known is not None and created is not None and abs(known.create_time() - created) < SAME_PROCESS:
-                return known
-            process = same_process(pid, created)
-            if process is not None:
-                self._processes[pid] = process
-            return process
+            known = self._processes.get(pid)
+            if known is None or not known.is_running():
+                try:
+                    known = self._processes[pid] = psutil.Process(pid)
+                except psutil.Error:
+                    return None
+            return known
 
     def kill(self, job: Job) -> None:
-        supervisor = same_process(job.supervisor_pid, job.supervisor_created)
-        if supervisor is not None:
-            supervisor.send_signal(signal.SIGTERM)  # it ends the group and records the kill
-            return
+        if same_process(job.supervisor_pid, job.supervisor_created):
+            try:
+                os.kill(job.supervisor_pid, signal.SIGTERM)  # it ends the group and records the kill
+                return
+            except ProcessLookupError:
+                pass  # it ended just now
         if job.supervisor_pid is None:
             return  # not started yet: the supervisor sees the request when it records the start
         # The supervisor is gone (lost job): end the group ourselves if it still runs.
-        if same_process(job.pid, job.pid_created) is not None:
+        if same_process(job.pid, job.pid_created):
             terminate_group(job.pid, job.grace)
 
     def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:

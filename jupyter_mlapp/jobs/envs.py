@@ -113,6 +113,7 @@ class EnvironmentFinder:
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
         self._cache: tuple[float, list[Environment]] | None = None
+        self._refreshing = threading.Event()
 
     # -- discovery -----------------------------------------------------------------------------
     def environments(self, refresh: bool = False) -> list[Environment]:
@@ -121,10 +122,23 @@ class EnvironmentFinder:
                 self._cache = (time.monotonic(), self._discover())
             return list(self._cache[1])
 
-    @property
-    def cached(self) -> list[Environment] | None:
-        """The last discovery, however old, without discovering (None before the first)."""
-        return list(self._cache[1]) if self._cache else None
+    def environments_soon(self) -> list[Environment]:
+        """Without waiting on a stale cache: the last discovery, refreshed in the background
+        when old. Only the very first call discovers in the caller's thread."""
+        cache = self._cache
+        if cache is None:
+            return self.environments()
+        if time.monotonic() - cache[0] > self.cache_seconds and not self._refreshing.is_set():
+            self._refreshing.set()
+
+            def refresh():
+                try:
+                    self.environments(refresh=True)
+                finally:
+                    self._refreshing.clear()
+
+            threading.Thread(target=refresh, name="mlapp-env-discovery", daemon=True).start()
+        return list(cache[1])
 
     def _discover(self) -> list[Environment]:
         found: dict[str, tuple[str, Path]] = {}  # real path -> (kind, path)

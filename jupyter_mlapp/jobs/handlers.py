@@ -16,6 +16,7 @@ from tornado.ioloop import IOLoop
 from ..errors import InvalidInput
 from ..web import MLAppHandler
 from .envs import EnvironmentFinder
+from .kernelspecs import EnvironmentKernelSpecManager
 from .manager import DEFAULT_GRACE, GRACE_ENV, LIMIT_ENV, JobManager
 
 JOB_ID = r"(?P<job_id>[0-9a-f]{1,32})"
@@ -112,6 +113,9 @@ def setup(app) -> list[tuple]:
     manager = JobManager(home=app.home_path, limit=limit, grace=grace, workspace=workspace,
                          environments=environments, confine_cwd=True)
     app.managers["jobs"] = manager
+    kernel_specs = getattr(app.serverapp, "kernel_spec_manager", None)
+    if isinstance(kernel_specs, EnvironmentKernelSpecManager):
+        kernel_specs.finder = environments  # one discovery, one cache for jobs and kernels
     # Kernels started by this server (notebooks, Voila apps) run jobs with the same settings.
     os.environ[LIMIT_ENV], os.environ[GRACE_ENV] = str(manager.limit), str(manager.grace)
     kwargs = {"manager": manager}

@@ -21,6 +21,7 @@ import time
 from .store import Job, JobStore
 
 PR_SET_CHILD_SUBREAPER = 36
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # Variables of the process that started the supervisor that must not leak into another user's job.
 PRIVATE_ENV = ("MLAPP_USER", "MLAPP_JOB_ID", "JPY_SESSION_NAME", "JPY_PARENT_PID")
 
@@ -34,12 +35,21 @@ def become_subreaper() -> None:
             pass
 
 
-def process_created(pid: int) -> float | None:
-    """When ``pid`` started (psutil's clock), or None if it is gone."""
+def process_started(pid: int) -> float | None:
+    """When the live process ``pid`` started, in seconds since boot; None if it is gone or a
+    zombie. Comparing it with a recorded value tells a reused PID from the process we started."""
+    if sys.platform.startswith("linux"):  # /proc directly: psutil would add to every job's start
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:
+            return None
+        return None if fields[0] == b"Z" else int(fields[19]) / CLOCK_TICKS
     import psutil
 
     try:
-        return psutil.Process(pid).create_time()
+        process = psutil.Process(pid)
+        return None if process.status() == psutil.STATUS_ZOMBIE else process.create_time()
     except psutil.Error:
         return None
 
@@ -116,8 +126,8 @@ class Supervisor:
             self.pgid = child.pid
             me = os.getpid()
             started = self.store.update(
-                job.id, pid=child.pid, pid_created=process_created(child.pid), started_at=time.time(),
-                supervisor_pid=me, supervisor_created=process_created(me),
+                job.id, pid=child.pid, pid_created=process_started(child.pid), started_at=time.time(),
+                supervisor_pid=me, supervisor_created=process_started(me),
             )
             if started is None or started.kill_requested_at is not None:
                 self._on_kill_request()  # killed while we were starting it
