@@ -238,6 +238,11 @@ class Cache:
             self._indexes[where] = CacheIndex(user_folder(where[0], where[1]) / "cache")
         return self._indexes[where]
 
+    def close(self) -> None:
+        for index in self._indexes.values():
+            index.close()
+        self._indexes.clear()
+
     # -- use --------------------------------------------------------------------------------------
     def __call__(self, fn: Callable | None = None, *, key=None, expires=None, allow_pickle: bool | None = None):
         """Decorate a function: ``@cache``, ``@cache(key="model")`` or

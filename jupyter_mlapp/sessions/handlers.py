@@ -1,0 +1,214 @@
+"""REST API of sessions: ``/mlapp/api/sessions/...``, always for the user the server authenticated.
+
+For the JupyterLab sidebar and for scripts: list the apps with saved state, read an app's state,
+start a new session, and save, list, load, rename and delete snapshots; show and clear the cache.
+A running app does not see a change made here until it reloads (its kernel holds the state).
+"""
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..web import MLAppHandler
+from .manager import SessionManager
+
+
+class SessionsHandler(MLAppHandler):
+    auth_resource = "sessions"
+    manager: SessionManager
+
+    def text_field(self, body: dict, name: str) -> str:
+        value = body.get(name)
+        if not isinstance(value, str):
+            raise web.HTTPError(400, f"'{name}' must be a string")
+        return value
+
+
+class AppsHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json({"apps": self.manager.apps(self.username)})
+
+
+class AppStateHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def get(self, app):
+        self.write_json(self.manager.state(self.username, app))
+
+    @web.authenticated
+    @authorized
+    def delete(self, app):
+        self.manager.clear(self.username, app)
+        self.write_json({"app": app, "cleared": True})
+
+
+class SnapshotsHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def get(self, app):
+        self.write_json({"app": app, "snapshots": self.manager.snapshots(self.username, app)})
+
+    @web.authenticated
+    @authorized
+    def post(self, app):
+        body = self.json_body()
+        overwrite = body.get("overwrite", False)
+        if not isinstance(overwrite, bool):
+            raise web.HTTPError(400, "'overwrite' must be true or false")
+        info = self.manager.save_snapshot(self.username, app, self.text_field(body, "name"), overwrite=overwrite)
+        self.write_json(info, status=201)
+
+
+class SnapshotHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def get(self, app, name):
+        self.write_json(self.manager.snapshot(self.username, app, name))
+
+    @web.authenticated
+    @authorized
+    def patch(self, app, name):
+        new_name = self.text_field(self.json_body(), "name")
+        self.write_json(self.manager.rename_snapshot(self.username, app, name, new_name))
+
+    @web.authenticated
+    @authorized
+    def delete(self, app, name):
+        self.manager.delete_snapshot(self.username, app, name)
+        self.write_json({"app": app, "deleted": name})
+
+
+class LoadSnapshotHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def post(self, app, name):
+        self.write_json(self.manager.load_snapshot(self.username, app, name))
+
+
+class CacheHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        with self.manager.cache(self.username) as cache:
+            self.write_json({"entries": cache.info()})
+
+    @web.authenticated
+    @authorized
+    def delete(self):
+        with self.manager.cache(self.username) as cache:
+            self.write_json({"removed": cache.clear()})
+
+
+class CacheEntryHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def delete(self, key_id):
+        with self.manager.cache(self.username) as cache:
+            if key_id not in {entry["id"] for entry in cache.info()}:
+                raise web.HTTPError(404, f"no cached result with id {key_id!r}")
+            self.write_json({"removed": cache.clear(key_id)})
+
+
+APP = r"/sessions/apps/(?P<app>[^/]+)"
+SNAPSHOT = APP + r"/snapshots/(?P<name>[^/]+)"
+
+
+def setup(app) -> list[tuple]:
+    manager = app.managers["sessions"] = SessionManager(app.home_path)
+    kwargs = {"manager": manager}
+    return [
+        (r"/sessions/apps", AppsHandler, kwargs),
+        (APP, AppStateHandler, kwargs),
+        (APP + r"/snapshots", SnapshotsHandler, kwargs),
+        (SNAPSHOT, SnapshotHandler, kwargs),
+        (SNAPSHOT + r"/load", LoadSnapshotHandler, kwargs),
+        (r"/sessions/cache", CacheHandler, kwargs),
+        (r"/sessions/cache/(?P<key_id>[0-9a-f]+)", CacheEntryHandler, kwargs),
+    ]
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": _json({"$ref": "#/components/schemas/Error"})}
+
+
+_ERRORS = {"401": {"$ref": "#/components/responses/Unauthorized"},
+           "404": {"$ref": "#/components/responses/NotFound"}}
+_BAD = {"400": {"$ref": "#/components/responses/BadRequest"}}
+_APP = {"name": "app", "in": "path", "required": True, "schema": {"type": "string"}}
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+         "description": "snapshot name: 1-128 characters, no / \\ .. or control characters"}
+_SNAPSHOT = {"type": "object", "required": ["name", "created", "size", "keys", "summary"], "properties": {
+    "name": {"type": "string"}, "created": {"type": "string", "format": "date-time"},
+    "size": {"type": "integer"}, "keys": {"type": "integer"}, "summary": {"type": "string"}}}
+_STATE = {"type": "object", "required": ["app", "keys", "size", "snapshots"], "properties": {
+    "app": {"type": "string"}, "keys": {"type": "integer"}, "size": {"type": "integer"},
+    "updated": {"type": "string", "nullable": True}, "snapshots": {"type": "integer"},
+    "values": {"type": "array", "items": {"type": "object", "required": ["key", "kind", "size"], "properties": {
+        "key": {"type": "string"}, "kind": {"type": "string"}, "size": {"type": "integer"},
+        "updated": {"type": "string"}, "summary": {"type": "string"},
+        "value": {"description": "the value itself, for plain (JSON) values"}}}},
+    "warnings": {"type": "array", "items": {"type": "string"}}}}
+_CACHE_ENTRY = {"type": "object", "properties": {
+    "id": {"type": "string"}, "key": {"type": "string"}, "kind": {"type": "string"}, "size": {"type": "integer"},
+    "created": {"type": "string"}, "used": {"type": "string"}, "hits": {"type": "integer"},
+    "seconds": {"type": "number"}, "expires": {"type": "string"}, "stale": {"type": "boolean"}}}
+
+
+def _ok(description: str, schema: dict, status: str = "200") -> dict:
+    return {status: {"description": description, "content": _json(schema)}}
+
+
+def _name_body(required_overwrite: bool = False) -> dict:
+    properties = {"name": {"type": "string"}}
+    if required_overwrite:
+        properties["overwrite"] = {"type": "boolean", "default": False}
+    return {"required": True, "content": _json({"type": "object", "required": ["name"], "properties": properties})}
+
+
+_TAGS = ["sessions"]
+openapi_paths = {
+    "/sessions/apps": {"get": {
+        "summary": "Your apps with saved state", "tags": _TAGS,
+        "responses": {**_ok("apps", {"type": "object", "properties": {"apps": {"type": "array", "items": _STATE}}}),
+                      "401": _ERRORS["401"]}}},
+    "/sessions/apps/{app}": {
+        "get": {"summary": "The autosaved state of an app", "tags": _TAGS, "parameters": [_APP],
+                "responses": {**_ok("the state", _STATE), **_BAD, **_ERRORS}},
+        "delete": {"summary": "Start a new session: forget the autosaved state (snapshots stay)",
+                   "tags": _TAGS, "parameters": [_APP], "responses": {**_ok("cleared", {"type": "object"}), **_BAD, **_ERRORS}}},
+    "/sessions/apps/{app}/snapshots": {
+        "get": {"summary": "Snapshots of an app, newest first", "tags": _TAGS, "parameters": [_APP],
+                "responses": {**_ok("snapshots", {"type": "object", "properties": {
+                    "snapshots": {"type": "array", "items": _SNAPSHOT}}}), **_BAD, **_ERRORS}},
+        "post": {"summary": "Save the autosaved state as a named snapshot", "tags": _TAGS, "parameters": [_APP],
+                 "requestBody": _name_body(required_overwrite=True),
+                 "responses": {**_ok("saved", _SNAPSHOT, "201"), **_BAD, **_ERRORS,
+                               "409": _error("a snapshot with that name exists")}}},
+    "/sessions/apps/{app}/snapshots/{name}": {
+        "get": {"summary": "One snapshot", "tags": _TAGS, "parameters": [_APP, _NAME],
+                "responses": {**_ok("the snapshot", _SNAPSHOT), **_BAD, **_ERRORS}},
+        "patch": {"summary": "Rename a snapshot", "tags": _TAGS, "parameters": [_APP, _NAME],
+                  "requestBody": _name_body(),
+                  "responses": {**_ok("renamed", _SNAPSHOT), **_BAD, **_ERRORS, "409": _error("the new name is taken")}},
+        "delete": {"summary": "Delete a snapshot", "tags": _TAGS, "parameters": [_APP, _NAME],
+                   "responses": {**_ok("deleted", {"type": "object"}), **_BAD, **_ERRORS}}},
+    "/sessions/apps/{app}/snapshots/{name}/load": {"post": {
+        "summary": "Make a snapshot the app's state (a running app shows it when reloaded)", "tags": _TAGS,
+        "parameters": [_APP, _NAME], "responses": {**_ok("the new state", _STATE), **_BAD, **_ERRORS}}},
+    "/sessions/cache": {
+        "get": {"summary": "Your cached results", "tags": _TAGS, "responses": {
+            **_ok("entries", {"type": "object", "properties": {"entries": {"type": "array", "items": _CACHE_ENTRY}}}),
+            "401": _ERRORS["401"]}},
+        "delete": {"summary": "Clear your cache", "tags": _TAGS, "responses": {
+            **_ok("removed", {"type": "object", "properties": {"removed": {"type": "integer"}}}), "401": _ERRORS["401"]}}},
+    "/sessions/cache/{key_id}": {"delete": {
+        "summary": "Forget one cached result", "tags": _TAGS,
+        "parameters": [{"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {**_ok("removed", {"type": "object"}), **_ERRORS}}},
+}
