@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import REPO, MLAppServer, make_root
+from harness import REPO, RESULTS, MLAppServer, make_root, screenshot  # noqa: F401 (re-exported)
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
-RESULTS = REPO / "test-results"
 CHROMIUM = os.environ.get("MLAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -81,6 +80,51 @@ def browser():
         b.close()
 
 
+def is_browser_test(item) -> bool:
+    return "/browser/" in str(item.fspath)
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: the session's browser (and Playwright's event loop) then lives only
+    while they run, and the fast tests report first."""
+    items.sort(key=is_browser_test)
+    for item in items:
+        if is_browser_test(item):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop(request):
+    """pytest-jupyter's loop, except in browser tests: there Playwright's sync API runs its own
+    loop in this thread, which pytest-jupyter would try to close. Browser tests talk to real
+    server processes and need no in-process loop."""
+    if is_browser_test(request.node):
+        yield None
+        return
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop(prefer_selector_loop=True)
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(request, jp_asyncio_loop):
+    """pytest-jupyter's clean-up of the in-process server; browser tests have none to clean."""
+    yield
+    if jp_asyncio_loop is None:
+        return
+    from jupyter_server.serverapp import ServerApp
+
+    app = ServerApp.instance()
+    try:
+        jp_asyncio_loop.run_until_complete(app._cleanup())
+    except (RuntimeError, SystemExit):
+        pass
+    if hasattr(app, "kernel_manager"):
+        app.kernel_manager.context.destroy()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -104,11 +148,3 @@ def page(browser, request):
         except Exception as exc:  # a crashed page must not hide the test's own failure
             print(f"screenshot failed: {exc}")
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    """Keep a screenshot as a test artifact (for pages a person should look at)."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

@@ -20,6 +20,7 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 JUPYTER_MLAPP = [sys.executable, "-m", "jupyter_mlapp"]
+RESULTS = REPO / "test-results"
 URL_WITH_TOKEN = re.compile(r"(http://127\.0\.0\.1:(\d+)/\S*\?token=([0-9a-f]+))")
 
 
@@ -57,7 +58,13 @@ class MLAppServer:
                 *(["--allow-root"] if os.geteuid() == 0 else []), *self.args]
 
     def start(self, timeout: float = 60) -> "MLAppServer":
+        # Per-server Jupyter config, runtime, workspace and settings folders: no state leaks in
+        # from ~/.jupyter or from another test's server.
+        jupyter = self.home.parent / f"{self.home.name}-jupyter"
         env = {**os.environ, "MLAPP_HOME": str(self.home), "JUPYTER_PLATFORM_DIRS": "1",
+               "JUPYTER_CONFIG_DIR": str(jupyter / "config"), "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
+               "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"),
+               "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
                "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env, cwd=self.root, start_new_session=True)
@@ -121,3 +128,11 @@ def make_root(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "notebooks", root / "notebooks", dirs_exist_ok=True)
     return root
+
+
+def screenshot(page, name: str) -> Path:
+    """Keep a screenshot as a test artifact (for pages a person should look at)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
