@@ -11,15 +11,26 @@ import os
 __version__ = "0.1.0"
 
 USER_ENV = "MLAPP_USER"
+ROLE_ENV = "MLAPP_ROLE"
 
 
 def current_user() -> str:
     """The user this kernel works for.
 
-    The server decides it and hands it to the kernel's environment; a kernel started outside
-    jupyter-mlapp works for the local account.
+    The server sets it in the kernel's environment from the signed-in user of the request that
+    started the kernel (``jupyter_mlapp.auth.kernels``); nothing the browser sends changes it. A
+    kernel started outside jupyter-mlapp works for the local account.
     """
     return os.environ.get(USER_ENV) or getpass.getuser()
+
+
+def current_role() -> str:
+    """The role of ``current_user()``: ``admin``, ``editor`` or ``viewer``.
+
+    Apps use it to offer, say, "Open in JupyterLab" to editors and admins only. Outside
+    jupyter-mlapp the local account owns everything: ``admin``.
+    """
+    return os.environ.get(ROLE_ENV) or "admin"
 
 
 def _jupyter_server_extension_points():

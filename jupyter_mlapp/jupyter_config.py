@@ -21,6 +21,24 @@ c.ServerApp.port_retries = 0
 # with an empty token and no password.)
 c.ServerApp.allow_unauthenticated_access = False
 
+# User accounts with roles (`jupyter mlapp user add`), on top of the token: the token holder
+# stays the server owner (an admin); the others sign in on our login page with an
+# HttpOnly, SameSite=Lax cookie that logout, a password change or disabling ends at once.
+c.ServerApp.identity_provider_class = "jupyter_mlapp.auth.identity.MLAppIdentityProvider"
+
+# Every route is checked against the role: viewers use the Voila apps only (no JupyterLab, no
+# terminals, no contents writes, no kernels but their apps' own).
+c.ServerApp.authorizer_class = "jupyter_mlapp.auth.authorizer.MLAppAuthorizer"
+
+# Each kernel gets its user (MLAPP_USER, MLAPP_ROLE) from the authenticated request, never from
+# the browser, so `jupyter_mlapp.current_user()` in an app is the signed-in user; the server
+# remembers whose each kernel is, for the Authorizer.
+c.ServerApp.kernel_manager_class = "jupyter_mlapp.auth.kernels.MLAppKernelManager"
+
+# A viewer's kernel websocket carries widget messages only: the server runs the app's code,
+# the viewer cannot send code of their own to execute.
+c.ServerApp.kernel_websocket_connection_class = "jupyter_mlapp.auth.kernels.MLAppKernelConnection"
+
 # Every state-changing request must carry the _xsrf cookie value (or a token header), so
 # another site cannot make your browser act on this server.
 c.ServerApp.disable_check_xsrf = False

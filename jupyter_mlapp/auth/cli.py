@@ -1,0 +1,164 @@
+"""``jupyter mlapp user add|remove|passwd|list|set-role|disable|enable``.
+
+Passwords are read without echo (twice, to catch typos), or as one line from stdin when it is not
+a terminal, or with ``--password-stdin``, for scripts: never from the command line, where other
+local users could read them in the process list.
+"""
+from __future__ import annotations
+
+import getpass
+import sys
+import time
+
+from jupyter_core.application import JupyterApp
+from traitlets import Bool, Unicode
+
+from .. import __version__
+from ..errors import InvalidInput, MLAppError
+from ..home import HOME_ENV, home_dir
+from .store import ROLES, UserStore
+
+HOME_HELP = f"The jupyter-mlapp home folder holding the accounts. Default: ${HOME_ENV}, else <jupyter data dir>/mlapp."
+
+
+class UserCommand(JupyterApp):
+    """One ``jupyter mlapp user`` command: positional arguments, one-line errors."""
+
+    version = __version__
+    arguments: tuple[str, ...] = ()
+    home = Unicode("", help=HOME_HELP).tag(config=True)
+    aliases = {"home": "UserCommand.home"}
+    flags = {}
+
+    def start(self):
+        if len(self.extra_args) != len(self.arguments):
+            self.fail(f"usage: jupyter mlapp user {self.name} {' '.join(self.arguments)}", code=2)
+        try:
+            self.run(UserStore(home_dir(self.home or None)), *self.extra_args)
+        except MLAppError as err:
+            self.fail(str(err))
+        except (KeyboardInterrupt, EOFError):
+            self.fail("cancelled")
+
+    def run(self, store: UserStore, *args) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def fail(message: str, code: int = 1):
+        print(f"jupyter mlapp user: {message}", file=sys.stderr)
+        sys.exit(code)
+
+
+class PasswordCommand(UserCommand):
+    password_stdin = Bool(False, help="Read the password as one line from stdin (for scripts).").tag(config=True)
+    flags = {"password-stdin": ({"PasswordCommand": {"password_stdin": True}}, "Read the password from stdin.")}
+
+    def read_password(self, username: str) -> str:
+        if self.password_stdin or not sys.stdin.isatty():
+            return sys.stdin.readline().rstrip("\r\n")
+        password = getpass.getpass(f"Password for {username}: ")
+        if password != getpass.getpass("Same password again: "):
+            raise InvalidInput("the passwords do not match")
+        return password
+
+
+class AddUser(PasswordCommand):
+    name = "add"
+    description = "Add a user: jupyter mlapp user add NAME [--role=editor] [--display-name=...]"
+    arguments = ("NAME",)
+    role = Unicode("editor", help=f"The role: {', '.join(ROLES)}.").tag(config=True)
+    display_name = Unicode("", help="The name shown in the apps (default: the username).").tag(config=True)
+    aliases = {**UserCommand.aliases, "role": "AddUser.role", "display-name": "AddUser.display_name"}
+
+    def run(self, store, username):
+        if store.get(username.strip().lower()) is not None:
+            raise InvalidInput(f"a user named {username!r} already exists")
+        account = store.add(username, self.read_password(username), self.role, self.display_name or None)
+        print(f"Added {account.username} ({account.role}).")
+
+
+class RemoveUser(UserCommand):
+    name = "remove"
+    description = "Remove a user: jupyter mlapp user remove NAME"
+    arguments = ("NAME",)
+
+    def run(self, store, username):
+        store.remove(username)
+        print(f"Removed {username}.")
+
+
+class ChangePassword(PasswordCommand):
+    name = "passwd"
+    description = "Set a user's password (their sign-ins end): jupyter mlapp user passwd NAME"
+    arguments = ("NAME",)
+
+    def run(self, store, username):
+        account = store.require(username)
+        store.set_password(account.username, self.read_password(account.username))
+        print(f"Changed the password of {account.username}; their sign-ins have ended.")
+
+
+class ListUsers(UserCommand):
+    name = "list"
+    description = "List the users: jupyter mlapp user list"
+
+    def run(self, store):
+        accounts = store.list()
+        if not accounts:
+            print("No users yet: jupyter mlapp user add NAME --role=admin")
+            return
+        rows = [("USERNAME", "ROLE", "STATUS", "LAST LOGIN", "DISPLAY NAME")] + [
+            (a.username, a.role, "disabled" if a.disabled else "active",
+             time.strftime("%Y-%m-%d %H:%M", time.localtime(a.last_login)) if a.last_login else "never",
+             a.display_name)
+            for a in accounts
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4])
+
+
+class SetRole(UserCommand):
+    name = "set-role"
+    description = f"Change a user's role ({', '.join(ROLES)}): jupyter mlapp user set-role NAME ROLE"
+    arguments = ("NAME", "ROLE")
+
+    def run(self, store, username, role):
+        account = store.set_role(username, role)
+        print(f"{account.username} is now {account.role}.")
+
+
+class DisableUser(UserCommand):
+    name = "disable"
+    description = "Disable a user (their sign-ins end at once): jupyter mlapp user disable NAME"
+    arguments = ("NAME",)
+
+    def run(self, store, username):
+        account = store.set_disabled(username, True)
+        print(f"Disabled {account.username}; their sign-ins have ended.")
+
+
+class EnableUser(UserCommand):
+    name = "enable"
+    description = "Enable a disabled user again: jupyter mlapp user enable NAME"
+    arguments = ("NAME",)
+
+    def run(self, store, username):
+        account = store.set_disabled(username, False)
+        print(f"Enabled {account.username}.")
+
+
+COMMANDS = (AddUser, RemoveUser, ChangePassword, ListUsers, SetRole, DisableUser, EnableUser)
+
+
+class UserApp(JupyterApp):
+    name = "jupyter mlapp user"
+    version = __version__
+    description = "Manage jupyter-mlapp user accounts."
+    subcommands = {cmd.name: (f"{__name__}.{cmd.__name__}", cmd.description) for cmd in COMMANDS}
+
+    def start(self):
+        if self.subapp is None:
+            self.print_subcommands()
+            self.exit(2)
+        self.subapp.start()

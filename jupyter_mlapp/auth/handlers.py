@@ -1,0 +1,442 @@
+"""Login pages and the ``/mlapp/api/auth/...`` REST API.
+
+Pages (HTML forms, XSRF-protected, no JavaScript needed): ``/login``, ``/logout``,
+``/mlapp/account`` (change my password) and ``/mlapp/setup?code=...`` (the one-time link that
+creates the first admin). REST: sign in and out, change my password, my API tokens, and user
+management for admins.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from jupyter_server.auth.login import LoginFormHandler
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from markupsafe import Markup
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from ..errors import InvalidInput, MLAppError
+from ..web import MLAppHandler
+from .identity import MLAppIdentityProvider, stop_kernels
+from .store import ROLES, UserStore
+
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
+
+# Messages a page may show when redirected to with ?info=<key> (never text from the URL).
+INFO = {
+    "logged-out": "You are signed out.",
+    "password-changed": "Your password was changed. Sign in with the new one.",
+}
+
+
+def identity_provider(handler) -> MLAppIdentityProvider:
+    provider = handler.identity_provider
+    if not isinstance(provider, MLAppIdentityProvider):
+        raise InvalidInput("accounts are off: this server does not use jupyter-mlapp's IdentityProvider "
+                           "(start it with `jupyter mlapp`)")
+    return provider
+
+
+def user_model(user) -> dict:
+    return {"username": user.username, "display_name": user.display_name,
+            "role": getattr(user, "role", None), "kind": getattr(user, "kind", None)}
+
+
+# -- pages --------------------------------------------------------------------------------------
+class AuthPage(JupyterHandler):
+    """Our pages: rendered from our own templates, styled like JupyterLab."""
+
+    auth_resource = "auth"
+
+    def render_page(self, name: str, status: int = 200, **ns) -> None:
+        self.set_status(status)
+        self.set_header("Cache-Control", "no-store")
+        page = TEMPLATES.get_template(name).render(
+            base_url=self.base_url, xsrf_form_html=Markup(self.xsrf_form_html()), user=self.current_user, **ns)
+        self.finish(page)
+
+    def error_page(self, name: str, err: MLAppError, **ns) -> None:
+        if err.status == 429:
+            self.set_header("Retry-After", str(err.detail["retry_after"]))
+        self.render_page(name, status=err.status, error=err.message, **ns)
+
+
+class LoginPage(AuthPage, LoginFormHandler):
+    """``/login``: username and password (or, with no username, the server's token)."""
+
+    def next_url(self) -> str:
+        return self.get_argument("next", default=self.default_url)
+
+    def _render(self, message=None):  # Jupyter's LoginFormHandler hook
+        self.render_page("login.html", next=self.next_url(), info=INFO.get(self.get_argument("info", "")))
+
+    @allow_unauthenticated
+    def get(self):
+        if self.current_user:
+            self._redirect_safe(self.next_url())
+        else:
+            self._render()
+
+    @allow_unauthenticated
+    async def post(self):
+        username = self.get_body_argument("username", "")
+        password = self.get_body_argument("password", "", strip=False)
+        try:
+            user = await self.identity_provider.login(self, username, password)
+        except MLAppError as err:
+            self.error_page("login.html", err, next=self.next_url(), username=username[:64])
+            return
+        self.identity_provider.set_login_cookie(self, user)
+        self._redirect_safe(self.next_url())
+
+
+class LogoutPage(AuthPage):
+    """``/logout``: ends the login everywhere and returns to the login page.
+
+    JupyterLab's "Log Out" and the apps' links navigate here with GET; the browser's
+    Sec-Fetch-Site header (which pages cannot forge) tells those from another site's link, which
+    gets a confirmation form (POST, XSRF-checked) instead.
+    """
+
+    async def _logout(self):
+        if self.current_user is not None:
+            await self.identity_provider.logout(self)
+        self.redirect(url_path_join(self.base_url, "login") + "?" + urlencode({"info": "logged-out"}))
+
+    @allow_unauthenticated
+    async def get(self):
+        if self.current_user is None or self.request.headers.get("Sec-Fetch-Site") in ("same-origin", "none"):
+            await self._logout()
+        else:
+            self.render_page("logout.html")
+
+    @allow_unauthenticated
+    async def post(self):
+        await self._logout()
+
+
+class AccountPage(AuthPage):
+    """``/mlapp/account``: who I am, change my password, sign out."""
+
+    @web.authenticated
+    def get(self):
+        self.render_page("account.html")
+
+    @web.authenticated
+    async def post(self):
+        current = self.get_body_argument("current_password", "", strip=False)
+        new = self.get_body_argument("new_password", "", strip=False)
+        try:
+            if new != self.get_body_argument("confirm_password", "", strip=False):
+                raise InvalidInput("the new passwords do not match")
+            await self.identity_provider.change_password(self, current, new)
+        except MLAppError as err:
+            self.error_page("account.html", err)
+            return
+        self.render_page("account.html", info="Your password was changed; your other sign-ins have ended.")
+
+
+class SetupPage(AuthPage):
+    """``/mlapp/setup?code=...``: the one-time link printed at the first start creates the first admin."""
+
+    @property
+    def store(self) -> UserStore:
+        return self.identity_provider.store
+
+    def code(self) -> str:
+        return self.get_argument("code", "")
+
+    @allow_unauthenticated
+    def get(self):
+        if not self.store.setup_code_valid(self.code()):
+            self.render_page("setup.html", status=404, expired=True)
+            return
+        self.render_page("setup.html", code=self.code())
+
+    @allow_unauthenticated
+    async def post(self):
+        username = self.get_body_argument("username", "")
+        password = self.get_body_argument("password", "", strip=False)
+        try:
+            if password != self.get_body_argument("confirm_password", "", strip=False):
+                raise InvalidInput("the passwords do not match")
+            account = await asyncio.get_running_loop().run_in_executor(
+                None, self.store.create_first_admin, self.code(), username, password,
+                self.get_body_argument("display_name", ""))
+        except MLAppError as err:
+            self.error_page("setup.html", err, code=self.code(), username=username[:64])
+            return
+        self.log.info("First admin %s created with the setup link", account.username)
+        self.identity_provider.set_login_cookie(self, self.identity_provider.user_for(account))
+        self.redirect(self.default_url)
+
+
+def page_handlers() -> list[tuple]:
+    return [(r"/mlapp/account", AccountPage), (r"/mlapp/setup", SetupPage)]
+
+
+# -- REST ---------------------------------------------------------------------------------------
+class AuthHandler(MLAppHandler):
+    """Self-service: any signed-in user, about their own account."""
+
+    auth_resource = "auth"
+
+    @property
+    def store(self) -> UserStore:
+        return self.manager
+
+    def own_account(self) -> str:
+        if getattr(self.current_user, "kind", None) != "account":
+            raise InvalidInput("the server owner signs in with the server's token and has no account")
+        return self.username
+
+    def text(self, body: dict, key: str) -> str:
+        value = body.get(key, "")
+        if not isinstance(value, str):
+            raise InvalidInput(f"'{key}' must be text")
+        return value
+
+
+class LoginHandler(AuthHandler):
+    @allow_unauthenticated
+    async def post(self):
+        body = self.json_body()
+        provider = identity_provider(self)
+        user = await provider.login(self, self.text(body, "username"), self.text(body, "password"))
+        provider.set_login_cookie(self, user)
+        self.write_json({"user": user_model(user)})
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MLAppError) and exc.status == 429:
+            self.set_header("Retry-After", str(exc.detail["retry_after"]))
+        super().write_error(status_code, **kwargs)
+
+
+class LogoutHandler(AuthHandler):
+    @web.authenticated
+    @authorized
+    async def post(self):
+        await identity_provider(self).logout(self)
+        self.write_json({"ok": True})
+
+
+class MeHandler(AuthHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json({"user": user_model(self.current_user)})
+
+
+class PasswordHandler(AuthHandler):
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.json_body()
+        await identity_provider(self).change_password(
+            self, self.text(body, "current_password"), self.text(body, "new_password"))
+        self.write_json({"ok": True})
+
+
+class TokensHandler(AuthHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json({"tokens": self.store.list_tokens(self.own_account())})
+
+    @web.authenticated
+    @authorized
+    def post(self):
+        token, secret = self.store.create_token(self.own_account(), self.text(self.json_body(), "note"))
+        self.write_json({**token, "token": secret}, status=201)
+
+
+class TokenHandler(AuthHandler):
+    @web.authenticated
+    @authorized
+    def delete(self, token_id):
+        self.store.revoke_token(self.own_account(), token_id)
+        self.set_status(204)
+        self.finish()
+
+
+class UsersHandler(AuthHandler):
+    """User management: admins only (resource ``users``)."""
+
+    auth_resource = "users"
+
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json({"users": [a.to_dict() for a in self.store.list()], "roles": list(ROLES)})
+
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.json_body()
+        unknown = set(body) - {"username", "password", "role", "display_name"}
+        if unknown:
+            raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
+        account = await asyncio.get_running_loop().run_in_executor(
+            None, self.store.add, body.get("username"), body.get("password"),
+            body.get("role", "editor"), body.get("display_name"))
+        self.log.info("%s added user %s (%s)", self.username, account.username, account.role)
+        self.write_json(account.to_dict(), status=201)
+
+
+class UserHandler(AuthHandler):
+    auth_resource = "users"
+
+    @web.authenticated
+    @authorized
+    def get(self, username):
+        self.write_json(self.store.require(username).to_dict())
+
+    @web.authenticated
+    @authorized
+    async def patch(self, username):
+        body = self.json_body()
+        unknown = set(body) - {"role", "display_name", "disabled", "password"}
+        if unknown or not body:
+            raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}" if unknown else
+                               "nothing to change: give role, display_name, disabled or password")
+        account = self.store.require(username)
+        if "password" in body:
+            await asyncio.get_running_loop().run_in_executor(None, self.store.set_password, account.username, body["password"])
+        if "role" in body:
+            self.store.set_role(account.username, body["role"])
+        if "display_name" in body:
+            self.store.set_display_name(account.username, body["display_name"])
+        if "disabled" in body:
+            self.store.set_disabled(account.username, body["disabled"])
+            if body["disabled"]:
+                await stop_kernels(self, account.username)
+        self.log.info("%s changed %s of user %s", self.username, ", ".join(sorted(body)), account.username)
+        self.write_json(self.store.require(account.username).to_dict())
+
+    @web.authenticated
+    @authorized
+    async def delete(self, username):
+        account = self.store.require(username)
+        self.store.remove(account.username)
+        await stop_kernels(self, account.username)
+        self.log.info("%s removed user %s", self.username, account.username)
+        self.set_status(204)
+        self.finish()
+
+
+def setup(app) -> list[tuple]:
+    provider = app.serverapp.identity_provider
+    store = UserStore(app.home_path)
+    app.managers["auth"] = store
+    if isinstance(provider, MLAppIdentityProvider):
+        provider.store = store
+        if provider.hub is None:
+            code = store.issue_setup_code()
+            if code:
+                IOLoop.current().add_callback(print_setup_link, app, code)
+    kwargs = {"manager": store}
+    return [
+        (r"/auth/login", LoginHandler, kwargs),
+        (r"/auth/logout", LogoutHandler, kwargs),
+        (r"/auth/me", MeHandler, kwargs),
+        (r"/auth/password", PasswordHandler, kwargs),
+        (r"/auth/tokens", TokensHandler, kwargs),
+        (r"/auth/tokens/(?P<token_id>[^/]+)", TokenHandler, kwargs),
+        (r"/auth/users", UsersHandler, kwargs),
+        (r"/auth/users/(?P<username>[^/]+)", UserHandler, kwargs),
+    ]
+
+
+def print_setup_link(app, code: str) -> None:
+    """Shown once at start while there is no account: never a default password."""
+    link = url_path_join(app.serverapp.connection_url, "mlapp/setup") + "?" + urlencode({"code": code})
+    app.log.warning(
+        "No jupyter-mlapp accounts yet. Create the first admin with this one-time link "
+        "(valid 24 hours, until used):\n\n    %s\n\n    or run: jupyter mlapp user add NAME --role=admin\n", link)
+
+
+# -- OpenAPI --------------------------------------------------------------------------------------
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+_USER = {"type": "object", "properties": {
+    "username": {"type": "string"}, "display_name": {"type": "string"},
+    "role": {"type": "string", "enum": list(ROLES)}, "created": {"type": "number"},
+    "last_login": {"type": "number", "nullable": True}, "disabled": {"type": "boolean"}}}
+_IDENTITY = {"type": "object", "properties": {"user": {"type": "object", "properties": {
+    "username": {"type": "string"}, "display_name": {"type": "string"},
+    "role": {"type": "string"}, "kind": {"type": "string", "enum": ["account", "owner", "hub"]}}}}}
+_OK = {"description": "done", **_json({"type": "object", "properties": {"ok": {"type": "boolean"}}})}
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"description": "not allowed for your role", **_json({"$ref": "#/components/schemas/Error"})},
+}
+_NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
+_CONFLICT = {"409": {"description": "conflict (exists already, or the last admin)",
+                     **_json({"$ref": "#/components/schemas/Error"})}}
+
+
+def _body(properties: dict, required: list[str]) -> dict:
+    return {"required": True, **_json({"type": "object", "properties": properties, "required": required})}
+
+
+_TEXT = {"type": "string"}
+_USERNAME = {"name": "username", "in": "path", "required": True, "schema": _TEXT}
+openapi_paths = {
+    "/auth/login": {"post": {
+        "summary": "Sign in with username and password; sets the login cookie (send the _xsrf cookie "
+                   "value as X-XSRFToken)",
+        "tags": ["auth"], "security": [],
+        "requestBody": _body({"username": _TEXT, "password": _TEXT}, ["username", "password"]),
+        "responses": {"200": {"description": "signed in", **_json(_IDENTITY)}, **_ERRORS,
+                      "429": {"description": "too many failed attempts; see Retry-After",
+                              **_json({"$ref": "#/components/schemas/Error"})}}}},
+    "/auth/logout": {"post": {
+        "summary": "Sign out: every login of the account ends, its app kernels and app session too",
+        "tags": ["auth"], "responses": {"200": _OK, **_ERRORS}}},
+    "/auth/me": {"get": {
+        "summary": "Who I am: username, display name, role", "tags": ["auth"],
+        "responses": {"200": {"description": "the signed-in user", **_json(_IDENTITY)}, **_ERRORS}}},
+    "/auth/password": {"post": {
+        "summary": "Change my password; my other logins end", "tags": ["auth"],
+        "requestBody": _body({"current_password": _TEXT, "new_password": _TEXT}, ["current_password", "new_password"]),
+        "responses": {"200": _OK, **_ERRORS, "429": {"description": "too many failed attempts"}}}},
+    "/auth/tokens": {
+        "get": {"summary": "My API tokens (never their secrets)", "tags": ["auth"],
+                "responses": {"200": {"description": "tokens", **_json({"type": "object"})}, **_ERRORS}},
+        "post": {"summary": "New API token for scripts (`Authorization: token <token>`); shown once",
+                 "tags": ["auth"], "requestBody": _body({"note": _TEXT}, []),
+                 "responses": {"201": {"description": "the token", **_json({"type": "object", "properties": {
+                     "id": _TEXT, "note": _TEXT, "token": _TEXT}})}, **_ERRORS}}},
+    "/auth/tokens/{token_id}": {"delete": {
+        "summary": "Revoke one of my API tokens", "tags": ["auth"],
+        "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": _TEXT}],
+        "responses": {"204": {"description": "revoked"}, **_ERRORS, **_NOT_FOUND}}},
+    "/auth/users": {
+        "get": {"summary": "All users (admins)", "tags": ["auth"],
+                "responses": {"200": {"description": "users", **_json({"type": "object", "properties": {
+                    "users": {"type": "array", "items": _USER}}})}, **_ERRORS}},
+        "post": {"summary": "Add a user (admins)", "tags": ["auth"],
+                 "requestBody": _body({"username": _TEXT, "password": _TEXT, "display_name": _TEXT,
+                                       "role": {"type": "string", "enum": list(ROLES)}}, ["username", "password"]),
+                 "responses": {"201": {"description": "added", **_json(_USER)}, **_ERRORS, **_CONFLICT}}},
+    "/auth/users/{username}": {
+        "get": {"summary": "One user (admins)", "tags": ["auth"], "parameters": [_USERNAME],
+                "responses": {"200": {"description": "the user", **_json(_USER)}, **_ERRORS, **_NOT_FOUND}},
+        "patch": {"summary": "Change role, display name, password or disabled (admins); disabling ends "
+                             "the user's logins and kernels at once", "tags": ["auth"], "parameters": [_USERNAME],
+                  "requestBody": _body({"role": {"type": "string", "enum": list(ROLES)}, "display_name": _TEXT,
+                                        "disabled": {"type": "boolean"}, "password": _TEXT}, []),
+                  "responses": {"200": {"description": "the user", **_json(_USER)}, **_ERRORS, **_NOT_FOUND,
+                                **_CONFLICT}},
+        "delete": {"summary": "Remove a user (admins)", "tags": ["auth"], "parameters": [_USERNAME],
+                   "responses": {"204": {"description": "removed"}, **_ERRORS, **_NOT_FOUND, **_CONFLICT}}},
+}

@@ -1,0 +1,276 @@
+"""``MLAppIdentityProvider``: who is asking, for every request the server serves.
+
+A request is authenticated by, in this order:
+
+1. the server's token (``?token=`` in the URL Jupyter prints, or ``Authorization: token ...``):
+   the holder is the server owner, role ``admin``, named after the local account;
+2. a per-user API token (``Authorization: token mlapp_...``) for scripts;
+3. the login cookie, set by the login page: signed by Jupyter's cookie secret, it names the
+   account and its generation, so logout, a password change and disabling end it at once.
+
+Under JupyterHub (``JUPYTERHUB_*`` variables set) the Hub's user is the identity and our login
+page steps aside, when jupyterhub is installed to check the Hub's credentials.
+"""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.identity import IdentityProvider, User
+from tornado import web
+from traitlets import Float, Integer, Unicode, default
+
+from ..errors import InvalidInput, MLAppError
+from .store import Account, UserStore, check_password_for_login
+from .throttle import LoginThrottle
+
+HUB_VARIABLES = ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_SERVICE_PREFIX")
+
+
+def hub_environment(environ=os.environ) -> bool:
+    """True when this server was spawned by JupyterHub (it sets these for every single-user server)."""
+    return all(environ.get(name) for name in HUB_VARIABLES)
+
+
+class LoginFailed(MLAppError):
+    status = 401
+
+
+@dataclass
+class MLAppUser(User):
+    """Jupyter's User with a ``role`` (admin, editor, viewer) and how it signed in."""
+
+    role: str = "viewer"
+    kind: str = "account"  # account, owner (server token), hub
+
+
+class MLAppIdentityProvider(IdentityProvider):
+    """Accounts with roles on top of Jupyter's token login."""
+
+    max_failures = Integer(5, help="Failed logins for one account or from one address before refusing.").tag(config=True)
+    failure_window = Float(15 * 60, help="Seconds over which failed logins count, and refusal lasts.").tag(config=True)
+    owner_name = Unicode(help="The username of the server's token holder. Default: the local account.").tag(config=True)
+
+    @default("owner_name")
+    def _default_owner_name(self):
+        return getpass.getuser()
+
+    @default("login_handler_class")
+    def _default_login_handler_class(self):
+        from .handlers import LoginPage
+
+        return LoginPage
+
+    @default("logout_handler_class")
+    def _default_logout_handler_class(self):
+        from .handlers import LogoutPage
+
+        return LogoutPage
+
+    @default("cookie_options")
+    def _default_cookie_options(self):
+        # Lax: the cookie rides along when a link to an app is followed from elsewhere, never on
+        # another site's form posts or scripts. HttpOnly and Secure (over HTTPS) come from
+        # Jupyter's set_login_cookie.
+        return {"samesite": "Lax"}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._store: UserStore | None = None
+        self.throttle = LoginThrottle(self.max_failures, self.failure_window)
+        self.hub = self._hub_provider()
+
+    # -- the store: given by the extension (its home folder), else $MLAPP_HOME ---------------
+    @property
+    def store(self) -> UserStore:
+        if self._store is None:
+            self._store = UserStore()
+        return self._store
+
+    @store.setter
+    def store(self, store: UserStore) -> None:
+        self._store = store
+
+    # -- JupyterHub ------------------------------------------------------------------------
+    def _hub_provider(self):
+        if not hub_environment():
+            return None
+        try:
+            from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
+        except ImportError:
+            self.log.warning("JUPYTERHUB_* variables are set but jupyterhub is not installed: "
+                             "using jupyter-mlapp accounts, not the Hub's login")
+            return None
+        return JupyterHubIdentityProvider(parent=self.parent, log=self.log)
+
+    def _hub_user(self, user) -> MLAppUser:
+        hub_user = getattr(user, "hub_user", None) or {}
+        account = self.store.get(user.username)
+        if user.username == os.environ.get("JUPYTERHUB_USER") or hub_user.get("admin"):
+            role = "admin"
+        else:
+            role = account.role if account and not account.disabled else "viewer"
+        return MLAppUser(user.username, user.name, user.display_name, role=role, kind="hub")
+
+    # -- authentication --------------------------------------------------------------------
+    @property
+    def login_available(self) -> bool:
+        return self.hub.login_available if self.hub else True
+
+    def get_handlers(self):
+        if self.hub:
+            return self.hub.get_handlers()
+        from .handlers import page_handlers
+
+        return [*super().get_handlers(), *page_handlers()]
+
+    async def get_user(self, handler: web.RequestHandler) -> MLAppUser | None:
+        if getattr(handler, "_jupyter_current_user", None):
+            return handler._jupyter_current_user
+        if self.hub:
+            hub_user = await ensure_async(self.hub.get_user(handler))
+            user = self._hub_user(hub_user) if hub_user else None
+        else:
+            user = self._token_user(handler) or self._cookie_user(handler)
+        if user is not None:
+            check_route = getattr(handler.settings.get("authorizer"), "check_route", None)
+            if check_route:
+                check_route(handler, user)
+        return user
+
+    def owner(self) -> MLAppUser:
+        return MLAppUser(self.owner_name, role="admin", kind="owner")
+
+    def _token_digest(self) -> str:
+        # Binds an owner's cookie to this run's token: a new token ends old owner logins.
+        return hashlib.sha256(f"mlapp-owner:{self.token}".encode()).hexdigest()[:32]
+
+    def _token_user(self, handler) -> MLAppUser | None:
+        given = self.get_token(handler)
+        if not given:
+            return None
+        if self.token and hmac.compare_digest(given.encode(), self.token.encode()):
+            user = self.owner()
+            cookie = self._cookie_value(handler)
+            if not (cookie and cookie.get("owner") == self._token_digest()):
+                self.set_login_cookie(handler, user)  # the browser stays signed in without the token
+        else:
+            account = self.store.account_for_token(given)
+            if account is None:
+                return None
+            user = self.user_for(account)
+        handler._token_authenticated = True  # scripts: no XSRF cookie to send (as in Jupyter)
+        return user
+
+    def get_token(self, handler) -> str | None:
+        # Per-user API tokens only in the Authorization header, where they stay out of logs.
+        in_url = handler.get_argument("token", "")
+        if in_url and self.token and hmac.compare_digest(in_url.encode(), self.token.encode()):
+            return in_url
+        match = self.auth_header_pat.match(handler.request.headers.get("Authorization", ""))
+        return match.group(2).strip() if match else None
+
+    def _cookie_value(self, handler) -> dict | None:
+        raw = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def _cookie_user(self, handler) -> MLAppUser | None:
+        value = self._cookie_value(handler)
+        user = None
+        if value and value.get("owner") and hmac.compare_digest(str(value["owner"]), self._token_digest()):
+            user = self.owner()
+        elif value and isinstance(value.get("u"), str):
+            account = self.store.get(value["u"])
+            if account and not account.disabled and account.generation == value.get("g"):
+                user = self.user_for(account)
+        if user is None and handler.get_cookie(self.get_cookie_name(handler)) is not None:
+            self.clear_login_cookie(handler)  # expired, logged out or disabled
+        return user
+
+    @staticmethod
+    def user_for(account: Account) -> MLAppUser:
+        return MLAppUser(account.username, account.display_name, account.display_name, role=account.role)
+
+    def user_to_cookie(self, user: MLAppUser) -> str:
+        if user.kind == "owner":
+            return json.dumps({"owner": self._token_digest()})
+        return json.dumps({"u": user.username, "g": self.store.get(user.username).generation})
+
+    def user_from_cookie(self, cookie_value: str) -> User | None:
+        raise NotImplementedError("cookies are read by _cookie_user, against the store")
+
+    def get_user_cookie(self, handler):
+        return self._cookie_user(handler)
+
+    # -- signing in and out ----------------------------------------------------------------
+    async def login(self, handler, username: str, password: str) -> MLAppUser:
+        """Check a login attempt: the user, or LoginFailed / TooManyAttempts / InvalidInput.
+
+        With no username, the password may be the server's token (as on Jupyter's login page).
+        """
+        address = handler.request.remote_ip
+        self.throttle.check(username, address)
+        if not username and self.token and hmac.compare_digest(password.encode(), self.token.encode()):
+            self.throttle.success(None, address)
+            return self.owner()
+        try:
+            check_password_for_login(password)
+            # argon2 takes a tenth of a second and much memory: off the event loop.
+            account = await asyncio.get_running_loop().run_in_executor(
+                None, self.store.authenticate, username, password)
+        except InvalidInput:
+            self.throttle.failure(None, address)
+            raise
+        if account is None:
+            self.throttle.failure(username, address)
+            handler.log.warning("Failed login for %r from %s", username[:64], address)
+            raise LoginFailed("Invalid username or password.")
+        self.throttle.success(account.username, address)
+        handler.log.info("User %s logged in from %s", account.username, address)
+        return self.user_for(account)
+
+    async def change_password(self, handler, current: str, new: str) -> None:
+        """Change the signed-in user's password; their other logins end, this one stays."""
+        user = handler.current_user
+        if getattr(user, "kind", "account") != "account":
+            raise InvalidInput("the server owner signs in with the server's token: there is no password to change")
+        await self.login(handler, user.username, current)
+        await asyncio.get_running_loop().run_in_executor(None, self.store.set_password, user.username, new)
+        self.set_login_cookie(handler, user)
+        handler.log.info("User %s changed their password", user.username)
+
+    async def logout(self, handler) -> None:
+        """End the user's logins everywhere, their app kernels and their app session."""
+        user = handler.current_user
+        self.clear_login_cookie(handler)
+        if user is None:
+            return
+        if user.kind == "account":
+            self.store.end_sessions(user.username)
+        try:
+            from ..sessions import end_session
+        except ImportError:  # the Sessions room is not installed
+            end_session = None
+        if end_session is not None:
+            end_session(user.username)
+        await stop_kernels(handler, user.username, apps_only=True)
+        handler.log.info("User %s logged out", user.username)
+
+
+async def stop_kernels(handler, username: str, apps_only: bool = False) -> None:
+    """Shut down the kernels started for ``username`` (logout: its apps'; disabled: all)."""
+    km = handler.kernel_manager
+    kernels_of = getattr(km, "kernels_of", None)
+    await asyncio.gather(*(km.shutdown_kernel(kid, now=True) for kid in (kernels_of(username, apps_only) if kernels_of else ())))

@@ -1,0 +1,97 @@
+"""Kernels know whom they work for, decided by the server from the authenticated request.
+
+A kernel started for a request (a notebook in JupyterLab, a Voila app) gets ``MLAPP_USER`` and
+``MLAPP_ROLE`` in its environment from the request's user as the IdentityProvider resolved it,
+over whatever the request asked for, so ``jupyter_mlapp.current_user()`` cannot be chosen by the
+browser. The server also remembers whose each kernel is: the Authorizer lets a viewer reach the
+kernels of the Voila apps they opened and nobody else's, and viewers may only send the messages
+a Voila app's widgets need, never code to execute.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from jupyter_server.base.call_context import CallContext
+from jupyter_server.services.kernels.connection.base import deserialize_binary_message, deserialize_msg_from_ws_v1
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+from .. import ROLE_ENV, USER_ENV
+
+# What the widgets of a Voila app send: the notebook itself is executed by the server.
+WIDGET_MESSAGES = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request"})
+
+
+def request_handler():
+    """The handler of the request being served (Jupyter keeps it in a context variable)."""
+    return CallContext.get(CallContext.JUPYTER_HANDLER)
+
+
+class MLAppKernelManager(AsyncMappingKernelManager):
+    """The server's kernel manager, with each kernel's user in its environment and on record."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.owners: dict[str, str] = {}
+        self.app_kernels: set[str] = set()
+
+    def _kernel_start_kwargs(self, **kwargs):
+        kwargs = super()._kernel_start_kwargs(**kwargs)
+        user = getattr(request_handler(), "current_user", None)
+        if user is not None:
+            env = dict(kwargs.get("env") or os.environ)
+            env[USER_ENV] = user.username
+            env[ROLE_ENV] = getattr(user, "role", None) or "admin"
+            kwargs["env"] = env
+        return kwargs
+
+    async def start_kernel(self, *, kernel_id=None, path=None, **kwargs) -> str:
+        handler = request_handler()
+        user = getattr(handler, "current_user", None)
+        known = kernel_id in self
+        kernel_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        if user is not None and not known:
+            self.owners[kernel_id] = user.username
+            if type(handler).__module__.startswith("voila."):
+                self.app_kernels.add(kernel_id)
+        return kernel_id
+
+    def remove_kernel(self, kernel_id):
+        self.owners.pop(kernel_id, None)
+        self.app_kernels.discard(kernel_id)
+        return super().remove_kernel(kernel_id)
+
+    def owner_of(self, kernel_id: str) -> str | None:
+        return self.owners.get(kernel_id)
+
+    def kernels_of(self, username: str, apps_only: bool = False) -> list[str]:
+        """The kernels started for ``username`` (only its Voila apps' with ``apps_only``)."""
+        return [kid for kid, owner in self.owners.items()
+                if owner == username and (kid in self.app_kernels or not apps_only)]
+
+
+class MLAppKernelConnection(ZMQChannelsWebsocketConnection):
+    """The kernel websocket: a viewer's messages other than widget traffic are dropped."""
+
+    def handle_incoming_message(self, incoming_msg) -> None:
+        if getattr(self.websocket_handler.current_user, "role", None) == "viewer":
+            msg_type = self._msg_type(incoming_msg)
+            if msg_type not in WIDGET_MESSAGES:
+                self.log.warning("Dropped %r from viewer %s: viewers only use app widgets",
+                                 msg_type, self.websocket_handler.current_user.username)
+                return
+        super().handle_incoming_message(incoming_msg)
+
+    def _msg_type(self, incoming_msg) -> str | None:
+        try:
+            if self.subprotocol == "v1.kernel.websocket.jupyter.org":
+                _, msg_list = deserialize_msg_from_ws_v1(incoming_msg)
+                header = self.get_part("header", None, msg_list)
+            else:
+                msg = (deserialize_binary_message(incoming_msg) if isinstance(incoming_msg, bytes)
+                       else json.loads(incoming_msg))
+                header = msg.get("header")
+            return header.get("msg_type")
+        except Exception:  # unreadable: treat as not allowed
+            return None
