@@ -13,6 +13,7 @@ from tornado import web
 
 from ..web import MLAppHandler
 from .manager import PER_USER_ENV, WORKSPACE_ENV, FileManager, user_root
+from .urls import BASE_URL_ENV
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -130,9 +131,11 @@ class DeleteHandler(FilesHandler):
 
 def setup(app) -> list[tuple]:
     workspace = app.serverapp.root_dir
-    # Kernels (notebooks, Voila apps) started by this server explore the same workspace.
+    # Kernels (notebooks, Voila apps) started by this server explore the same workspace, and
+    # link to it through the server's own authenticated URLs.
     os.environ[WORKSPACE_ENV] = workspace
     os.environ[PER_USER_ENV] = "1" if app.files_per_user else "0"
+    os.environ[BASE_URL_ENV] = app.serverapp.base_url
     manager = app.managers["files"] = FileManager(workspace)
     kwargs = {"manager": manager}
     return [

@@ -12,15 +12,13 @@ import html
 import mimetypes
 import os
 import time
-from urllib.parse import quote
-
 import ipywidgets as widgets
 from traitlets import Unicode
 
 from ..errors import MLAppError
-from .manager import WORKSPACE_ENV, FileManager, check_name, format_size, workspace_dir
+from .manager import FileManager, check_name, format_size
+from .urls import files_url
 
-BASE_URL_ENV = "MLAPP_BASE_URL"
 MAX_ROWS = 200  # rows per folder: more would make the page slow to draw; the rest are counted
 DATA_URL_LIMIT = 20 * 1024 * 1024
 
@@ -51,18 +49,6 @@ STYLE = """
 .mlapp-files .mlapp-files-details a { margin-right: 12px; }
 </style>
 """
-
-
-def files_url(manager: FileManager, rel: str, download: bool = False) -> str | None:
-    """Jupyter's authenticated ``/files/`` URL of a file, or None outside a jupyter-mlapp server."""
-    base = os.environ.get(BASE_URL_ENV) or os.environ.get("VOILA_BASE_URL")
-    if not base or not os.environ.get(WORKSPACE_ENV):
-        return None
-    try:
-        served = (manager.root / rel).relative_to(workspace_dir()).as_posix()
-    except ValueError:
-        return None
-    return f"{base.rstrip('/')}/files/{quote(served)}" + ("?download=1" if download else "")
 
 
 class FileExplorer(widgets.VBox):
@@ -256,10 +242,10 @@ class FileExplorer(widgets.VBox):
         parts = [f"<b>{html.escape(entry['path'])}</b>", format_size(entry["size"]) if entry["size"] is not None else "folder", when]
         links = []
         if entry["type"] == "file":
-            url = files_url(self.manager, entry["path"])
+            url = files_url(self.manager.root / entry["path"])
             if url:
                 links.append(f"<a href='{html.escape(url)}' target='_blank' rel='noopener'>Open in new tab</a>")
-                download = files_url(self.manager, entry["path"], download=True)
+                download = files_url(self.manager.root / entry["path"], download=True)
                 links.append(f"<a href='{html.escape(download)}' download='{html.escape(entry['name'])}'>Download</a>")
             elif entry["size"] <= DATA_URL_LIMIT:
                 links.append(self._data_link(entry))
