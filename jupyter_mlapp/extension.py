@@ -63,6 +63,7 @@ class MLApp(ExtensionApp):
     serverapp_class = MLAppServerApp
     subcommands = {
         "user": ("jupyter_mlapp.auth.cli.UserApp", "Manage user accounts: add, remove, passwd, list, set-role, disable."),
+        "serve": ("jupyter_mlapp.models.serve.ModelServerApp", "Serve the model registry's REST API alone (no JupyterLab)."),
     }
 
     home = Unicode(
@@ -106,6 +107,25 @@ class MLApp(ExtensionApp):
         "workspace's .venv/venv). Default: $MLAPP_ENV_DIRS (separated by ':').",
     ).tag(config=True)
 
+    rooms = List(
+        Unicode(), default_value=list(ROOMS),
+        help="The rooms whose REST API this server serves (`jupyter mlapp serve` keeps only 'models').",
+    ).tag(config=True)
+
+    models_dir = Unicode(
+        help="The model registry's folder. Default: $MLAPP_MODELS_DIR, else <home>/models.",
+    ).tag(config=True)
+
+    @default("models_dir")
+    def _default_models_dir(self):
+        return os.environ.get("MLAPP_MODELS_DIR", "")
+
+    models_max_batch_size = Int(64, help="Most inputs (rows or images) one model call takes when "
+                                "concurrent prediction requests are batched.").tag(config=True)
+    models_max_wait_ms = Float(2.0, help="Under concurrent load, how long (ms) a batch waits for "
+                               "more requests before the model runs; 0: never wait.").tag(config=True)
+    models_max_body_mb = Int(64, help="Largest prediction request body (MB); larger ones get a 413.").tag(config=True)
+
     @property
     def home_path(self) -> Path:
         return Path(self.home).expanduser().resolve()
@@ -142,6 +162,8 @@ class MLApp(ExtensionApp):
     def room_modules(self):
         yield api
         for room in ROOMS:
+            if room not in self.rooms:
+                continue
             try:
                 yield importlib.import_module(f"jupyter_mlapp.{room}.handlers")
             except ModuleNotFoundError as exc:

@@ -1,0 +1,337 @@
+"""The model serving API under ``/mlapp/api/models/...``, in the Jupyter server and standalone.
+
+It keeps the shape of the hand-made Flask service users already have, so their clients work by
+changing only the base URL (``<server>/mlapp/api/models``) and adding credentials:
+``GET/POST /models``, ``GET/POST /configs``, ``POST /base64``, ``POST /predict``, ``GET /health``,
+``GET /version``. Form-encoded and JSON bodies are both accepted, as Flask's ``request.values``
+and ``request.get_json()`` were.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from jupyter_server.auth.decorator import authorized
+from tornado import httputil, web
+
+from .. import __version__
+from ..errors import InvalidInput, TooLarge
+from ..web import MLAppHandler
+from .images import zip_to_base64
+from .predictor import ModelService, _truthy, csv_rows
+from .registry import ModelRegistry
+
+API_VERSION = "1"
+JSON_TYPES = ("application/json", "")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@web.stream_request_body
+class ModelsAPIHandler(MLAppHandler):
+    """Reads bodies as a stream so an oversized upload is refused (413) before it is read."""
+
+    auth_resource = "models"
+
+    def initialize(self, name: str, manager: ModelService | None = None, max_body: int = 64 << 20, **kwargs):
+        super().initialize(name, manager=manager, **kwargs)
+        self.max_body = max_body
+
+    @property
+    def service(self) -> ModelService:
+        return self.manager
+
+    @property
+    def client(self) -> str:
+        """Whose prediction config applies: the signed-in account or API client, from the server side."""
+        return self.username
+
+    async def prepare(self):
+        await super().prepare()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        length = self.request.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > self.max_body:
+            raise TooLarge(f"the request body has {int(length):,} bytes, more than the {self.max_body:,} allowed")
+        self.request.connection.set_max_body_size(self.max_body)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self.max_body:
+            raise TooLarge(f"the request body is larger than the {self.max_body:,} bytes allowed")
+        self._chunks.append(chunk)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._chunks)
+
+    def content_type(self) -> str:
+        return self.request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+    def payload(self) -> tuple[dict, dict]:
+        """The request's fields (JSON object, form fields or query arguments) and uploaded files.
+
+        Form fields appear once, except the lists ``images`` and ``rows`` (repeated fields).
+        """
+        kind = self.content_type()
+        fields: dict = {k: self.get_query_argument(k) for k in self.request.query_arguments if k != "token"}
+        files: dict = {}
+        if kind in FORM_TYPES:
+            arguments: dict = {}
+            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.body, arguments, files)
+            for key, values in arguments.items():
+                decoded = [v.decode("utf-8", "replace") for v in values]
+                fields[key] = decoded if key in ("images", "rows") else decoded[-1]
+            if isinstance(fields.get("rows"), list):
+                fields["rows"] = [self._json_value(r, "rows") for r in fields["rows"]]
+            if isinstance(fields.get("config"), str):
+                fields["config"] = self._json_value(fields["config"], "config")
+        elif kind in JSON_TYPES or kind.endswith("+json"):
+            self.request.body = self.body
+            fields.update(self.json_body())
+        return fields, files
+
+    @staticmethod
+    def _json_value(text: str, name: str):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput(f"form field {name!r} is not valid JSON ({exc})") from exc
+
+    @staticmethod
+    def required(fields: dict, name: str):
+        value = fields.get(name)
+        if value in (None, ""):
+            raise InvalidInput(f"{name} is required")
+        return value
+
+
+class ModelListHandler(ModelsAPIHandler):
+    """``GET /models``: the algorithms; ``POST /models``: one algorithm's weights or classes."""
+
+    @web.authenticated
+    @authorized
+    def get(self):
+        models = self.service.models(self.username)
+        self.write_json({"algorithms": [m["name"] for m in models if m["available"]], "models": models})
+
+    @web.authenticated
+    @authorized("read")
+    def post(self):
+        fields, _ = self.payload()
+        name = self.required(fields, "algorithm")
+        info = self.service.info(name)
+        model_path = fields.get("Model_path") or None
+        version = info.version(model_path)
+        answer: dict = {"algorithm": info.name, "Model_path": version.model_path}
+        want_weights, want_classes = _truthy(fields.get("return_weights")), _truthy(fields.get("return_classes"))
+        if want_weights:
+            chosen = [version] if model_path else list(info.versions.values())
+            answer["weights"] = [v.model_path for v in chosen]
+            answer["details"] = {v.model_path: {"format": v.format, "size": v.size, "sha256": v.sha256,
+                                                "metrics": v.metrics, "saved_by": v.saved_by, "saved_at": v.saved_at}
+                                 for v in chosen}
+        if want_classes:
+            answer["classes"] = version.classes
+        if not (want_weights or want_classes):
+            answer["model"] = next(m for m in self.service.models(self.username) if m["name"] == info.name)
+        self.write_json(answer)
+
+
+class ConfigsHandler(ModelsAPIHandler):
+    """The prediction config of the caller: set with a JSON file upload (or a JSON body)."""
+
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json({"client": self.client, "config": self.service.client_config(self.client)})
+
+    @web.authenticated
+    @authorized
+    def post(self):
+        fields, files = self.payload()
+        if files:
+            upload = next(iter(files.values()))[0]
+            try:
+                config = json.loads(upload["body"])
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise InvalidInput(f"the uploaded file {upload['filename']!r} is not valid JSON ({exc})") from exc
+        elif self.content_type() in FORM_TYPES:
+            config = {k: v for k, v in fields.items()}
+            for key, value in config.items():  # form values are text: numbers as numbers
+                try:
+                    config[key] = json.loads(value) if key not in ("algorithm", "Model_path") else value
+                except ValueError:
+                    pass
+        else:
+            config = fields
+        config = self.service.set_client_config(self.client, config)
+        self.write_json({"client": self.client, "config": config})
+
+
+class Base64Handler(ModelsAPIHandler):
+    """``POST /base64``: a zip of images (a file upload or the raw body) -> their base64 strings."""
+
+    @web.authenticated
+    @authorized("execute")
+    async def post(self):
+        if self.content_type() in FORM_TYPES:
+            _, files = self.payload()
+            if not files:
+                raise InvalidInput("upload a zip file of images (multipart form, any field name)")
+            data = next(iter(files.values()))[0]["body"]
+        else:
+            data = self.body
+        if not data:
+            raise InvalidInput("the request has no zip: upload one as a file or send it as the body")
+        encoded, _names = await asyncio.get_running_loop().run_in_executor(self.service.executor, zip_to_base64, data)
+        self.write_json(encoded)
+
+
+class PredictHandler(ModelsAPIHandler):
+    """``POST /predict``: ``images`` (base64 list), ``rows`` (records) or a CSV body -> ``Responses``."""
+
+    @web.authenticated
+    @authorized("execute")
+    async def post(self):
+        if self.content_type() in ("text/csv", "application/csv"):
+            fields = {k: self.get_query_argument(k) for k in self.request.query_arguments if k != "token"}
+            name, model_path, _ = self.service.effective_config(self.client, fields)
+            schema = self.service.info(name).version(model_path).input_schema
+            if schema["type"] != "table":
+                raise InvalidInput(f"model {name!r} takes images; a CSV body is for table models")
+            try:
+                text = self.body.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput("the CSV body is not UTF-8 text") from exc
+            fields["rows"] = csv_rows(text, schema)
+        else:
+            fields, _ = self.payload()
+        self.write_json(await self.service.predict(self.username, self.client, fields))
+
+
+class HealthHandler(ModelsAPIHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        models = self.service.models(self.username)
+        unavailable = [{"algorithm": m["name"], "Model_path": v["Model_path"], "reason": v["reason"]}
+                       for m in models for v in m["versions"] if not v["available"]]
+        self.write_json({"status": "ok", "models": len(models), "unavailable": unavailable})
+
+
+class VersionHandler(ModelsAPIHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.write_json({"version": __version__, "api": API_VERSION})
+
+
+def setup(app) -> list[tuple]:
+    registry = ModelRegistry(app.models_dir or None, home=app.home_path)
+    service = ModelService(registry, max_batch_size=app.models_max_batch_size, max_wait=app.models_max_wait_ms / 1000)
+    if list(app.rooms) == ["models"]:  # `jupyter mlapp serve`: ready (or failed, with reasons) before serving
+        service.load_all()
+    else:  # inside JupyterLab's server: don't delay its start; a model loads on first use anyway
+        service.executor.submit(service.load_all)
+    app.managers["models"] = service
+    kwargs = {"manager": service, "max_body": app.models_max_body_mb << 20}
+    return [
+        (r"/models/models", ModelListHandler, kwargs),
+        (r"/models/configs", ConfigsHandler, kwargs),
+        (r"/models/base64", Base64Handler, kwargs),
+        (r"/models/predict", PredictHandler, kwargs),
+        (r"/models/health", HealthHandler, kwargs),
+        (r"/models/version", VersionHandler, kwargs),
+    ]
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _ok(description: str, schema: dict | None = None) -> dict:
+    response = {"description": description}
+    if schema:
+        response["content"] = _json(schema)
+    return response
+
+
+ERRORS = {"400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"}}
+FLAG = {"oneOf": [{"type": "boolean"}, {"type": "string"}]}
+NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}
+MODEL_QUERY = {"type": "object", "required": ["algorithm"],
+               "properties": {"algorithm": NAME, "Model_path": NAME, "return_weights": FLAG, "return_classes": FLAG}}
+CONFIG = {"type": "object", "description": "algorithm, Model_path, DETECTION_MIN_CONFIDENCE (0-1), TOP_K, and any "
+          "other settings", "properties": {"algorithm": NAME, "Model_path": NAME,
+                                            "DETECTION_MIN_CONFIDENCE": {"type": "number", "minimum": 0, "maximum": 1},
+                                            "TOP_K": {"type": "integer", "minimum": 1, "maximum": 1000}}}
+RESULT = {"type": "object", "properties": {"results": {"type": "object", "properties": {
+    "class_name": {"type": "array", "items": {"type": "string"}},
+    "scores": {"type": "array", "items": {"type": "number"}},
+    "rois [y_min, x_min, y_max, x_max]": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}}}}}
+PREDICT = {"type": "object", "properties": {
+    "algorithm": NAME, "Model_path": NAME,
+    "images": {"type": "array", "items": {"type": "string", "format": "byte"}, "description": "base64 images"},
+    "rows": {"type": "array", "items": {"type": "object"}, "description": "records {column: value}"},
+    "create_images": FLAG, "config": CONFIG}}
+TAGS = ["models"]
+
+openapi_paths = {
+    "/models/models": {
+        "get": {"summary": "The algorithms (models) and their weights, classes and availability", "tags": TAGS,
+                "responses": {"200": _ok("the models", {"type": "object", "required": ["algorithms", "models"]}),
+                              "401": ERRORS["401"]}},
+        "post": {"summary": "One algorithm's weights (return_weights) or classes (return_classes)", "tags": TAGS,
+                 "requestBody": {"required": True, "content": {
+                     **_json(MODEL_QUERY), "application/x-www-form-urlencoded": {"schema": MODEL_QUERY}}},
+                 "responses": {"200": _ok("the weights and/or classes", {"type": "object", "required": ["algorithm"]}),
+                               **ERRORS}},
+    },
+    "/models/configs": {
+        "get": {"summary": "The caller's prediction config", "tags": TAGS,
+                "responses": {"200": _ok("the config", {"type": "object", "required": ["config"]}), "401": ERRORS["401"]}},
+        "post": {"summary": "Set the caller's prediction config from an uploaded JSON file (or a JSON body)",
+                 "tags": TAGS,
+                 "requestBody": {"required": True, "content": {
+                     **_json(CONFIG),
+                     "multipart/form-data": {"schema": {"type": "object", "properties": {
+                         "file": {"type": "string", "format": "binary"}}}}}},
+                 "responses": {"200": _ok("the stored config", {"type": "object", "required": ["config"]}), **ERRORS}},
+    },
+    "/models/base64": {
+        "post": {"summary": "A zip of images -> the list of their base64 strings", "tags": TAGS,
+                 "requestBody": {"required": True, "content": {
+                     "multipart/form-data": {"schema": {"type": "object", "properties": {
+                         "file": {"type": "string", "format": "binary"}}}},
+                     "application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+                 "responses": {"200": _ok("base64 strings, in the zip's order",
+                                          {"type": "array", "items": {"type": "string"}}),
+                               "400": ERRORS["400"], "401": ERRORS["401"],
+                               "413": {"description": "too large (or a zip bomb)"}}},
+    },
+    "/models/predict": {
+        "post": {"summary": "Predict on images (base64), rows (records) or a CSV body", "tags": TAGS,
+                 "requestBody": {"required": True, "content": {
+                     **_json(PREDICT), "application/x-www-form-urlencoded": {"schema": PREDICT},
+                     "text/csv": {"schema": {"type": "string"}}}},
+                 "responses": {"200": _ok("one [result, image] pair per input", {
+                     "type": "object", "required": ["Responses"],
+                     "properties": {"Responses": {"type": "array", "items": {
+                         "type": "array", "minItems": 2, "maxItems": 2,
+                         "description": "[result, image]: image is base64 PNG or null",
+                         "items": {"anyOf": [RESULT, {"type": "string"}], "nullable": True}}}}}),
+                     **ERRORS, "409": {"description": "the model is unavailable (its reason is given)"},
+                     "413": {"description": "too many inputs or too large a body"}}},
+    },
+    "/models/health": {
+        "get": {"summary": "Liveness, with the models that failed to load and why", "tags": TAGS,
+                "responses": {"200": _ok("healthy", {"type": "object", "required": ["status"]}), "401": ERRORS["401"]}},
+    },
+    "/models/version": {
+        "get": {"summary": "Server and API version", "tags": TAGS,
+                "responses": {"200": _ok("versions", {"type": "object", "required": ["version", "api"]}),
+                              "401": ERRORS["401"]}},
+    },
+}

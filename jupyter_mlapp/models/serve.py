@@ -1,0 +1,49 @@
+"""``jupyter mlapp serve --models DIR --port N``: the model API alone, for production.
+
+It is the Jupyter server of ``jupyter mlapp`` with the same secure defaults, configuration files,
+identity provider and authorizer (so the same tokens, API tokens and accounts work), but it loads
+only jupyter-mlapp's ``models`` room and none of Jupyter's own services that run code or touch
+files (kernels, terminals, contents): a stolen credential can predict, not execute.
+"""
+from __future__ import annotations
+
+from jupyter_server import serverapp
+from traitlets import Dict
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from ..extension import SECURE_DEFAULTS, MLApp, MLAppServerApp
+
+ENDPOINTS = "/mlapp/api/models"
+
+
+class ModelServerApp(MLAppServerApp):
+    name = "jupyter-mlapp-serve"
+    description = (
+        "Serve the model registry's REST API alone (no JupyterLab): "
+        "jupyter mlapp serve --models DIR --port N. Clients authenticate with the printed token "
+        "(Authorization: token <token>) or a per-user API token."
+    )
+    # Login pages and /api/status only: no kernels, terminals, contents or file downloads.
+    default_services = ("api", "auth", "security")
+    classes = [*MLAppServerApp.classes, MLApp]
+    aliases = Dict({
+        **serverapp.aliases,
+        "models": "MLApp.models_dir",
+        "max-batch-size": "MLApp.models_max_batch_size",
+        "max-wait-ms": "MLApp.models_max_wait_ms",
+    })
+
+    def initialize(self, argv=None, **kwargs):
+        # The secure defaults of `jupyter mlapp` first; config files and the command line on top.
+        defaults = PyFileConfigLoader(SECURE_DEFAULTS.name, str(SECURE_DEFAULTS.parent)).load_config()
+        defaults.merge(Config({
+            "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
+                          "default_url": f"{ENDPOINTS}/health"},
+            "MLApp": {"rooms": ["models"]},
+        }))
+        self.update_config(defaults)
+        super().initialize(argv, find_extensions=False)
+
+
+main = ModelServerApp.launch_instance
