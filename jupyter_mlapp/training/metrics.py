@@ -108,7 +108,7 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
         return x, y
     n_out = max(4, max_points - 2) & ~1  # MinMax takes an even count; room for first and last
     index = _DOWNSAMPLER.downsample(np.ascontiguousarray(y), n_out=n_out)
-    index = np.union1d(index, [0, n - 1])
+    index = np.union1d(index.astype(np.int64), np.array([0, n - 1], np.int64))
     return x[index], y[index]
 
 

@@ -88,6 +88,20 @@ def columns_from_records(rows: Sequence[int], records: Sequence[dict[str, float]
     return {key: (np.asarray(rs, np.int64), np.asarray(vs, np.float64)) for key, (rs, vs) in found.items()}
 
 
+def put_column(columns: Columns, key: str, rows: np.ndarray, values: np.ndarray) -> None:
+    """Add a column; a second one under the same name (``iter`` and ``step``) fills its gaps."""
+    if key not in columns:
+        columns[key] = (rows, values)
+        return
+    old_rows, old_values = columns[key]
+    all_rows = np.concatenate([old_rows, rows])
+    order = np.argsort(all_rows, kind="stable")
+    all_rows, all_values = all_rows[order], np.concatenate([old_values, values])[order]
+    first = np.ones(len(all_rows), bool)
+    first[1:] = all_rows[1:] != all_rows[:-1]
+    columns[key] = (all_rows[first], all_values[first])
+
+
 def merge_columns(parts: Sequence[Columns]) -> Columns:
     """Columns of several parsers (each sorted by line) into one, still sorted by line."""
     if len(parts) == 1:
@@ -150,9 +164,9 @@ class JSONLinesParser(MetricParser):
             key = X_ALIASES.get(name.lower(), name)
             if column.null_count:
                 valid = column.is_valid().to_numpy(zero_copy_only=False)
-                columns[key] = (rows_of[valid], values[valid])
+                put_column(columns, key, rows_of[valid], values[valid])
             else:
-                columns[key] = (rows_of, values)
+                put_column(columns, key, rows_of, values)
         return rows_of, columns
 
 
@@ -257,7 +271,7 @@ class KeyValueParser(MetricParser):
             columns: Columns = {}
             for i, key in enumerate(keys):
                 values = pc.cast(found.field(f"g{i}"), pa.float64()).to_numpy(zero_copy_only=False)
-                columns[X_ALIASES.get(key.lower(), key)] = (local_rows, values)
+                put_column(columns, X_ALIASES.get(key.lower(), key), local_rows, values)
             used_parts.append(local_rows)
             column_parts.append(columns)
         if slow_rows:

@@ -73,14 +73,16 @@ class LogTail:
             result.notes.append(f"cannot read the log {self.path.name}: {exc.strerror or exc}")
             return result
         identity = (st.st_dev, st.st_ino)
-        if self._identity is not None and identity != self._identity:
+        if self._missing and self._identity is not None:
+            # Whatever is there now is another file, even if the file system reused the inode.
+            result.reset = True
+            result.notes.append(f"the log {self.path.name} is back; reading it from its start")
+        elif self._identity is not None and identity != self._identity:
             result.reset = True
             result.notes.append(f"the log {self.path.name} was replaced (rotated); reading the new one from its start")
         elif st.st_size < self.offset + len(self._partial):
             result.reset = True
             result.notes.append(f"the log {self.path.name} was truncated; reading it again from its start")
-        if self._missing and not result.reset and self._identity is not None:
-            result.notes.append(f"the log {self.path.name} is back")
         self._missing = False
         self._identity = identity
         if result.reset:

@@ -92,6 +92,7 @@ class TrainingMonitor(widgets.VBox):
             self.message, self.notes, self.summary, self.charts,
             widgets.HTML("<b>Log</b> (latest lines)"), self.log_view,
         ]
+        self._show_summary()
         self.interval.observe(self._interval_changed, "value")
         self.refresh_button.on_click(lambda _: self.refresh())
         try:

@@ -1,0 +1,131 @@
+"""TrainingMonitor on plain log files and on real background jobs running the example training."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from jupyter_mlapp.jobs import JobManager
+from jupyter_mlapp.training.examples import train_sgd_command
+from jupyter_mlapp.training.widgets import INTERVALS, TrainingMonitor
+
+
+def wait_until(predicate, timeout=60.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def charts(monitor):
+    return {figure.title: [mark.labels[0] for mark in figure.marks] for figure in monitor.charts.children}
+
+
+@pytest.fixture
+def monitors():
+    made = []
+    yield made
+    for monitor in made:
+        monitor.close()
+
+
+def test_one_chart_per_family_with_x_by_epoch(tmp_path, monitors):
+    log = tmp_path / "train.log"
+    log.write_text("starting\n" + "".join(
+        f"epoch={e} loss={1 / e:.4f} val_loss={1.2 / e:.4f} accuracy={e / 10} val_accuracy={e / 11:.4f}\n"
+        for e in range(1, 6)))
+    monitor = TrainingMonitor(log, interval=0)
+    monitors.append(monitor)
+    assert charts(monitor) == {"loss": ["loss", "val_loss"], "accuracy": ["accuracy", "val_accuracy"]}
+    loss_chart = monitor.charts.children[0]
+    assert loss_chart.axes[0].label == "epoch"
+    assert list(loss_chart.marks[0].x) == [1, 2, 3, 4, 5]
+    assert list(loss_chart.marks[1].y) == pytest.approx([1.2 / e for e in range(1, 6)], abs=1e-4)
+    assert "data-points='5'" in monitor.summary.value
+    assert "starting" in monitor.log_view.value
+    assert [label for label, _ in monitor.interval.options] == [label for label, _ in INTERVALS]
+
+
+def test_appends_new_metrics_and_bad_input_show_up_as_notes(tmp_path, monitors):
+    log = tmp_path / "train.log"
+    log.write_text("step=1 loss=1.0\n")
+    monitor = TrainingMonitor(log, interval=0)
+    monitors.append(monitor)
+    with open(log, "ab") as fh:
+        fh.write(b"step=2 loss=nan lr=0.1\n\x00\xff\xfe junk\n" + b"z" * (1024 * 1024 + 5) + b"\nstep=3 loss=0.5 lr=0.05\n")
+    monitor.refresh()
+    assert charts(monitor) == {"loss": ["loss"], "lr": ["lr"]}
+    assert list(monitor.charts.children[0].marks[0].y) == [1.0, 0.5]  # NaN kept in the store, not drawn
+    notes = monitor.notes.value
+    assert "new metric <b>lr</b>" in notes
+    assert "loss: 1 NaN/inf value not plotted" in notes
+    assert "binary data" in notes and "longer than 1.0 MB" in notes
+    log.unlink()
+    monitor.refresh()
+    assert "disappeared" in monitor.notes.value
+    log.write_text("step=1 loss=3\n")
+    monitor.refresh()
+    assert "disappeared" not in monitor.notes.value and "is back" in monitor.notes.value
+    assert monitor.series("loss").values.tolist() == [3.0]
+
+
+def test_polling_follows_the_log_and_stops_when_closed(tmp_path):
+    log = tmp_path / "train.log"
+    log.write_text("")
+    monitor = TrainingMonitor(log, interval=1)
+    try:
+        assert "No metrics yet" in monitor.summary.value
+        with open(log, "a") as fh:
+            fh.write("epoch=1 loss=0.7\n")
+        assert wait_until(lambda: "loss" in monitor.store.series, timeout=10)
+        monitor.interval.value = 0  # off: the thread ends
+        assert wait_until(lambda: not monitor._thread.is_alive(), timeout=10)
+        monitor.interval.value = 2
+        assert monitor._thread.is_alive()
+    finally:
+        monitor.close()
+    assert wait_until(lambda: not monitor._thread.is_alive(), timeout=10)
+
+
+def test_a_missing_log_and_an_unknown_job_are_messages_not_errors(tmp_path, mlapp_home, monitors):
+    monitor = TrainingMonitor(tmp_path / "later.log", interval=0)
+    monitors.append(monitor)
+    assert "does not exist yet" in monitor.notes.value
+    jobs = JobManager(home=mlapp_home, user="alice")
+    unknown = TrainingMonitor("0123456789ab", jobs=jobs, interval=0)
+    assert "no job 0123456789ab" in unknown.message.value
+    assert "cannot monitor" in TrainingMonitor(None, interval=0).message.value
+
+
+def test_a_user_regex_parser(tmp_path, monitors):
+    log = tmp_path / "custom.log"
+    log.write_text("it 10 | train 0.91\nit 20 | train 0.72\n")
+    monitor = TrainingMonitor(log, parsers=[r"it (?P<step>\d+) \| train (?P<loss>\S+)"], interval=0)
+    monitors.append(monitor)
+    assert monitor.series("loss").x("step").tolist() == [10, 20]
+
+
+def test_attaches_to_a_running_job_and_a_later_monitor_rebuilds_the_history(mlapp_home, tmp_path, monitors):
+    jobs = JobManager(home=mlapp_home, user="alice", workspace=tmp_path)
+    job = jobs.start(train_sgd_command(epochs=6, delay=0.3, fmt="json"), name="sgd")
+    live = TrainingMonitor(job, jobs=jobs, interval=1)
+    monitors.append(live)
+    assert "mlapp/api/jobs/" + job.id + "/log/download" in live.download.value
+    # Points arrive while the job runs...
+    assert wait_until(lambda: "loss" in live.store.series and 0 < len(live.series("loss")) < 6, timeout=60)
+    assert "running" in live.state.value
+    # ...and the monitor ends on its own once the job is over and its log read.
+    assert wait_until(lambda: live.done, timeout=60)
+    assert len(live.series("loss")) == 6 and len(live.series("val_accuracy")) == 6
+    assert "succeeded" in live.state.value and "exit 0" in live.state.value
+    assert not live._thread.is_alive() or wait_until(lambda: not live._thread.is_alive(), timeout=5)
+    # Another kernel (or the page after a reload) attaches by id and gets the whole history.
+    later = TrainingMonitor(job.id, jobs=JobManager(home=mlapp_home, user="alice"), interval=1)
+    monitors.append(later)
+    assert later.series("loss").values.tolist() == live.series("loss").values.tolist()
+    assert later.series("loss").x("epoch").tolist() == [1, 2, 3, 4, 5, 6]
+    assert later.done
+    # Another user cannot watch alice's job.
+    assert "no job" in TrainingMonitor(job.id, jobs=JobManager(home=mlapp_home, user="bob"), interval=0).message.value
