@@ -1,17 +1,20 @@
-"""Shape-preserving downsampling of long series for charts (tsdownsample's MinMaxLTTB).
+"""Shape-preserving downsampling of long series for charts (tsdownsample).
 
 A browser draws a few thousand points per line smoothly; a series of any length is reduced to
-at most ``MAX_POINTS`` rows that keep its visual shape: every bucket's minimum and maximum
-survive the MinMax pre-selection and LTTB picks the points that keep the line's area.
+at most ``MAX_POINTS`` rows that keep its visual shape. MinMaxLTTB picks most of them (the
+points that keep the line's area); LTTB may still drop a lone spike, so a quarter of the budget
+goes to the minimum and maximum of equal buckets (MinMax): no bucket's extremes are ever lost.
 """
 from __future__ import annotations
 
 import numpy as np
-from tsdownsample import MinMaxLTTBDownsampler, NaNMinMaxLTTBDownsampler
+from tsdownsample import (MinMaxDownsampler, MinMaxLTTBDownsampler, NaNMinMaxDownsampler,
+                          NaNMinMaxLTTBDownsampler)
 
 MAX_POINTS = 4000
-_PLAIN = MinMaxLTTBDownsampler()
-_WITH_GAPS = NaNMinMaxLTTBDownsampler()  # keeps a NaN of each bucket, so gaps stay visible
+# (shape, extremes) samplers; the NaN-aware ones keep a NaN of each bucket so gaps stay visible.
+_PLAIN = (MinMaxLTTBDownsampler(), MinMaxDownsampler())
+_WITH_GAPS = (NaNMinMaxLTTBDownsampler(), NaNMinMaxDownsampler())
 
 
 def downsample(y: np.ndarray, start: int = 0, stop: int | None = None, n_out: int = MAX_POINTS,
@@ -25,10 +28,13 @@ def downsample(y: np.ndarray, start: int = 0, stop: int | None = None, n_out: in
     part = y[start:stop]  # a view
     if part.dtype.kind not in "fiu" or part.dtype.itemsize > 8:
         part = part.astype(np.float64)
-    n_out = max(n_out - n_out % 2, 4)  # MinMaxLTTB wants an even count
-    sampler = _WITH_GAPS if part.dtype.kind == "f" and np.isnan(part).any() else _PLAIN
+    extremes = max(2, (n_out // 4) & ~1)  # both samplers want even counts
+    shape = max(4, (n_out - extremes) & ~1)
+    lttb, minmax = _WITH_GAPS if part.dtype.kind == "f" and np.isnan(part).any() else _PLAIN
     args = (part,) if x is None else (_as_numbers(x[start:stop]), part)
-    picked = sampler.downsample(*args, n_out=n_out, parallel=len(part) > 1_000_000)
+    parallel = len(part) > 1_000_000
+    picked = np.union1d(lttb.downsample(*args, n_out=shape, parallel=parallel),
+                        minmax.downsample(*args, n_out=extremes, parallel=parallel))
     return picked.astype(np.int64) + start
 
 

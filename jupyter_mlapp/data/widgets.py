@@ -159,8 +159,12 @@ class WindowedGrid(StreamingDataGrid):
                 buffers.append(buffer)
             data[label] = encoded
         fields = [*self._index_fields, *self._body_fields[c1:c2 + 1]]
-        value = {"data": data, "schema": {"fields": fields}, "fields": [{f["name"]: None} for f in fields]}
+        value = {"data": data, "schema": self._window_schema(fields), "fields": [{f["name"]: None} for f in fields]}
         return {"event_type": "data-reply", "value": value, "r1": r1, "r2": r2, "c1": c1, "c2": c2}, buffers
+
+    def _window_schema(self, fields: list[dict]) -> dict:
+        # The front end maps the primary key onto the fields it is sent: it must be there.
+        return {"fields": fields, "primaryKey": [*self.view.index_labels, UUID], "primaryKeyUuid": UUID}
 
     def send_window(self, r1: int, r2: int, c1: int, c2: int) -> None:
         if r2 < r1 or len(self.view) == 0:
@@ -181,7 +185,7 @@ class WindowedGrid(StreamingDataGrid):
         encoded, buffer = column_json(unique)
         if buffer is not None:
             encoded["value"] = 0
-        value = {"data": {label: encoded}, "schema": {"fields": [self.view_field(label)]},
+        value = {"data": {label: encoded}, "schema": self._window_schema([self.view_field(label)]),
                  "fields": [{label: None}]}
         self.send({"event_type": "unique-values-reply", "column": label, "value": value},
                   [buffer] if buffer is not None else [])
@@ -300,7 +304,7 @@ class ChartPanel(widgets.VBox):
                                     layout=widgets.Layout(width="120px"))
         self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 12px"))
         self.note.add_class("mlapp-data-chart-note")
-        self.figure_box = widgets.Box(layout=widgets.Layout(width="100%"))
+        self.figure_box = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.figure_box.add_class("mlapp-data-chart")
         self.lines: list[Lines] = []
         self._range = None
@@ -495,8 +499,8 @@ class DataViewer(widgets.VBox):
         self.message.add_class("mlapp-data-message")
         self.info = widgets.HTML()
         self.info.add_class("mlapp-data-info")
-        self.grid_box = widgets.Box(layout=widgets.Layout(width="100%"))
-        self.chart_box = widgets.Box(layout=widgets.Layout(width="100%"))
+        self.grid_box = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self.chart_box = widgets.VBox(layout=widgets.Layout(width="100%"))
         self._files: list[str] = []
 
         self.search.observe(self._refresh_options, "value")
