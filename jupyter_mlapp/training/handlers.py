@@ -5,6 +5,7 @@ caller sees jobs (their own, or everyone's for an admin), and another user's job
 """
 from __future__ import annotations
 
+import math
 import os
 
 from jupyter_server.auth.decorator import authorized
@@ -19,14 +20,27 @@ DOWNLOAD_CHUNK = MiB
 
 
 class MetricsHandler(JobsBase):
+    def float_argument(self, name: str) -> float | None:
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return None
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise InvalidInput(f"'{name}' must be a number") from exc
+        if not math.isfinite(number):
+            raise InvalidInput(f"'{name}' must be a finite number")
+        return number
+
     @web.authenticated
     @authorized
     async def get(self, job_id):
         since = self.int_argument("since", 0)
         if since < 0:
             raise InvalidInput("'since' cannot be negative")
+        step, epoch = self.float_argument("step"), self.float_argument("epoch")
         job = await self.call(self.jobs.get, job_id)
-        result = await self.call(read_metrics, job.log_path, since)
+        result = await self.call(read_metrics, job.log_path, since, step=step, epoch=epoch)
         result["state"] = job.state
         result["finished"] = job.finished
         self.write_json(result)
@@ -88,6 +102,10 @@ openapi_paths = {
                 JOB_PARAM,
                 {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0},
                  "description": "byte offset to parse from: 0, or the 'next' of the previous answer"},
+                {"name": "step", "in": "query", "schema": {"type": "number"},
+                 "description": "'carry.step' of the previous answer"},
+                {"name": "epoch", "in": "query", "schema": {"type": "number"},
+                 "description": "'carry.epoch' of the previous answer"},
             ],
             "responses": {
                 "200": {"description": "metrics", "content": {"application/json": {"schema": {
@@ -102,6 +120,9 @@ openapi_paths = {
                         "reset": {"type": "boolean", "description": "the log restarted: drop what you had"},
                         "lines": {"type": "integer"},
                         "notes": {"type": "array", "items": {"type": "string"}},
+                        "carry": {"type": "object", "description": "pass back as step and epoch next time",
+                                  "properties": {"step": {"type": "number", "nullable": True},
+                                                 "epoch": {"type": "number", "nullable": True}}},
                         "series": {"type": "object", "additionalProperties": SERIES},
                         "state": {"type": "string"},
                         "finished": {"type": "boolean"},

@@ -119,14 +119,18 @@ class MetricStore:
         self.parsers = list(parsers)
         self.series: dict[str, Series] = {}
         self.lines = 0  # log lines seen so far
-        self._last_step = np.nan
-        self._last_epoch = np.nan
+        self.last_step = self.last_epoch = np.nan  # the x of the latest line, carried to the next ones
+
+    def carry(self, step: float | None, epoch: float | None) -> None:
+        """Start from the x a previous read ended with (lines without their own step or epoch)."""
+        self.last_step = np.nan if step is None else float(step)
+        self.last_epoch = np.nan if epoch is None else float(epoch)
 
     def clear(self) -> None:
         """The log restarted: forget its history (the parsers' state too)."""
         self.series.clear()
         self.lines = 0
-        self._last_step = self._last_epoch = np.nan
+        self.last_step = self.last_epoch = np.nan
         for parser in self.parsers:
             parser.reset()
 
@@ -149,10 +153,10 @@ class MetricStore:
         return carried
 
     def add_columns(self, columns: Columns, n: int) -> list[str]:
-        step = self._carry(columns, "step", n, self._last_step)
-        epoch = self._carry(columns, "epoch", n, self._last_epoch)
+        step = self._carry(columns, "step", n, self.last_step)
+        epoch = self._carry(columns, "epoch", n, self.last_epoch)
         if n:
-            self._last_step, self._last_epoch = step[-1], epoch[-1]
+            self.last_step, self.last_epoch = step[-1], epoch[-1]
         new = []
         for name, (rows, values) in columns.items():
             if name in ("step", "epoch"):
@@ -191,15 +195,27 @@ def _json_numbers(values: np.ndarray, nonfinite_as_text: bool) -> list:
     return [v if np.isfinite(v) else ("NaN" if v != v else "Infinity" if v > 0 else "-Infinity") for v in out]
 
 
-def read_metrics(path, since: int = 0, parsers=None, max_read: int = 4 * MiB) -> dict:
-    """The metrics of a log from byte ``since``, as JSON (for the REST API): at most ``max_read``
-    bytes are parsed; ``next`` is where to continue, ``more`` says more is waiting."""
+def _json_number(value: float) -> float | None:
+    return None if value != value else value
+
+
+def read_metrics(path, since: int = 0, step: float | None = None, epoch: float | None = None,
+                 parsers=None, max_read: int = 4 * MiB) -> dict:
+    """The metrics of a log from byte ``since``, as JSON (for the REST API).
+
+    At most ``max_read`` bytes are parsed: ``next`` is where to continue, ``more`` says more is
+    waiting. ``step``/``epoch`` are the ``carry`` of the previous answer: the x of lines that do
+    not log their own (e.g. a Keras progress line after an ``Epoch 3/10`` line of the previous read).
+    """
     read = LogTail(path, offset=since, max_read=max_read).read()
     store = MetricStore(make_parsers(parsers))
+    if not read.reset:
+        store.carry(step, epoch)
     store.add_lines(read.lines)
     return {
         "since": since, "start": read.start, "next": read.end, "size": read.size, "more": read.more,
         "reset": read.reset, "missing": read.missing, "lines": len(read.lines), "notes": read.notes,
+        "carry": {"step": _json_number(store.last_step), "epoch": _json_number(store.last_epoch)},
         "series": {
             name: {"family": s.family, "value": _json_numbers(s.values, True),
                    "step": _json_numbers(s.x("step"), False), "epoch": _json_numbers(s.x("epoch"), False)}

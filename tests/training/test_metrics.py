@@ -76,3 +76,14 @@ def test_read_metrics_is_json_with_non_finite_values_spelled_out(tmp_path):
     assert result["next"] == len("step=1 loss=nan\nstep=2 loss=-inf\nval_loss=0.5\n")
     again = read_metrics(log, since=result["next"])
     assert again["series"] == {} and again["next"] == result["next"]
+
+
+def test_read_metrics_in_pieces_carries_the_epoch_between_calls(tmp_path):
+    log = tmp_path / "keras.log"
+    log.write_text("Epoch 1/2\n4/4 [====] - 0s - loss: 0.9\nEpoch 2/2\n")
+    first = read_metrics(log)
+    assert first["series"]["loss"]["epoch"] == [1.0] and first["carry"] == {"step": None, "epoch": 2.0}
+    with open(log, "a") as fh:
+        fh.write("4/4 [====] - 0s - loss: 0.5\n")
+    second = read_metrics(log, since=first["next"], **first["carry"])
+    assert second["series"]["loss"] == {"family": "loss", "value": [0.5], "step": [None], "epoch": [2.0]}
