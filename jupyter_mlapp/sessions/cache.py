@@ -134,8 +134,11 @@ def _feed(h, obj) -> None:
     np = sys.modules.get("numpy")
     if pd is not None and isinstance(obj, (pd.DataFrame, pd.Series)):
         h.update(b"pandas")
-        columns = obj.columns if isinstance(obj, pd.DataFrame) else [obj.name]
-        h.update(repr([(str(c), str(t)) for c, t in zip(columns, getattr(obj, "dtypes", [obj.dtype]))]).encode())
+        if isinstance(obj, pd.DataFrame):
+            columns = list(zip(obj.columns, obj.dtypes))
+        else:
+            columns = [(obj.name, obj.dtype)]
+        h.update(repr([(str(c), str(t)) for c, t in columns]).encode())
         h.update(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
     elif np is not None and isinstance(obj, np.ndarray):
         h.update(f"ndarray{obj.dtype.str}{obj.shape}".encode())

@@ -1,0 +1,220 @@
+"""The explicit cache on real files and real processes: keys, schedules, compute-once."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jupyter_mlapp.errors import InvalidInput, NotFound
+from jupyter_mlapp.sessions import Cache, Expiry, fingerprint
+
+FRIDAY = dt.datetime(2026, 11, 20, 18, 0)  # a Friday evening, local time
+
+
+class Clock:
+    def __init__(self, moment: dt.datetime):
+        self.moment = moment
+
+    def __call__(self) -> float:
+        return self.moment.timestamp()
+
+
+@pytest.fixture
+def counted():
+    calls = []
+
+    def compute(value="result"):
+        calls.append(value)
+        return value
+
+    compute.calls = calls
+    return compute
+
+
+def test_computes_once_then_reads_from_disk_even_in_a_new_cache(counted):
+    assert Cache(user="alice").get_or_compute("model", lambda: counted({"auc": 0.9})) == {"auc": 0.9}
+    assert Cache(user="alice").get_or_compute("model", lambda: counted("other")) == {"auc": 0.9}
+    assert counted.calls == [{"auc": 0.9}]
+    assert Cache(user="bob").get_or_compute("model", lambda: counted("bob's")) == "bob's"  # per user
+
+
+def test_neither_edited_code_nor_an_unrelated_input_recomputes(counted):
+    cache = Cache(user="alice")
+
+    @cache(key=lambda data, verbose: ("forest", fingerprint(data)))
+    def train(data, verbose):
+        return counted(len(data))
+
+    data = pd.DataFrame({"x": range(10)})
+    assert train(data, verbose=False) == 10
+    assert train(data.copy(), verbose=True) == 10  # same content, other object, unrelated flag
+
+    @cache(key=lambda data, verbose: ("forest", fingerprint(data)))
+    def train(data, verbose):  # noqa: F811 - the user edited the function
+        return counted(-1)
+
+    assert train(data, verbose=False) == 10
+    assert counted.calls == [10]
+    assert train(pd.DataFrame({"x": range(11)}), verbose=False) == -1  # the data changed: the key did
+
+
+def test_without_a_key_the_arguments_are_the_key(counted):
+    cache = Cache(user="alice")
+
+    @cache
+    def square(x):
+        return counted(x * x)
+
+    assert [square(3), square(3), square(4)] == [9, 9, 16]
+    assert counted.calls == [9, 16]
+
+
+def test_frames_models_and_arrays_are_cached_in_safe_formats(counted):
+    from sklearn.linear_model import LinearRegression
+
+    cache = Cache(user="alice")
+    frame = pd.DataFrame({"a": np.arange(1000), "b": np.linspace(0, 1, 1000)})
+    model = LinearRegression().fit(frame[["a"]], frame["b"])
+    cache.get_or_compute("frame", lambda: frame)
+    cache.get_or_compute("model", lambda: model)
+    pd.testing.assert_frame_equal(Cache(user="alice").get_or_compute("frame", counted), frame)
+    assert Cache(user="alice").get_or_compute("model", counted).coef_ == pytest.approx(model.coef_)
+    assert counted.calls == []
+    with pytest.raises(InvalidInput, match="allow_pickle"):
+        cache.get_or_compute("lambda", lambda: (lambda: 1))
+    assert Cache(user="alice", allow_pickle=True).get_or_compute("lambda", lambda: threading.Lock) is threading.Lock
+
+
+def test_weekends_keeps_fridays_result_all_week_and_recomputes_on_saturday(counted):
+    clock = Clock(FRIDAY)
+    cache = Cache(user="alice", clock=clock)
+    get = lambda value: cache.get_or_compute("model", lambda: counted(value), expires="weekends")  # noqa: E731
+    assert get("friday") == "friday"
+    clock.moment = FRIDAY + dt.timedelta(hours=5)  # Friday 23:00
+    assert get("late friday") == "friday"
+    clock.moment = FRIDAY + dt.timedelta(days=1)  # Saturday: recompute once
+    assert get("saturday") == "saturday"
+    clock.moment += dt.timedelta(hours=3)
+    assert get("saturday again") == "saturday"
+    clock.moment = FRIDAY + dt.timedelta(days=2)  # Sunday is the weekend too: at most once a day
+    assert get("sunday") == "sunday"
+    for days in range(3, 8):  # Monday to the next Friday: never, however much time passed
+        clock.moment = FRIDAY + dt.timedelta(days=days)
+        assert get(f"day {days}") == "sunday"
+    assert counted.calls == ["friday", "saturday", "sunday"]
+
+
+@pytest.mark.parametrize("expires, later, stale", [
+    ("daily", dt.timedelta(hours=5), False),       # 23:00 the same day
+    ("daily", dt.timedelta(hours=7), True),        # 01:00 the next day
+    ("2h", dt.timedelta(minutes=119), False),
+    ("2h", dt.timedelta(minutes=121), True),
+    (3600, dt.timedelta(minutes=61), True),
+    (dt.timedelta(days=1), dt.timedelta(hours=23), False),
+    ("hourly", dt.timedelta(minutes=29), False),   # 18:30 -> 18:59
+    ("hourly", dt.timedelta(minutes=31), True),    # 18:30 -> 19:01
+    ("weekly", dt.timedelta(days=2), False),       # Sunday: same week
+    ("weekly", dt.timedelta(days=3), True),        # Monday: a new week
+    ("mon, wed", dt.timedelta(days=3), True),
+    ("tuesday", dt.timedelta(days=3), False),
+    ("weekdays", dt.timedelta(days=1), False),
+    (None, dt.timedelta(days=400), False),
+])
+def test_schedules(expires, later, stale):
+    computed = FRIDAY.replace(minute=30) if expires == "hourly" else FRIDAY
+    assert Expiry.parse(expires).is_stale(computed.timestamp(), (computed + later).timestamp()) is stale
+
+
+def test_a_custom_schedule_and_bad_ones():
+    first_of_month = Expiry.parse(lambda computed, now: now.month != computed.month)
+    assert first_of_month.is_stale(FRIDAY.timestamp(), (FRIDAY + dt.timedelta(days=11)).timestamp())
+    for bad in ("sometimes", "fortnightly", -5, 0, [1]):
+        with pytest.raises(InvalidInput):
+            Expiry.parse(bad)
+
+
+def test_info_and_clear(counted):
+    cache = Cache(user="alice")
+    cache.get_or_compute("a", lambda: counted(1), expires="daily")
+    cache.get_or_compute(("b", 2), lambda: counted([2]))
+    cache.get_or_compute("a", counted)
+    info = {e["key"]: e for e in cache.info()}
+    assert set(info) == {"a", '["b", 2]'}
+    assert info["a"]["hits"] == 1 and info["a"]["expires"] == "daily" and not info["a"]["stale"]
+    assert cache.clear(("b", 2)) == 1
+    assert cache.clear(info["a"]["id"]) == 1
+    with pytest.raises(NotFound):
+        cache.clear("a")
+    cache.get_or_compute("c", lambda: counted(3))
+    assert cache.clear() == 1 and cache.info() == []
+
+
+def test_concurrent_threads_compute_once():
+    cache = Cache(user="alice")
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return "done"
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute("k", slow))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["done"] * 6 and len(calls) == 1
+
+
+def test_concurrent_processes_compute_once(tmp_path, mlapp_home):
+    log = tmp_path / "computed.log"
+    code = (
+        "import os, time, sys\n"
+        "from jupyter_mlapp.sessions import Cache\n"
+        "def slow():\n"
+        f"    with open({str(log)!r}, 'a') as fh: fh.write(f'{{os.getpid()}}\\n')\n"
+        "    time.sleep(1.0)\n"
+        "    return {'auc': 0.91}\n"
+        "print(Cache(user='alice').get_or_compute('shared', slow)['auc'])\n"
+    )
+    env = {**os.environ, "MLAPP_HOME": str(mlapp_home)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+             for _ in range(3)]
+    outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert outputs == ["0.91"] * 3
+    assert len(log.read_text().splitlines()) == 1
+
+
+def test_a_damaged_result_is_recomputed(counted, mlapp_home):
+    cache = Cache(user="alice")
+    cache.get_or_compute("frame", lambda: pd.DataFrame({"x": np.arange(50_000)}))
+    (blob,) = [p for p in (mlapp_home / "sessions" / "alice" / "cache" / "blobs").rglob("*") if p.is_file()]
+    blob.write_bytes(b"garbage")
+    assert cache.get_or_compute("frame", lambda: counted("again")) == "again"
+
+
+def test_fingerprints_follow_content(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    assert fingerprint(frame) == fingerprint(frame.copy())
+    assert fingerprint(frame) != fingerprint(frame.assign(a=[1, 2, 4]))
+    assert fingerprint(frame) != fingerprint(frame.rename(columns={"a": "c"}))
+    assert fingerprint(frame) != fingerprint(frame.astype({"a": "float64"}))
+    assert fingerprint(np.arange(3)) != fingerprint(np.arange(3).astype("int32"))
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n")
+    first = fingerprint(path)
+    os.utime(path, (time.time() + 10, time.time() + 10))  # touched, same content
+    assert fingerprint(path) == first
+    path.write_text("a,b\n1,3\n")
+    assert fingerprint(path) != first
+    assert fingerprint(tmp_path) != fingerprint(tmp_path / "data.csv")
+    with pytest.raises(InvalidInput):
+        fingerprint(tmp_path / "missing.csv")
