@@ -4,14 +4,57 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, ToolbarButton } from '@jupyterlab/apputils';
+import { URLExt } from '@jupyterlab/coreutils';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { ServerConnection } from '@jupyterlab/services';
+import { launchIcon } from '@jupyterlab/ui-components';
+import { IDisposable } from '@lumino/disposable';
+import { Widget } from '@lumino/widgets';
 
+import { killAllJobs } from './jobs';
+import { openJobLog } from './logview';
 import { MLAppPanel } from './panel';
 
 const PANEL_ID = 'jupyter-mlapp-panel';
 
 namespace CommandIDs {
   export const showPanel = 'mlapp:show-panel';
+  export const openAsApp = 'mlapp:open-as-app';
+  export const killAll = 'mlapp:kill-all-jobs';
+}
+
+/** The notebook path of a document widget, if it shows a notebook. */
+function notebookPath(widget: Widget | null): string | null {
+  const context = (widget as unknown as { context?: { path?: string } } | null)?.context;
+  const path = context?.path;
+  return path && path.endsWith('.ipynb') ? path : null;
+}
+
+/** The URL at which Voila renders a notebook of the server's root as an app. */
+export function voilaURL(path: string): string {
+  const { baseUrl } = ServerConnection.makeSettings();
+  return URLExt.join(baseUrl, 'voila/render', URLExt.encodeParts(path));
+}
+
+/** An "Open as app" button on every notebook's toolbar. */
+class OpenAsAppButton implements DocumentRegistry.WidgetExtension {
+  constructor(private readonly app: JupyterFrontEnd) {}
+
+  createNew(panel: Widget): IDisposable {
+    const button = new ToolbarButton({
+      icon: launchIcon,
+      label: 'App',
+      tooltip: 'Open as app: render this notebook with Voila in a new tab',
+      onClick: () => void this.app.commands.execute(CommandIDs.openAsApp)
+    });
+    (panel as unknown as { toolbar: { insertItem: (i: number, n: string, w: Widget) => void } }).toolbar.insertItem(
+      10,
+      'mlappOpenAsApp',
+      button
+    );
+    return button;
+  }
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -26,18 +69,42 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null
   ) => {
-    const panel = new MLAppPanel();
+    const panel = new MLAppPanel({
+      openLog: job => openJobLog(job, shell),
+      createNotebook: env =>
+        void app.commands.execute('notebook:create-new', { kernelName: env.kernel_name ?? undefined })
+    });
     shell.add(panel, 'left', { rank: 250 });
     if (restorer) {
       restorer.add(panel, PANEL_ID);
     }
+
     app.commands.addCommand(CommandIDs.showPanel, {
       label: 'Show ML App panel',
       execute: () => shell.activateById(PANEL_ID)
     });
+    app.commands.addCommand(CommandIDs.openAsApp, {
+      label: 'Open as app',
+      caption: 'Render the current notebook with Voila in a new browser tab',
+      icon: launchIcon,
+      isEnabled: () => notebookPath(shell.currentWidget) !== null,
+      execute: () => {
+        const path = notebookPath(shell.currentWidget);
+        if (path) {
+          window.open(voilaURL(path), '_blank', 'noopener');
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.killAll, {
+      label: 'Kill all my jobs',
+      execute: () => killAllJobs()
+    });
     if (palette) {
-      palette.addItem({ command: CommandIDs.showPanel, category: 'ML App' });
+      for (const command of [CommandIDs.showPanel, CommandIDs.openAsApp, CommandIDs.killAll]) {
+        palette.addItem({ command, category: 'ML App' });
+      }
     }
+    app.docRegistry.addWidgetExtension('Notebook', new OpenAsAppButton(app));
   }
 };
 

@@ -2,18 +2,37 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { IStatus, requestAPI } from './api';
-import { StatusSection } from './status';
+import { EnvironmentsSection } from './envs';
 import { mlappIcon } from './icons';
+import { JobsSection } from './jobs';
+import { IEnvironment, IJob } from './models';
+import { ModelsSection } from './modelsection';
+import { notifyError, usePoll, VisibleContext } from './polling';
+import { SessionsSection } from './sessions';
+import { StatusSection } from './status';
 
-function MLAppPanelView(): JSX.Element {
+export interface IPanelActions {
+  openLog: (job: IJob) => void;
+  createNotebook: (env: IEnvironment) => void;
+}
+
+function MLAppPanelView(props: IPanelActions): JSX.Element {
   const [status, setStatus] = React.useState<IStatus | null>(null);
   const [error, setError] = React.useState<string | null>(null);
-
   React.useEffect(() => {
     requestAPI<IStatus>('status')
       .then(setStatus)
-      .catch(reason => setError(String(reason.message ?? reason)));
+      .catch(reason => setError(notifyError('ML App server', reason)));
   }, []);
+
+  // Environment discovery can take seconds (conda): the server caches it; poll rarely.
+  const environments = usePoll(
+    'Environments',
+    () => requestAPI<{ environments: IEnvironment[] }>('envs').then(r => r.environments),
+    30000
+  );
+  const refreshEnvironments = () =>
+    void requestAPI('envs?refresh=1').then(() => environments.refresh(), reason => notifyError('Environments', reason));
 
   return (
     <div className="jp-MLApp-panel">
@@ -22,15 +41,24 @@ function MLAppPanelView(): JSX.Element {
         <h2>ML App</h2>
       </header>
       <StatusSection status={status} error={error} />
+      <JobsSection openLog={props.openLog} environments={environments.data ?? []} />
+      <EnvironmentsSection
+        environments={environments}
+        createNotebook={props.createNotebook}
+        refresh={refreshEnvironments}
+      />
+      <SessionsSection />
+      <ModelsSection />
     </div>
   );
 }
 
 /**
- * The "ML App" panel of the left sidebar.
+ * The "ML App" panel of the left sidebar: server status, jobs, environments, sessions, models.
+ * Its sections poll only while it is visible.
  */
 export class MLAppPanel extends ReactWidget {
-  constructor() {
+  constructor(private readonly actions: IPanelActions) {
     super();
     this.id = 'jupyter-mlapp-panel';
     this.addClass('jp-MLApp');
@@ -39,6 +67,10 @@ export class MLAppPanel extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    return <MLAppPanelView />;
+    return (
+      <VisibleContext.Provider value={() => this.isVisible}>
+        <MLAppPanelView {...this.actions} />
+      </VisibleContext.Provider>
+    );
   }
 }

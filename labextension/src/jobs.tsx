@@ -1,0 +1,298 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { addIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { requestAPI } from './api';
+import {
+  formatBytes,
+  formatCommand,
+  formatDuration,
+  formatPercent,
+  isActive,
+  mainMetric,
+  sparklinePath
+} from './format';
+import { describeState, IEnvironment, IJob, IMetrics, sortJobs } from './models';
+import { notifyError, usePoll } from './polling';
+import { Section } from './section';
+
+export interface IJobsProps {
+  openLog: (job: IJob) => void;
+  environments: IEnvironment[];
+}
+
+/** Ask, then kill: a kill cannot be undone. */
+export async function confirmKill(what: string): Promise<boolean> {
+  const result = await showDialog({
+    title: 'Kill?',
+    body: `Kill ${what}? It gets SIGTERM, then SIGKILL after its grace period.`,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Kill' })]
+  });
+  return result.button.accept;
+}
+
+export async function killAllJobs(): Promise<void> {
+  if (!(await confirmKill('all your running and queued jobs'))) {
+    return;
+  }
+  try {
+    await requestAPI('jobs/kill-all', { method: 'POST' });
+  } catch (reason) {
+    notifyError('Kill all jobs', reason);
+  }
+}
+
+export function JobsSection(props: IJobsProps): JSX.Element {
+  const { data, error, refresh } = usePoll(
+    'Jobs',
+    () => requestAPI<{ jobs: IJob[] }>('jobs').then(r => sortJobs(r.jobs)),
+    1000
+  );
+  const [formOpen, setFormOpen] = React.useState(false);
+  const jobs = data ?? [];
+  const running = jobs.filter(j => isActive(j.state)).length;
+
+  const kill = async (job: IJob) => {
+    if (!(await confirmKill(`job "${job.name}"`))) {
+      return;
+    }
+    try {
+      await requestAPI(`jobs/${job.id}/kill`, { method: 'POST' });
+    } catch (reason) {
+      notifyError(`Kill ${job.name}`, reason);
+    }
+    refresh();
+  };
+
+  return (
+    <Section
+      id="jobs"
+      title="Jobs"
+      count={running}
+      error={error}
+      loading={data === null && !error}
+      empty="No jobs yet: start one from a notebook or the + button."
+      actions={[
+        { label: 'Start a job', icon: addIcon, onClick: () => setFormOpen(!formOpen) },
+        { label: 'Refresh jobs', icon: refreshIcon, onClick: refresh },
+        {
+          label: 'Kill all my jobs',
+          icon: stopIcon,
+          disabled: running === 0,
+          onClick: () => void killAllJobs().then(refresh)
+        }
+      ]}
+    >
+      {formOpen && (
+        <StartJobForm
+          environments={props.environments}
+          onDone={started => {
+            setFormOpen(false);
+            refresh();
+            if (started) {
+              props.openLog(started);
+            }
+          }}
+        />
+      )}
+      {jobs.map(job => (
+        <JobItem key={job.id} job={job} onOpen={() => props.openLog(job)} onKill={() => void kill(job)} />
+      ))}
+    </Section>
+  );
+}
+
+function JobItem(props: { job: IJob; onOpen: () => void; onKill: () => void }): JSX.Element {
+  const { job } = props;
+  const active = isActive(job.state);
+  return (
+    <li className="jp-MLApp-item jp-MLApp-job" data-job-id={job.id} data-state={job.state}>
+      <div className="jp-MLApp-itemMain" onClick={props.onOpen} title={`Open the log of ${job.name}`}>
+        <span className={`jp-MLApp-state jp-MLApp-state-${job.state}`} aria-label={job.state} />
+        <span className="jp-MLApp-itemName">{job.name}</span>
+        <span className="jp-MLApp-itemMeta jp-MLApp-jobState">{describeState(job)}</span>
+        {active && (
+          <button
+            className="jp-MLApp-iconButton jp-MLApp-kill"
+            title={`Kill ${job.name}`}
+            aria-label={`Kill ${job.name}`}
+            onClick={event => {
+              event.stopPropagation();
+              props.onKill();
+            }}
+          >
+            <stopIcon.react tag="span" />
+          </button>
+        )}
+      </div>
+      <div className="jp-MLApp-itemDetail" title={formatCommand(job.command)}>
+        <span className="jp-MLApp-runtime">{formatDuration(job.runtime)}</span>
+        {active && <span>CPU {formatPercent(job.cpu_percent)}</span>}
+        {active && <span>{formatBytes(job.memory)}</span>}
+        {job.environment && <span className="jp-MLApp-env">{job.environment}</span>}
+      </div>
+      <MetricSparkline job={job} />
+    </li>
+  );
+}
+
+/**
+ * A mini chart of the job's main metric (loss when there is one), read incrementally from
+ * `/jobs/<id>/metrics?since=`; nothing is shown for a job that logs no metrics.
+ */
+function MetricSparkline(props: { job: IJob }): JSX.Element | null {
+  const { job } = props;
+  const state = React.useRef<{ next: number; values: { [name: string]: Array<number | null> } }>({
+    next: 0,
+    values: {}
+  });
+  const [, setVersion] = React.useState(0);
+  const active = isActive(job.state);
+  const [done, setDone] = React.useState(false);
+
+  React.useEffect(() => {
+    if (done) {
+      return;
+    }
+    let cancelled = false;
+    const load = async () => {
+      try {
+        const metrics = await requestAPI<IMetrics>(`jobs/${job.id}/metrics?since=${state.current.next}`);
+        if (cancelled) {
+          return;
+        }
+        if (metrics.reset) {
+          state.current.values = {};
+        }
+        for (const [name, series] of Object.entries(metrics.series)) {
+          state.current.values[name] = [...(state.current.values[name] ?? []), ...series.value].slice(-500);
+        }
+        state.current.next = metrics.next;
+        setVersion(v => v + 1);
+        if (metrics.finished) {
+          setDone(true);
+        }
+      } catch {
+        // A job whose log cannot be read simply shows no chart; its log tab says why.
+      }
+    };
+    void load();
+    const timer = active ? window.setInterval(() => void load(), 2000) : undefined;
+    return () => {
+      cancelled = true;
+      window.clearInterval(timer);
+    };
+  }, [job.id, active, done]);
+
+  const name = mainMetric(Object.keys(state.current.values));
+  if (!name) {
+    return null;
+  }
+  const values = state.current.values[name];
+  const path = sparklinePath(values, 120, 20);
+  if (!path) {
+    return null;
+  }
+  const last = [...values].reverse().find(v => v !== null && isFinite(v));
+  return (
+    <div className="jp-MLApp-sparkline" title={`${name} per step`}>
+      <svg width="120" height="20" viewBox="0 0 120 20" role="img" aria-label={`${name} chart`}>
+        <path d={path} />
+      </svg>
+      <span className="jp-MLApp-metricValue">
+        {name} {last !== undefined ? Number(last).toPrecision(4) : ''}
+      </span>
+    </div>
+  );
+}
+
+function StartJobForm(props: {
+  environments: IEnvironment[];
+  onDone: (job: IJob | null) => void;
+}): JSX.Element {
+  const [command, setCommand] = React.useState('');
+  const [environment, setEnvironment] = React.useState('');
+  const [cwd, setCwd] = React.useState('');
+  const [error, setError] = React.useState<string | null>(null);
+  const [busy, setBusy] = React.useState(false);
+
+  const submit = async (event: React.FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const body: { [key: string]: unknown } = { command };
+    if (environment) {
+      body.environment = environment;
+    }
+    if (cwd) {
+      body.cwd = cwd;
+    }
+    try {
+      const job = await requestAPI<IJob>('jobs', { method: 'POST', body: JSON.stringify(body) });
+      props.onDone(job);
+    } catch (reason) {
+      setError((reason as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li className="jp-MLApp-form">
+      <form onSubmit={submit} aria-label="Start a job">
+        <label>
+          Command
+          <input
+            className="jp-mod-styled"
+            name="command"
+            placeholder="python train.py --epochs 10"
+            value={command}
+            onChange={e => setCommand(e.target.value)}
+            required
+            autoFocus
+          />
+        </label>
+        <label>
+          Environment
+          <select
+            className="jp-mod-styled"
+            name="environment"
+            value={environment}
+            onChange={e => setEnvironment(e.target.value)}
+          >
+            <option value="">The server's own</option>
+            {props.environments.map(env => (
+              <option key={env.path} value={env.path}>
+                {env.name} ({env.kind}
+                {env.python_version ? `, Python ${env.python_version}` : ''})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Working folder
+          <input
+            className="jp-mod-styled"
+            name="cwd"
+            placeholder="(the workspace)"
+            value={cwd}
+            onChange={e => setCwd(e.target.value)}
+          />
+        </label>
+        {error && (
+          <div className="jp-MLApp-error" role="alert">
+            {error}
+          </div>
+        )}
+        <div className="jp-MLApp-formButtons">
+          <button type="button" className="jp-Button jp-mod-styled jp-mod-reject" onClick={() => props.onDone(null)}>
+            Cancel
+          </button>
+          <button type="submit" className="jp-Button jp-mod-styled jp-mod-accept" disabled={busy || !command.trim()}>
+            {busy ? 'Starting…' : 'Start'}
+          </button>
+        </div>
+      </form>
+    </li>
+  );
+}

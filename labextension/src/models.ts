@@ -1,0 +1,115 @@
+/**
+ * The shapes the jupyter-mlapp REST API answers with (what the panel reads of them).
+ */
+
+export interface IJob {
+  id: string;
+  name: string;
+  user: string;
+  command: string[];
+  cwd: string;
+  environment: string | null;
+  state: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  runtime: number | null;
+  cpu_percent: number | null;
+  memory: number | null;
+}
+
+export interface ILogChunk {
+  text: string;
+  offset: number;
+  next_offset: number;
+  size: number;
+}
+
+export interface IMetrics {
+  next: number;
+  reset: boolean;
+  state: string;
+  finished: boolean;
+  series: { [name: string]: { family: string; value: Array<number | null> } };
+}
+
+export interface IEnvironment {
+  name: string;
+  path: string;
+  kind: string;
+  python_version: string | null;
+  has_ipykernel: boolean;
+  kernel_name: string | null;
+  hint: string | null;
+  error: string | null;
+}
+
+export interface IAppSummary {
+  app: string;
+  keys: number;
+  size: number;
+  updated: string | null;
+  snapshots: number;
+}
+
+export interface ISnapshot {
+  name: string;
+  created: string;
+  size: number;
+  keys: number;
+  summary: string;
+}
+
+/** A job's state as a short phrase for people, with its exit code or signal when it ended. */
+export function describeState(job: IJob): string {
+  switch (job.state) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'failed':
+      return job.exit_code !== null ? `failed (exit ${job.exit_code})` : 'failed';
+    case 'killed':
+      return job.signal ? `killed (${job.signal})` : 'killed';
+    default:
+      return job.state;
+  }
+}
+
+/** Newest first, running and queued jobs above the finished ones. */
+export function sortJobs(jobs: IJob[]): IJob[] {
+  const rank = (job: IJob) => (job.state === 'running' ? 0 : job.state === 'queued' ? 1 : 2);
+  return [...jobs].sort((a, b) => rank(a) - rank(b) || b.created_at - a.created_at);
+}
+
+export interface IModelVersion {
+  model_path: string;
+  format: string;
+  size: number;
+  available: boolean;
+  reason: string | null;
+}
+
+export interface IModel {
+  name: string;
+  task: string;
+  classes: string[];
+  weights: string[];
+  default_weights: string;
+  saved_by: string;
+  saved_at: number;
+  size: number;
+  available: boolean;
+  versions: IModelVersion[];
+}
+
+/** `3 classes: setosa, versicolor, virginica` (at most `max` named). */
+export function describeClasses(classes: string[], max = 4): string {
+  if (classes.length === 0) {
+    return 'no classes';
+  }
+  const named = classes.slice(0, max).join(', ');
+  const more = classes.length > max ? `, +${classes.length - max}` : '';
+  return `${classes.length} ${classes.length === 1 ? 'class' : 'classes'}: ${named}${more}`;
+}
