@@ -11,7 +11,23 @@ The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder
 """
 from __future__ import annotations
 
+import sys
+import types
+
 __all__ = ["JobManager", "manager", "start", "get", "list", "read_log", "wait", "kill", "kill_all", "envs"]
+
+
+class _Package(types.ModuleType):
+    # ``jobs.manager()`` is the notebook API and ``jobs/manager.py`` the module behind it: the
+    # import system sets each submodule as an attribute of its package once loaded, which must
+    # not replace the function.
+    def __setattr__(self, name, value):
+        if name == "manager" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 _managers: dict = {}
 
