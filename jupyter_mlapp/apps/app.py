@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 
 import ipywidgets as widgets
-from IPython.display import Javascript, display
+from IPython.display import display
 
 from .. import current_role
 from ..files.urls import base_url, files_url, lab_url
@@ -61,6 +61,11 @@ STYLE = """
 .mlapp-app .mlapp-page-error details { margin-top: 8px; color: #475569; }
 .mlapp-app .mlapp-page-error pre { white-space: pre-wrap; font-size: 12px; max-height: 300px; overflow: auto; }
 .mlapp-app .mlapp-app-notice { color: #92400e; }
+/* for page authors: short notes and action results */
+.mlapp-app .mlapp-note { padding: 10px 14px; border-radius: 6px; background: #eff6ff; color: #1e3a8a; }
+.mlapp-app .mlapp-note-warn { background: #fffbeb; color: #92400e; }
+.mlapp-app .mlapp-error { color: #b91c1c; }
+.mlapp-app .mlapp-ok { color: #15803d; }
 </style>
 """
 
@@ -199,7 +204,7 @@ class AppView(widgets.VBox):
         user = html.escape(self.state.user)
         links_html = widgets.HTML("".join(links))
         who = widgets.HTML(f"<span class='mlapp-app-user' title='role: {html.escape(self.role)}'>"
-                           f"&#128100; {user}</span>")
+                           f"<i class='fa fa-user'></i> {user}</span>")
         self.sessions_button = widgets.Button(description="Snapshots", icon="camera",
                                               tooltip="Save, load and delete snapshots of this session")
         self.sessions_button.on_click(lambda _: self.toggle_sessions())
@@ -237,8 +242,9 @@ class AppView(widgets.VBox):
         self.content.children = [page]
         self.state.page = title
         if replace_url and changed and in_voila():
-            self.url_script.outputs = ()
-            self.url_script.append_display_data(Javascript(replace_url_script(title)))
+            # One assignment (not clear + append): the front end runs the script it receives.
+            self.url_script.outputs = ({"output_type": "display_data", "metadata": {},
+                                        "data": {"application/javascript": replace_url_script(title)}},)
 
     def _on_state_page(self, change) -> None:
         """A snapshot loaded (or a new session started) elsewhere: follow its page."""

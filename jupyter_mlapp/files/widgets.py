@@ -171,10 +171,10 @@ class FileExplorer(widgets.VBox):
     def _draw_crumbs(self) -> None:
         parts = self.folder.split("/") if self.folder else []
         crumbs = []
-        for i, label in enumerate([self.manager.root.name or "/", *parts]):
+        for i, label in enumerate(["Workspace", *parts]):
             target = "/".join(parts[:i])
             crumb = widgets.Button(description=label, icon="home" if i == 0 else "",
-                                   tooltip=f"Open {target or 'the root folder'}")
+                                   tooltip=f"Open {target or str(self.manager.root)}")
             crumb.add_class("mlapp-crumb")
             crumb.on_click(lambda _, t=target: self._guard(self.open_folder, t))
             if i:

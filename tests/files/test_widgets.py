@@ -41,7 +41,7 @@ def test_expand_select_and_open(explorer):
     row(explorer, "data").children[1].click()  # a second click opens the folder
     assert explorer.folder == "data" and names(explorer) == ["raw", "iris.csv"]
     assert [c.description for c in explorer.crumbs.children if isinstance(c, widgets.Button)] == [
-        explorer.manager.root.name, "data"]
+        "Workspace", "data"]
     explorer.crumbs.children[0].click()
     assert explorer.folder == "" and names(explorer) == ["data", "README.md"]
 
