@@ -21,7 +21,7 @@ from traitlets import Bunch, TraitError
 from .. import current_user
 from ..errors import Forbidden, MLAppError
 from .snapshots import Snapshots
-from .store import LIVE, StateIndex, check_name, user_folder
+from .store import GC_GRACE, LIVE, StateIndex, check_name, user_folder
 from .values import decode, encode, kind_of
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class AppState(MutableMapping):
         self._cond = threading.Condition()
         self._writing = threading.Lock()  # one autosave at a time, in the order of the changes
         self._closed = False
+        self._collected = time.monotonic()  # when unused blobs were last collected
         notices = list(self._index.notices)
         self._values = self._read_rows(notices)
         self.restored = bool(self._values)
@@ -82,9 +83,7 @@ class AppState(MutableMapping):
                 notices.append(f"{key!r} was not loaded: {exc}.")
             except Exception as exc:  # damaged: set it aside, the rest of the state loads
                 notices.append(self._set_aside(row, exc))
-        if not notices:  # this index loads: the fallback if a later one is damaged
-            self._index.save_good_copy()
-        self._index.collect_garbage()
+        self._loaded_cleanly = not notices
         return values
 
     def _set_aside(self, row, exc: Exception) -> str:
@@ -190,7 +189,18 @@ class AppState(MutableMapping):
             self._pending[key] = True
             self._cond.notify()
 
+    def _housekeeping(self) -> None:
+        """After a load, off the kernel's thread: keep the index that loaded as the fallback if a
+        later one is damaged, and remove blobs nothing refers to any more."""
+        try:
+            if self._loaded_cleanly:
+                self._index.save_good_copy()
+            self._index.collect_garbage()
+        except Exception as exc:  # housekeeping must never stop the autosave
+            log.warning("%s/%s: housekeeping failed: %s", self.user, self.app, exc)
+
     def _autosave_loop(self) -> None:
+        self._housekeeping()
         while True:
             with self._cond:
                 while not self._pending and not self._closed:
@@ -204,6 +214,10 @@ class AppState(MutableMapping):
                 self.autosave()
             except Exception:  # already recorded in last_error; retry after a pause
                 time.sleep(1.0)
+                continue
+            if time.monotonic() - self._collected > GC_GRACE:  # replaced large values leave blobs
+                self._collected = time.monotonic()
+                self._index.collect_garbage()
 
     def autosave(self) -> None:
         """Write the pending changes now (the background thread does it within
