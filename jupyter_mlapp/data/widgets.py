@@ -132,8 +132,8 @@ class WindowedGrid(StreamingDataGrid):
 
     @staticmethod
     def _index_width(view: TableView) -> int:
-        digits = len(f"{len(view.frame)}")
-        return int(min(220, max(64, 9 * max(digits, *(len(label) for label in view.index_labels)) + 16)))
+        sample = len(str(view.frame.index[-1])) if len(view.frame) else 0  # e.g. a timestamp
+        return int(min(220, max(64, 8 * max(sample, *(len(label) for label in view.index_labels)) + 16)))
 
     # -- windows ---------------------------------------------------------------------------
     def _handle_comm_msg(self, _, content, _buffers):

@@ -1,0 +1,187 @@
+"""Data viewer: our ``WindowedGrid`` against ipydatagrid's ``StreamingDataGrid`` on a
+10,000,000 x 6 float frame, in one run, through the same kernel-side message handler the
+browser drives (``data-request`` in, ``data-reply`` out; ``_transforms`` for a sort).
+
+Targets (issue 3): first window <= 10 ms after the frame is handed over; a scroll window
+<= 2 ms and <= 20 KB; first sort of a float column <= 1 s, later windows of it <= 2 ms; extra
+memory <= 10% of the frame + 8 bytes/row per cached sort order; 10M points downsampled to
+<= 4,000 in <= 50 ms; a zoom round trip <= 150 ms.
+
+Run: ``python benchmarks/bench_data.py`` (``make bench``). ROWS=... for another size.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+from ipydatagrid import StreamingDataGrid
+from tsdownsample import MinMaxLTTBDownsampler
+
+from jupyter_mlapp.data import TableView
+from jupyter_mlapp.data.downsample import downsample
+from jupyter_mlapp.data.widgets import ChartPanel, WindowedGrid
+
+ROWS = int(os.environ.get("ROWS", "10000000"))
+COLUMNS = 6
+SCREEN = 40  # rows a grid shows at once
+WINDOWS = 200
+SEED = 1
+
+
+class Wire:
+    """Captures what a grid sends, as the comm would: the JSON message and its buffers."""
+
+    def __init__(self, grid):
+        self.sent: list[tuple[dict, list]] = []
+        grid.send = lambda content, buffers=None: self.sent.append((content, list(buffers or [])))
+
+    def last_reply_bytes(self) -> int:
+        content, buffers = next(m for m in reversed(self.sent) if m[0].get("event_type") == "data-reply")
+        return len(json.dumps(content, default=str)) + sum(memoryview(b).nbytes for b in buffers)
+
+
+def request(grid, r1: int) -> None:
+    grid._handle_comm_msg(None, {"type": "data-request", "r1": r1, "r2": r1 + SCREEN - 1,
+                                 "c1": 0, "c2": COLUMNS - 1}, [])
+
+
+def make_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(SEED)
+    return pd.DataFrame({f"f{i}": rng.standard_normal(ROWS) for i in range(COLUMNS)})
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def measure(build, frame: pd.DataFrame) -> dict:
+    """Time one grid through the steps a user takes; ``build(frame)`` makes the grid."""
+    starts = np.random.default_rng(SEED).integers(0, ROWS - SCREEN, WINDOWS)
+    result = {}
+    t = time.perf_counter()
+    grid = build(frame)
+    wire = Wire(grid)
+    request(grid, 0)
+    result["first window (ms)"] = ms(time.perf_counter() - t)
+
+    times, sizes = [], []
+    for r1 in starts:
+        t = time.perf_counter()
+        request(grid, int(r1))
+        times.append(time.perf_counter() - t)
+        sizes.append(wire.last_reply_bytes())
+    result["scroll window (ms, median)"] = ms(statistics.median(times))
+    result["scroll window (KB)"] = statistics.mean(sizes) / 1000
+
+    t = time.perf_counter()
+    grid._transforms = [{"type": "sort", "column": "f0", "desc": False}]
+    request(grid, 0)
+    result["first sort f0 (ms)"] = ms(time.perf_counter() - t)
+
+    times = []
+    for r1 in starts[:50]:
+        t = time.perf_counter()
+        request(grid, int(r1))
+        times.append(time.perf_counter() - t)
+    result["sorted window (ms, median)"] = ms(statistics.median(times))
+
+    t = time.perf_counter()
+    grid._transforms = [{"type": "sort", "column": "f0", "desc": True}]
+    request(grid, 0)
+    result["re-sort f0 descending (ms)"] = ms(time.perf_counter() - t)
+    grid.close()  # ipywidgets keeps every open widget: let this one (and its copies) go
+    return result
+
+
+def memory(build, frame: pd.DataFrame) -> float:
+    """Bytes a grid keeps to show ``frame`` and sort it by one column (NumPy and pandas report
+    their buffers to tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        grid = build(frame)
+        Wire(grid)
+        request(grid, 0)
+        grid._transforms = [{"type": "sort", "column": "f0", "desc": False}]
+        request(grid, ROWS // 2)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    grid.close()
+    del grid
+    gc.collect()
+    return kept
+
+
+def chart_figures(frame: pd.DataFrame) -> dict:
+    y = frame["f0"].to_numpy()
+    result = {}
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        rows = downsample(y)
+        times.append(time.perf_counter() - t)
+    result[f"downsample {ROWS / 1e6:g}M -> points"] = len(rows)
+    result["downsample (ms, median)"] = ms(statistics.median(times))
+    plain = MinMaxLTTBDownsampler()
+    t = time.perf_counter()
+    plain.downsample(y, n_out=4000)
+    result["(tsdownsample MinMaxLTTB alone, ms)"] = ms(time.perf_counter() - t)
+
+    single = TableView(frame[["f0"]])
+    chart = ChartPanel(single)  # line chart of f0, downsampled
+    line = chart.lines[0]
+    scale = line.scales["x"]
+    times = []
+    for low in np.linspace(0, ROWS * 0.8, 8):
+        t = time.perf_counter()
+        with scale.hold_trait_notifications():
+            scale.min, scale.max = float(low), float(low + ROWS * 0.15)
+        line.get_state()  # serialise what would go to the browser
+        times.append(time.perf_counter() - t)
+    result[f"zoom round trip, {ROWS * 0.15 / 1e6:g}M visible (ms, median)"] = ms(statistics.median(times))
+    return result
+
+
+def main() -> None:
+    print(f"frame: {ROWS:,} rows x {COLUMNS} float64 columns")
+    frame = make_frame()
+    size = frame.memory_usage(deep=True).sum()
+    ours_build = lambda f: WindowedGrid(TableView(f))  # noqa: E731
+    peer_build = StreamingDataGrid
+
+    for build in (ours_build, peer_build):  # warm up imports and caches for both alike
+        build(pd.DataFrame({"f0": [1.0, 2.0]})).close()
+    ours = measure(ours_build, frame)
+    ours_memory = memory(ours_build, frame)
+    before = frame.copy(deep=False)
+    columns_before = list(frame.columns)
+    # The peer goes last: it changes the frame it is given (adds a column) and copies it.
+    peer = measure(peer_build, frame)
+    peer_mutated = list(frame.columns) != columns_before
+    frame = before  # the peer keeps its ipydguuid column on the frame it got: measure a fresh one
+    peer_memory = memory(peer_build, make_frame())
+
+    print(f"\n{'measure':<34}{'ours':>12}{'StreamingDataGrid':>20}{'peer/ours':>12}")
+    for key in ours:
+        ratio = peer[key] / ours[key] if ours[key] else float("inf")
+        print(f"{key:<34}{ours[key]:>12.2f}{peer[key]:>20.2f}{ratio:>11.1f}x")
+    limit = size * 0.1 + 8 * ROWS
+    print(f"{'extra memory, sorted (MB)':<34}{ours_memory / 1e6:>12.1f}{peer_memory / 1e6:>20.1f}"
+          f"{peer_memory / max(ours_memory, 1):>11.1f}x")
+    print(f"  frame {size / 1e6:.0f} MB; our limit 10% + 8 B/row = {limit / 1e6:.0f} MB")
+    print(f"  peer changed the caller's frame: {peer_mutated}; ours: never (checked by tests)")
+
+    print()
+    for key, value in chart_figures(frame).items():
+        print(f"{key:<44}{value:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
