@@ -1,24 +1,22 @@
 """Metric series: every value parsed from a log, its x (step, epoch, log line), and the points to show.
 
 The store keeps the whole history (a float per value and per x, in growing NumPy buffers); a
-chart asks for at most ``max_points`` per line: a min/max downsampling per bin that always keeps
-the first and the last point, so extremes and the latest value are never hidden.
+chart asks for at most ``max_points`` per line, downsampled so that the shape, the extremes and
+the latest value are never hidden.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from tsdownsample import MinMaxDownsampler
 
+from ..data.downsample import downsample as downsample_rows
 from .parsers import Columns, MetricParser, make_parsers, parse_lines
-from .tail import MiB, LogTail
+from .tail import LogTail, MiB
 
-X_AXES = ("step", "epoch", "line")
 _PREFIXES = ("validation_", "valid_", "val_", "training_", "train_", "test_", "eval_",
              "validation/", "valid/", "val/", "train/", "test/", "eval/")
 _SUFFIXES = ("_validation", "_val", "_train", "_test", "/validation", "/val", "/train", "/test", "/eval")
-_DOWNSAMPLER = MinMaxDownsampler()
 
 
 def family(name: str) -> str:
@@ -102,13 +100,14 @@ class Series:
 
 
 def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``max_points`` points of (x, y): the min and max of each bin, the first, the last."""
+    """At most ``max_points`` points of (x, y) that keep the line's shape, its extremes, its
+    first and its last point (the data room's sampler; x may repeat or go back on a resumed run,
+    so rows are taken as equidistant)."""
     n = len(y)
     if n <= max_points:
         return x, y
-    n_out = max(4, max_points - 2) & ~1  # MinMax takes an even count; room for first and last
-    index = _DOWNSAMPLER.downsample(np.ascontiguousarray(y), n_out=n_out)
-    index = np.union1d(index.astype(np.int64), np.array([0, n - 1], np.int64))
+    index = downsample_rows(np.ascontiguousarray(y), n_out=max_points - 2)
+    index = np.union1d(index, np.array([0, n - 1], np.int64))  # LTTB keeps them; say so anyway
     return x[index], y[index]
 
 

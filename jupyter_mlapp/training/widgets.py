@@ -284,7 +284,8 @@ class TrainingMonitor(widgets.VBox):
         text = html.escape("\n".join(self._log))
         self.log_view.value = (
             "<div style='height:220px;overflow:auto;display:flex;flex-direction:column-reverse;"
-            "border:1px solid #ddd;background:#fafafa'><pre style='margin:4px;font-size:12px;white-space:pre-wrap'>"
+            "border:1px solid #ddd;background:#fafafa'><pre style='flex:none;margin:4px;font-size:12px;line-height:1.4;"
+            "white-space:pre-wrap;word-break:break-all'>"
             f"{text}</pre></div>")
 
     def _show_state(self, read) -> None:
