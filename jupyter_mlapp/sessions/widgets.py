@@ -11,7 +11,7 @@ from .state import AppState
 CSS = """<style>
 .mlapp-session-bar .mlapp-message-ok { color: #1b5e20; }
 .mlapp-session-bar .mlapp-message-error { color: #b71c1c; font-weight: 600; }
-.mlapp-session-bar .mlapp-snapshots { grid-template-columns: minmax(8em, 1fr) 11em 6em minmax(10em, 3fr) auto; }
+.mlapp-session-bar .mlapp-snapshots { grid-template-columns: minmax(8em, max-content) max-content max-content minmax(12em, 40em) max-content; }
 .mlapp-session-bar .mlapp-snapshots .mlapp-head { font-weight: 600; }
 </style>"""
 
