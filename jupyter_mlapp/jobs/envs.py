@@ -123,22 +123,23 @@ class EnvironmentFinder:
             return list(self._cache[1])
 
     def environments_soon(self) -> list[Environment]:
-        """Without waiting on a stale cache: the last discovery, refreshed in the background
-        when old. Only the very first call discovers in the caller's thread."""
+        """Never waits: the last discovery (empty before the first), refreshed in a background
+        thread when missing or old. For callers on an event loop (kernel spec listings)."""
         cache = self._cache
-        if cache is None:
-            return self.environments()
-        if time.monotonic() - cache[0] > self.cache_seconds and not self._refreshing.is_set():
-            self._refreshing.set()
+        if (cache is None or time.monotonic() - cache[0] > self.cache_seconds) and not self._refreshing.is_set():
+            self.discover_in_background(refresh=cache is not None)
+        return list(cache[1]) if cache else []
 
-            def refresh():
-                try:
-                    self.environments(refresh=True)
-                finally:
-                    self._refreshing.clear()
+    def discover_in_background(self, refresh: bool = True) -> None:
+        self._refreshing.set()
 
-            threading.Thread(target=refresh, name="mlapp-env-discovery", daemon=True).start()
-        return list(cache[1])
+        def discover():
+            try:
+                self.environments(refresh=refresh)
+            finally:
+                self._refreshing.clear()
+
+        threading.Thread(target=discover, name="mlapp-env-discovery", daemon=True).start()
 
     def _discover(self) -> list[Environment]:
         found: dict[str, tuple[str, Path]] = {}  # real path -> (kind, path)

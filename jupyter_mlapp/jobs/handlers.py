@@ -116,6 +116,7 @@ def setup(app) -> list[tuple]:
     kernel_specs = getattr(app.serverapp, "kernel_spec_manager", None)
     if isinstance(kernel_specs, EnvironmentKernelSpecManager):
         kernel_specs.finder = environments  # one discovery, one cache for jobs and kernels
+    environments.discover_in_background(refresh=False)  # ready before the first page asks
     # Kernels started by this server (notebooks, Voila apps) run jobs with the same settings.
     os.environ[LIMIT_ENV], os.environ[GRACE_ENV] = str(manager.limit), str(manager.grace)
     kwargs = {"manager": manager}

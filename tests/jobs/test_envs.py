@@ -8,6 +8,7 @@ import site
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -137,7 +138,14 @@ def test_a_job_runs_in_a_conda_environment(finder, envs_root, mlapp_home):
 def test_a_kernel_from_an_environment_kernel_spec_runs_in_that_environment(finder, envs_root):
     specs = EnvironmentKernelSpecManager()
     specs.finder = finder
-    names = specs.find_kernel_specs()
+    # Listing kernels never waits for discovery (it runs on the server's event loop): the
+    # environments' kernels appear once the background discovery has finished.
+    started = time.monotonic()
+    assert not any(name.startswith("mlapp-") for name in specs.find_kernel_specs())
+    assert time.monotonic() - started < 0.5
+    deadline = time.monotonic() + 60
+    while "mlapp-venv-withkernel" not in (names := specs.find_kernel_specs()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "mlapp-venv-withkernel" in names and "mlapp-venv-plain" not in names
     spec = specs.get_all_specs()["mlapp-venv-withkernel"]["spec"]
     assert spec["argv"][0] == str(envs_root / "venvs" / "withkernel" / "bin" / "python")

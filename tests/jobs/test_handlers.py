@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
+
+import pytest
 
 
 async def wait_state(api, user, job_id, states=("succeeded", "failed", "killed", "lost"), timeout=30):
@@ -29,3 +32,66 @@ async def test_start_list_get_and_read_the_log(api):
     assert log["text"] == "oo" and log["next_offset"] == 5
     status, log = await api("alice", "GET", "jobs", job["id"], "log", tail=5)
     assert log["text"] == "oops\n"
+
+
+async def test_others_cannot_see_read_or_kill_a_job_but_an_admin_can(api):
+    status, job = await api("alice", "POST", "jobs", body={"command": ["sleep", "60"]})
+    assert status == 201
+    assert (await api("bob", "GET", "jobs"))[1] == {"jobs": []}
+    for method, path in (("GET", ()), ("GET", ("log",)), ("POST", ("kill",))):
+        status, answer = await api("bob", method, "jobs", job["id"], *path)
+        assert status == 404 and answer["error"] == f"no job {job['id']}"
+    status, answer = await api("bob", "POST", "jobs", "kill-all")
+    assert (status, answer["killed"]) == (200, 0)
+    status, listed = await api("root", "GET", "jobs")
+    assert [j["id"] for j in listed["jobs"]] == [job["id"]]
+    status, result = await api("root", "POST", "jobs", job["id"], "kill")
+    assert status == 200 and result["killed"] and result["job"]["user"] == "alice"
+    assert (await wait_state(api, "alice", job["id"]))["state"] == "killed"
+
+
+async def test_kill_and_kill_all(api):
+    ids = [(await api("alice", "POST", "jobs", body={"command": ["sleep", "60"]}))[1]["id"] for _ in range(2)]
+    status, result = await api("alice", "POST", "jobs", "kill-all")
+    assert status == 200 and result["killed"] == 2
+    for job_id in ids:
+        job = await wait_state(api, "alice", job_id)
+        assert job["state"] == "killed" and job["signal"] == "SIGTERM"
+    status, again = await api("alice", "POST", "jobs", ids[0], "kill")
+    assert status == 200 and not again["killed"] and "already ended (killed)" in again["message"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"command": []}, "the command is empty"),
+    ({"name": "x"}, "'command' is required"),
+    ({"command": ["true"], "user": "bob"}, "unknown field 'user'"),
+    ({"command": ["definitely-not-a-command"]}, "not found on the PATH"),
+    ({"command": ["true"], "cwd": ".."}, "outside the workspace"),
+    ({"command": ["true"], "cwd": "missing"}, "does not exist"),
+    ({"command": ["true"], "environment": "nope"}, "unknown environment 'nope'"),
+    ({"command": 42}, "a command is a list of strings or a command line"),
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "must be a JSON object"),
+])
+async def test_bad_input_is_a_400_with_a_clear_message(api, body, message):
+    status, answer = await api("alice", "POST", "jobs", body=body)
+    assert status == 400 and message in answer["error"], answer
+    assert set(answer) == {"error", "detail"}
+    assert (await api("alice", "GET", "jobs"))[1] == {"jobs": []}
+
+
+async def test_bad_log_arguments_and_unknown_jobs(api):
+    status, job = await api("alice", "POST", "jobs", body={"command": ["true"]})
+    for params in ({"offset": "x"}, {"limit": "-1"}, {"tail": "1.5"}):
+        status, answer = await api("alice", "GET", "jobs", job["id"], "log", **params)
+        assert status == 400 and answer["error"], params
+    assert (await api("alice", "GET", "jobs", "0123456789ab"))[0] == 404
+
+
+async def test_envs_lists_the_servers_environment(api):
+    status, answer = await api("alice", "GET", "envs")
+    assert status == 200
+    server = next(env for env in answer["environments"] if env["kind"] == "server")
+    assert server["path"] == sys.prefix and server["python_version"] and server["has_ipykernel"]
+    status, answer = await api("alice", "GET", "envs", refresh="1")
+    assert status == 200 and answer["environments"]

@@ -1,0 +1,60 @@
+"""The jobs API behind jupyter-mlapp's own login: accounts with roles and API tokens, and the
+server owner (the holder of the server's token)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyter_mlapp.auth.store import UserStore
+
+OWNER = "root"
+
+
+@pytest.fixture
+def jp_server_config(mlapp_home):
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
+                      "identity_provider_class": "jupyter_mlapp.auth.identity.MLAppIdentityProvider",
+                      "authorizer_class": "jupyter_mlapp.auth.authorizer.MLAppAuthorizer"},
+        "MLAppIdentityProvider": {"owner_name": OWNER},
+        "MLApp": {"home": str(mlapp_home)},
+    }
+
+
+@pytest.fixture
+def call(jp_fetch, jp_auth_header, mlapp_home):
+    store = UserStore(mlapp_home)
+    headers = {OWNER: dict(jp_auth_header)}
+    for name, role in {"alice": "editor", "bob": "editor", "carol": "viewer"}.items():
+        store.add(name, "correct horse battery staple", role=role)
+        headers[name] = {"Authorization": f"token {store.create_token(name, 'tests')[1]}"}
+
+    async def request(user, method, *path, body=None):
+        kwargs = {"method": method, "headers": headers[user]}
+        if method == "POST":
+            kwargs["body"] = json.dumps(body or {})
+        try:
+            response = await jp_fetch("mlapp", "api", *path, **kwargs)
+        except HTTPClientError as err:
+            return err.code, json.loads(err.response.body)
+        return response.code, json.loads(response.body)
+
+    return request
+
+
+async def test_accounts_own_their_jobs_and_the_owner_sees_all(call):
+    status, job = await call("alice", "POST", "jobs", body={"command": ["sleep", "30"], "name": "alice's"})
+    assert status == 201 and job["user"] == "alice"
+    assert (await call("bob", "GET", "jobs"))[1]["jobs"] == []
+    assert (await call("bob", "GET", "jobs", job["id"]))[0] == 404
+    assert (await call("bob", "POST", "jobs", job["id"], "kill"))[0] == 404
+    # A viewer reads (their own, none here) but cannot start or kill jobs over the API.
+    assert (await call("carol", "GET", "jobs")) == (200, {"jobs": []})
+    status, answer = await call("carol", "POST", "jobs", body={"command": ["true"]})
+    assert status == 403 and answer["error"]
+    status, listed = await call(OWNER, "GET", "jobs")
+    assert [j["id"] for j in listed["jobs"]] == [job["id"]]
+    status, result = await call(OWNER, "POST", "jobs", job["id"], "kill")
+    assert status == 200 and result["killed"]
