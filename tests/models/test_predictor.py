@@ -80,7 +80,7 @@ def test_digits_images_are_classified(service, digits):
     answer = service.predict_now("someone", {"algorithm": "digits", "images": [digit_png(d, i) for i in indices],
                                              "create_images": True})
     predicted = [r[0]["results"]["class_name"][0] for r in answer["Responses"]]
-    assert predicted == [f"digit {i}" for i in model.predict(d.data[indices])]
+    assert predicted == [f"digit {i}" for i in model.predict(d.data[indices] / 16)]
     image = Image.open(io.BytesIO(base64.b64decode(answer["Responses"][0][1])))
     assert image.format == "PNG" and image.size == (256, 256)  # enlarged to be seen
 
