@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 from ..errors import Conflict, NotFound
 from ..home import transaction
@@ -64,8 +65,8 @@ class Snapshots:
             rows = self.conn.execute("SELECT key, meta, size FROM entries WHERE slot=? ORDER BY key",
                                      (LIVE,)).fetchall()
             cur = self.conn.execute(
-                "INSERT INTO snapshots (name, created, size, summary) VALUES (?, strftime('%s','now') + 0.0, ?, ?)",
-                (name, sum(r["size"] for r in rows), summarize(rows)))
+                "INSERT INTO snapshots (name, created, size, summary) VALUES (?, ?, ?, ?)",
+                (name, time.time(), sum(r["size"] for r in rows), summarize(rows)))
             slot = cur.lastrowid
             self.conn.execute(
                 "INSERT INTO entries SELECT ?, key, kind, meta, inline, blob, size, updated, writer "
@@ -79,8 +80,8 @@ class Snapshots:
             slot = self._id(name)  # NotFound before anything changed
             self.conn.execute("DELETE FROM entries WHERE slot=?", (LIVE,))
             self.conn.execute(
-                "INSERT INTO entries SELECT ?, key, kind, meta, inline, blob, size, "
-                "strftime('%s','now') + 0.0, writer FROM entries WHERE slot=?", (LIVE, slot))
+                "INSERT INTO entries SELECT ?, key, kind, meta, inline, blob, size, ?, writer "
+                "FROM entries WHERE slot=?", (LIVE, time.time(), slot))
 
     def rename(self, name: str, new_name: str) -> dict:
         check_name(name, "snapshot name")

@@ -158,7 +158,10 @@ class AppState(MutableMapping):
     def _notify(self, key: str, old, new) -> None:
         change = Bunch(name=key, old=None if old is _REMOVED else old, new=new, owner=self)
         for callback in list(self._observers.get(key, [])):
-            callback(change)
+            try:
+                callback(change)
+            except Exception:  # one broken callback must not stop the others, nor the change
+                log.exception("%s/%s: a callback observing %r failed", self.user, self.app, key)
 
     def link(self, widget, trait: str, key: str):
         """Bind ``widget.<trait>`` to ``key`` both ways: the widget shows the saved value now, and

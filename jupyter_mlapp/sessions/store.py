@@ -58,7 +58,9 @@ def check_name(name, what: str = "name") -> str:
 
 
 def user_folder(user: str, home=None) -> Path:
-    return room_dir(ROOM, home) / check_name(user, "user name")
+    """``<home>/sessions/<user>``, readable by its owner only (other local accounts on the
+    machine must not read a user's state)."""
+    return _private_dir(room_dir(ROOM, home) / check_name(user, "user name"))
 
 
 def app_folder(user: str, app: str, home=None) -> Path:
@@ -121,7 +123,11 @@ class Index:
             with transaction(conn):
                 for statement in _statements(self.SCHEMA):
                     conn.execute(statement)
-            conn.execute(self.BLOB_REFS).fetchone()  # reads every page the schema needs
+            # The index is small (large values live in blobs): checking every page is cheap, and
+            # finds a truncated or overwritten file now rather than half-way through a load.
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(verdict)
             os.chmod(path, 0o600)
         except sqlite3.DatabaseError:
             conn.close()

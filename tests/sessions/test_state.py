@@ -375,3 +375,22 @@ def test_unused_blobs_are_collected(open_state, mlapp_home):
     state.delete_snapshot("one")
     assert len(blobs()) == 1
     pd.testing.assert_frame_equal(reopen(state)["data"], frame(5000, seed=2))
+
+
+def test_a_truncated_state_file_is_found_at_load_not_half_way(open_state, mlapp_home):
+    state = open_state()
+    for i in range(300):  # an index of many pages
+        state[f"setting_{i}"] = "x" * 500
+    state = reopen(state)
+    state.close()
+    path = app_folder("alice", "churn", mlapp_home) / "state.db"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    loaded = open_state()
+    assert len(loaded) == 300 and "restored the last good state" in loaded.message
+
+
+def test_a_users_folder_is_private(open_state, mlapp_home):
+    open_state()["x"] = 1
+    user = app_folder("alice", "churn", mlapp_home).parent.parent
+    assert user.stat().st_mode & 0o077 == 0
+    assert (app_folder("alice", "churn", mlapp_home) / "state.db").stat().st_mode & 0o077 == 0
