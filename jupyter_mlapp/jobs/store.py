@@ -120,10 +120,11 @@ class Job:
 class JobStore:
     """The ``jobs.sqlite`` file: one connection per thread (transactions never interleave)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, create: bool = True):
         self.path = Path(path)
         self._local = threading.local()
-        self.conn.executescript(SCHEMA)
+        if create:  # supervisors open a store that exists: they skip this
+            self.conn.executescript(SCHEMA)
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -11,7 +11,6 @@ Kept light on imports: its start-up is part of every job's start.
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -29,6 +28,8 @@ PRIVATE_ENV = ("MLAPP_USER", "MLAPP_JOB_ID", "JPY_SESSION_NAME", "JPY_PARENT_PID
 def become_subreaper() -> None:
     """Orphans of the job are re-parented to us (Linux), so we reap them: no zombies left."""
     if sys.platform.startswith("linux"):
+        import ctypes
+
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         except (OSError, AttributeError):
@@ -131,6 +132,7 @@ class Supervisor:
             )
             if started is None or started.kill_requested_at is not None:
                 self._on_kill_request()  # killed while we were starting it
+            become_subreaper()  # after the start is recorded: ctypes costs the start milliseconds
             returncode = child.wait()
             self._end_group(log)
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -171,8 +173,7 @@ class Supervisor:
 def main(argv: list[str] | None = None) -> int:
     db, job_id, limit = argv if argv is not None else sys.argv[1:]
     os.umask(0o077)
-    become_subreaper()
-    store = JobStore(db)
+    store = JobStore(db, create=False)
     job = store.get(job_id)
     if job is None or job.state != "running":
         return 0
