@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from jobs.test_handlers import wait_state
 from jupyter_mlapp.training.examples import train_sgd_command
 
 
@@ -52,10 +53,8 @@ async def test_bad_offsets_are_400s(api):
 
 async def test_only_the_owner_or_an_admin_reads_a_jobs_metrics_and_log(api, jp_fetch):
     status, job = await api("alice", "POST", "jobs", body={"command": ["sh", "-c", "echo step=1 loss=0.5"]})
-    deadline = time.monotonic() + 30
-    while (await api("alice", "GET", "jobs", job["id"]))[1]["state"] != "succeeded":
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.05)
+    done = await wait_state(api, "alice", job["id"], timeout=90)
+    assert done["state"] == "succeeded", done
     status, answer = await api("bob", "GET", "jobs", job["id"], "metrics")
     assert status == 404 and "no job" in answer["error"]
     status, answer = await api("root", "GET", "jobs", job["id"], "metrics")
