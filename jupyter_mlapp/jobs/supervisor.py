@@ -22,7 +22,7 @@ from .store import Job, JobStore
 PR_SET_CHILD_SUBREAPER = 36
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # Variables of the process that started the supervisor that must not leak into another user's job.
-PRIVATE_ENV = ("MLAPP_USER", "MLAPP_JOB_ID", "JPY_SESSION_NAME", "JPY_PARENT_PID")
+PRIVATE_ENV = ("MLAPP_USER", "MLAPP_ROLE", "MLAPP_JOB_ID", "JPY_SESSION_NAME", "JPY_PARENT_PID")
 
 
 def become_subreaper() -> None:

@@ -1,0 +1,81 @@
+"""The job table and the environment picker over a real JobManager and real jobs."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from jupyter_mlapp.jobs import JobManager
+from jupyter_mlapp.jobs.widgets import EnvPicker, JobLauncher, JobTable
+
+
+def until(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def jobs(mlapp_home, tmp_path):
+    return JobManager(home=mlapp_home, user="alice", grace=1.0, workspace=tmp_path)
+
+
+def cells(row):
+    return [cell.value for cell in row.cells]
+
+
+def test_rows_are_updated_in_place_and_killed_from_their_button(jobs):
+    table = JobTable(jobs, autorefresh=False)
+    assert table.summary.value == "0 jobs, 0 running, 0 queued" and table.kill_all_button.disabled
+    job = jobs.start(["sleep", "60"], name="sleeper")
+    table.refresh()
+    (row,) = table.body.children
+    labels = list(row.cells)
+    assert cells(row)[:4] == ["sleeper", "sleep 60", "(server)", "running"]
+    until(lambda: (table.refresh(), "B" in cells(row)[7])[1])  # memory measured
+    table.refresh()
+    assert table.body.children == (row,) and list(row.cells) == labels  # same widgets: no redraw
+
+    row.kill_button.click()
+    assert "being stopped" in table.message.value
+    until(lambda: (table.refresh(), row.state == "killed")[1])
+    assert cells(row)[8] == "SIGTERM" and row.kill_button.disabled
+    assert "mlapp-state-killed" in row.cells[3]._dom_classes and "mlapp-state-running" not in row.cells[3]._dom_classes
+
+    row.log_button.click()
+    assert table.log_panel.layout.display == "flex" and "ended by SIGTERM" in table.log_text.value
+
+
+def test_kill_all_asks_first(jobs):
+    table = JobTable(jobs, autorefresh=False)
+    ids = [jobs.start(["sleep", "60"]).id for _ in range(2)]
+    table.refresh()
+    table.kill_all_button.click()
+    assert table.confirmation.layout.display == "flex" and table.confirm_text.value == "Kill 2 jobs?"
+    table.cancel_button.click()
+    assert table.confirmation.layout.display == "none" and not any(jobs.get(i).finished for i in ids)
+    table.kill_all_button.click()
+    table.confirm_button.click()
+    assert table.message.value == "Killing 2 jobs."
+    until(lambda: all(jobs.get(i).state == "killed" for i in ids))
+
+
+def test_launcher_starts_jobs_and_shows_errors(jobs):
+    table = JobTable(jobs, autorefresh=False)
+    launcher = JobLauncher(jobs, table=table)
+    launcher.command.value = "definitely-not-a-program --x"
+    assert launcher.start() is None and "not found on the PATH" in launcher.message.value
+    launcher.command.value = "cat"
+    launcher.stdin.value = "first\nsecond"
+    job = launcher.start()
+    assert job is not None and "Started" in launcher.message.value and len(table.body.children) == 1
+    assert jobs.wait(job.id, timeout=30).state == "succeeded"
+    assert jobs.read_log(job.id).text == "first\nsecond\n"
+
+
+def test_env_picker_lists_environments_with_hints(jobs):
+    picker = EnvPicker(jobs.environments)
+    labels = [label for label, _ in picker.dropdown.options]
+    assert any(label.startswith("server (server, Python 3.") for label in labels)
+    assert picker.value == "" and "<code>" in picker.info.value  # the server's own: no environment to pass
