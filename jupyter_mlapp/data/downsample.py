@@ -30,7 +30,8 @@ def downsample(y: np.ndarray, start: int = 0, stop: int | None = None, n_out: in
         part = part.astype(np.float64)
     extremes = max(2, (n_out // 4) & ~1)  # both samplers want even counts
     shape = max(4, (n_out - extremes) & ~1)
-    lttb, minmax = _WITH_GAPS if part.dtype.kind == "f" and np.isnan(part).any() else _PLAIN
+    gaps = part.dtype.kind == "f" and np.isnan(part.min())  # min is NaN iff any value is: no mask
+    lttb, minmax = _WITH_GAPS if gaps else _PLAIN
     args = (part,) if x is None else (_as_numbers(x[start:stop]), part)
     parallel = len(part) > 1_000_000
     picked = np.union1d(lttb.downsample(*args, n_out=shape, parallel=parallel),

@@ -194,7 +194,9 @@ def argsort_numbers(values: np.ndarray) -> tuple[np.ndarray, int]:
     if kind == "f":
         as_float = values.astype(np.float64, copy=False)
         bits_of = as_float.view(np.int64)
-        key = bits_of ^ ((bits_of >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))  # IEEE order as int order
+        key = bits_of >> 63  # IEEE order as int order: flip all but the sign bit of negatives
+        key &= np.int64(0x7FFFFFFFFFFFFFFF)
+        key ^= bits_of
         key[key == -1] = 0  # -0.0 == 0.0
         missing = np.isnan(as_float)
         exact = as_float
@@ -208,18 +210,20 @@ def argsort_numbers(values: np.ndarray) -> tuple[np.ndarray, int]:
         key[missing] = np.iinfo(np.int64).max
         if kind != "f" and valid:  # just above the largest value, to keep the range narrow
             key[missing] = int(key[~missing].max()) + 1
-    low, high = (int(key.min()), int(key.max())) if n else (0, 0)
-    lossless = kind != "f" and high - low < 1 << (63 - bits)
+    low, high = (int(key.min()), int(key.max())) if n and kind != "f" else (0, 1 << 63)
+    lossless = high - low < 1 << (63 - bits)
+    row_bits = np.int64((1 << bits) - 1)
     if lossless:
         key -= low
+        key <<= bits
     else:
-        key >>= bits
-    key <<= bits
-    key |= np.arange(n, dtype=np.int64)
+        key &= ~row_bits  # keep the key's top bits in place: the row number goes below them
+    for chunk in range(0, n, 1 << 20):  # row numbers a chunk at a time: no n-sized arange
+        key[chunk:chunk + (1 << 20)] |= np.arange(chunk, min(n, chunk + (1 << 20)), dtype=np.int64)
     key.sort()
-    prefix = key >> bits
+    prefix = key >> bits if not lossless else None
     order = key
-    order &= np.int64((1 << bits) - 1)
+    order &= row_bits
     if not lossless:
         if missing is not None and kind in "mM":  # NaT is the smallest int64: rank it last
             exact = np.where(missing, np.iinfo(np.int64).max, exact)

@@ -8,6 +8,7 @@ are downsampled in the kernel and re-downsampled at full detail for the range a 
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -50,9 +51,10 @@ def column_json(values) -> tuple[dict, memoryview | None]:
     """One window column as ipydatagrid's front end reads it: a binary buffer for numbers, else
     plain JSON values (missing -> null, dates -> ISO text)."""
     array = values.to_numpy() if isinstance(values.dtype, np.dtype) else None
-    if array is not None and array.dtype.kind == "i" and array.size and (
-            array.min() < np.iinfo(np.int32).min or array.max() > np.iinfo(np.int32).max):
-        array = array.astype(np.float64)  # JS has no int64 and int32 would wrap
+    if array is not None and array.dtype.kind in "iu" and array.dtype.itemsize == 8:
+        # JS typed arrays have no 64-bit integers: int32 when the values fit, else float64.
+        fits = not array.size or (array.min() >= np.iinfo(np.int32).min and array.max() <= np.iinfo(np.int32).max)
+        array = array.astype(np.int32 if fits else np.float64)
     if array is not None and array.dtype.kind in "iuf":
         encoded = array_to_json(array)
         buffer, encoded["value"] = encoded["value"], None
@@ -120,9 +122,10 @@ class WindowedGrid(StreamingDataGrid):
 
     @staticmethod
     def _header_renderer(view: TableView) -> TextRenderer:
-        # Each header reads "name  dtype": the dtypes are looked up by column position.
-        dtypes = ",".join(f"'{c.dtype}'" for c in view.columns).replace("\\", "")
-        return TextRenderer(text_value=VegaExpr(f"cell.value + '  ' + [{dtypes}][cell.column]"),
+        # Each header reads "name  dtype" (ipydatagrid adds its sort arrow): a Vega expression
+        # that looks the dtype up by column position.
+        dtypes = json.dumps([f"  {c.dtype}" for c in view.columns])
+        return TextRenderer(text_value=VegaExpr(f"cell.value + {dtypes}[cell.column]"),
                             font="bold 12px sans-serif")
 
     @staticmethod
@@ -323,8 +326,9 @@ class ChartPanel(widgets.VBox):
         self._choose_columns(kind, columns)
         self.reset.layout.display = "" if kind == "line" else "none"
         self.lines = []
-        if not columns:
-            self._show_message("No numeric columns to plot: this data set has only text, "
+        if not len(self.view.frame) or not columns:
+            self._show_message("No rows to plot: the data set is empty." if not len(self.view.frame) else
+                               "No numeric columns to plot: this data set has only text, "
                                "categories or dates. Try a bar chart of a column.")
             return
         self.note.value = ""

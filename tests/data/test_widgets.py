@@ -163,3 +163,24 @@ def test_search_filters_the_picker_by_id_and_title(tmp_path):
     assert labels == ["airquality — New York Air Quality Measurements"]
     viewer.picker.value = viewer.picker.options[0][1]
     assert viewer.view.name == "airquality" and len(viewer.view) == 153
+
+
+def test_filter_dialog_gets_the_unique_values_of_a_column():
+    viewer = DataViewer(pd.DataFrame({"s": ["b", "a", None, "b"]}))
+    sent = []
+    viewer.grid.send = lambda content, buffers=None: sent.append(content)
+    viewer.grid._handle_comm_msg(None, {"type": "unique-values-request", "column": "s"}, [])
+    assert sent[0]["event_type"] == "unique-values-reply"
+    assert sent[0]["value"]["data"]["s"]["value"] == ["a", "b"]
+
+
+def test_64_bit_integers_reach_the_browser_intact_and_empty_frames_show():
+    frame = pd.DataFrame({"big": np.array([2**40, -5], dtype=np.int64),
+                          "u": np.array([1, 2**63], dtype=np.uint64), "small": [1, 2]})
+    message, buffers = DataViewer(frame).grid.window_message(0, 1, 0, 2)
+    data = message["value"]["data"]
+    assert np.frombuffer(buffers[data["big"]["value"]], dtype=data["big"]["dtype"]).tolist() == [2**40, -5]
+    assert data["u"]["dtype"] == "float64" and data["small"]["dtype"] == "int32"
+    empty = DataViewer(pd.DataFrame({"a": pd.Series([], dtype=float)}))
+    assert "0 rows × 1 columns" in empty.info.value
+    assert "No rows to plot" in empty.chart.figure_box.children[0].value
