@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from ..errors import Forbidden, InvalidInput
 
 # The kinds of stored values (``kind_of`` picks one).
-JSON, TIME, PATH, BYTES, FRAME, SERIES, ARRAY, SKOPS, PICKLE = (
-    "json", "time", "path", "bytes", "parquet", "series", "npy", "skops", "pickle")
+JSON, TIME, PATH, BYTES, FRAME, SERIES, ARRAY, SKOPS, BUNDLE, PICKLE = (
+    "json", "time", "path", "bytes", "parquet", "series", "npy", "skops", "bundle", "pickle")
 
 
 @dataclass
@@ -70,6 +70,10 @@ def kind_of(value, allow_pickle: bool = False) -> str:
     base = _module_if_loaded("sklearn.base")
     if base is not None and isinstance(value, base.BaseEstimator):
         return SKOPS
+    if _is_container(value):  # (model, metrics), {"model": ..., "data": frame}: each part in its format
+        for part in _parts(value).values():
+            kind_of(part, allow_pickle)
+        return BUNDLE
     if allow_pickle:
         return PICKLE
     raise InvalidInput(
@@ -113,11 +117,24 @@ def encode(value, allow_pickle: bool = False) -> Encoded:
         data = sio.dumps(value)
         # The types to trust when loading are exactly those saved here, recorded with the value.
         meta["trusted"] = sio.get_untrusted_types(data=data)
+    elif kind == BUNDLE:
+        parts = {key: encode(part, allow_pickle) for key, part in _parts(value).items()}
+        meta["container"] = type(value).__name__
+        meta["parts"] = [{"key": key, "kind": p.kind, "meta": p.meta, "size": len(p.data)} for key, p in parts.items()]
+        data = b"".join(p.data for p in parts.values())
     else:
         import pickle
 
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return Encoded(kind, data, meta)
+
+
+def _is_container(value) -> bool:
+    return type(value) in (list, tuple) or (type(value) is dict and all(type(k) is str for k in value))
+
+
+def _parts(value) -> dict:
+    return dict(value) if type(value) is dict else dict(enumerate(value))
 
 
 def decode(stored: Encoded, *, owner: str, user: str, allow_pickle: bool = False):
@@ -156,6 +173,15 @@ def decode(stored: Encoded, *, owner: str, user: str, allow_pickle: bool = False
         if untrusted:
             raise Forbidden(f"model file holds types that were not saved with it: {sorted(untrusted)}")
         return sio.loads(data, trusted=trusted)
+    if kind == BUNDLE:
+        parts, offset = {}, 0
+        for part in stored.meta["parts"]:
+            chunk = data[offset:offset + part["size"]]
+            offset += part["size"]
+            parts[part["key"]] = decode(Encoded(part["kind"], chunk, part["meta"]), owner=owner, user=user,
+                                        allow_pickle=allow_pickle)
+        container = stored.meta["container"]
+        return parts if container == "dict" else (tuple if container == "tuple" else list)(parts.values())
     if kind == PICKLE:
         if owner != user:
             raise Forbidden(f"refusing to load a pickle written by {owner!r} for {user!r}")

@@ -87,6 +87,9 @@ def test_frames_models_and_arrays_are_cached_in_safe_formats(counted):
     pd.testing.assert_frame_equal(Cache(user="alice").get_or_compute("frame", counted), frame)
     assert Cache(user="alice").get_or_compute("model", counted).coef_ == pytest.approx(model.coef_)
     assert counted.calls == []
+    cache.get_or_compute("model and score", lambda: (model, {"r2": 0.5}))  # a tuple of both kinds
+    got_model, score = Cache(user="alice").get_or_compute("model and score", counted)
+    assert got_model.coef_ == pytest.approx(model.coef_) and score == {"r2": 0.5}
     with pytest.raises(InvalidInput, match="allow_pickle"):
         cache.get_or_compute("lambda", lambda: (lambda: 1))
     assert Cache(user="alice", allow_pickle=True).get_or_compute("lambda", lambda: threading.Lock) is threading.Lock

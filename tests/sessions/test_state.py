@@ -61,17 +61,22 @@ def test_values_of_every_kind_come_back_exactly(open_state):
         "posix": pathlib.PurePosixPath("a/b"), "raw": b"\x00\xffpng", "frame": frame(),
         "series": pd.Series([1.0, 2.0], name="y"), "array": np.arange(12).reshape(3, 4),
         "scalar": np.float32(1.5),
+        "bundle": ({"auc": 0.9}, frame(20), [np.arange(3), pathlib.Path("x")]),
     }
     for key, value in values.items():
         state[key] = value
     state["model"] = model
     loaded = reopen(state)
     try:
-        assert loaded.restored and "Restored 18 values" in loaded.message
+        assert loaded.restored and "Restored 19 values" in loaded.message
         for key, value in values.items():
             got = loaded[key]
             assert type(got) is type(value), key
-            if isinstance(value, pd.DataFrame):
+            if key == "bundle":
+                assert got[0] == value[0] and got[2][1] == value[2][1]
+                pd.testing.assert_frame_equal(got[1], value[1])
+                np.testing.assert_array_equal(got[2][0], value[2][0])
+            elif isinstance(value, pd.DataFrame):
                 pd.testing.assert_frame_equal(got, value)
             elif isinstance(value, pd.Series):
                 pd.testing.assert_series_equal(got, value)
