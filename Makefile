@@ -33,7 +33,7 @@ $(VENV)/bin/python:
 $(LABEXT): $(LABEXT_SOURCES) $(STAMP)
 	cd labextension && npm ci --no-audit --no-fund --loglevel=error
 	. $(VENV)/bin/activate && cd labextension && npm run build:prod
-	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	. $(VENV)/bin/activate && jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
 $(STAMP): pyproject.toml $(VENV)/bin/python

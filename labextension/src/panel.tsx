@@ -1,4 +1,6 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { IStatus, requestAPI } from './api';
@@ -58,6 +60,8 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
  * Its sections poll only while it is visible.
  */
 export class MLAppPanel extends ReactWidget {
+  private readonly shown = new Signal<this, void>(this);
+
   constructor(private readonly actions: IPanelActions) {
     super();
     this.id = 'jupyter-mlapp-panel';
@@ -66,9 +70,14 @@ export class MLAppPanel extends ReactWidget {
     this.title.caption = 'ML App';
   }
 
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.shown.emit();
+  }
+
   protected render(): JSX.Element {
     return (
-      <VisibleContext.Provider value={() => this.isVisible}>
+      <VisibleContext.Provider value={{ visible: () => this.isVisible, shown: this.shown }}>
         <MLAppPanelView {...this.actions} />
       </VisibleContext.Provider>
     );

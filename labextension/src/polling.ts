@@ -1,12 +1,22 @@
 import { Notification } from '@jupyterlab/apputils';
 import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 /**
- * Whether the panel can be seen: polls stand by while it is hidden (collapsed sidebar, other
- * tab, hidden browser tab), so a closed panel costs the server nothing.
+ * Whether the panel can be seen, and when it is shown again: polls stand by while it is hidden
+ * (collapsed sidebar, hidden browser tab), so a closed panel costs the server nothing, and
+ * catch up at once when it opens.
  */
-export const VisibleContext = React.createContext<() => boolean>(() => true);
+export interface IVisibility {
+  visible: () => boolean;
+  shown: ISignal<unknown, void>;
+}
+
+export const VisibleContext = React.createContext<IVisibility>({
+  visible: () => true,
+  shown: new Signal<unknown, void>({})
+});
 
 const notified = new Set<string>();
 
@@ -41,7 +51,7 @@ export interface IPolled<T> {
  * errors. Errors go to a notification and to `error`, never to a silently empty list.
  */
 export function usePoll<T>(context: string, load: () => Promise<T>, interval: number): IPolled<T> {
-  const visible = React.useContext(VisibleContext);
+  const { visible, shown } = React.useContext(VisibleContext);
   const [data, setData] = React.useState<T | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const pollRef = React.useRef<Poll | null>(null);
@@ -66,7 +76,12 @@ export function usePoll<T>(context: string, load: () => Promise<T>, interval: nu
     });
     pollRef.current = poll;
     void poll.start();
-    return () => poll.dispose();
+    const catchUp = () => void poll.refresh();
+    shown.connect(catchUp);
+    return () => {
+      shown.disconnect(catchUp);
+      poll.dispose();
+    };
   }, [context, interval]);
 
   const refresh = React.useCallback(() => {

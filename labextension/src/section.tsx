@@ -24,7 +24,7 @@ export function Section(props: {
 }): JSX.Element {
   const [open, setOpen] = React.useState(true);
   const Caret = open ? caretDownIcon : caretRightIcon;
-  const hasItems = React.Children.count(props.children) > 0;
+  const hasItems = React.Children.toArray(props.children).length > 0; // toArray drops false and null
   let body: React.ReactNode;
   if (props.error) {
     body = (

@@ -66,7 +66,7 @@ export function SessionsSection(): JSX.Element {
           <div className="jp-MLApp-itemMain">
             <span className="jp-MLApp-itemName">{app.app}</span>
             <span className="jp-MLApp-itemMeta">
-              {app.keys} values · {formatBytes(app.size)} · {formatAgo(app.updated)}
+              {app.keys} {app.keys === 1 ? 'value' : 'values'} · {formatBytes(app.size)} · {formatAgo(app.updated)}
             </span>
           </div>
           {app.snapshotList.length > 0 && (

@@ -1,0 +1,118 @@
+"""The ML App panel in JupyterLab against a real server: jobs, environments, sessions, models."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from harness import screenshot
+
+COUNTER = "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.2)\n"
+
+
+@pytest.fixture
+def lab(start_server, page):
+    server = start_server()
+    page.goto(f"{server.url}/lab?token={server.token}")
+    tab = page.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']")
+    expect(tab).to_be_visible(timeout=60_000)
+    tab.click()
+    expect(page.locator("#jupyter-mlapp-panel .jp-MLApp-version")).to_be_visible()
+    return server, page
+
+
+def section(page, name):
+    return page.locator(f"#jupyter-mlapp-panel [data-section='{name}']")
+
+
+def test_start_a_job_follow_its_log_and_kill_it(lab):
+    server, page = lab
+    jobs = section(page, "jobs")
+    expect(jobs).to_contain_text("No jobs yet")
+    (server.root / "counter.py").write_text(COUNTER)
+
+    jobs.get_by_role("button", name="Start a job").click()
+    form = jobs.get_by_role("form", name="Start a job")
+    form.locator("input[name='command']").fill(f"{sys.executable} counter.py")
+    form.get_by_role("button", name="Start").click()
+
+    item = jobs.locator(".jp-MLApp-job").first
+    expect(item).to_have_attribute("data-state", "running", timeout=20_000)
+    expect(item.locator(".jp-MLApp-jobState")).to_have_text("running")
+
+    # Starting from the form opens the log tab, which follows the tail.
+    log = page.locator(".jp-MLApp-logText")
+    expect(log).to_contain_text("tick 1", timeout=20_000)
+    seen = log.text_content()
+    expect(log).not_to_have_text(seen, timeout=10_000)  # new lines arrive by themselves
+    screenshot(page, "sidebar-light-job-running")
+
+    item.get_by_role("button", name=re.compile("^Kill ")).click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Kill").click()
+    expect(item).to_have_attribute("data-state", "killed", timeout=30_000)
+    expect(page.locator(".jp-MLApp-logHeader")).to_contain_text("killed", timeout=15_000)
+    job = server.api("GET", "jobs").json()["jobs"][0]
+    assert job["state"] == "killed"
+
+
+def test_a_new_environment_shows_up_and_bad_input_is_reported(lab):
+    server, page = lab
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(server.root / "sidebar-env")], check=True)
+    envs = section(page, "environments")
+    envs.get_by_role("button", name="Look for environments again").click()
+    env = envs.locator("[data-env-name='sidebar-env']")
+    expect(env).to_be_visible(timeout=30_000)
+    expect(env).to_contain_text("venv")
+    expect(env).to_contain_text("Python 3.")
+    # No ipykernel in it: the panel says how to make it a kernel instead of a dead button.
+    expect(env.locator(".jp-MLApp-hint")).to_contain_text("ipykernel")
+
+    # A server error reaches the user with the server's own message.
+    jobs = section(page, "jobs")
+    jobs.get_by_role("button", name="Start a job").click()
+    form = jobs.get_by_role("form", name="Start a job")
+    form.locator("input[name='command']").fill("no-such-program-anywhere --flag")
+    form.get_by_role("button", name="Start").click()
+    expect(form.get_by_role("alert")).to_contain_text("no-such-program-anywhere", timeout=15_000)
+
+
+def test_delete_a_snapshot_and_switch_to_the_dark_theme(lab):
+    server, page = lab
+    from jupyter_mlapp.sessions import AppState
+
+    owner = server.api("GET", "status").json()["user"]["username"]
+    state = AppState(app="demo", user=owner, home=server.home)
+    state["learning_rate"] = 0.1
+    state.save_snapshot("baseline")
+    state.save_snapshot("tuned")
+
+    sessions = section(page, "sessions")
+    sessions.get_by_role("button", name="Refresh sessions").click()
+    expect(sessions.locator("[data-snapshot='baseline']")).to_be_visible(timeout=15_000)
+    sessions.get_by_role("button", name="Delete snapshot baseline").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Delete").click()
+    expect(sessions.locator("[data-snapshot='baseline']")).to_have_count(0, timeout=15_000)
+    expect(sessions.locator("[data-snapshot='tuned']")).to_be_visible()
+    names = [s["name"] for s in server.api("GET", "sessions/apps/demo/snapshots").json()["snapshots"]]
+    assert names == ["tuned"]
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=15_000)
+    screenshot(page, "sidebar-dark")
+
+
+def test_open_as_app_renders_the_notebook_with_voila(lab):
+    server, page = lab
+    page.goto(f"{server.url}/lab/tree/notebooks/hello.ipynb")
+    button = page.locator(".jp-Toolbar-item[data-jp-item-name='mlappOpenAsApp'] button")
+    expect(button).to_be_visible(timeout=60_000)
+    with page.context.expect_page() as popup:
+        button.click()
+    app = popup.value
+    expect(app).to_have_url(re.compile(r"/voila/render/notebooks/hello\.ipynb"))
+    expect(app.locator(".mlapp-hello")).to_contain_text("Hello,", timeout=60_000)
