@@ -40,7 +40,8 @@ def user_root(user: str | None = None, workspace: str | os.PathLike | None = Non
     """The folder a user's file explorer shows.
 
     The whole workspace by default; ``<workspace>/users/<user>`` when per-user roots are on
-    (``per_user=True``, or ``$MLAPP_FILES_PER_USER=1`` which the server hands to kernels).
+    (``per_user=True``, or ``$MLAPP_FILES_PER_USER=1`` which the server hands to kernels), except
+    for admins. ``user=None``: the kernel's user and role (``current_user()``, ``current_role()``).
     """
     workspace = Path(workspace).resolve() if workspace else workspace_dir()
     if per_user is None:
@@ -48,8 +49,10 @@ def user_root(user: str | None = None, workspace: str | os.PathLike | None = Non
     if not per_user:
         return workspace
     if user is None:
-        from .. import current_user
+        from .. import current_role, current_user
 
+        if current_role() == "admin":  # as on the server: admins see the whole workspace
+            return workspace
         user = current_user()
     name = check_name(user, what="user name")
     if name.startswith("."):

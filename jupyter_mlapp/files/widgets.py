@@ -20,7 +20,7 @@ from .manager import FileManager, check_name, format_size
 from .urls import files_url
 
 MAX_ROWS = 200  # rows per folder: more would make the page slow to draw; the rest are counted
-DATA_URL_LIMIT = 20 * 1024 * 1024
+DATA_URL_LIMIT = 5 * 1024 * 1024  # a data URL travels in the widget's state: keep it small
 
 STYLE = """
 <style>

@@ -165,7 +165,10 @@ def test_user_roots(tmp_path, monkeypatch):
     monkeypatch.setenv("MLAPP_FILES_PER_USER", "1")
     monkeypatch.setenv("MLAPP_WORKSPACE", str(tmp_path))
     monkeypatch.setenv("MLAPP_USER", "bob")
+    monkeypatch.setenv("MLAPP_ROLE", "editor")
     assert FileManager().root == tmp_path.resolve() / "users" / "bob"
+    monkeypatch.setenv("MLAPP_ROLE", "admin")
+    assert FileManager().root == tmp_path.resolve()
     for bad in ("../ann", ".hidden", "a/b", ""):
         with pytest.raises(InvalidInput):
             user_root(bad, workspace=tmp_path, per_user=True)
