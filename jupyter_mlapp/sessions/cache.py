@@ -314,7 +314,7 @@ class Cache:
         except Exception as exc:  # damaged: set it aside and compute again
             log.warning("cache: %s could not be read (%s); recomputing", row["label"][:80], exc)
             if row["blob"] and index.blob_path(row["blob"]).exists():
-                index.set_aside(index.blob_path(row["blob"]), "", quiet=True)
+                index.set_aside(index.blob_path(row["blob"]))
             return _MISS
         with index.lock, transaction(index.conn):
             index.conn.execute("UPDATE cache SET hits=hits+1, used=? WHERE id=?", (self.clock(), key_id))

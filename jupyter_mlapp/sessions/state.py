@@ -92,7 +92,7 @@ class AppState(MutableMapping):
         if row["blob"]:
             path = self._index.blob_path(row["blob"])
             if path.exists():
-                where = f"; the file was set aside as corrupt/{self._index.set_aside(path, '', quiet=True).name}"
+                where = f"; the file was set aside as corrupt/{self._index.set_aside(path).name}"
         self._index.write({key: None})
         return f"The saved value of {key!r} could not be read ({type(exc).__name__}: {exc}){where}."
 

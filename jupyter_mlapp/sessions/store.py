@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 import unicodedata
@@ -96,18 +97,21 @@ class Index:
     def _open(self) -> sqlite3.Connection:
         try:
             return self._connect(self.path)
-        except sqlite3.DatabaseError as exc:
-            aside = self.set_aside(self.path, f"{exc}")
+        except sqlite3.DatabaseError:
+            try:
+                aside = self.set_aside(self.path)
+            except FileNotFoundError:  # another process set it aside first: use what it made
+                return self._connect(self.path)
             for suffix in ("-wal", "-shm"):
                 extra = Path(f"{self.path}{suffix}")
                 if extra.exists():
-                    self.set_aside(extra, "", quiet=True)
+                    self.set_aside(extra)
             if self.good_path.exists():
                 shutil.copyfile(self.good_path, self.path)
                 try:
                     conn = self._connect(self.path)
-                except sqlite3.DatabaseError:
-                    self.set_aside(self.path, "the last good copy was damaged too", quiet=True)
+                except sqlite3.DatabaseError:  # the good copy is damaged too: start clean
+                    self.set_aside(self.path)
                 else:
                     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.good_path.stat().st_mtime))
                     self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; "
@@ -134,29 +138,35 @@ class Index:
             raise
         return conn
 
-    def set_aside(self, path: Path, why: str, quiet: bool = False) -> Path:
-        """Move a damaged file to ``corrupt/`` (kept for inspection) and note it."""
+    def set_aside(self, path: Path) -> Path:
+        """Move a damaged file to ``corrupt/``, kept for inspection; returns where it went."""
         target = _private_dir(self.folder / "corrupt") / f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}"
         n = 1
         while target.exists():
             target = target.with_name(f"{target.name}.{n}")
             n += 1
         os.replace(path, target)
-        if why and not quiet:
-            self.notices.append(f"{path.name} could not be read ({why}); set aside as corrupt/{target.name}.")
         return target
 
     def save_good_copy(self) -> None:
         """Keep a copy of the index as it is now, known to load: the fallback if it gets damaged."""
-        tmp = self.good_path.with_name(f".{self.good_path.name}.{os.getpid()}.tmp")
-        with self.lock:
-            dest = sqlite3.connect(str(tmp))
-            try:
-                self.conn.backup(dest)
-            finally:
-                dest.close()
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.good_path)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{self.good_path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            with self.lock:
+                dest = sqlite3.connect(tmp)
+                try:
+                    self.conn.backup(dest)
+                    # A single self-contained file: no -wal beside it that could outlive it and be
+                    # replayed onto the next copy renamed over it.
+                    dest.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    dest.close()
+            os.replace(tmp, self.good_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     # -- values -----------------------------------------------------------------------------------
     def blob_path(self, digest: str) -> Path:
