@@ -332,9 +332,10 @@ class UserHandler(AuthHandler):
 
 def setup(app) -> list[tuple]:
     provider = app.serverapp.identity_provider
-    store = UserStore(app.home_path)
+    ours = isinstance(provider, MLAppIdentityProvider)
+    store = UserStore(app.home_path, hasher=provider.hasher if ours else None)
     app.managers["auth"] = store
-    if isinstance(provider, MLAppIdentityProvider):
+    if ours:
         provider.store = store
         if provider.hub is None:
             code = store.issue_setup_code()

@@ -21,6 +21,7 @@ import json
 import os
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.identity import IdentityProvider, User
 from tornado import web
@@ -30,6 +31,7 @@ from ..errors import InvalidInput, MLAppError
 from .store import Account, UserStore, check_password_for_login
 from .throttle import LoginThrottle
 
+DEFAULT_HASHER = PasswordHasher()  # argon2-cffi's defaults: RFC 9106's low-memory profile
 HUB_VARIABLES = ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_SERVICE_PREFIX")
 
 
@@ -56,6 +58,8 @@ class MLAppIdentityProvider(IdentityProvider):
     max_failures = Integer(5, help="Failed logins for one account or from one address before refusing.").tag(config=True)
     failure_window = Float(15 * 60, help="Seconds over which failed logins count, and refusal lasts.").tag(config=True)
     owner_name = Unicode(help="The username of the server's token holder. Default: the local account.").tag(config=True)
+    hash_time_cost = Integer(DEFAULT_HASHER.time_cost, help="argon2id passes per password hash.").tag(config=True)
+    hash_memory_kib = Integer(DEFAULT_HASHER.memory_cost, help="argon2id memory (KiB) per password hash.").tag(config=True)
 
     @default("owner_name")
     def _default_owner_name(self):
@@ -88,9 +92,14 @@ class MLAppIdentityProvider(IdentityProvider):
 
     # -- the store: given by the extension (its home folder), else $MLAPP_HOME ---------------
     @property
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(time_cost=self.hash_time_cost, memory_cost=self.hash_memory_kib,
+                              parallelism=DEFAULT_HASHER.parallelism)
+
+    @property
     def store(self) -> UserStore:
         if self._store is None:
-            self._store = UserStore()
+            self._store = UserStore(hasher=self.hasher)
         return self._store
 
     @store.setter
@@ -138,10 +147,11 @@ class MLAppIdentityProvider(IdentityProvider):
             user = self._hub_user(hub_user) if hub_user else None
         else:
             user = self._token_user(handler) or self._cookie_user(handler)
-        if user is not None:
-            check_route = getattr(handler.settings.get("authorizer"), "check_route", None)
-            if check_route:
-                check_route(handler, user)
+        check_route = getattr(handler.settings.get("authorizer"), "check_route", None)
+        if user is not None and check_route:
+            # Known before refusing, so the error page renders as for anyone signed in.
+            handler.current_user = handler._jupyter_current_user = user
+            check_route(handler, user)
         return user
 
     def owner(self) -> MLAppUser:

@@ -140,9 +140,10 @@ def _digest(secret: str) -> str:
 class UserStore:
     """The accounts of one home folder."""
 
-    def __init__(self, home=None):
+    def __init__(self, home=None, hasher: PasswordHasher | None = None):
         self.path = room_dir("auth", home) / "users.sqlite"
-        self.hasher = PasswordHasher()
+        # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile) unless told otherwise.
+        self.hasher = hasher or PasswordHasher()
         self._local = threading.local()
         self._dummy_hash: str | None = None
         self.db.executescript(SCHEMA)
