@@ -197,22 +197,25 @@ class Index:
             data = self.blob_path(row["blob"]).read_bytes()
         return Encoded(row["kind"], bytes(data), json.loads(row["meta"] or "{}"))
 
-    def collect_garbage(self, keep: set[str] = frozenset()) -> int:
-        """Delete blobs no row names any more (nor ``keep``); returns how many."""
-        if not self.blobs.exists():
-            return 0
-        removed = 0
+    def collect_garbage(self) -> int:
+        """Delete blobs no row names any more, and temporary files left by killed writers;
+        returns how many."""
         now = time.time()
+
+        def remove_if_old(path: Path) -> int:
+            with contextlib.suppress(FileNotFoundError):
+                if now - path.stat().st_mtime > GC_GRACE:
+                    path.unlink()
+                    return 1
+            return 0
+
+        removed = sum(remove_if_old(tmp) for tmp in self.folder.glob(".*.tmp"))
+        if not self.blobs.exists():
+            return removed
         with self.lock, transaction(self.conn):  # under the write lock: no commit races the check
-            used = {r[0] for r in self.conn.execute(self.BLOB_REFS)} | set(keep) | self.good_refs()
+            used = {r[0] for r in self.conn.execute(self.BLOB_REFS)} | self.good_refs()
             for sub in self.blobs.iterdir():
-                for blob in sub.iterdir():
-                    if blob.name in used or blob.name.startswith("."):
-                        continue
-                    with contextlib.suppress(FileNotFoundError):
-                        if now - blob.stat().st_mtime > GC_GRACE:
-                            blob.unlink()
-                            removed += 1
+                removed += sum(remove_if_old(blob) for blob in sub.iterdir() if blob.name not in used)
         return removed
 
     def good_refs(self) -> set[str]:

@@ -375,10 +375,15 @@ def test_unused_blobs_are_collected(open_state, mlapp_home):
     folder = app_folder("alice", "churn", mlapp_home) / "blobs"
     blobs = lambda: sorted(p for p in folder.rglob("*") if p.is_file())  # noqa: E731
     assert len(blobs()) == 2
-    for path in blobs():  # older than the grace period that protects writers about to commit
+    # What killed writers leave behind: a half-written blob, a half-made good copy.
+    leftovers = [folder / "ab" / ".deadbeef.1234.tmp", folder.parent / ".state.good.db.x1y2.tmp"]
+    for path in leftovers:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"partial")
+    for path in blobs() + leftovers:  # older than the grace that protects writers about to commit
         os.utime(path, (time.time() - 3600, time.time() - 3600))
     state.delete_snapshot("one")
-    assert len(blobs()) == 1
+    assert len(blobs()) == 1 and not any(p.exists() for p in leftovers)
     pd.testing.assert_frame_equal(reopen(state)["data"], frame(5000, seed=2))
 
 
