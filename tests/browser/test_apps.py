@@ -108,7 +108,10 @@ def test_training_job_is_watched_live_and_survives_a_reload(server, page):
     screenshot(page, "apps-monitor-after-reload")
 
     go(page, "Jobs")
-    expect(page.locator(".mlapp-jobs-row", has_text="train iris")).to_contain_text("succeeded")
+    expect(page.locator(".mlapp-jobs-row", has_text="train iris").first).to_contain_text("succeeded")
+    go(page, "Models")  # the trained model is in the registry, ready to serve
+    expect(page.locator(".mlapp-app-content")).to_contain_text(save_as)
+    screenshot(page, "apps-models-trained")
 
 
 def test_files_create_and_delete_a_folder(server, page):
