@@ -72,19 +72,21 @@ class Expiry:
         if expires is None:
             return cls("never", lambda computed, now: False)
         if callable(expires):
-            return cls(getattr(expires, "__name__", "custom"), expires)
+            return cls(f"custom: {getattr(expires, '__name__', 'function')}", expires)
         if isinstance(expires, dt.timedelta):
             expires = expires.total_seconds()
         if isinstance(expires, (int, float)) and not isinstance(expires, bool):
             if expires <= 0:
                 raise InvalidInput(f"expires must be positive, not {expires}")
             age = dt.timedelta(seconds=expires)
-            return cls(f"after {expires:g}s", lambda computed, now: now - computed >= age)
+            return cls(f"{expires:g}s", lambda computed, now: now - computed >= age)
         if not isinstance(expires, str):
             raise InvalidInput(f"expires must be None, seconds, a timedelta, text or a callable, not {type(expires).__name__}")
         text = expires.strip().lower()
         if match := re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw])", text):
-            return cls.parse(float(match.group(1)) * UNITS[match.group(2)]).renamed(f"after {text}")
+            expiry = cls.parse(float(match.group(1)) * UNITS[match.group(2)])
+            expiry.text = text  # as the user wrote it, still parseable
+            return expiry
         if text == "hourly":
             return cls(text, lambda computed, now: computed < now.replace(minute=0, second=0, microsecond=0))
         if text == "weekly":
@@ -96,10 +98,6 @@ class Expiry:
                 f"'weekdays', 'weekends' or days like 'sat,sun'")
         allowed = {DAYS.index(d) for d in days}
         return cls(text, lambda computed, now: now.weekday() in allowed and computed < _midnight(now))
-
-    def renamed(self, text: str) -> "Expiry":
-        self.text = text
-        return self
 
 
 def _midnight(moment: dt.datetime) -> dt.datetime:
@@ -255,6 +253,8 @@ class Cache:
         arguments. Without one, the key is the function's name and the fingerprint of all its
         arguments (never its code: editing the function does not recompute).
         """
+        if fn is not None and not callable(fn):
+            raise InvalidInput(f"@cache takes the key as a keyword: @cache(key={fn!r})")
         expiry = Expiry.parse(expires)
 
         def decorate(func):
@@ -370,14 +370,12 @@ _MISS = object()
 
 
 def _stale_now(row, now: float) -> bool:
-    try:
-        return Expiry.parse(None if row["expires"] == "never" else _stored_expiry(row["expires"])).is_stale(row["created"], now)
-    except InvalidInput:  # a custom callable: only its caller knows
+    """Whether the schedule stored with a result says it is stale (a custom function's verdict
+    is only known to its caller: reported as fresh)."""
+    text = row["expires"]
+    if text == "never" or text.startswith("custom: "):
         return False
-
-
-def _stored_expiry(text: str):
-    return text[len("after "):] if text.startswith("after ") else text
+    return Expiry.parse(text).is_stale(row["created"], now)
 
 
 cache = Cache()

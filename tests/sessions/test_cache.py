@@ -221,3 +221,16 @@ def test_fingerprints_follow_content(tmp_path):
     assert fingerprint(tmp_path) != fingerprint(tmp_path / "data.csv")
     with pytest.raises(InvalidInput):
         fingerprint(tmp_path / "missing.csv")
+
+
+def test_info_says_which_results_are_stale_now(counted):
+    clock = Clock(FRIDAY)
+    cache = Cache(user="alice", clock=clock)
+    cache.get_or_compute("hourly report", lambda: counted(1), expires="2h")
+    cache.get_or_compute("custom", lambda: counted(2), expires=lambda computed, now: True)
+    clock.moment += dt.timedelta(hours=3)
+    info = {e["key"]: e for e in cache.info()}
+    assert info["hourly report"]["stale"] and info["hourly report"]["expires"] == "2h"
+    assert info["custom"]["expires"] == "custom: <lambda>" and not info["custom"]["stale"]
+    with pytest.raises(InvalidInput, match="@cache\\(key='model'\\)"):
+        cache("model")
