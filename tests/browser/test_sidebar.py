@@ -8,15 +8,22 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from harness import screenshot
+from harness import MLAppServer, make_root, screenshot
 
 COUNTER = "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.2)\n"
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module: each test acts on its own job, environment or app."""
+    server = MLAppServer(tmp_path_factory.mktemp("home"), make_root(tmp_path_factory.mktemp("root"))).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def lab(start_server, page):
-    server = start_server()
-    page.goto(f"{server.url}/lab?token={server.token}")
+def lab(server, page):
+    page.goto(f"{server.url}/lab?reset&token={server.token}")  # a fresh layout for each test
     tab = page.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']")
     expect(tab).to_be_visible(timeout=60_000)
     tab.click()
@@ -31,7 +38,8 @@ def section(page, name):
 def test_start_a_job_follow_its_log_and_kill_it(lab):
     server, page = lab
     jobs = section(page, "jobs")
-    expect(jobs).to_contain_text("No jobs yet")
+    if not server.api("GET", "jobs").json()["jobs"]:
+        expect(jobs).to_contain_text("No jobs yet")
     (server.root / "counter.py").write_text(COUNTER)
 
     jobs.get_by_role("button", name="Start a job").click()
@@ -54,7 +62,7 @@ def test_start_a_job_follow_its_log_and_kill_it(lab):
     page.locator(".jp-Dialog").get_by_role("button", name="Kill").click()
     expect(item).to_have_attribute("data-state", "killed", timeout=30_000)
     expect(page.locator(".jp-MLApp-logHeader")).to_contain_text("killed", timeout=15_000)
-    job = server.api("GET", "jobs").json()["jobs"][0]
+    job = server.api("GET", f"jobs/{item.get_attribute('data-job-id')}").json()
     assert job["state"] == "killed"
 
 
