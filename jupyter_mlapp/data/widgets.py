@@ -17,7 +17,7 @@ import pandas as pd
 from bqplot import (Axis, Bars, Boxplot, DateScale, Figure, LinearScale, Lines, OrdinalScale,
                     Scatter)
 from bqplot.interacts import PanZoom
-from bqplot.traits import array_to_json
+from bqplot.traits import Date, array_to_json, date_serialization
 from ipydatagrid import StreamingDataGrid, TextRenderer, VegaExpr
 from traitlets import Tuple, Unicode, observe
 
@@ -246,6 +246,15 @@ class WindowedGrid(StreamingDataGrid):
 
 
 # -- charts ---------------------------------------------------------------------------------
+class ZoomableDateScale(DateScale):
+    """A DateScale whose zoomed range the kernel can read: bqscales parses the dates the
+    browser sends back (JavaScript's ``toJSON``, ending in "Z") with a format that refuses them,
+    so a zoom on a date axis never reached Python. bqplot's own Date serialization reads them."""
+
+    min = Date(default_value=None, allow_none=True).tag(sync=True, **date_serialization)
+    max = Date(default_value=None, allow_none=True).tag(sync=True, **date_serialization)
+
+
 @dataclass
 class XAxis:
     """The x of each row: the index when it is ascending numbers or dates, else row numbers.
@@ -369,7 +378,7 @@ class ChartPanel(widgets.VBox):
             self.y_column.description = "y"
 
     def _line(self) -> Figure:
-        x_scale = DateScale() if self.x_axis.dates else LinearScale()
+        x_scale = ZoomableDateScale() if self.x_axis.dates else LinearScale()
         y_scale = LinearScale()
         scales = {"x": x_scale, "y": y_scale}
         self.lines = [
@@ -382,9 +391,9 @@ class ChartPanel(widgets.VBox):
         x_scale.observe(self._on_zoom, ["min", "max"])
         axes = [Axis(scale=x_scale, label=self.x_axis.label, grid_lines="none"),
                 Axis(scale=y_scale, orientation="vertical", grid_lines="dashed")]
+        # Pan and zoom along x only: y fits the lines of the visible range as they are redrawn.
         return Figure(marks=self.lines, axes=axes, legend_location="top-right",
-                      interaction=PanZoom(scales={"x": [x_scale], "y": [y_scale]}),
-                      animation_duration=0)
+                      interaction=PanZoom(scales={"x": [x_scale]}), animation_duration=0)
 
     def redraw_lines(self, low=None, high=None) -> None:
         """Downsample every series over the x range ``[low, high]`` (None: the whole range)."""
@@ -411,9 +420,9 @@ class ChartPanel(widgets.VBox):
     def _reset_zoom(self, _button=None) -> None:
         if not self.lines:
             return
-        for scale in (self.lines[0].scales["x"], self.lines[0].scales["y"]):
-            with scale.hold_trait_notifications():
-                scale.min = scale.max = None
+        scale = self.lines[0].scales["x"]
+        with scale.hold_trait_notifications():
+            scale.min = scale.max = None
         self.redraw_lines()
 
     def _sample_rows(self) -> np.ndarray:

@@ -74,5 +74,14 @@ def test_a_million_row_frame_scrolls_to_its_last_row(mlapp_server, page):
         page.wait_for_timeout(300)
     expect(info).to_contain_text(re.compile(r"showing rows [\d,]+–1,000,000 of 1,000,000"))
     screenshot(page, "data-viewer-million-rows-end")
+
+    # Zooming into the chart redraws the visible range from the full data.
+    note = page.locator(".mlapp-data-chart-note")
+    expect(note).to_contain_text("of 1,000,000 points per series")
+    chart = page.locator(".mlapp-data-chart svg").first.bounding_box()
+    page.mouse.move(chart["x"] + chart["width"] / 2, chart["y"] + chart["height"] / 2)
+    for _ in range(15):
+        page.mouse.wheel(0, -400)
+    expect(note).not_to_contain_text("1,000,000")
     # Only windows travel: every reply is a screen of rows (plus margin), never the frame.
     assert replies and max(replies) <= MAX_WINDOW_BYTES

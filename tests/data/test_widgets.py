@@ -194,3 +194,16 @@ def test_a_request_for_the_whole_frame_gets_one_screen(big):
     grid._handle_comm_msg(None, {"type": "data-request", "r1": "x", "r2": None}, [])  # ignored
     (content, buffers), = sent
     assert content["r2"] - content["r1"] < 1500 and wire_bytes(content, buffers) < 300_000
+
+
+def test_zooming_a_date_axis_in_the_browser_reaches_the_kernel():
+    rows = 100_000
+    frame = pd.DataFrame({"v": np.arange(rows, dtype=float)},
+                         index=pd.date_range("2024-01-01", periods=rows, freq="s", name="time"))
+    chart = DataViewer(frame).chart
+    assert len(chart.lines[0].x) <= MAX_POINTS
+    # What the browser sends on a zoom: JavaScript's Date.toJSON.
+    chart.lines[0].scales["x"].set_state({"min": "2024-01-01T01:10:00.000Z", "max": "2024-01-01T01:20:00.000Z"})
+    x = chart.lines[0].x
+    assert len(x) == 603 and x[1] == np.datetime64("2024-01-01T01:10:00")
+    assert chart.note.value == "603 points per series"
