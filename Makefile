@@ -29,16 +29,18 @@ $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# The lab extension: npm + tsc + `jupyter labextension build` (the @jupyter/builder devDependency).
-$(LABEXT): $(LABEXT_SOURCES) $(STAMP)
-	cd labextension && npm ci --no-audit --no-fund --loglevel=error
-	. $(VENV)/bin/activate && cd labextension && npm run build:prod
+# The package, editable, with its build tools in the venv: installing it builds the lab extension
+# (npm install, tsc, `jupyter labextension build` from the @jupyter/builder devDependency).
+$(STAMP): pyproject.toml labextension/package-lock.json $(VENV)/bin/python
+	. $(VENV)/bin/activate && pip install --quiet "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9"
+	. $(VENV)/bin/activate && pip install --quiet --no-build-isolation -e ".[test]"
 	. $(VENV)/bin/activate && jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
-$(STAMP): pyproject.toml $(VENV)/bin/python
-	cd labextension && npm ci --no-audit --no-fund --loglevel=error
-	. $(VENV)/bin/activate && $(PY) -m pip install --quiet -e ".[test]"
+# Rebuild the lab extension when its sources change (the venv links to the build output).
+$(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
+	cd labextension && npm install --no-audit --no-fund --loglevel=error
+	. $(VENV)/bin/activate && cd labextension && npm run build:prod
 	touch $@
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
