@@ -49,6 +49,7 @@ class AppState(MutableMapping):
         self.allow_pickle = allow_pickle
         self.autosave_delay = autosave_delay
         self.last_error: str | None = None  # the last autosave failure, until one succeeds
+        self._error_callbacks: list[Callable[[str], None]] = []
         self._index = StateIndex(self.user, self.app, home)
         self._snapshots = Snapshots(self._index)
         self._values: dict[str, Any] = {}
@@ -230,18 +231,39 @@ class AppState(MutableMapping):
                 keys, self._pending = list(self._pending), {}
             if not keys:
                 return
+            changes, failed = {}, []
+            for key in keys:
+                try:
+                    changes[key] = encode(self._values[key], self.allow_pickle) if key in self._values else None
+                except Exception as exc:  # this value cannot be stored as it is: say so, save the rest
+                    failed.append(f"{key!r} was not saved ({type(exc).__name__}: {exc})")
             try:
-                changes = {key: None if key not in self._values else
-                           encode(self._values[key], self.allow_pickle) for key in keys}
                 self._index.write(changes)
-            except Exception as exc:
+            except Exception as exc:  # the disk or the index: keep the changes and try again
                 with self._cond:
-                    for key in keys:
+                    for key in changes:
                         self._pending.setdefault(key, True)
-                self.last_error = f"autosave failed: {exc}"
-                log.error("%s/%s: %s", self.user, self.app, self.last_error)
+                self._report(f"Autosave failed, retrying: {exc}")
                 raise
-            self.last_error = None
+            self._report("Autosave: " + "; ".join(failed) + "." if failed else None)
+
+    def on_autosave_error(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(message)`` when an autosave fails (a full disk, a value that cannot be
+        stored), so the app can show it; ``state.last_error`` holds it until a save succeeds."""
+        self._error_callbacks.append(callback)
+
+    def _report(self, error: str | None) -> None:
+        if error == self.last_error:  # a retry failing the same way: said already
+            return
+        self.last_error = error
+        if error is None:
+            return
+        log.error("%s/%s: %s", self.user, self.app, error)
+        for callback in list(self._error_callbacks):
+            try:
+                callback(error)
+            except Exception:
+                log.exception("%s/%s: an autosave error callback failed", self.user, self.app)
 
     def close(self) -> None:
         """Write what is pending and stop the autosave thread (done at exit, too)."""

@@ -48,6 +48,7 @@ class SessionBar(widgets.VBox):
         self.refresh()
         if state.message:
             self.show(state.message, ok=not state.warnings)
+        state.on_autosave_error(lambda message: self.show(message, ok=False))
 
     def show(self, text: str, ok: bool = True) -> None:
         kind = "ok" if ok else "error"

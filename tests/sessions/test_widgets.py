@@ -73,3 +73,18 @@ def test_names_are_escaped_in_the_page(state):
     bar.name.value = "<img src=x onerror=alert(1)>"
     bar.save_button.click()
     assert "<img" not in bar.message.value and "&lt;img" in bar.message.value
+
+
+def test_a_value_that_cannot_be_saved_is_reported_and_the_rest_is_saved(state):
+    import pandas as pd
+
+    bar = SessionBar(state)
+    state["mixed"] = pd.DataFrame({"a": [1, "text"]})  # Parquet needs one type per column
+    state["fine"] = 1
+    state.autosave()
+    assert "&#x27;mixed&#x27; was not saved" in bar.message.value and "mlapp-message-error" in bar.message.value
+    assert state.last_error and "mixed" in state.last_error
+    state.close()
+    reopened = AppState("bar", user="alice")
+    assert dict(reopened) == {"fine": 1}
+    reopened.close()
