@@ -16,6 +16,7 @@ from .manager import PER_USER_ENV, WORKSPACE_ENV, FileManager, user_root
 from .urls import BASE_URL_ENV
 
 _TRUE = ("1", "true", "yes", "on")
+CHUNK = 1024 * 1024
 
 
 class FilesHandler(MLAppHandler):
@@ -74,14 +75,19 @@ class ContentHandler(FilesHandler):
 
     @web.authenticated
     @authorized
-    def get(self):
+    async def get(self):
         files = self.files
-        data = files.download(self.path_argument())
+        real = files.file(self.path_argument())
         name = files.normalize(self.path_argument()).rpartition("/")[2]
         # RFC 6266: a UTF-8 name, percent-encoded, can never break out of the header.
         self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.finish(data, set_content_type="application/octet-stream")
+        self.set_header("Content-Type", "application/octet-stream")
+        with open(real, "rb") as fh:  # in chunks: a large file never sits in memory whole
+            while chunk := fh.read(CHUNK):
+                self.write(chunk)
+                await self.flush()
+        self.finish(set_content_type="application/octet-stream")
 
     @web.authenticated
     @authorized

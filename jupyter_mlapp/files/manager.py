@@ -215,14 +215,19 @@ class FileManager:
 
         return walk(self.normalize(path), 0)
 
-    def download(self, path: str, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
-        """The content of a file (for downloads); ``TooLarge`` past ``max_bytes``."""
-        real, rel = self.resolve(path), self.normalize(path)
+    def file(self, path: str) -> Path:
+        """The real location of the file at ``path``, to stream it; refuses folders."""
+        real = self.resolve(path)
         if real.is_dir():
-            raise InvalidInput(f"{rel!r} is a folder; download its files one by one")
+            raise InvalidInput(f"{self.normalize(path)!r} is a folder; download its files one by one")
+        return real
+
+    def download(self, path: str, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
+        """The content of a file, all in memory; ``TooLarge`` past ``max_bytes``."""
+        real = self.file(path)
         size = real.stat().st_size
         if size > max_bytes:
-            raise TooLarge(f"{rel!r} is {format_size(size)}, more than the "
+            raise TooLarge(f"{self.normalize(path)!r} is {format_size(size)}, more than the "
                            f"{format_size(max_bytes)} allowed here")
         return real.read_bytes()
 

@@ -46,6 +46,14 @@ async def test_every_operation_over_rest(jp_fetch, jp_root_dir):
     assert not (jp_root_dir / "moved").exists()
 
 
+async def test_large_download_streams_intact(jp_fetch, jp_root_dir):
+    data = os.urandom(3 * 1024 * 1024 + 17)  # several chunks and a remainder
+    (jp_root_dir / "big.bin").write_bytes(data)
+    assert await call(jp_fetch, "content", path="big.bin") == data
+    code, body = await error(jp_fetch, "content", path="")
+    assert code == 400 and "is a folder" in body["error"]
+
+
 async def test_download_names_the_file_safely(jp_fetch, jp_root_dir):
     (jp_root_dir / 'quo"te;\r.txt'.replace("\r", "")).write_text("x")
     response = await jp_fetch("mlapp", "api", "files", "content", params={"path": 'quo"te;.txt'})
