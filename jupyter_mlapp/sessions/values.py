@@ -168,7 +168,8 @@ def decode(stored: Encoded, *, owner: str, user: str, allow_pickle: bool = False
     if kind == SKOPS:
         import skops.io as sio
 
-        trusted = list(stored.meta.get("trusted", []))
+        # Trust the types recorded with the model only if this user recorded them.
+        trusted = list(stored.meta.get("trusted", [])) if owner == user else []
         untrusted = set(sio.get_untrusted_types(data=data)) - set(trusted)
         if untrusted:
             raise Forbidden(f"model file holds types that were not saved with it: {sorted(untrusted)}")

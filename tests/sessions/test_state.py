@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
+import shutil
 import sqlite3
 import time
 
@@ -113,9 +114,7 @@ def test_pickles_only_when_opted_in_and_never_from_another_users_files(open_stat
     assert "thing" not in without and "allow_pickle=True" in without.message
     without.close()
     # Someone copies alice's files into bob's folder: bob never unpickles them.
-    bob_folder = app_folder("bob", "churn", mlapp_home)
-    bob_folder.parent.mkdir(parents=True, exist_ok=True)
-    os.system(f"cp -r '{app_folder('alice', 'churn', mlapp_home)}' '{bob_folder}'")
+    shutil.copytree(app_folder("alice", "churn", mlapp_home), app_folder("bob", "churn", mlapp_home))
     bob = open_state(user="bob", allow_pickle=True)
     assert "thing" not in bob and "written by 'alice'" in bob.message
 
@@ -131,6 +130,11 @@ def test_a_model_loads_with_the_types_it_was_saved_with_and_no_others(open_state
     state = reopen(state)  # the custom function is trusted: this user saved it
     assert state["model"].predict(np.array([[1.0]])).tolist() == [1]
     state.close()
+    # The same files in bob's folder: bob does not trust what alice recorded.
+    bob_folder = app_folder("bob", "churn", mlapp_home)
+    shutil.copytree(app_folder("alice", "churn", mlapp_home), bob_folder)
+    bob = open_state(user="bob")
+    assert "model" not in bob and "not saved with it" in bob.message
     conn = sqlite3.connect(app_folder("alice", "churn", mlapp_home) / "state.db")
     conn.execute("""UPDATE entries SET meta=json_set(meta, '$.trusted', json('[]')) WHERE key='model'""")
     conn.commit()
