@@ -23,7 +23,7 @@ ALL = ("read", "write", "execute")
 # Jupyter pages without an auth_resource, named by the first part of their path.
 PAGE_RESOURCES = {
     "lab": "lab", "tree": "lab", "notebooks": "lab", "edit": "lab", "doc": "lab", "consoles": "lab",
-    "voila": "voila", "static": "static",
+    "voila": "voila", "static": "static", "api": "api",
 }
 
 

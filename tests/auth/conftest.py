@@ -3,7 +3,9 @@
 HTTP client that keeps cookies and sends the XSRF value only when asked."""
 from __future__ import annotations
 
+import sys
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -31,6 +33,12 @@ def jp_server_config(mlapp_home):
 # argon2id still, at a cost that keeps the suite fast on a busy machine (the server is configured
 # alike, so it does not upgrade these hashes at each first login).
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=DEFAULT_HASHER.parallelism)
+
+
+@pytest.fixture
+def jp_env_jupyter_path():
+    """The environment's share/jupyter, read-only: Voila's templates live there."""
+    return Path(sys.prefix, "share", "jupyter")
 
 
 @pytest.fixture
