@@ -17,7 +17,6 @@ from ..errors import InvalidInput
 
 # Sort orders kept at once (8 bytes per row each): re-sorting a recent column is then free.
 SORT_CACHE = 3
-INT32 = np.iinfo(np.int32)
 
 
 @dataclass(frozen=True)
@@ -89,10 +88,6 @@ class TableView:
     def __len__(self) -> int:
         return len(self.frame) if self.rows is None else len(self.rows)
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self), len(self.columns)
-
     def column(self, label: str) -> Column:
         try:
             return self._by_label[label]
@@ -104,6 +99,10 @@ class TableView:
         return self.frame.iloc[:, self.column(label).position]
 
     # -- order -----------------------------------------------------------------------------
+    def has_order(self, label: str) -> bool:
+        """Whether sorting by ``label`` is instant (its order is cached)."""
+        return label in self._orders
+
     def sort(self, label: str | None, ascending: bool = True) -> None:
         """Show rows ordered by ``label`` (missing values last), or in frame order for None."""
         if label is not None:

@@ -31,6 +31,7 @@ UUID = "ipydguuid"  # the row id column ipydatagrid's schema expects (never sent
 MAX_WINDOW_ROWS, MAX_WINDOW_COLUMNS = 500, 100
 MAX_UNIQUE_VALUES = 10_000  # the filter-by-value dialog lists at most this many values
 BAR_CATEGORIES = 30
+DRAWING = "Drawing…"
 HISTOGRAM_BINS = 50
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf"]
@@ -223,7 +224,7 @@ class WindowedGrid(StreamingDataGrid):
         filters = [t for t in transforms if t.get("type") == "filter"]
         sort = next((t for t in reversed(transforms) if t.get("type") == "sort"), None)
         try:
-            if sort is not None and sort["column"] not in self.view._orders:
+            if sort is not None and not self.view.has_order(sort["column"]):
                 self.busy = f"Sorting {len(self.view):,} rows by {sort['column']}…"
             self.view.filter(self._filtered_rows(filters) if filters else None)
             self.view.sort(sort["column"] if sort else None, not sort.get("desc", False) if sort else True)
@@ -346,12 +347,15 @@ class ChartPanel(widgets.VBox):
                                "No numeric columns to plot: this data set has only text, "
                                "categories or dates. Try a bar chart of a column.")
             return
-        self.note.value = ""
+        self.note.value = DRAWING  # reaches the browser now: large frames take a moment
         try:
-            figure = getattr(self, f"_{kind}")()
+            figure = getattr(self, f"_{kind}")()  # may leave a note of its own
         except MLAppError as err:
             self._show_message(str(err))
             return
+        finally:
+            if self.note.value == DRAWING:
+                self.note.value = ""
         figure.layout = widgets.Layout(width="100%", height="380px")
         figure.fig_margin = {"top": 30, "bottom": 50, "left": 70, "right": 20}
         self.figure_box.children = [figure]
@@ -362,20 +366,17 @@ class ChartPanel(widgets.VBox):
         self.figure_box.children = [message]
 
     def _choose_columns(self, kind: str, columns: list[str]) -> None:
+        """Show the column pickers a chart needs, offering ``columns`` (keeping a valid choice)."""
         x_needed, y_needed = kind == "scatter", kind in ("scatter", "bar", "histogram")
-        with self.hold_trait_notifications():
-            for dropdown, needed, default in ((self.x_column, x_needed, 0), (self.y_column, y_needed, 1)):
-                dropdown.layout.display = "" if needed else "none"
-                if needed and list(dropdown.options) != columns:
-                    keep = dropdown.value if dropdown.value in columns else None
-                    dropdown.unobserve(self._draw, "value")
-                    dropdown.options = columns
-                    dropdown.value = keep or (columns[min(default, len(columns) - 1)] if columns else None)
-                    dropdown.observe(self._draw, "value")
-        if kind == "bar" and self.y_column.description != "column":
-            self.y_column.description = "column"
-        elif kind != "bar":
-            self.y_column.description = "y"
+        for dropdown, needed, default in ((self.x_column, x_needed, 0), (self.y_column, y_needed, 1)):
+            dropdown.layout.display = "" if needed else "none"
+            if needed and list(dropdown.options) != columns:
+                fallback = columns[min(default, len(columns) - 1)] if columns else None
+                dropdown.unobserve(self._draw, "value")  # one redraw, by the caller
+                dropdown.options = columns
+                dropdown.value = dropdown.value if dropdown.value in columns else fallback
+                dropdown.observe(self._draw, "value")
+        self.y_column.description = "y" if kind == "scatter" else "column"
 
     def _line(self) -> Figure:
         x_scale = ZoomableDateScale() if self.x_axis.dates else LinearScale()
