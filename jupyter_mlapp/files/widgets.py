@@ -73,8 +73,10 @@ class FileExplorer(widgets.VBox):
             b.on_click(lambda _: self._guard(handler))
             return b
 
-        self.new_folder_button = button("New folder", "folder", "Create a folder here", self._ask_new_folder)
-        self.new_file_button = button("New file", "file", "Create an empty file here", self._ask_new_file)
+        self.new_folder_button = button("New folder", "folder", "Create a folder here",
+                                        lambda: self._ask_new("folder", self.manager.mkdir))
+        self.new_file_button = button("New file", "file", "Create an empty file here",
+                                      lambda: self._ask_new("file", self.manager.create))
         self.rename_button = button("Rename", "edit", "Rename or move the selected entry", self._ask_rename)
         self.delete_button = button("Delete", "trash", "Delete the selected entry", self._ask_delete)
         self.refresh_button = button("", "refresh", "Reload from disk", self.refresh)
@@ -276,33 +278,23 @@ class FileExplorer(widgets.VBox):
         self.prompt.layout.display = "flex"
         self.message.value = ""
 
-    def _ask_new_folder(self) -> None:
+    def _ask_new(self, kind: str, make) -> None:
         where = self._target_folder()
-        self._ask(f"New folder in <b>{html.escape(where or '/')}</b>:", "",
-                  lambda name: self._create(where, name, self.manager.mkdir, "folder"), "Create")
-
-    def _ask_new_file(self) -> None:
-        where = self._target_folder()
-        self._ask(f"New file in <b>{html.escape(where or '/')}</b>:", "",
-                  lambda name: self._create(where, name, self.manager.create, "file"), "Create")
-
-    def _create(self, where: str, name: str, make, kind: str) -> None:
-        entry = make(self._join(where, check_name(name, kind + " name")))
-        self._reveal(entry["path"])
-        self.refresh()
-        self.selected = entry["path"]
-        self._say(f"Created the {kind} {entry['path']}")
+        self._ask(f"New {kind} in <b>{html.escape(where or '/')}</b>:", "",
+                  lambda name: self._show_entry(make(self._join(where, check_name(name, f"{kind} name"))),
+                                                f"Created the {kind}"), "Create")
 
     def _ask_rename(self) -> None:
         old = self.selected
-        self._ask(f"Rename <b>{html.escape(old)}</b> to:", old, lambda new: self._rename(old, new), "Rename")
+        self._ask(f"Rename <b>{html.escape(old)}</b> to:", old,
+                  lambda new: self._show_entry(self.manager.rename(old, new), f"Renamed {old} to"), "Rename")
 
-    def _rename(self, old: str, new: str) -> None:
-        entry = self.manager.rename(old, new)
+    def _show_entry(self, entry: dict, done: str) -> None:
+        """After a change: show the entry (its folders expanded), select it, say what happened."""
         self._reveal(entry["path"])
         self.refresh()
         self.selected = entry["path"]
-        self._say(f"Renamed {old} to {entry['path']}")
+        self._say(f"{done} {entry['path']}")
 
     def _ask_delete(self) -> None:
         path = self.selected

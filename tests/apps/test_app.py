@@ -219,3 +219,14 @@ def test_plugins_add_their_pages_after_the_apps_own(plugin_on_path):
     assert view.content.children[0].children[-1].value == "drift for churn-model"
     app.navigate("Missing")  # a plugin that cannot import: its page says so, the app lives on
     assert "the plugin no_such_module:page could not be loaded" in view.content.children[0].children[1].value
+
+
+def test_in_jupyterlab_the_lab_link_opens_the_notebook_itself(monkeypatch):
+    monkeypatch.setenv("JPY_SESSION_NAME", "projects/churn.ipynb")
+    monkeypatch.setenv("MLAPP_BASE_URL", "/")
+    assert notebook_path() == "projects/churn.ipynb"
+    view = make_app().widget()
+    assert "href='/lab/tree/projects/churn.ipynb'" in view.children[1].children[1].value
+    assert view.url_script.outputs == ()  # JupyterLab's own URL is left alone
+    view.menu["Train"].click()
+    assert view.url_script.outputs == ()

@@ -60,6 +60,10 @@ def test_create_rename_delete_with_confirmation(explorer):
 
     explorer.selected = "runs"
     explorer.rename_button.click()
+    explorer.prompt_text.value = "experiments {x}"
+    explorer.confirm_button.click()
+    assert "Renamed runs to experiments {x}" in explorer.message.value
+    explorer.rename_button.click()
     explorer.prompt_text.value = "experiments"
     explorer.confirm_button.click()
     assert (root / "experiments" / "notes.txt").is_file() and explorer.selected == "experiments"
