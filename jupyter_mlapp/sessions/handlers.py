@@ -152,7 +152,7 @@ _STATE = {"type": "object", "required": ["app", "keys", "size", "snapshots"], "p
     "values": {"type": "array", "items": {"type": "object", "required": ["key", "kind", "size"], "properties": {
         "key": {"type": "string"}, "kind": {"type": "string"}, "size": {"type": "integer"},
         "updated": {"type": "string"}, "summary": {"type": "string"},
-        "value": {"description": "the value itself, for plain (JSON) values"}}}},
+        "value": {"description": "the value itself, for plain (JSON) values up to 4 KB"}}}},
     "warnings": {"type": "array", "items": {"type": "string"}}}}
 _CACHE_ENTRY = {"type": "object", "properties": {
     "id": {"type": "string"}, "key": {"type": "string"}, "kind": {"type": "string"}, "size": {"type": "integer"},

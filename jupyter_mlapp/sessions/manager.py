@@ -41,7 +41,7 @@ class SessionManager:
 
     def state(self, user: str, app: str) -> dict:
         """The autosaved state of ``app``: each key's kind, size, time and summary, with the value
-        itself for plain values (JSON)."""
+        itself for small plain values (JSON up to 4 KB)."""
         with self._index(user, app) as index:
             rows = index.rows(LIVE)
             snapshots = len(Snapshots(index).list())

@@ -4,7 +4,7 @@
 
     <home>/sessions/<user>/apps/<app>/state.db        live autosave (slot 0) and snapshots (slot N)
     <home>/sessions/<user>/apps/<app>/state.good.db   the index as it was when the app last loaded fine
-    <home>/sessions/<user>/apps/<app>/blobs/ab/abcd…  values over 16 KB, named by their hash
+    <home>/sessions/<user>/apps/<app>/blobs/ab/abcd…  values over 4 KB, named by their hash (shared by snapshots)
     <home>/sessions/<user>/apps/<app>/corrupt/        damaged files set aside (never deleted by us)
     <home>/sessions/<user>/cache/                     the explicit cache (same layout, ``cache.db``)
 
@@ -33,7 +33,9 @@ from ..home import atomic_write, connect, room_dir, transaction
 from .values import Encoded
 
 ROOM = "sessions"
-INLINE_MAX = 16 * 1024  # values up to this size live in the index row itself
+# Values up to this size live in the index row itself; larger ones in blobs, which snapshots
+# share instead of copying (and which keep the index small enough to check at every open).
+INLINE_MAX = 4 * 1024
 NAME_MAX = 128
 # An unreferenced blob younger than this may belong to a writer about to commit: keep it.
 GC_GRACE = 60.0
