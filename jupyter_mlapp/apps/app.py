@@ -133,9 +133,12 @@ class App:
 
     def widget(self) -> "AppView":
         """The app as one widget (to embed it); ``show()`` displays it."""
-        if not self.pages:
+        pages = self.pages
+        if not pages:
             raise ValueError("the app has no pages: add one with @app.page('Title')")
-        self.view = AppView(self)
+        if self.view is not None:  # shown again (a re-run cell): the old view stops following
+            self.view.close()
+        self.view = AppView(self, pages)
         return self.view
 
     def show(self) -> None:
@@ -156,12 +159,12 @@ class App:
 class AppView(widgets.VBox):
     """The widget of an ``App``: header, optional snapshots panel, sidebar menu and the page."""
 
-    def __init__(self, app: App):
+    def __init__(self, app: App, pages: dict[str, PageFunction]):
         super().__init__()
         self.add_class("mlapp-app")
         self.app = app
         self.state = app.state
-        self.pages = app.pages
+        self.pages = pages
         self.current: str | None = None
         self._built: dict[str, widgets.Widget] = {}
         self.role = current_role()
@@ -216,6 +219,10 @@ class AppView(widgets.VBox):
         header = widgets.HBox([title, links_html, who, self.sessions_button, logout])
         header.add_class("mlapp-app-header")
         return header
+
+    def close(self) -> None:
+        self.state.unobserve(PAGE, self._on_state_page)
+        super().close()
 
     def toggle_sessions(self) -> None:
         """Show or hide the snapshots panel (the session bar is built on first use)."""

@@ -230,3 +230,11 @@ def test_in_jupyterlab_the_lab_link_opens_the_notebook_itself(monkeypatch):
     assert view.url_script.outputs == ()  # JupyterLab's own URL is left alone
     view.menu["Train"].click()
     assert view.url_script.outputs == ()
+
+
+def test_showing_again_replaces_the_old_view():
+    app = make_app()
+    old = app.widget()
+    new = app.widget()
+    app.state.page = "Train"
+    assert new.current == "Train" and old.current == "Data"
