@@ -19,6 +19,8 @@ test: $(STAMP) $(LABEXT) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) $(LABEXT)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed: benchmarks fall back to a Python load generator"
+	$(PY) -m pip install --quiet -e ".[test,bench]"
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 install: $(STAMP) $(LABEXT)
