@@ -34,7 +34,7 @@ $(VENV)/bin/python:
 # The package, editable, with its build tools in the venv: installing it builds the lab extension
 # (npm install, tsc, `jupyter labextension build` from the @jupyter/builder devDependency).
 $(STAMP): pyproject.toml labextension/package-lock.json $(VENV)/bin/python
-	. $(VENV)/bin/activate && pip install --quiet "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9"
+	. $(VENV)/bin/activate && pip install --quiet "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9" editables
 	. $(VENV)/bin/activate && pip install --quiet --no-build-isolation -e ".[test]"
 	. $(VENV)/bin/activate && jupyter labextension develop --overwrite . >/dev/null
 	touch $@
