@@ -127,8 +127,23 @@ def test_files_create_and_delete_a_folder(server, page):
     assert (server.root / name).is_dir()
     screenshot(page, "apps-files-created")
 
+    # Upload from this machine's disk into the selected folder, through the kernel.
+    with page.expect_file_chooser() as chooser:
+        explorer.get_by_role("button", name="Upload").click()
+    chooser.value.set_files(files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                    "buffer": b"hello from the browser"}])
+    expect(explorer.locator(".mlapp-files-message")).to_have_text(f"Uploaded notes.txt to {name}")
+    assert (server.root / name / "notes.txt").read_bytes() == b"hello from the browser"
+    explorer.locator(".mlapp-file-row", has_text="notes.txt").locator(".mlapp-file-name").click()
+    details = explorer.locator(".mlapp-files-details")
+    expect(details).to_contain_text("22 B")
+    expect(details.get_by_role("link", name="Download")).to_have_attribute(
+        "href", f"/files/{name}/notes.txt?download=1")
+    row.locator(".mlapp-file-name").click()
+
     explorer.get_by_role("button", name="Delete").click()
-    expect(explorer.locator(".mlapp-files-prompt")).to_contain_text(f"Delete the empty folder {name}?")
+    expect(explorer.locator(".mlapp-files-prompt")).to_contain_text(
+        f"Delete the folder {name} and everything in it (1 entry)?")
     explorer.locator(".mlapp-files-prompt").get_by_role("button", name="Delete").click()
     expect(explorer.locator(".mlapp-files-message")).to_have_text(f"Deleted {name}")
     expect(row).to_have_count(0)
