@@ -46,6 +46,15 @@ def test_list_shows_folders_first_with_sizes_and_times_and_hides_links_out(sandb
     assert [e["path"] for e in files.list("data-link")] == ["data-link/raw", "data-link/iris.csv"]
 
 
+def test_undecodable_names_on_disk_are_left_out_of_listings(sandbox):
+    files, _ = sandbox
+    with open(os.path.join(os.fsencode(files.root), b"bad\xff.txt"), "wb") as fh:
+        fh.write(b"x")
+    assert [e["name"] for e in files.list()] == ["data", "data-link", "notes.txt"]
+    with pytest.raises(InvalidInput, match="not valid Unicode"):
+        files.download(os.fsdecode(b"bad\xff.txt"))
+
+
 def test_hidden_files_only_when_asked(sandbox):
     files, _ = sandbox
     (files.root / ".env").write_text("x")
