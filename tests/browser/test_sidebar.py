@@ -66,6 +66,19 @@ def test_start_a_job_follow_its_log_and_kill_it(lab):
     assert job["state"] == "killed"
 
 
+def test_a_training_job_shows_a_live_mini_chart_of_its_loss(lab):
+    server, page = lab
+    started = server.api("POST", "jobs", json={
+        "name": "sgd", "command": [sys.executable, "-m", "jupyter_mlapp.training.examples.train_sgd",
+                                   "--epochs", "30", "--delay", "0.3"]}).json()
+    item = section(page, "jobs").locator(f"[data-job-id='{started['id']}']")
+    chart = item.locator(".jp-MLApp-sparkline")
+    expect(chart).to_contain_text("loss", timeout=30_000)
+    first = chart.locator("path").get_attribute("d")
+    expect(chart.locator("path")).not_to_have_attribute("d", first, timeout=15_000)  # it grows live
+    server.api("POST", f"jobs/{started['id']}/kill")
+
+
 def test_a_new_environment_shows_up_and_bad_input_is_reported(lab):
     server, page = lab
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(server.root / "sidebar-env")], check=True)
