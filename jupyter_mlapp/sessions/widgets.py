@@ -5,7 +5,7 @@ import html
 
 import ipywidgets as widgets
 
-from ..errors import MLAppError
+from ..errors import Conflict, MLAppError
 from .state import AppState
 
 CSS = """<style>
@@ -26,7 +26,8 @@ def human_size(size: int) -> str:
 
 class SessionBar(widgets.VBox):
     """A bar for any app: a name box with Save, a New session button, a table of snapshots with
-    Load, Rename (to the name in the box) and Delete, and a message for each action."""
+    Load, Rename (to the name in the box) and Delete, and a message for each action. Deleting a
+    snapshot, or saving over one, takes a second click."""
 
     def __init__(self, state: AppState, **kwargs):
         self.state = state
@@ -34,6 +35,7 @@ class SessionBar(widgets.VBox):
         self.name.add_class("mlapp-snapshot-name-input")
         self.save_button = widgets.Button(description="Save snapshot", icon="save", button_style="primary")
         self.new_button = widgets.Button(description="New session", icon="file")
+        self._armed: tuple[str, str] | None = None  # ("delete" | "replace", name) awaiting a second click
         self.message = widgets.HTML()
         self.message.add_class("mlapp-session-message")
         self.table = widgets.GridBox(layout=widgets.Layout(grid_gap="2px 12px", align_items="center"))
@@ -56,8 +58,10 @@ class SessionBar(widgets.VBox):
 
     def _act(self, action, *args) -> None:
         """Run a user action: its result or its error as a message, never a traceback."""
+        # A pending confirmation holds for the very next click only.
+        armed, self._armed = self._armed, None
         try:
-            text = action(*args)
+            text = action(*args, armed=armed)
         except MLAppError as exc:
             self.show(str(exc), ok=False)
         except Exception as exc:  # a disk error: say what happened, keep the app alive
@@ -66,25 +70,33 @@ class SessionBar(widgets.VBox):
             self.show(text)
         self.refresh()
 
-    def _save(self) -> str:
-        info = self.state.save_snapshot(self.name.value.strip())
+    def _save(self, armed=None) -> str:
+        name = self.name.value.strip()
+        try:
+            info = self.state.save_snapshot(name, overwrite=armed == ("replace", name))
+        except Conflict:
+            self._armed = ("replace", name)
+            raise Conflict(f"A snapshot named {name!r} exists: press Save snapshot again to replace it.") from None
         self.name.value = ""
         return f"Saved snapshot {info['name']!r} ({info['summary']})."
 
-    def _new(self) -> str:
+    def _new(self, armed=None) -> str:
         self.state.new_session()
         return "Started a new session: the app is back to its defaults (snapshots are kept)."
 
-    def _load(self, name: str) -> str:
+    def _load(self, name: str, armed=None) -> str:
         self.state.load_snapshot(name)
         return self.state.message
 
-    def _rename(self, name: str) -> str:
+    def _rename(self, name: str, armed=None) -> str:
         info = self.state.rename_snapshot(name, self.name.value.strip())
         self.name.value = ""
         return f"Renamed snapshot {name!r} to {info['name']!r}."
 
-    def _delete(self, name: str) -> str:
+    def _delete(self, name: str, armed=None) -> str:
+        if armed != ("delete", name):  # deleting cannot be undone: ask for a second click
+            self._armed = ("delete", name)
+            return f"Press Confirm delete to delete snapshot {name!r} for good."
         self.state.delete_snapshot(name)
         return f"Deleted snapshot {name!r}."
 
@@ -101,9 +113,11 @@ class SessionBar(widgets.VBox):
             label = widgets.Label(name)
             label.add_class("mlapp-snapshot-name")
             buttons = []
+            confirm = self._armed == ("delete", name)
             for text, action, style in (("Load", self._load, "success"), ("Rename", self._rename, ""),
                                         ("Delete", self._delete, "danger")):
-                button = widgets.Button(description=text, button_style=style,
+                label_text = "Confirm delete" if text == "Delete" and confirm else text
+                button = widgets.Button(description=label_text, button_style=style,
                                         tooltip=f"{text} snapshot {name!r}", layout=widgets.Layout(width="auto"))
                 button.on_click(lambda _, action=action, name=name: self._act(action, name))
                 buttons.append(button)

@@ -79,7 +79,10 @@ def test_session_survives_reload_and_snapshots_save_load_delete(mlapp_server, pa
     bar.get_by_role("button", name="Save snapshot").click()
     expect(page.locator(".mlapp-session-message .mlapp-message-error")).to_contain_text("must not contain /")
 
-    bar.locator("button[title=\"Delete snapshot 'first'\"]").click()
+    delete = bar.locator("button[title=\"Delete snapshot 'first'\"]")
+    delete.click()
+    expect(delete).to_have_text("Confirm delete")
+    delete.click()
     expect(page.locator(".mlapp-session-message")).to_contain_text("Deleted snapshot 'first'")
     expect(bar.locator(".mlapp-snapshot-name")).to_have_count(0)
     expect(bar).to_contain_text("No snapshots yet")

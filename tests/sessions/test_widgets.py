@@ -47,13 +47,33 @@ def test_save_load_rename_delete_with_a_message_for_each(state):
     button(bar, "Rename", "five").click()
     assert rows(bar) == ["renamed"] and "Renamed snapshot" in bar.message.value
 
+    bar.name.value = "renamed"
+    bar.save_button.click()
+    assert "exists: press Save snapshot again to replace it" in bar.message.value
+    slider.value = 6
+    bar.name.value = "renamed"
+    bar.save_button.click()
+    assert "Saved snapshot &#x27;renamed&#x27; (1 value: n=6)" in bar.message.value
+
+    button(bar, "Delete", "renamed").click()
+    assert "Press Confirm delete" in bar.message.value and rows(bar) == ["renamed"]
+    assert button(bar, "Delete", "renamed").description == "Confirm delete"
+    button(bar, "Load", "renamed").click()  # any other click disarms it
+    assert button(bar, "Delete", "renamed").description == "Delete" and slider.value == 6
+
     state.delete_snapshot("renamed")  # another tab deleted it meanwhile
     button(bar, "Load", "renamed").click()
     assert "no snapshot named &#x27;renamed&#x27;" in bar.message.value and "mlapp-message-error" in bar.message.value
-    assert rows(bar) == [] and slider.value == 5  # the table caught up; the state is untouched
+    assert rows(bar) == [] and slider.value == 6  # the table caught up; the state is untouched
 
     bar.new_button.click()
     assert slider.value == 1 and "Started a new session" in bar.message.value
+
+    bar.name.value = "gone"
+    bar.save_button.click()
+    button(bar, "Delete", "gone").click()
+    button(bar, "Delete", "gone").click()
+    assert rows(bar) == [] and "Deleted snapshot &#x27;gone&#x27;" in bar.message.value
 
 
 def test_a_damaged_state_is_reported_in_the_bar(mlapp_home):
