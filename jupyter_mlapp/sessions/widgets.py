@@ -5,7 +5,7 @@ import html
 
 import ipywidgets as widgets
 
-from ..errors import Conflict, MLAppError
+from ..errors import Conflict, InvalidInput, MLAppError
 from .state import AppState
 
 CSS = """<style>
@@ -89,6 +89,8 @@ class SessionBar(widgets.VBox):
         return self.state.message
 
     def _rename(self, name: str, armed=None) -> str:
+        if not self.name.value.strip():
+            raise InvalidInput(f"Type the new name for {name!r} in the name box, then press Rename.")
         info = self.state.rename_snapshot(name, self.name.value.strip())
         self.name.value = ""
         return f"Renamed snapshot {name!r} to {info['name']!r}."
@@ -117,8 +119,9 @@ class SessionBar(widgets.VBox):
             for text, action, style in (("Load", self._load, "success"), ("Rename", self._rename, ""),
                                         ("Delete", self._delete, "danger")):
                 label_text = "Confirm delete" if text == "Delete" and confirm else text
-                button = widgets.Button(description=label_text, button_style=style,
-                                        tooltip=f"{text} snapshot {name!r}", layout=widgets.Layout(width="auto"))
+                tooltip = f"{text} snapshot {name!r}" + (" to the name in the box" if text == "Rename" else "")
+                button = widgets.Button(description=label_text, button_style=style, tooltip=tooltip,
+                                        layout=widgets.Layout(width="auto"))
                 button.on_click(lambda _, action=action, name=name: self._act(action, name))
                 buttons.append(button)
             row = [label, widgets.Label(snap["created"].replace("T", " ")[:16] + " UTC"),

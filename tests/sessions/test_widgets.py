@@ -21,7 +21,7 @@ def rows(bar: SessionBar) -> list[str]:
 
 def button(bar: SessionBar, action: str, name: str) -> widgets.Button:
     (found,) = [b for cell in bar.table.children if isinstance(cell, widgets.HBox)
-                for b in cell.children if b.tooltip == f"{action} snapshot {name!r}"]
+                for b in cell.children if b.tooltip.startswith(f"{action} snapshot {name!r}")]
     return found
 
 
@@ -43,6 +43,8 @@ def test_save_load_rename_delete_with_a_message_for_each(state):
     button(bar, "Load", "five").click()
     assert slider.value == 5 and "Loaded snapshot" in bar.message.value
 
+    button(bar, "Rename", "five").click()
+    assert "Type the new name for &#x27;five&#x27;" in bar.message.value
     bar.name.value = "renamed"
     button(bar, "Rename", "five").click()
     assert rows(bar) == ["renamed"] and "Renamed snapshot" in bar.message.value
