@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from . import launcher
 from .store import Job, JobStore
 from .supervisor import process_started
 
@@ -27,14 +28,18 @@ CLAIM_TIMEOUT = 60.0
 SAME_PROCESS = 0.05
 
 
-# `python -m jupyter_mlapp.jobs.supervisor`, minus the site packages' start-up (.pth hooks cost
-# tens of ms per job): on Linux the supervisor needs nothing outside this package and the stdlib.
+# `python -m jupyter_mlapp.jobs.<module>`, minus the site packages' start-up (.pth hooks cost tens
+# of ms): on Linux the supervisor and the launcher need nothing but this package and the stdlib.
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-SUPERVISOR = (
-    [sys.executable, "-S", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-     "from jupyter_mlapp.jobs.supervisor import main; sys.exit(main(sys.argv[1:]))", PACKAGE_PARENT]
-    if sys.platform.startswith("linux") else [sys.executable, "-m", "jupyter_mlapp.jobs.supervisor"]
-)
+# A launcher is being started: don't start another for every job of a burst meanwhile.
+LAUNCHER_RETRY = 5.0
+
+
+def our_process(module: str) -> list[str]:
+    if not sys.platform.startswith("linux"):
+        return [sys.executable, "-m", f"jupyter_mlapp.jobs.{module}"]
+    return [sys.executable, "-S", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+            f"from jupyter_mlapp.jobs.{module} import main; sys.exit(main(sys.argv[1:]))", PACKAGE_PARENT]
 
 
 @dataclass
@@ -56,8 +61,8 @@ class Backend(abc.ABC):
         """Run ``job`` (already claimed: state running); on failure record it failed."""
 
     @abc.abstractmethod
-    def poll(self, job: Job) -> Job:
-        """The job as it is now: lost if its supervisor died, live CPU and memory if running."""
+    def poll(self, jobs: list[Job]) -> list[Job]:
+        """The jobs as they are now: lost if their supervisor died, live CPU and memory if running."""
 
     @abc.abstractmethod
     def kill(self, job: Job) -> None:
@@ -89,29 +94,44 @@ def utf8_boundary(data: bytes) -> int:
 class LocalBackend(Backend):
     """Jobs on this machine, each under a supervisor process of its own session."""
 
-    def __init__(self, store: JobStore):
+    def __init__(self, store: JobStore, use_launcher: bool = True):
         self.store = store
         self._processes: dict[int, psutil.Process] = {}  # kept for CPU % between two polls
         self._lock = threading.Lock()
+        self.launcher_path = launcher.socket_path(store.path) if use_launcher else None
+        self._launcher_started = -LAUNCHER_RETRY
 
     def start(self, job: Job, limit: int) -> None:
-        command = [*SUPERVISOR, str(self.store.path), job.id, str(limit)]
-        try:
-            with open(Path(job.log_path).parent / "supervisor.log", "ab") as errors:
-                supervisor = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                              stderr=errors, start_new_session=True, close_fds=True)
-        except OSError as exc:
-            reason = f"could not start the job supervisor: {exc.strerror or exc}"
+        if self.launcher_path is not None and launcher.request(self.launcher_path, str(self.store.path), job.id, limit):
+            return
+        if not self._spawn(our_process("supervisor") + [str(self.store.path), job.id, str(limit)], Path(job.log_path).parent):
+            reason = "could not start the job supervisor"
             with open(job.log_path, "ab") as log:
                 log.write(f"[jupyter-mlapp] {reason}\n".encode())
             self.store.record_exit(job.id, None, None, reason)
-            return
-        # Reap the supervisor when it ends, so no zombie stays behind in this process.
-        threading.Thread(target=supervisor.wait, name=f"reap-supervisor-{job.id}", daemon=True).start()
+        elif self.launcher_path is not None and time.monotonic() - self._launcher_started > LAUNCHER_RETRY:
+            # The next jobs start faster: a launcher forks their supervisors.
+            self._launcher_started = time.monotonic()
+            self._spawn(our_process("launcher") + [str(self.launcher_path), str(self.store.path)], self.store.path.parent)
 
-    def poll(self, job: Job) -> Job:
-        if job.state != "running":
-            return job
+    @staticmethod
+    def _spawn(command: list[str], log_folder: Path) -> bool:
+        try:
+            with open(log_folder / "supervisor.log", "ab") as errors:
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=errors, start_new_session=True, close_fds=True)
+        except OSError:
+            return False
+        # Reap it when it ends, so no zombie stays behind in this process.
+        threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
+        return True
+
+    def poll(self, jobs: list[Job]) -> list[Job]:
+        polled = [self._check(job) if job.state == "running" else job for job in jobs]
+        self._measure([job for job in polled if job.state == "running" and job.pid])
+        return polled
+
+    def _check(self, job: Job) -> Job:
         if job.supervisor_pid is None:
             if job.claimed_at is not None and time.time() - job.claimed_at > CLAIM_TIMEOUT:
                 return self._lost(job, "its supervisor never started")
@@ -121,49 +141,41 @@ class LocalBackend(Backend):
             if fresh is None or fresh.state != "running":
                 return fresh or job
             return self._lost(job, "its supervisor ended without recording the job's end")
-        self._measure(job)
         return job
 
     def _lost(self, job: Job, reason: str) -> Job:
         return self.store.update(job.id, only_if_state=("running",), state="lost", ended_at=time.time(),
                                  reason=reason) or self.store.get(job.id) or job
 
-    def _measure(self, job: Job) -> None:
-        """CPU % and resident memory, summed over the job's process group."""
-        leader = self._process(job.pid, job.pid_created)
-        if leader is None:
+    def _measure(self, jobs: list[Job]) -> None:
+        """CPU % and resident memory of each job, summed over its process group."""
+        groups = {job.pid: job for job in jobs if same_process(job.pid, job.pid_created)}
+        if not groups:
             return
-        try:
-            members = [leader, *leader.children(recursive=True)]
-        except psutil.Error:
-            members = [leader]
-        cpu, memory = 0.0, 0
-        if len(self._processes) > 4096:  # forget processes of jobs long gone
-            self._processes.clear()
-        for member in members:
-            known = self._processes.get(member.pid)
-            if known != member:  # psutil compares PID and start time
-                known = self._processes[member.pid] = member
-            member = known
+        members: dict[int, list[int]] = {pgid: [] for pgid in groups}
+        for pid in psutil.pids():  # one getpgid per process: far cheaper than reading each /proc/N/stat
             try:
-                with member.oneshot():
-                    cpu += member.cpu_percent(None)
-                    memory += member.memory_info().rss
-            except psutil.Error:
-                self._processes.pop(member.pid, None)
-        job.cpu_percent, job.memory = round(cpu, 1), memory
-
-    def _process(self, pid: int | None, started: float | None) -> psutil.Process | None:
-        if not same_process(pid, started):
-            return None
+                pgid = os.getpgid(pid)
+            except OSError:
+                continue
+            if pgid in members:
+                members[pgid].append(pid)
         with self._lock:
-            known = self._processes.get(pid)
-            if known is None or not known.is_running():
-                try:
-                    known = self._processes[pid] = psutil.Process(pid)
-                except psutil.Error:
-                    return None
-            return known
+            if len(self._processes) > 4096:  # forget processes of jobs long gone
+                self._processes.clear()
+            for pgid, job in groups.items():
+                cpu, memory = 0.0, 0
+                for pid in members[pgid]:
+                    try:
+                        process = self._processes.get(pid)
+                        if process is None or not process.is_running():  # new, or a reused PID
+                            process = self._processes[pid] = psutil.Process(pid)
+                        with process.oneshot():
+                            cpu += process.cpu_percent(None)
+                            memory += process.memory_info().rss
+                    except psutil.Error:
+                        self._processes.pop(pid, None)
+                job.cpu_percent, job.memory = round(cpu, 1), memory
 
     def kill(self, job: Job) -> None:
         if same_process(job.supervisor_pid, job.supervisor_created):

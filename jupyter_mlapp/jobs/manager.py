@@ -231,12 +231,12 @@ class JobManager:
         job = self.store.get(str(job_id))
         if not self._visible(job):  # another user's job is as good as absent
             raise NotFound(f"no job {job_id}")
-        return self.backend.poll(job)
+        return self.backend.poll([job])[0]
 
     def list(self) -> list[Job]:
         """The jobs this user may see, oldest first, with live CPU and memory of running ones."""
         jobs = self.store.list(user=None if self.admin else self.user)
-        polled = [self.backend.poll(job) if job.state == "running" else job for job in jobs]
+        polled = self.backend.poll(jobs)
         if any(before.state != after.state for before, after in zip(jobs, polled)) or \
                 any(job.state == "queued" for job in polled):
             self.dispatch()  # a lost job freed a slot, or a slot is free for a waiting job

@@ -184,6 +184,16 @@ class JobStore:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
         return Job.from_row(row)
 
+    def take(self, job_id: str, supervisor_pid: int, supervisor_created: float | None) -> Job | None:
+        """A supervisor takes a claimed job; None if it is over or another supervisor has it."""
+        with transaction(self.conn) as conn:
+            taken = conn.execute(
+                "UPDATE jobs SET supervisor_pid = ?, supervisor_created = ? "
+                "WHERE id = ? AND state = 'running' AND supervisor_pid IS NULL",
+                (supervisor_pid, supervisor_created, job_id)).rowcount
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone() if taken else None
+        return Job.from_row(row) if row else None
+
     def record_exit(self, job_id: str, exit_code: int | None, signal_name: str | None, reason: str | None = None) -> Job | None:
         """The job's end: killed if a kill was asked for, else succeeded on exit code 0, else failed."""
         with transaction(self.conn) as conn:

@@ -72,7 +72,8 @@ class Supervisor:
         self.pgid: int | None = None
         self.grace = 10.0
         self.kill_requested = False
-        self.kill_deadline: float | None = None
+        self.kill_deadline = 0.0
+        self.terminated = False
         signal.signal(signal.SIGTERM, self._on_kill_request)
         signal.signal(signal.SIGALRM, self._on_grace_over)
         # The job outlives terminals and notebooks: hang-ups and Ctrl-C of others are not for us.
@@ -81,13 +82,18 @@ class Supervisor:
 
     # Signal handlers run in the main thread between bytecodes, also while we wait for the child.
     def _on_kill_request(self, signum=None, frame=None) -> None:
-        if self.kill_requested:
+        if not self.kill_requested:
+            self.kill_requested = True
+            self.kill_deadline = time.monotonic() + self.grace
+        self._terminate()
+
+    def _terminate(self) -> None:
+        """SIGTERM to the job's group once it exists; SIGKILL when the grace period is over."""
+        if self.pgid is None or self.terminated:
             return
-        self.kill_requested = True
-        self.kill_deadline = time.monotonic() + self.grace
-        if self.pgid is not None:
-            self._signal_group(signal.SIGTERM)
-            signal.setitimer(signal.ITIMER_REAL, max(self.grace, 0.001))
+        self.terminated = True
+        self._signal_group(signal.SIGTERM)
+        signal.setitimer(signal.ITIMER_REAL, max(self.kill_deadline - time.monotonic(), 0.001))
 
     def _on_grace_over(self, signum=None, frame=None) -> None:
         self._signal_group(signal.SIGKILL)
@@ -105,8 +111,15 @@ class Supervisor:
             job = self.store.claim_next(limit)
 
     def run(self, job: Job) -> None:
-        self.pgid, self.grace = None, job.grace
-        self.kill_requested, self.kill_deadline = False, None
+        self.pgid, self.grace, self.terminated = None, job.grace, False
+        self.kill_requested, self.kill_deadline = False, 0.0
+        me = os.getpid()
+        job = self.store.take(job.id, me, process_started(me))
+        if job is None:
+            return  # another supervisor has it (a retried start), or it is over
+        if job.kill_requested_at is not None:
+            self.store.record_exit(job.id, None, None, "killed before it started")
+            return
         with open(job.log_path, "ab", buffering=0) as log:
             try:
                 stdin = open(job.stdin_path, "rb") if job.stdin_path else subprocess.DEVNULL
@@ -125,13 +138,10 @@ class Supervisor:
                 self.store.record_exit(job.id, None, None, reason)
                 return
             self.pgid = child.pid
-            me = os.getpid()
-            started = self.store.update(
-                job.id, pid=child.pid, pid_created=process_started(child.pid), started_at=time.time(),
-                supervisor_pid=me, supervisor_created=process_started(me),
-            )
-            if started is None or started.kill_requested_at is not None:
-                self._on_kill_request()  # killed while we were starting it
+            started = self.store.update(job.id, pid=child.pid, pid_created=process_started(child.pid),
+                                        started_at=time.time())
+            if self.kill_requested or started is None or started.kill_requested_at is not None:
+                self._on_kill_request()  # asked for while we were starting it
             become_subreaper()  # after the start is recorded: ctypes costs the start milliseconds
             returncode = child.wait()
             self._end_group(log)

@@ -52,6 +52,10 @@ async def test_others_cannot_see_read_or_kill_a_job_but_an_admin_can(api):
 
 async def test_kill_and_kill_all(api):
     ids = [(await api("alice", "POST", "jobs", body={"command": ["sleep", "60"]}))[1]["id"] for _ in range(2)]
+    for job_id in ids:  # started, so that the kill reaches the command (not just the record)
+        await wait_state(api, "alice", job_id, states=("running",))
+        while (await api("alice", "GET", "jobs", job_id))[1]["pid"] is None:
+            await asyncio.sleep(0.02)
     status, result = await api("alice", "POST", "jobs", "kill-all")
     assert status == 200 and result["killed"] == 2
     for job_id in ids:

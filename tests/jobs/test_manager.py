@@ -76,8 +76,7 @@ def test_environment_variables_and_working_folder(jobs, tmp_path):
 def test_kill_ends_the_whole_group_and_records_the_signal(jobs):
     job = jobs.start(["sh", "-c", "sleep 300 & sleep 300 & wait"])
     leader = until(lambda: jobs.get(job.id).pid)
-    children = until(lambda: psutil.Process(leader).children())
-    assert len(children) == 2
+    children = until(lambda: len(found := psutil.Process(leader).children()) == 2 and found)
     result = jobs.kill(job.id)
     assert result.killed and "being stopped" in result.message
     done = jobs.wait(job.id, timeout=30)
@@ -127,7 +126,7 @@ def test_killing_a_finished_job_is_a_no_op_and_a_reused_pid_is_never_signalled(j
 
 def test_a_job_whose_supervisor_dies_is_lost(jobs):
     job = jobs.start(["sleep", "300"])
-    running = until(lambda: (j := jobs.get(job.id)).supervisor_pid and j)
+    running = until(lambda: (j := jobs.get(job.id)).pid and j)
     os.kill(running.supervisor_pid, signal.SIGKILL)
     lost = until(lambda: (j := jobs.get(job.id)).state == "lost" and j, timeout=10)
     assert lost and "supervisor" in lost.reason
@@ -146,7 +145,7 @@ def test_queue_keeps_the_limit_and_the_order(mlapp_home, tmp_path):
     spans = sorted((j.started_at, j.ended_at) for j in finished)
     for i, (start, _) in enumerate(spans):
         assert sum(s <= start < e for s, e in spans[:i]) <= 1
-    assert [j.name for j in sorted(finished, key=lambda j: j.started_at)] == [f"job{i}" for i in range(5)]
+    assert [j.name for j in sorted(finished, key=lambda j: j.claimed_at)] == [f"job{i}" for i in range(5)]
 
 
 def test_the_limit_holds_across_processes(mlapp_home, tmp_path):
