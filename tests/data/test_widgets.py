@@ -36,7 +36,8 @@ def test_the_viewer_opens_empty_and_with_a_frame(tmp_path):
     viewer = DataViewer(frame, name="mine", root=tmp_path)
     assert viewer.view.frame is frame
     assert "3 rows × 1 columns" in viewer.info.value
-    assert viewer.picker.options[0] == ("your data: mine", ("frame", "mine"))
+    assert viewer.picker.options[0] == ("your data: mine", "frame:mine")
+    assert viewer.source == "frame:mine"
 
 
 def test_a_window_is_the_visible_rows_plus_a_margin_and_small(big):
@@ -148,7 +149,7 @@ def test_bad_name_and_bad_file_are_messages_and_the_view_stays(tmp_path):
     assert "no data set named &#x27;airqualty&#x27;; did you mean airquality" in viewer.message.value
     assert viewer.grid is grid and viewer.view.name == "Airq"
     viewer.search.value = "bad"
-    viewer.picker.value = ("file", "bad.parquet")
+    viewer.picker.value = "file:bad.parquet"
     assert "cannot read &#x27;bad.parquet&#x27; as Parquet" in viewer.message.value
     assert viewer.grid is grid
     viewer.show([1, 2, 3], "a list")
@@ -207,3 +208,30 @@ def test_zooming_a_date_axis_in_the_browser_reaches_the_kernel():
     x = chart.lines[0].x
     assert len(x) == 603 and x[1] == np.datetime64("2024-01-01T01:10:00")
     assert chart.note.value == "603 points per series"
+
+
+def test_source_names_what_is_shown_and_opens_what_it_is_set_to(tmp_path):
+    pd.DataFrame({"a": [1, 2]}).to_csv(tmp_path / "two.csv", index=False)
+    viewer = DataViewer(root=tmp_path)
+    viewer.source = "dataset:Airq"
+    assert viewer.view.name == "Airq" and len(viewer.view) == 30
+    viewer.picker.value = "file:two.csv"
+    assert viewer.source == "file:two.csv" and len(viewer.view) == 2
+    for bad in ("dataset:airqualty", "nonsense", "frame:nobody"):
+        viewer.source = bad
+        assert viewer.source == "file:two.csv" and viewer.view.name == "two.csv"
+    assert "no DataFrame named &#x27;nobody&#x27;" in viewer.message.value
+    assert "[1, 2, 3]" not in str(viewer.picker.options)
+
+
+def test_an_app_state_link_reopens_the_data_set_after_a_refresh(tmp_path, mlapp_home):
+    from jupyter_mlapp.sessions import AppState
+
+    first = DataViewer(root=tmp_path)
+    state = AppState("data_viewer", user="ada")
+    state.link(first, "source", "data")
+    first.load("Airq")
+    state.close()  # writes what is pending, as a kernel does when it ends
+    again = DataViewer(root=tmp_path)  # a refresh: a new kernel, a new viewer
+    AppState("data_viewer", user="ada").link(again, "source", "data")
+    assert again.source == "dataset:Airq" and len(again.view) == 30
