@@ -6,7 +6,12 @@ plug in the smallest such provider, so ownership rules are tested whatever the l
 from __future__ import annotations
 
 import json
+import os
+import site
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
@@ -61,3 +66,25 @@ def api(jp_fetch):
         return response.code, json.loads(response.body)
 
     return call
+
+
+BASE_PYTHON = os.path.realpath(sys.executable)  # the interpreter behind the test venv
+
+
+def make_venv(path: Path, with_ipykernel: bool = False) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120)
+    if with_ipykernel:
+        # Share the test environment's packages (ipykernel and its dependencies) through a
+        # .pth file: a real venv whose interpreter imports ipykernel, without a slow install.
+        lib = next((path / "lib").glob("python3*")) / "site-packages"
+        (lib / "shared-test-packages.pth").write_text(site.getsitepackages()[0] + "\n")
+    return path
+
+
+def make_conda_env(path: Path) -> Path:
+    """The layout conda makes: a prefix with conda-meta/ and bin/python (here a link to a real one)."""
+    (path / "conda-meta").mkdir(parents=True)
+    (path / "conda-meta" / "history").write_text("")
+    (path / "bin").mkdir()
+    (path / "bin" / "python").symlink_to(BASE_PYTHON)
+    return path

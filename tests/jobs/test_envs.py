@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import site
 import subprocess
 import sys
 import textwrap
@@ -19,27 +18,9 @@ from jupyter_mlapp.jobs import JobManager
 from jupyter_mlapp.jobs.envs import EnvironmentFinder
 from jupyter_mlapp.jobs.kernelspecs import EnvironmentKernelSpecManager
 
-BASE_PYTHON = os.path.realpath(sys.executable)  # the interpreter behind the test venv
+from .conftest import make_conda_env, make_venv
+
 VERSION = ".".join(map(str, sys.version_info[:3]))
-
-
-def make_venv(path: Path, with_ipykernel: bool = False) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120)
-    if with_ipykernel:
-        # Share the test environment's packages (ipykernel and its dependencies) through a
-        # .pth file: a real venv whose interpreter imports ipykernel, without a slow install.
-        lib = next((path / "lib").glob("python3*")) / "site-packages"
-        (lib / "shared-test-packages.pth").write_text(site.getsitepackages()[0] + "\n")
-    return path
-
-
-def make_conda_env(path: Path) -> Path:
-    """The layout conda makes: a prefix with conda-meta/ and bin/python (here a link to a real one)."""
-    (path / "conda-meta").mkdir(parents=True)
-    (path / "conda-meta" / "history").write_text("")
-    (path / "bin").mkdir()
-    (path / "bin" / "python").symlink_to(BASE_PYTHON)
-    return path
 
 
 @pytest.fixture(scope="module")

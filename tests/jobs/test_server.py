@@ -1,10 +1,14 @@
-"""Jobs outlive the server: a real `jupyter mlapp` is stopped while a job runs and started again."""
+"""A real `jupyter mlapp`: jobs outlive it, and it offers each environment with ipykernel as a kernel."""
 from __future__ import annotations
 
 import sys
 import time
 
 import psutil
+
+from harness import make_root
+
+from .conftest import make_venv
 
 PY = sys.executable
 
@@ -46,3 +50,29 @@ def test_a_job_finishes_across_a_server_restart_and_its_exit_is_recorded(start_s
     assert stopped_at <= done["ended_at"] <= time.time()
     log = again.api("GET", f"jobs/{job['id']}/log").json()
     assert log["text"] == "started\nfinished\n"
+
+
+def test_the_server_offers_a_workspace_environment_as_a_kernel(start_server, tmp_path):
+    root = make_root(tmp_path / "root")
+    venv = make_venv(root / "churn" / ".venv", with_ipykernel=True)
+    server = start_server(root=root)
+    deadline = time.monotonic() + 60
+    while True:  # discovery runs in the background: the kernel appears without blocking the server
+        specs = server.session().get(f"{server.url}/api/kernelspecs", timeout=30).json()["kernelspecs"]
+        if "mlapp-venv-churn" in specs or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    spec = specs["mlapp-venv-churn"]["spec"]
+    assert spec["argv"][0] == str(venv / "bin" / "python") and spec["env"]["VIRTUAL_ENV"] == str(venv)
+    response = server.session().post(f"{server.url}/api/kernels", json={"name": "mlapp-venv-churn"}, timeout=60)
+    assert response.status_code == 201, response.text
+    kernel = response.json()
+    try:
+        python = str(venv / "bin" / "python")
+        assert any(p.info["cmdline"] and p.info["cmdline"][0] == python and "ipykernel_launcher" in p.info["cmdline"]
+                   for p in psutil.process_iter(["cmdline"]))
+        envs = server.api("GET", "envs").json()["environments"]
+        assert {"name": "churn", "kind": "venv", "kernel_name": "mlapp-venv-churn"}.items() <= \
+            next(e for e in envs if e["path"] == str(venv)).items()
+    finally:
+        server.session().delete(f"{server.url}/api/kernels/{kernel['id']}", timeout=30)
