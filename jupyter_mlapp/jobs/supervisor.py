@@ -1,13 +1,14 @@
-"""The supervisor of background jobs: ``python -m jupyter_mlapp.jobs.supervisor DB JOB_ID``.
+"""The supervisor of background jobs: ``python -m jupyter_mlapp.jobs.supervisor DB JOB_ID LIMIT``.
 
-Started in its own session by whoever starts a job (the server, a kernel), it owns the job from
-then on: it starts the command in its own process group with its log as stdout and stderr,
-records the start, waits, records the end (exit code, or the signal that ended it), and then
-claims the next queued job while there is one. Nothing here depends on the server or the kernel
-staying alive. SIGTERM asks it to kill the job: SIGTERM to the job's process group, then SIGKILL
-to what is left after the job's grace period.
+Forked by the launcher of the home folder (see ``launcher``), or started in its own session by
+whoever starts a job (the server, a kernel) when no launcher answers, it owns the job from then
+on: it takes the job in SQLite (so no job is supervised twice), starts the command in its own
+process group with its log as stdout and stderr, records the start, waits, records the end (exit
+code, or the signal that ended it), and then claims the next queued job while there is one.
+Nothing here depends on the server or the kernel staying alive. SIGTERM asks it to kill the job:
+SIGTERM to the job's process group, then SIGKILL to what is left after the job's grace period.
 
-Kept light on imports: its start-up is part of every job's start.
+Kept light on imports (stdlib only on Linux): its start-up is part of a job's start.
 """
 from __future__ import annotations
 
