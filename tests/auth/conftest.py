@@ -58,8 +58,9 @@ class Browser:
     """What a browser does with our server: cookies kept, redirects not followed, the _xsrf
     value sent only when the test says so (as a page of ours would, and another site could not)."""
 
-    def __init__(self, base: str):
-        self.base = base
+    def __init__(self, origin: str, base_url: str):
+        self.origin = origin
+        self.base = origin + base_url
         self.cookies: dict[str, str] = {}
         self.set_cookie_headers: list[str] = []
 
@@ -83,7 +84,8 @@ class Browser:
             body = json.dumps(body)
         if body is None and method in ("POST", "PUT", "PATCH"):
             body = ""
-        request = HTTPRequest(self.base + path.lstrip("/"), method=method, headers=headers, body=body,
+        url = self.origin + path if path.startswith("/") else self.base + path  # absolute or base-relative
+        request = HTTPRequest(url, method=method, headers=headers, body=body,
                               follow_redirects=False, request_timeout=60, allow_nonstandard_methods=True)
         response = await AsyncHTTPClient().fetch(request, raise_error=False)
         for header in response.headers.get_list("Set-Cookie"):
@@ -105,6 +107,6 @@ class Browser:
 def browser_for(http_server, jp_http_port, jp_base_url, jp_serverapp):
     """A fresh Browser for the in-process server (each call: a new cookie jar)."""
     def make() -> Browser:
-        return Browser(f"http://127.0.0.1:{jp_http_port}{jp_base_url}")
+        return Browser(f"http://127.0.0.1:{jp_http_port}", jp_base_url)
 
     return make
