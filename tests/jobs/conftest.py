@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
+from tornado.httpclient import HTTPClientError
 
 USERS = {"alice-token": ("alice", "editor"), "bob-token": ("bob", "editor"), "root-token": ("root", "admin")}
 
@@ -48,15 +49,11 @@ def jp_server_config(mlapp_home, tmp_path):
     }
 
 
-@pytest.fixture
-def api(jp_fetch):
-    """``await api("alice", "POST", "jobs", body={...})`` -> (status, JSON)."""
-    from tornado.httpclient import HTTPClientError
-
-    tokens = {user: token for token, (user, _) in USERS.items()}
+def api_caller(jp_fetch, headers: dict[str, dict]):
+    """``await call("alice", "POST", "jobs", body={...})`` -> (status, JSON), with each user's headers."""
 
     async def call(user, method, *path, body=None, **params):
-        kwargs = {"method": method, "params": params, "headers": {"Authorization": f"token {tokens[user]}"}}
+        kwargs = {"method": method, "params": params, "headers": headers[user]}
         if body is not None or method == "POST":
             kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body or {})
         try:
@@ -66,6 +63,12 @@ def api(jp_fetch):
         return response.code, json.loads(response.body)
 
     return call
+
+
+@pytest.fixture
+def api(jp_fetch):
+    """``await api("alice", "POST", "jobs", body={...})`` -> (status, JSON)."""
+    return api_caller(jp_fetch, {user: {"Authorization": f"token {token}"} for token, (user, _) in USERS.items()})
 
 
 BASE_PYTHON = os.path.realpath(sys.executable)  # the interpreter behind the test venv

@@ -2,12 +2,11 @@
 server owner (the holder of the server's token)."""
 from __future__ import annotations
 
-import json
-
 import pytest
-from tornado.httpclient import HTTPClientError
 
 from jupyter_mlapp.auth.store import UserStore
+
+from .conftest import api_caller
 
 OWNER = "root"
 
@@ -30,18 +29,7 @@ def call(jp_fetch, jp_auth_header, mlapp_home):
     for name, role in {"alice": "editor", "bob": "editor", "carol": "viewer"}.items():
         store.add(name, "correct horse battery staple", role=role)
         headers[name] = {"Authorization": f"token {store.create_token(name, 'tests')[1]}"}
-
-    async def request(user, method, *path, body=None):
-        kwargs = {"method": method, "headers": headers[user]}
-        if method == "POST":
-            kwargs["body"] = json.dumps(body or {})
-        try:
-            response = await jp_fetch("mlapp", "api", *path, **kwargs)
-        except HTTPClientError as err:
-            return err.code, json.loads(err.response.body)
-        return response.code, json.loads(response.body)
-
-    return request
+    return api_caller(jp_fetch, headers)
 
 
 async def test_accounts_own_their_jobs_and_the_owner_sees_all(call):
