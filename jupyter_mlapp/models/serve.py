@@ -8,6 +8,7 @@ files (kernels, terminals, contents): a stolen credential can predict, not execu
 from __future__ import annotations
 
 from jupyter_server import serverapp
+from threadpoolctl import threadpool_limits
 from traitlets import Dict
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -44,6 +45,9 @@ class ModelServerApp(MLAppServerApp):
         }))
         self.update_config(defaults)
         super().initialize(argv, find_extensions=False)
+        # One BLAS thread per model call: concurrency comes from batching and the worker threads,
+        # and more BLAS threads would fight the event loop for the same cores.
+        threadpool_limits(1)
 
 
 main = ModelServerApp.launch_instance
