@@ -58,6 +58,8 @@ def column_json(values) -> tuple[dict, memoryview | None]:
         # JS typed arrays have no 64-bit integers: int32 when the values fit, else float64.
         fits = not array.size or (array.min() >= np.iinfo(np.int32).min and array.max() <= np.iinfo(np.int32).max)
         array = array.astype(np.int32 if fits else np.float64)
+    elif array is not None and array.dtype.kind == "f" and array.dtype.itemsize < 4:
+        array = array.astype(np.float32)  # no Float16Array in every browser
     if array is not None and array.dtype.kind in "iuf":
         encoded = array_to_json(array)
         buffer, encoded["value"] = encoded["value"], None
@@ -72,6 +74,8 @@ def _json_value(value):
         return value.isoformat()
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
+    if isinstance(value, float) and np.isinf(value):  # JSON has no infinity: ipydatagrid's markers
+        return "$Infinity$" if value > 0 else "$NegInfinity$"
     if isinstance(value, (int, float, str)):
         return value
     if isinstance(value, np.generic):
@@ -99,6 +103,8 @@ class WindowedGrid(StreamingDataGrid):
         kwargs.setdefault("column_widths", self._column_widths(view))
         kwargs.setdefault("base_row_header_size", self._index_width(view))
         kwargs.setdefault("layout", widgets.Layout(height="360px"))
+        # Windows cost well under a millisecond here: ask sooner than the parent's 160 ms.
+        kwargs.setdefault("debounce_delay", 60)
         super().__init__(view.frame, **kwargs)
         self.on_cell_click(self._sort_on_header_click)
 
