@@ -28,31 +28,40 @@ from harness import MLAppServer, make_root  # noqa: E402
 USER, PASSWORD = "bench", "bench-password-1"
 APP = "notebooks/ml_app.ipynb"
 PEER = "notebooks/peer_same_imports.ipynb"
+FLOOR = "notebooks/peer_no_imports.ipynb"
 # The modules the flagship imports for its first page (the app shell, the data viewer) and for
 # the others, so the peer pays the same import bill without our shell, state or pages.
-PEER_SOURCE = """\
-import ipywidgets as widgets
+IMPORTS = """\
 import jupyter_mlapp.apps, jupyter_mlapp.sessions, jupyter_mlapp.files.widgets
 from jupyter_mlapp.data import DataViewer
+"""
+# The floor: Voila with one widget and no imports of ours (kernel start, Voila's page and JS).
+READY = """\
+import ipywidgets as widgets
 ready = widgets.Button(description="ready")
 ready.add_class("peer-ready")
 ready
 """
 
 
-def write_peer(root: Path) -> None:
+def write_notebook(path: Path, source: str) -> None:
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(PEER_SOURCE)]
+    notebook.cells = [nbformat.v4.new_code_cell(source)]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, root / PEER)
+    nbformat.write(notebook, path)
 
 
 def timed_load(page, action, selector: str) -> dict:
     start = time.perf_counter()
     action()
-    page.wait_for_selector(selector, state="visible", timeout=180_000)
+    try:
+        page.wait_for_selector(selector, state="visible", timeout=180_000)
+    except Exception:
+        (REPO / "test-results").mkdir(exist_ok=True)
+        page.screenshot(path=str(REPO / "test-results" / "bench-apps-timeout.png"), full_page=True)
+        raise
     total = time.perf_counter() - start
     nav = page.evaluate("JSON.stringify(performance.getEntriesByType('navigation')[0])")
     server = json.loads(nav)["responseEnd"] / 1000
@@ -74,10 +83,12 @@ def main(argv=None) -> int:
 
     home = Path(tempfile.mkdtemp(prefix="bench-apps-home-"))
     root = make_root(Path(tempfile.mkdtemp(prefix="bench-apps-root-")))
-    write_peer(root)
+    write_notebook(root / PEER, IMPORTS + READY)
+    write_notebook(root / FLOOR, READY)
     UserStore(home).add(USER, PASSWORD, "editor")
     server = MLAppServer(home, root).start()
-    results: dict[str, list[dict]] = {k: [] for k in ("app open", "app reload", "peer open", "peer reload")}
+    results: dict[str, list[dict]] = {k: [] for k in ("app open", "app reload", "peer open", "peer reload",
+                                                      "no imports open")}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
@@ -93,6 +104,7 @@ def main(argv=None) -> int:
 
             app_url = f"{server.url}/voila/render/{APP}"
             peer_url = f"{server.url}/voila/render/{PEER}"
+            floor_url = f"{server.url}/voila/render/{FLOOR}"
             # Warm-up (first imports from a cold disk cache), and a finished training job, so the
             # reload restores the Monitor page with a history to draw.
             page.goto(f"{app_url}?page=Train")
@@ -108,6 +120,8 @@ def main(argv=None) -> int:
                 results["peer open"].append(timed_load(page, lambda: page.goto(peer_url), ".peer-ready"))
                 results["peer reload"].append(timed_load(page, page.reload, ".peer-ready"))
                 page.goto("about:blank")
+                results["no imports open"].append(timed_load(page, lambda: page.goto(floor_url), ".peer-ready"))
+                page.goto("about:blank")
                 results["app open"].append(timed_load(page, lambda: page.goto(f"{app_url}?page=Data"),
                                                       ".mlapp-nav-current"))
                 page.get_by_role("button", name="Monitor", exact=True).click()
@@ -121,11 +135,15 @@ def main(argv=None) -> int:
 
     rows = {name: summary(samples) for name, samples in results.items()}
     print(f"Flagship app vs plain Voila with the same imports ({args.runs} runs, medians, seconds)")
-    print(f"{'':14}{'total':>8}{'server':>9}{'browser':>9}")
+    print(f"{'':16}{'total':>8}{'server':>9}{'browser':>9}")
     for name, row in rows.items():
-        print(f"{name:14}{row['total']:8.2f}{row['server']:9.2f}{row['browser']:9.2f}")
+        print(f"{name:16}{row['total']:8.2f}{row['server']:9.2f}{row['browser']:9.2f}")
     print(f"ratio open   (app / peer): {rows['app open']['total'] / rows['peer open']['total']:.2f}")
     print(f"ratio reload (app / peer): {rows['app reload']['total'] / rows['peer reload']['total']:.2f}")
+    floor, peer, app = rows["no imports open"]["total"], rows["peer open"]["total"], rows["app open"]["total"]
+    print(f"where the open goes: Voila itself (kernel start, page, JS, one widget) {floor:.2f} s; "
+          f"importing pandas, bqplot, ipydatagrid and our modules +{peer - floor:.2f} s; "
+          f"the app (state load, shell, Data page) {app - peer:+.2f} s")
     print("server = kernel start + notebook execution (Voila sends the page when the notebook has run); "
           "browser = Voila's JavaScript, kernel connection, widget rendering.")
     return 0
