@@ -106,8 +106,9 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
     n = len(y)
     if n <= max_points:
         return x, y
-    index = downsample_rows(np.ascontiguousarray(y), n_out=max_points - 2)
-    index = np.union1d(index, np.array([0, n - 1], np.int64))  # LTTB keeps them; say so anyway
+    index = downsample_rows(np.ascontiguousarray(y), n_out=max_points - 1)
+    if index[-1] != n - 1:  # LTTB keeps the last point; the latest value must show whatever happens
+        index = np.append(index, n - 1)
     return x[index], y[index]
 
 

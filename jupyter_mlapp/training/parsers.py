@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -31,6 +33,32 @@ Columns = dict[str, tuple[np.ndarray, np.ndarray]]
 """Per metric: the indices of the lines it was found on (int64, ascending) and its values (float64)."""
 
 _EMPTY_ROWS = np.empty(0, np.int64)
+SMALL = 64  # fewer lines than this: line by line (the bulk paths cost more to set up)
+
+
+class LineBatch:
+    """The lines of one chunk, as Python strings and, built once on demand, as an Arrow array
+    (so that each parser can pick its candidate lines with RE2 in C++, not line by line)."""
+
+    def __init__(self, lines: Sequence[str]):
+        self.lines = lines
+        self._arrow: pa.Array | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def arrow(self, rows: np.ndarray) -> pa.Array:
+        if self._arrow is None:
+            self._arrow = pa.array(self.lines, pa.string())
+        return self._arrow if len(rows) == len(self.lines) else self._arrow.take(pa.array(rows))
+
+    def matching(self, rows: np.ndarray, pattern: str) -> np.ndarray:
+        """The rows whose line contains a match of the RE2 ``pattern`` (all of a few rows: then
+        the parsers' own line-by-line checks are cheaper than building an Arrow array)."""
+        if len(rows) < SMALL:
+            return rows
+        mask = pc.match_substring_regex(self.arrow(rows), pattern).to_numpy(zero_copy_only=False)
+        return rows[mask]
 
 
 class MetricParser:
@@ -42,9 +70,9 @@ class MetricParser:
         """The metrics on ``line`` (the x keys ``step``/``epoch`` included), or ``None``."""
         raise NotImplementedError
 
-    def parse_many(self, lines: Sequence[str], rows: np.ndarray) -> tuple[np.ndarray, Columns]:
-        """Parse ``lines[i] for i in rows``: the rows this parser recognized, and their columns."""
-        used, records = [], []
+    def parse_many(self, batch: LineBatch, rows: np.ndarray) -> tuple[np.ndarray, Columns]:
+        """Parse ``batch.lines[i] for i in rows``: the rows this parser recognized, and their columns."""
+        used, records, lines = [], [], batch.lines
         for i in rows.tolist():
             record = self.parse(lines[i])
             if record is not None:
@@ -137,10 +165,11 @@ class JSONLinesParser(MetricParser):
             return None
         return _flatten(record) if isinstance(record, dict) else None
 
-    def parse_many(self, lines, rows):
-        candidates = [i for i in rows.tolist() if lines[i].lstrip()[:1] == "{"]
-        if not candidates:
-            return _EMPTY_ROWS, {}
+    def parse_many(self, batch, rows):
+        candidates = batch.matching(rows, r"^\s*\{").tolist()  # the cheap check, for all lines at once
+        if len(candidates) < SMALL:
+            return super().parse_many(batch, np.asarray(candidates, np.int64))
+        lines = batch.lines
         data = "\n".join(lines[i] for i in candidates).encode("utf-8", "replace")
         try:
             table = pa_json.read_json(
@@ -149,9 +178,9 @@ class JSONLinesParser(MetricParser):
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             # One malformed line spoils Arrow's batch: go line by line, which skips just that line.
-            return super().parse_many(lines, np.asarray(candidates, np.int64))
+            return super().parse_many(batch, np.asarray(candidates, np.int64))
         if table.num_rows != len(candidates):
-            return super().parse_many(lines, np.asarray(candidates, np.int64))
+            return super().parse_many(batch, np.asarray(candidates, np.int64))
         rows_of = np.asarray(candidates, np.int64)
         while any(pa.types.is_struct(field.type) for field in table.schema):
             table = table.flatten()
@@ -222,64 +251,75 @@ class KeyValueParser(MetricParser):
         parts.append("$")
         return "".join(parts), keys
 
-    def parse_many(self, lines, rows):
-        texts = [lines[i] for i in rows.tolist()]
-        n = len(texts)
-        if n < 64:  # learning a shape pays off on big chunks only
-            return super().parse_many(lines, rows)
-        array = pa.array(texts, pa.string())
-        open_ = np.ones(n, bool)  # not yet recognized or rejected
+    def parse_many(self, batch, rows):
+        if len(rows) < SMALL:  # learning a shape pays off on big chunks only
+            return super().parse_many(batch, rows)
+        rows = batch.matching(rows, "[=:]")  # lines without a separator are prose, whatever else
+        lines = batch.lines
+        open_ = np.ones(len(rows), bool)  # neither recognized nor rejected yet
         used_parts, column_parts = [], []
         slow_rows, slow_records = [], []
         shapes = 0
-        cursor = 0
-        while cursor < n:
-            if not open_[cursor]:
-                cursor += 1
-                continue
-            matches = self._pairs(texts[cursor])
-            if matches is None:
-                open_[cursor] = False
-                cursor += 1
-                continue
-            if shapes >= self.max_shapes:
-                slow_rows.append(cursor)
-                slow_records.append({m["key"]: float(m["value"]) for m in matches})
-                open_[cursor] = False
-                cursor += 1
-                continue
-            shapes += 1
-            pattern, keys = self._shape(texts[cursor], matches)
-            candidates = np.flatnonzero(open_)
-            subset = array if candidates.size == n else array.take(pa.array(candidates))
-            try:
-                found = pc.extract_regex(subset, pattern)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                found = None
-            if found is None or not found.is_valid().to_numpy(zero_copy_only=False).any():
-                # The shape does not even match its own line (an exotic key): parse it alone.
-                slow_rows.append(cursor)
-                slow_records.append({m["key"]: float(m["value"]) for m in matches})
-                open_[cursor] = False
-                cursor += 1
-                continue
-            valid = found.is_valid().to_numpy(zero_copy_only=False)
-            matched = candidates[valid]
-            found = found.filter(pa.array(valid))
-            open_[matched] = False
-            local_rows = rows[matched]
-            columns: Columns = {}
-            for i, key in enumerate(keys):
-                values = pc.cast(found.field(f"g{i}"), pa.float64()).to_numpy(zero_copy_only=False)
-                put_column(columns, X_ALIASES.get(key.lower(), key), local_rows, values)
-            used_parts.append(local_rows)
-            column_parts.append(columns)
+        while open_.any():
+            learned = False
+            for pos in np.flatnonzero(open_).tolist():
+                matches = self._pairs(lines[rows[pos]])
+                if matches is not None and shapes < self.max_shapes:
+                    shapes += 1
+                    found = self._match_shape(batch, rows, open_, lines[rows[pos]], matches)
+                    if found is not None:
+                        used_parts.append(found[0])
+                        column_parts.append(found[1])
+                        learned = True
+                        break
+                open_[pos] = False
+                if matches is not None:  # past the shapes budget, or a shape RE2 cannot take
+                    slow_rows.append(rows[pos])
+                    slow_records.append({m["key"]: float(m["value"]) for m in matches})
+            if not learned:
+                break
         if slow_rows:
-            used_parts.append(rows[np.asarray(slow_rows, np.int64)])
-            column_parts.append(columns_from_records(rows[np.asarray(slow_rows, np.int64)].tolist(), slow_records))
+            used_parts.append(np.asarray(slow_rows, np.int64))
+            column_parts.append(columns_from_records(slow_rows, slow_records))
         if not used_parts:
             return _EMPTY_ROWS, {}
         return np.sort(np.concatenate(used_parts)), merge_columns(column_parts)
+
+    def _match_shape(self, batch, rows, open_, line, matches) -> tuple[np.ndarray, Columns] | None:
+        """Every open line shaped like ``line``, read at once: their rows and columns (marked done)."""
+        pattern, keys = self._shape(line, matches)
+        candidates = np.flatnonzero(open_)
+        try:
+            found = _extract(batch.arrow(rows[candidates]), pattern)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        valid = found.is_valid().to_numpy(zero_copy_only=False)
+        if not valid.any():  # the shape does not even match its own line (an exotic key)
+            return None
+        matched = candidates[valid]
+        open_[matched] = False
+        found = found.filter(pa.array(valid))
+        matched_rows = rows[matched]
+        columns: Columns = {}
+        for i, key in enumerate(keys):
+            values = pc.cast(found.field(f"g{i}"), pa.float64()).to_numpy(zero_copy_only=False)
+            put_column(columns, X_ALIASES.get(key.lower(), key), matched_rows, values)
+        return matched_rows, columns
+
+
+_WORKERS = min(4, os.cpu_count() or 1)
+_POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="mlapp-parse")
+_SLICE = 1 << 20  # bytes of lines per RE2 task: big enough to amortize, small enough to spread
+
+
+def _extract(array: pa.StringArray, pattern: str) -> pa.StructArray:
+    """``extract_regex`` on slices in parallel: RE2 releases the GIL, so a big chunk uses every core."""
+    parts = max(1, min(_WORKERS, array.nbytes // _SLICE))
+    if parts == 1:
+        return pc.extract_regex(array, pattern)
+    step = -(-len(array) // parts)
+    slices = [array.slice(start, step) for start in range(0, len(array), step)]
+    return pa.concat_arrays(list(_POOL.map(lambda part: pc.extract_regex(part, pattern), slices)))
 
 
 class KerasParser(MetricParser):
@@ -290,6 +330,8 @@ class KerasParser(MetricParser):
     """
 
     name = "keras"
+    # What a Keras line starts with, for RE2: only these lines are looked at one by one.
+    CANDIDATE = r"^\s*(?:Epoch\s+[0-9]+/[0-9]+\s*$|[0-9]+/[0-9]+\s+(?:\[|[\x{2500}-\x{257f}]))"
     _EPOCH = re.compile(r"^\s*Epoch\s+(\d+)/(\d+)\s*$")
     _PROGRESS = re.compile(r"^\s*(\d+)/(\d+)\s+(?:\[[=>.]*\]|[\u2500-\u257f]+)")
     _METRIC = re.compile(rf"\s-\s(?P<key>[A-Za-z_][\w.]*):\s+(?P<value>{_VALUE})(?![\w.:%/])")
@@ -304,6 +346,9 @@ class KerasParser(MetricParser):
         if progress[1] != progress[2]:
             return {}
         return {m["key"]: float(m["value"]) for m in self._METRIC.finditer(line, progress.end())}
+
+    def parse_many(self, batch, rows):
+        return super().parse_many(batch, batch.matching(rows, self.CANDIDATE))
 
 
 class RegexParser(MetricParser):
@@ -381,11 +426,12 @@ def make_parsers(parsers=None) -> list[MetricParser]:
 def parse_lines(lines: Sequence[str], parsers: Sequence[MetricParser]) -> Columns:
     """The metrics of ``lines``, each line owned by the first parser that recognizes it."""
     remaining = np.arange(len(lines), dtype=np.int64)
+    batch = LineBatch(lines)
     parts = []
     for parser in parsers:
         if not remaining.size:
             break
-        used, columns = parser.parse_many(lines, remaining)
+        used, columns = parser.parse_many(batch, remaining)
         if used.size:
             remaining = np.setdiff1d(remaining, used, assume_unique=True)
             if columns:

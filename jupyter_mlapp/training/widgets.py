@@ -30,6 +30,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 STATE_COLORS = {"queued": "#888", "running": "#1f77b4", "succeeded": "#2ca02c", "failed": "#d62728",
                 "killed": "#d62728", "lost": "#d62728"}
 CATCH_UP_BUDGET = 0.5  # seconds of reading per refresh before the charts are drawn again
+JOB_POLL = 5.0
 
 
 def _duration(seconds: float | None) -> str:
@@ -72,6 +73,8 @@ class TrainingMonitor(widgets.VBox):
         self._charts: dict[str, tuple[bq.Figure, dict[str, bq.Lines]]] = {}
         self._drawn: dict[str, tuple[int, str]] = {}
         self.done = False  # the job has ended and its log is read to the end
+        self._log_grew = False
+        self._job_read = 0.0
 
         self.title = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self.state = widgets.HTML().add_class("mlapp-training-state")
@@ -175,9 +178,12 @@ class TrainingMonitor(widgets.VBox):
             return False
 
     def _refresh(self) -> bool:
-        if self.job is not None:
-            # State first: a job seen finished before the read means the read got its last line.
+        # A job whose log grew is still running: its state is read again once the log is quiet
+        # (or every JOB_POLL seconds), which spares most reads of 20 busy jobs. State first: a
+        # job seen ended before the read means the read got its last line.
+        if self.job is not None and (not self._log_grew or time.monotonic() - self._job_read > JOB_POLL):
             self.job = self._job_manager().get(self.job.id)
+            self._job_read = time.monotonic()
         started = time.monotonic()
         grew = False
         while True:
@@ -213,6 +219,7 @@ class TrainingMonitor(widgets.VBox):
         self._note_parser_failures()
         self._show_state(read)
         self._show_notes()
+        self._log_grew = grew
         self.done = bool(self.job is not None and self.job.finished and not read.more)
         return read.more
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from jupyter_mlapp.errors import InvalidInput
-from jupyter_mlapp.training.parsers import (JSONLinesParser, KerasParser, KeyValueParser, MetricParser, RegexParser,
-                                            default_parsers, make_parsers, parse_lines)
+from jupyter_mlapp.training.parsers import (JSONLinesParser, KerasParser, KeyValueParser, LineBatch, MetricParser,
+                                            RegexParser, default_parsers, make_parsers, parse_lines)
 
 
 def as_dict(columns):
@@ -127,8 +127,8 @@ def test_key_value_fast_path_agrees_with_line_by_line():
             lines.append(f"some prose about batch {i} of the run")
     parser = KeyValueParser()
     rows = np.arange(len(lines))
-    used, fast = parser.parse_many(lines, rows)
-    slow_used, slow = MetricParser.parse_many(parser, lines, rows)
+    used, fast = parser.parse_many(LineBatch(lines), rows)
+    slow_used, slow = MetricParser.parse_many(parser, LineBatch(lines), rows)
     assert used.tolist() == slow_used.tolist()
     assert fast.keys() == slow.keys()
     for name in fast:
