@@ -276,6 +276,8 @@ class ModelRegistry:
         if format not in FORMATS:
             raise InvalidInput(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
         data, trusted_types = self._serialize(model, format, trusted)
+        if format in ("onnx", "torchscript") and not classes:
+            raise InvalidInput(f"a {format} model does not name its classes: pass classes=[...]")
         if input_schema is not None:
             schema = check_image_schema(input_schema) if input_schema.get("type") == "image" else check_table_schema(input_schema)
         else:

@@ -150,3 +150,26 @@ def test_a_model_skops_cannot_store_points_to_the_alternatives(registry):
 
     with pytest.raises(InvalidInput, match="skops cannot store this model"):
         registry.save(Opaque(), "opaque", user="alice")
+
+
+def test_onnx_without_its_runtime_is_listed_unavailable_with_the_reason(registry, tmp_path):
+    from jupyter_mlapp.models.predictor import ModelService
+
+    with pytest.raises(InvalidInput, match="pass classes="):
+        registry.save(b"onnx bytes", "net", format="onnx", input_schema={"type": "image", "height": 8, "width": 8},
+                      user="alice")
+    model_file = tmp_path / "net.onnx"
+    model_file.write_bytes(b"\x08\x07 not a real graph")
+    version = registry.save(str(model_file), "net", format="onnx", classes=["cat", "dog"],
+                            input_schema={"type": "image", "height": 8, "width": 8}, user="alice")
+    assert version.file == "net/default.onnx" and version.size == model_file.stat().st_size
+    service = ModelService(registry)
+    service.load_all()
+    (listed,) = service.models("alice")
+    assert listed["available"] is False
+    try:
+        import onnxruntime  # noqa: F401
+        assert listed["versions"][0]["reason"]  # installed: the bytes are not a graph
+    except ImportError:
+        assert listed["versions"][0]["reason"].startswith("onnxruntime is not installed")
+    service.close()
