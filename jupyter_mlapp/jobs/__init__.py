@@ -7,7 +7,8 @@ In a notebook::
     jobs.list(); jobs.read_log(job.id).text; jobs.kill(job.id); jobs.kill_all()
     jobs.envs()
 
-The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder.
+The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder; an admin's
+(``current_role()``) see and control every user's jobs, as in the REST API.
 """
 from __future__ import annotations
 
@@ -42,14 +43,14 @@ def __getattr__(name):
 
 
 def manager() -> "JobManager":
-    """The ``JobManager`` of this kernel's user and home folder."""
-    from .. import current_user
+    """The ``JobManager`` of this kernel's user and home folder (an admin's sees every job)."""
+    from .. import current_role, current_user
     from ..home import home_dir
     from .manager import JobManager
 
-    key = (str(home_dir()), current_user())
+    key = (str(home_dir()), current_user(), current_role() == "admin")
     if key not in _managers:
-        _managers[key] = JobManager(home=key[0], user=key[1])
+        _managers[key] = JobManager(home=key[0], user=key[1], admin=key[2])
     return _managers[key]
 
 

@@ -251,3 +251,19 @@ def test_cpu_and_memory_of_a_running_job(jobs):
     assert until(lambda: (jobs.list()[0].cpu_percent or 0) > 10, interval=0.3)
     jobs.kill(job.id)
     assert jobs.wait(job.id, timeout=30).state == "killed"
+
+
+def test_the_notebook_api_acts_for_the_kernels_user(monkeypatch, tmp_path):
+    from jupyter_mlapp import jobs as notebook
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLAPP_USER", "dana")
+    monkeypatch.setenv("MLAPP_ROLE", "editor")
+    job = notebook.start("sleep 60", name="dana's")
+    assert job.user == "dana" and [j.id for j in notebook.list()] == [job.id]
+    assert any(env.kind == "server" for env in notebook.envs())
+    monkeypatch.setenv("MLAPP_USER", "erin")
+    assert notebook.list() == [] and notebook.kill_all() == []
+    monkeypatch.setenv("MLAPP_ROLE", "admin")
+    assert [r.job.id for r in notebook.kill_all()] == [job.id]
+    assert notebook.wait(job.id, timeout=30).state == "killed"
