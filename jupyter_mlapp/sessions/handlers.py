@@ -1,4 +1,5 @@
-"""REST API of sessions: ``/mlapp/api/sessions/...``, always for the user the server authenticated.
+"""REST API of sessions: ``/mlapp/api/sessions/...``, for the user the server authenticated (an
+admin may add ``?user=<name>`` to see and manage another user's).
 
 For the JupyterLab sidebar and for scripts: list the apps with saved state, read an app's state,
 start a new session, and save, list, load, rename and delete snapshots; show and clear the cache.
@@ -17,6 +18,14 @@ class SessionsHandler(MLAppHandler):
     auth_resource = "sessions"
     manager: SessionManager
 
+    @property
+    def who(self) -> str:
+        """Whose sessions: the signed-in user's; an admin may name another with ``?user=``."""
+        user = self.get_query_argument("user", "") or self.username
+        if user != self.username and getattr(self.current_user, "role", None) != "admin":
+            raise web.HTTPError(403, "only admins may see another user's sessions")
+        return user
+
     def text_field(self, body: dict, name: str) -> str:
         value = body.get(name)
         if not isinstance(value, str):
@@ -28,19 +37,19 @@ class AppsHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def get(self):
-        self.write_json({"apps": self.manager.apps(self.username)})
+        self.write_json({"apps": self.manager.apps(self.who)})
 
 
 class AppStateHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def get(self, app):
-        self.write_json(self.manager.state(self.username, app))
+        self.write_json(self.manager.state(self.who, app))
 
     @web.authenticated
     @authorized
     def delete(self, app):
-        self.manager.clear(self.username, app)
+        self.manager.clear(self.who, app)
         self.write_json({"app": app, "cleared": True})
 
 
@@ -48,7 +57,7 @@ class SnapshotsHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def get(self, app):
-        self.write_json({"app": app, "snapshots": self.manager.snapshots(self.username, app)})
+        self.write_json({"app": app, "snapshots": self.manager.snapshots(self.who, app)})
 
     @web.authenticated
     @authorized
@@ -57,7 +66,7 @@ class SnapshotsHandler(SessionsHandler):
         overwrite = body.get("overwrite", False)
         if not isinstance(overwrite, bool):
             raise web.HTTPError(400, "'overwrite' must be true or false")
-        info = self.manager.save_snapshot(self.username, app, self.text_field(body, "name"), overwrite=overwrite)
+        info = self.manager.save_snapshot(self.who, app, self.text_field(body, "name"), overwrite=overwrite)
         self.write_json(info, status=201)
 
 
@@ -65,18 +74,18 @@ class SnapshotHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def get(self, app, name):
-        self.write_json(self.manager.snapshot(self.username, app, name))
+        self.write_json(self.manager.snapshot(self.who, app, name))
 
     @web.authenticated
     @authorized
     def patch(self, app, name):
         new_name = self.text_field(self.json_body(), "name")
-        self.write_json(self.manager.rename_snapshot(self.username, app, name, new_name))
+        self.write_json(self.manager.rename_snapshot(self.who, app, name, new_name))
 
     @web.authenticated
     @authorized
     def delete(self, app, name):
-        self.manager.delete_snapshot(self.username, app, name)
+        self.manager.delete_snapshot(self.who, app, name)
         self.write_json({"app": app, "deleted": name})
 
 
@@ -84,20 +93,20 @@ class LoadSnapshotHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def post(self, app, name):
-        self.write_json(self.manager.load_snapshot(self.username, app, name))
+        self.write_json(self.manager.load_snapshot(self.who, app, name))
 
 
 class CacheHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def get(self):
-        with self.manager.cache(self.username) as cache:
+        with self.manager.cache(self.who) as cache:
             self.write_json({"entries": cache.info()})
 
     @web.authenticated
     @authorized
     def delete(self):
-        with self.manager.cache(self.username) as cache:
+        with self.manager.cache(self.who) as cache:
             self.write_json({"removed": cache.clear()})
 
 
@@ -105,7 +114,7 @@ class CacheEntryHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def delete(self, key_id):
-        with self.manager.cache(self.username) as cache:
+        with self.manager.cache(self.who) as cache:
             if key_id not in {entry["id"] for entry in cache.info()}:
                 raise web.HTTPError(404, f"no cached result with id {key_id!r}")
             self.write_json({"removed": cache.clear(key_id)})
@@ -138,7 +147,9 @@ def _error(description: str) -> dict:
 
 
 _ERRORS = {"401": {"$ref": "#/components/responses/Unauthorized"},
+           "403": _error("another user's sessions, and you are not an admin"),
            "404": {"$ref": "#/components/responses/NotFound"}}
+_AUTH = {code: _ERRORS[code] for code in ("401", "403")}
 _BAD = {"400": {"$ref": "#/components/responses/BadRequest"}}
 _APP = {"name": "app", "in": "path", "required": True, "schema": {"type": "string"}}
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
@@ -172,43 +183,45 @@ def _name_body(required_overwrite: bool = False) -> dict:
 
 
 _TAGS = ["sessions"]
+_USER = {"name": "user", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "admins only: whose sessions (default: yours)"}
 openapi_paths = {
     "/sessions/apps": {"get": {
-        "summary": "Your apps with saved state", "tags": _TAGS,
+        "summary": "Your apps with saved state", "tags": _TAGS, "parameters": [_USER],
         "responses": {**_ok("apps", {"type": "object", "properties": {"apps": {"type": "array", "items": _STATE}}}),
-                      "401": _ERRORS["401"]}}},
+                      **_AUTH}}},
     "/sessions/apps/{app}": {
-        "get": {"summary": "The autosaved state of an app", "tags": _TAGS, "parameters": [_APP],
+        "get": {"summary": "The autosaved state of an app", "tags": _TAGS, "parameters": [_APP, _USER],
                 "responses": {**_ok("the state", _STATE), **_BAD, **_ERRORS}},
         "delete": {"summary": "Start a new session: forget the autosaved state (snapshots stay)",
-                   "tags": _TAGS, "parameters": [_APP], "responses": {**_ok("cleared", {"type": "object"}), **_BAD, **_ERRORS}}},
+                   "tags": _TAGS, "parameters": [_APP, _USER], "responses": {**_ok("cleared", {"type": "object"}), **_BAD, **_ERRORS}}},
     "/sessions/apps/{app}/snapshots": {
-        "get": {"summary": "Snapshots of an app, newest first", "tags": _TAGS, "parameters": [_APP],
+        "get": {"summary": "Snapshots of an app, newest first", "tags": _TAGS, "parameters": [_APP, _USER],
                 "responses": {**_ok("snapshots", {"type": "object", "properties": {
                     "snapshots": {"type": "array", "items": _SNAPSHOT}}}), **_BAD, **_ERRORS}},
-        "post": {"summary": "Save the autosaved state as a named snapshot", "tags": _TAGS, "parameters": [_APP],
+        "post": {"summary": "Save the autosaved state as a named snapshot", "tags": _TAGS, "parameters": [_APP, _USER],
                  "requestBody": _name_body(required_overwrite=True),
                  "responses": {**_ok("saved", _SNAPSHOT, "201"), **_BAD, **_ERRORS,
                                "409": _error("a snapshot with that name exists")}}},
     "/sessions/apps/{app}/snapshots/{name}": {
-        "get": {"summary": "One snapshot", "tags": _TAGS, "parameters": [_APP, _NAME],
+        "get": {"summary": "One snapshot", "tags": _TAGS, "parameters": [_APP, _NAME, _USER],
                 "responses": {**_ok("the snapshot", _SNAPSHOT), **_BAD, **_ERRORS}},
-        "patch": {"summary": "Rename a snapshot", "tags": _TAGS, "parameters": [_APP, _NAME],
+        "patch": {"summary": "Rename a snapshot", "tags": _TAGS, "parameters": [_APP, _NAME, _USER],
                   "requestBody": _name_body(),
                   "responses": {**_ok("renamed", _SNAPSHOT), **_BAD, **_ERRORS, "409": _error("the new name is taken")}},
-        "delete": {"summary": "Delete a snapshot", "tags": _TAGS, "parameters": [_APP, _NAME],
+        "delete": {"summary": "Delete a snapshot", "tags": _TAGS, "parameters": [_APP, _NAME, _USER],
                    "responses": {**_ok("deleted", {"type": "object"}), **_BAD, **_ERRORS}}},
     "/sessions/apps/{app}/snapshots/{name}/load": {"post": {
         "summary": "Make a snapshot the app's state (a running app shows it when reloaded)", "tags": _TAGS,
-        "parameters": [_APP, _NAME], "responses": {**_ok("the new state", _STATE), **_BAD, **_ERRORS}}},
+        "parameters": [_APP, _NAME, _USER], "responses": {**_ok("the new state", _STATE), **_BAD, **_ERRORS}}},
     "/sessions/cache": {
-        "get": {"summary": "Your cached results", "tags": _TAGS, "responses": {
+        "get": {"summary": "Your cached results", "tags": _TAGS, "parameters": [_USER], "responses": {
             **_ok("entries", {"type": "object", "properties": {"entries": {"type": "array", "items": _CACHE_ENTRY}}}),
-            "401": _ERRORS["401"]}},
-        "delete": {"summary": "Clear your cache", "tags": _TAGS, "responses": {
-            **_ok("removed", {"type": "object", "properties": {"removed": {"type": "integer"}}}), "401": _ERRORS["401"]}}},
+            **_AUTH}},
+        "delete": {"summary": "Clear your cache", "tags": _TAGS, "parameters": [_USER], "responses": {
+            **_ok("removed", {"type": "object", "properties": {"removed": {"type": "integer"}}}), **_AUTH}}},
     "/sessions/cache/{key_id}": {"delete": {
         "summary": "Forget one cached result", "tags": _TAGS,
-        "parameters": [{"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [{"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}, _USER],
         "responses": {**_ok("removed", {"type": "object"}), **_ERRORS}}},
 }

@@ -33,7 +33,10 @@ def api(http_server_client, jp_base_url, jp_auth_header):
             body = body if isinstance(body, bytes) else json.dumps(body).encode()
         elif method in ("POST", "PATCH", "PUT"):
             body = b""
-        url = jp_base_url.rstrip("/") + "/mlapp/api/sessions/" + "/".join(quote(p, safe="") for p in parts)
+        *parts, last = parts
+        last, _, query = last.partition("?")  # a query string on the last part stays as it is
+        url = jp_base_url.rstrip("/") + "/mlapp/api/sessions/" + "/".join(quote(p, safe="") for p in [*parts, last])
+        url += f"?{query}" if query else ""
         if expect >= 400:
             with pytest.raises(HTTPClientError) as err:
                 await http_server_client.fetch(url, method=method, body=body, headers=headers)
@@ -79,6 +82,12 @@ async def test_each_user_sees_and_controls_only_their_own_sessions(jp_fetch, api
     await api("POST", "apps", "secret", "snapshots", body={"name": "b"}, token=bob_token, expect=201)
     await api("GET", "apps", "secret", "snapshots", "b", expect=404)
     assert AppState("churn", user=me)["lr"] == 0.1
+    # An admin (the owner) may look at bob's; bob may not look at anyone else's.
+    assert [a["app"] for a in (await api("GET", "apps?user=bob"))["apps"]] == ["secret"]
+    assert (await api("GET", "apps", "secret", "snapshots?user=bob"))["snapshots"][0]["name"] == "b"
+    error = await api("GET", f"apps?user={me}", token=bob_token, expect=403)
+    assert "only admins" in error["error"]
+    await api("GET", "cache?user=..", expect=400)
 
 
 async def test_snapshot_lifecycle_over_rest(jp_fetch, api):
