@@ -180,6 +180,34 @@ def page_handlers() -> list[tuple]:
     return [(r"/mlapp/account", AccountPage), (r"/mlapp/setup", SetupPage)]
 
 
+def protect_voila_files(web_app) -> None:
+    """Voila serves the workspace's images (``/voila/files/...png``) to anyone, signed in or
+    not; put its handler behind the login like everything else."""
+    try:
+        from voila.static_file_handler import AllowListFileHandler
+    except ImportError:
+        return
+
+    class AppFileHandler(JupyterHandler, AllowListFileHandler):
+        auth_resource = "voila"
+
+        @web.authenticated
+        def get(self, path, include_body=True):
+            return super().get(path, include_body)
+
+        @web.authenticated
+        def head(self, path):
+            return super().head(path)
+
+    def walk(router):
+        for rule in getattr(router, "rules", ()):
+            if rule.target is AllowListFileHandler:
+                rule.target = AppFileHandler
+            walk(rule.target)
+
+    walk(web_app.default_router)
+
+
 # -- REST ---------------------------------------------------------------------------------------
 class AuthHandler(MLAppHandler):
     """Self-service: any signed-in user, about their own account."""
@@ -341,6 +369,8 @@ def setup(app) -> list[tuple]:
             code = store.issue_setup_code()
             if code:
                 IOLoop.current().add_callback(print_setup_link, app, code)
+    # Once every extension has added its routes (Voila loads after us).
+    IOLoop.current().add_callback(protect_voila_files, app.serverapp.web_app)
     kwargs = {"manager": store}
     return [
         (r"/auth/login", LoginHandler, kwargs),

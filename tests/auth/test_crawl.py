@@ -11,7 +11,6 @@ import sre_constants as C
 import sre_parse
 
 from tornado.routing import PathMatches, Rule, RuleRouter
-from tornado.web import StaticFileHandler
 
 from jupyter_mlapp.auth.handlers import LoginPage, LogoutPage, SetupPage
 
@@ -22,9 +21,8 @@ from jupyter_mlapp.auth.handlers import LoginPage, LogoutPage, SetupPage
 UPSTREAM_BROKEN = {"PublicStaticFileHandler", "LicensesHandler", "TemplateStaticFileHandler"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Pages anyone may see: the sign-in pages (no data), the server's version, static assets.
-PUBLIC = (LoginPage, LogoutPage, SetupPage, StaticFileHandler)
+PUBLIC = (LoginPage, LogoutPage, SetupPage)
 PUBLIC_NAMES = {"APIVersionHandler", "FileFindHandler", "ThemesHandler", "MultiStaticFileHandler",
-                "AllowListFileHandler",
                 # redirects to another route (which refuses in turn), no data
                 "NotebooksRedirectHandler", "TrailingSlashHandler", "RedirectWithParams"}
 
@@ -122,3 +120,12 @@ async def test_every_state_changing_request_needs_the_xsrf_value(jp_serverapp, b
                 wrong.append(f"{method} {path} ({handler.__name__}): {response.code}")
     assert not wrong, "\n".join(wrong)
     assert (await admin.fetch("GET", "mlapp/api/auth/me")).code == 200  # still signed in
+
+
+async def test_voila_serves_workspace_images_to_signed_in_users_only(browser_for, accounts, jp_root_dir):
+    (jp_root_dir / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n confidential")
+    anonymous = await browser_for().fetch("GET", "voila/files/plot.png")
+    assert anonymous.code in (302, 403) and b"confidential" not in anonymous.body
+    viewer = browser_for()
+    await viewer.login("vera", accounts["vera"])
+    assert (await viewer.fetch("GET", "voila/files/plot.png")).body.endswith(b"confidential")
