@@ -408,3 +408,33 @@ def test_a_users_folder_is_private(open_state, mlapp_home):
     user = app_folder("alice", "churn", mlapp_home).parent.parent
     assert user.stat().st_mode & 0o077 == 0
     assert (app_folder("alice", "churn", mlapp_home) / "state.db").stat().st_mode & 0o077 == 0
+
+
+def test_two_kernels_writing_at_once_lose_no_key_and_no_snapshot(mlapp_home, tmp_path):
+    """Two tabs of one app are two kernels: real processes, writing and snapshotting together."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from jupyter_mlapp.sessions import AppState\n"
+        "tab = sys.argv[1]\n"
+        "state = AppState('churn', user='alice', autosave_delay=0.01)\n"
+        "for i in range(40):\n"
+        "    state[f'own_{tab}'] = i\n"
+        "    state['shared'] = f'{tab}-{i}'\n"
+        "    state.save_snapshot(f'{tab}-{i}')\n"
+        "state.close()\n"
+    )
+    env = {**os.environ, "MLAPP_HOME": str(mlapp_home)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, tab], env=env, stderr=subprocess.PIPE, text=True)
+             for tab in ("a", "b")]
+    for proc in procs:
+        assert proc.wait(120) == 0, proc.stderr.read()
+    state = AppState("churn", user="alice")
+    try:
+        assert state["own_a"] == 39 and state["own_b"] == 39
+        assert state["shared"] in ("a-39", "b-39")  # whichever tab wrote last
+        assert len(state.snapshots()) == 80
+    finally:
+        state.close()
