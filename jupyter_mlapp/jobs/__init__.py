@@ -19,11 +19,11 @@ __all__ = ["JobManager", "manager", "start", "get", "list", "read_log", "wait", 
 
 
 class _Package(types.ModuleType):
-    # ``jobs.manager()`` is the notebook API and ``jobs/manager.py`` the module behind it: the
-    # import system sets each submodule as an attribute of its package once loaded, which must
-    # not replace the function.
+    # ``jobs.manager()`` and ``jobs.envs()`` are the notebook API, ``manager.py`` and ``envs.py``
+    # the modules behind them: the import system sets each loaded submodule as an attribute of
+    # its package, which must not replace the functions.
     def __setattr__(self, name, value):
-        if name == "manager" and isinstance(value, types.ModuleType):
+        if name in ("manager", "envs") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 
