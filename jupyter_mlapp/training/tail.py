@@ -9,10 +9,12 @@ become U+FFFD.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MiB = 1024 * 1024
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Bytes kept from just before the offset: if they change, the log was rewritten in place
 # (e.g. logrotate's copytruncate, then new output) even though it is not shorter.
 ANCHOR = 64
@@ -149,6 +151,8 @@ class LogTail:
         lines.pop()  # after the final newline
         if "\r" in text:  # CRLF endings, or progress bars redrawn with \r: keep what a terminal shows
             lines = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines]
+        if "\x1b" in text:  # colours and cursor moves (Keras 3, tqdm, rich): a terminal shows none
+            lines = [_ANSI.sub("", line) for line in lines]
         if "\x00" in text or "\ufffd" in text:
             binary = sum(1 for line in lines if "\x00" in line or "\ufffd" in line)
             lines = [line.replace("\x00", "\ufffd") for line in lines]

@@ -21,6 +21,7 @@ import bqplot as bq
 import ipywidgets as widgets
 
 from ..errors import MLAppError
+from ..files.urls import base_url, files_url
 from .metrics import MetricStore, Series
 from .parsers import FunctionParser, make_parsers
 from .tail import LogTail, human_size
@@ -121,7 +122,7 @@ class TrainingMonitor(widgets.VBox):
             path = Path(source).expanduser()
             self._tail = LogTail(path)
             self.title.value = f"<b>{html.escape(path.name)}</b>"
-            self.download.value = ""
+            self._download_link(files_url(path, download=True), path.name)  # a workspace file only
             return
         elif isinstance(source, str) and source:
             self.job = self._job_manager().get(source)
@@ -129,11 +130,14 @@ class TrainingMonitor(widgets.VBox):
             raise MLAppError(f"cannot monitor {source!r}: give a job, a job id or the path of a log file")
         self._tail = LogTail(self.job.log_path)
         self.title.value = f"<b>{html.escape(self.job.name)}</b> <code>{self.job.id}</code>"
-        base = os.environ.get("VOILA_BASE_URL", "/")
-        href = f"{base}mlapp/api/jobs/{quote(self.job.id)}/log/download"
-        self.download.value = (f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' "
-                               f"download='{html.escape(self.job.id)}.log' target='_blank' "
-                               f"title='Download the whole log'>&#x2B73; Download log</a>")
+        base = base_url()
+        self._download_link(base and f"{base}mlapp/api/jobs/{quote(self.job.id)}/log/download", f"{self.job.id}.log")
+
+    def _download_link(self, href: str | None, filename: str) -> None:
+        """A link to the server (behind its login); none outside a server (nothing to link to)."""
+        self.download.value = "" if not href else (
+            f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' download='{html.escape(filename)}' "
+            f"target='_blank' title='Download the whole log'>&#x2B73; Download log</a>")
 
     # -- polling -----------------------------------------------------------------------------------
     def _interval_changed(self, change) -> None:

@@ -25,10 +25,10 @@ def test_appends_are_read_once_and_partial_lines_wait(tmp_path):
     assert tail.read().lines == ["c"]
 
 
-def test_crlf_and_carriage_return_progress_bars(tmp_path):
+def test_crlf_carriage_return_progress_bars_and_colours(tmp_path):
     log = tmp_path / "train.log"
-    append(log, b"windows\r\n10%\r50%\r100% loss=0.1\n")
-    assert LogTail(log).read().lines == ["windows", "100% loss=0.1"]
+    append(log, b"windows\r\n10%\r50%\r100% loss=0.1\n\x1b[1m32/32\x1b[0m \x1b[32m\xe2\x94\x81\x1b[0m - loss: 0.4\n")
+    assert LogTail(log).read().lines == ["windows", "100% loss=0.1", "32/32 \u2501 - loss: 0.4"]
 
 
 def test_truncation_is_noticed_and_the_log_is_read_again(tmp_path):

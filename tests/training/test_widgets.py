@@ -46,6 +46,7 @@ def test_one_chart_per_family_with_x_by_epoch(tmp_path, monitors):
     assert "data-points='5'" in monitor.summary.value
     assert "starting" in monitor.log_view.value
     assert [label for label, _ in monitor.interval.options] == [label for label, _ in INTERVALS]
+    assert monitor.download.value == ""  # outside a server there is nothing to link to
 
 
 def test_appends_new_metrics_and_bad_input_show_up_as_notes(tmp_path, monitors):
@@ -107,12 +108,14 @@ def test_a_user_regex_parser(tmp_path, monitors):
     assert monitor.series("loss").x("step").tolist() == [10, 20]
 
 
-def test_attaches_to_a_running_job_and_a_later_monitor_rebuilds_the_history(mlapp_home, tmp_path, monitors):
+def test_attaches_to_a_running_job_and_a_later_monitor_rebuilds_the_history(mlapp_home, tmp_path, monitors,
+                                                                             monkeypatch):
+    monkeypatch.setenv("MLAPP_BASE_URL", "/base/")  # as the server hands it to its kernels
     jobs = JobManager(home=mlapp_home, user="alice", workspace=tmp_path)
     job = jobs.start(train_sgd_command(epochs=6, delay=0.3, fmt="json"), name="sgd")
     live = TrainingMonitor(job, jobs=jobs, interval=1)
     monitors.append(live)
-    assert "mlapp/api/jobs/" + job.id + "/log/download" in live.download.value
+    assert f"href='/base/mlapp/api/jobs/{job.id}/log/download'" in live.download.value
     # Points arrive while the job runs...
     assert wait_until(lambda: "loss" in live.store.series and 0 < len(live.series("loss")) < 6, timeout=60)
     assert "running" in live.state.value
