@@ -267,3 +267,22 @@ def test_the_notebook_api_acts_for_the_kernels_user(monkeypatch, tmp_path):
     monkeypatch.setenv("MLAPP_ROLE", "admin")
     assert [r.job.id for r in notebook.kill_all()] == [job.id]
     assert notebook.wait(job.id, timeout=30).state == "killed"
+
+
+def test_a_job_outlives_the_kernel_that_started_it(mlapp_home, tmp_path):
+    """A notebook kernel starts a job and dies (SIGKILL): the job runs on and its end is recorded."""
+    kernel = subprocess.Popen([PY, "-c", textwrap.dedent(f"""
+        import sys, time
+        from jupyter_mlapp.jobs import JobManager
+        job = JobManager(home={str(mlapp_home)!r}, user="alice").start(
+            ["sh", "-c", "sleep 1; echo survived"], cwd={str(tmp_path)!r})
+        print(job.id, flush=True)
+        time.sleep(300)
+    """)], stdout=subprocess.PIPE, text=True)
+    job_id = kernel.stdout.readline().strip()
+    kernel.kill()
+    kernel.wait()
+    jobs = JobManager(home=mlapp_home, user="alice")
+    done = jobs.wait(job_id, timeout=30)
+    assert (done.state, done.exit_code) == ("succeeded", 0)
+    assert jobs.read_log(job_id).text == "survived\n"
