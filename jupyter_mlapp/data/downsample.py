@@ -33,9 +33,8 @@ def downsample(y: np.ndarray, start: int = 0, stop: int | None = None, n_out: in
     gaps = part.dtype.kind == "f" and np.isnan(part.min())  # min is NaN iff any value is: no mask
     lttb, minmax = _WITH_GAPS if gaps else _PLAIN
     args = (part,) if x is None else (_as_numbers(x[start:stop]), part)
-    parallel = len(part) > 1_000_000
-    picked = np.union1d(lttb.downsample(*args, n_out=shape, parallel=parallel),
-                        minmax.downsample(*args, n_out=extremes, parallel=parallel))
+    # One thread: the passes are memory-bound, and on a shared machine worker threads mostly wait.
+    picked = np.union1d(lttb.downsample(*args, n_out=shape), minmax.downsample(*args, n_out=extremes))
     return picked.astype(np.int64) + start
 
 
