@@ -217,7 +217,7 @@ class HealthHandler(ModelsAPIHandler):
     @authorized
     def get(self):
         models = self.service.models(self.username)
-        unavailable = [{"algorithm": m["name"], "Model_path": v["Model_path"], "reason": v["reason"]}
+        unavailable = [{"algorithm": m["name"], "Model_path": v["model_path"], "reason": v["reason"]}
                        for m in models for v in m["versions"] if not v["available"]]
         self.write_json({"status": "ok", "models": len(models), "unavailable": unavailable})
 

@@ -92,7 +92,6 @@ class Version:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["Model_path"] = data.pop("model_path")
         data["kind"] = self.kind
         return data
 
