@@ -26,8 +26,8 @@ from pathlib import Path
 
 from . import supervisor
 
-IDLE_SECONDS = 120.0
-TICK = 5.0  # how often an idle launcher checks whether its home folder still exists
+IDLE_SECONDS = 30.0  # bursts (sweeps, queues) start warm; an idle home keeps no process
+TICK = 2.0  # how often an idle launcher checks whether its home folder still exists
 MAX_REQUEST = 1024 * 1024
 OK = b"ok"
 
