@@ -1,0 +1,79 @@
+"""`jupyter mlapp user ...` through the real entry point, in this process (the end-to-end
+commands against a running server are in test_server.py)."""
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from jupyter_mlapp.auth import cli
+from jupyter_mlapp.auth.store import UserStore
+from jupyter_mlapp.extension import MLApp
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """Run `jupyter mlapp user <args>`; returns (exit code, stdout, stderr)."""
+    def clear():  # traitlets keeps one application instance per class hierarchy
+        for app in (*cli.COMMANDS, cli.UserApp):
+            app.clear_instance()
+
+    def run(*args, stdin: str = ""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        clear()
+        try:
+            MLApp.launch_instance(["user", *args])
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code or 0
+        finally:
+            clear()
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_add_list_passwd_role_disable_enable_remove(run, mlapp_home):
+    assert run("add", "ann", "--role=admin", stdin="ann admin pw 1\n")[:2] == (0, "Added ann (admin).\n")
+    assert run("add", "Bob", "--display-name=Bob B", stdin="bob editor pw 1\n")[1] == "Added bob (editor).\n"
+    store = UserStore(mlapp_home)
+    assert store.authenticate("bob", "bob editor pw 1")
+    assert run("passwd", "bob", "--password-stdin", stdin="bob new pw 22\n")[0] == 0
+    assert store.authenticate("bob", "bob new pw 22") and not store.authenticate("bob", "bob editor pw 1")
+    assert run("set-role", "bob", "viewer")[1] == "bob is now viewer.\n"
+    assert run("disable", "bob")[0] == 0 and store.get("bob").disabled
+    assert run("enable", "bob")[0] == 0 and not store.get("bob").disabled
+    code, out, _ = run("list")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["USERNAME", "ROLE", "STATUS", "LAST", "LOGIN", "DISPLAY", "NAME"]
+    assert lines[1].split()[:3] == ["ann", "admin", "active"] and lines[2].endswith("Bob B")
+    assert run("remove", "bob")[1] == "Removed bob.\n" and store.get("bob") is None
+
+
+@pytest.mark.parametrize("args,stdin,message", [
+    (["add", "Bad Name"], "a fine password\n", "username must be 1-64 characters: lower-case letters a-z, "
+                                               "digits, '.', '_' or '-', starting with a letter or digit"),
+    (["add", "shorty"], "short\n", "password must have at least 8 characters"),
+    (["add", "x", "--role=root"], "a fine password\n", "role must be one of admin, editor, viewer"),
+    (["add", "ann"], "a fine password\n", "a user named 'ann' already exists"),
+    (["remove", "nobody"], "", "no user named 'nobody'"),
+    (["set-role", "ann", "viewer"], "", "cannot demote 'ann': it is the last enabled admin"),
+    (["disable"], "", "usage: jupyter mlapp user disable NAME"),
+    (["set-role", "ann"], "", "usage: jupyter mlapp user set-role NAME ROLE"),
+])
+def test_errors_are_one_line(run, store, args, stdin, message):
+    store.add("ann", "ann admin pw 1", "admin")
+    before = [a.to_dict() for a in store.list()]
+    code, out, err = run(*args, stdin=stdin)
+    assert code in (1, 2) and out == ""
+    assert err == f"jupyter mlapp user: {message}\n"
+    assert [a.to_dict() for a in store.list()] == before
+
+
+def test_without_a_command_it_lists_the_commands(run):
+    code, out, _ = run()
+    assert code == 2
+    for name in ("add", "remove", "passwd", "list", "set-role", "disable", "enable"):
+        assert f"\n{name}\n" in out
