@@ -65,8 +65,9 @@ class Backend(abc.ABC):
         """The jobs as they are now: lost if their supervisor died, live CPU and memory if running."""
 
     @abc.abstractmethod
-    def kill(self, job: Job) -> None:
-        """End a running job (its kill is already recorded as requested)."""
+    def kill(self, job: Job) -> bool:
+        """End a running job (its kill is already recorded as requested), or what still runs of
+        a lost one; False when nothing of it runs any more."""
 
     @abc.abstractmethod
     def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
@@ -177,18 +178,20 @@ class LocalBackend(Backend):
                         self._processes.pop(pid, None)
                 job.cpu_percent, job.memory = round(cpu, 1), memory
 
-    def kill(self, job: Job) -> None:
+    def kill(self, job: Job) -> bool:
         if same_process(job.supervisor_pid, job.supervisor_created):
             try:
                 os.kill(job.supervisor_pid, signal.SIGTERM)  # it ends the group and records the kill
-                return
+                return True
             except ProcessLookupError:
                 pass  # it ended just now
-        if job.supervisor_pid is None:
-            return  # not started yet: the supervisor sees the request when it records the start
+        if job.supervisor_pid is None:  # not taken yet: its supervisor sees the request when it takes it
+            return job.state == "running"
         # The supervisor is gone (lost job): end the group ourselves if it still runs.
         if same_process(job.pid, job.pid_created):
             terminate_group(job.pid, job.grace)
+            return True
+        return False
 
     def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
         try:

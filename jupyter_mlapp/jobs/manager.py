@@ -273,8 +273,8 @@ class JobManager:
         job = self.get(job_id)
         before, after = self.store.request_kill(job.id)
         if after is None:
-            if before.state == "lost" and before.pid:
-                self.backend.kill(before)  # its supervisor died: end what may still run
+            if before.state == "lost" and self.backend.kill(before):
+                return KillResult(before, f"job {before.name} was lost (its supervisor died); stopping what still runs of it", True)
             return KillResult(before, f"job {before.name} already ended ({before.state}); nothing to kill", False)
         if after.state == "killed":
             return KillResult(after, f"job {after.name} was queued and will not run", True)

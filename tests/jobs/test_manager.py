@@ -113,6 +113,7 @@ def test_killing_a_finished_job_is_a_no_op_and_a_reused_pid_is_never_signalled(j
     assert not result.killed and "already ended (succeeded)" in result.message
     # A process that now holds the job's recorded PID (simulated by pointing the record at a
     # live process of ours) survives a kill of the lost job: its start time differs.
+    until(lambda: not psutil.pid_exists(job.supervisor_pid))  # as for any lost job: no supervisor
     bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
         jobs.store.update(job.id, only_if_state=("succeeded",), state="lost", pid=bystander.pid)
@@ -130,7 +131,8 @@ def test_a_job_whose_supervisor_dies_is_lost(jobs):
     os.kill(running.supervisor_pid, signal.SIGKILL)
     lost = until(lambda: (j := jobs.get(job.id)).state == "lost" and j, timeout=10)
     assert lost and "supervisor" in lost.reason
-    jobs.kill(job.id)  # the child still runs: kill ends it although nobody supervises it
+    result = jobs.kill(job.id)  # the child still runs: kill ends it although nobody supervises it
+    assert result.killed and "was lost" in result.message
     assert until(lambda: not psutil.pid_exists(running.pid) or
                  psutil.Process(running.pid).status() == psutil.STATUS_ZOMBIE, 10)
 
