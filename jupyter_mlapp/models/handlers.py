@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 
 from jupyter_server.auth.decorator import authorized
 from tornado import httputil, web
 
 from .. import __version__
 from ..errors import InvalidInput, TooLarge
+from ..extension import fail
 from ..web import MLAppHandler
 from .images import zip_to_base64
 from .predictor import ModelService, _truthy, csv_rows
@@ -230,9 +232,17 @@ class VersionHandler(ModelsAPIHandler):
 
 
 def setup(app) -> list[tuple]:
-    registry = ModelRegistry(app.models_dir or None, home=app.home_path)
+    standalone = list(app.rooms) == ["models"]  # `jupyter mlapp serve`
+    try:
+        registry = ModelRegistry(app.models_dir or None, home=app.home_path)
+        registry.list()
+    except (OSError, sqlite3.Error) as exc:
+        if not standalone:
+            raise
+        fail(f"cannot use the model registry at {app.models_dir or app.home_path / 'models'} ({exc}); "
+             f"choose another folder with --models DIR")
     service = ModelService(registry, max_batch_size=app.models_max_batch_size, max_wait=app.models_max_wait_ms / 1000)
-    if list(app.rooms) == ["models"]:  # `jupyter mlapp serve`: ready (or failed, with reasons) before serving
+    if standalone:  # ready (or failed, with reasons) before serving
         service.load_all()
     else:  # inside JupyterLab's server: don't delay its start; a model loads on first use anyway
         service.executor.submit(service.load_all)

@@ -128,3 +128,15 @@ def test_fuzzing_from_the_openapi_document_finds_no_server_error(model_server, t
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     tested = re.search(r"Tested:\s+(\d+)", run.stdout)
     assert tested and int(tested.group(1)) >= 9, run.stdout[-2000:]  # every operation was exercised
+
+
+def test_an_unusable_models_folder_is_a_one_line_error(tmp_path):
+    not_a_folder = tmp_path / "models"
+    not_a_folder.write_text("a file")
+    run = subprocess.run([*JUPYTER_MLAPP, "serve", "--models", str(not_a_folder), "--port=0",
+                          f"--MLApp.home={tmp_path / 'home'}", *(["--allow-root"] if os.geteuid() == 0 else [])],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if not line.startswith("[")]
+    assert errors == [f"jupyter mlapp: cannot use the model registry at {not_a_folder} ([Errno 17] File exists: "
+                      f"'{not_a_folder}'); choose another folder with --models DIR"]
