@@ -233,31 +233,29 @@ class MicroBatcher:
             self.inputs += len(flat)
             try:
                 outputs = await loop.run_in_executor(self.executor, self.fn, flat)
-            except Exception:
+            except Exception as exc:
                 if len(batch) == 1:
-                    outputs = None
+                    _settle(batch[0][1], exception=exc)
                 else:  # one request's input broke the batch: answer each request on its own
                     for inputs, future in batch:
-                        await self._run_alone(loop, inputs, future)
-                    continue
-                _, future = batch[0]
-                await self._run_alone(loop, batch[0][0], future)
+                        try:
+                            _settle(future, await loop.run_in_executor(self.executor, self.fn, inputs))
+                        except Exception as alone:
+                            _settle(future, exception=alone)
                 continue
             start = 0
             for inputs, future in batch:
-                if not future.done():
-                    future.set_result(outputs[start:start + len(inputs)])
+                _settle(future, outputs[start:start + len(inputs)])
                 start += len(inputs)
 
-    async def _run_alone(self, loop, inputs, future) -> None:
-        try:
-            result = await loop.run_in_executor(self.executor, self.fn, inputs)
-        except Exception as exc:
-            if not future.done():
-                future.set_exception(exc)
-        else:
-            if not future.done():
-                future.set_result(result)
+
+def _settle(future: asyncio.Future, result=None, exception: BaseException | None = None) -> None:
+    if future.done():  # the client went away
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)
 
 
 @dataclass
@@ -321,18 +319,19 @@ class ModelService:
             raise InvalidInput("algorithm must be a string")
         return self._cached(("model", name), lambda: self.registry.get(name))
 
+    def _served(self, name: str, model_path: str | None, user: str) -> tuple[Version, Loaded | None]:
+        """The registry's version and what we serve of it, if that is current."""
+        version = self.info(name).version(model_path)
+        if version.format == "pickle" and version.saved_by != user:  # on every request, loaded or not
+            raise Forbidden(f"weights {version.model_path!r} of {name!r} are a pickle saved by "
+                            f"{version.saved_by}: only they may use it")
+        entry = (self._pickles if version.format == "pickle" else self._loaded).get((name, version.model_path))
+        return version, entry if entry is not None and entry.version.sha256 == version.sha256 else None
+
     def entry(self, name: str, model_path: str | None, user: str) -> Loaded:
         """The loaded version, (re)loaded if the registry holds newer weights than we serve."""
-        version = self.info(name).version(model_path)
-        if version.format == "pickle":
-            if version.saved_by != user:  # checked on every request, loaded or not
-                raise Forbidden(f"weights {version.model_path!r} of {name!r} are a pickle saved by "
-                                f"{version.saved_by}: only they may use it")
-            entry = self._pickles.get((name, version.model_path))
-        else:
-            entry = self._loaded.get((name, version.model_path))
-        if entry is None or entry.version.sha256 != version.sha256:
-            entry = self._load(version, user)
+        version, entry = self._served(name, model_path, user)
+        entry = entry or self._load(version, user)
         if entry.error:
             raise ModelUnavailable(f"model {name!r} weights {version.model_path!r} is unavailable: {entry.error}")
         return entry
@@ -429,9 +428,12 @@ class ModelService:
     async def predict(self, user: str, client: str, payload: dict) -> dict:
         """Predict for a request of the REST API; image decoding and the model run off the loop."""
         name, model_path, config = self.effective_config(client, payload)
-        entry = self.entry(name, model_path, user)
-        create_images = _truthy(payload.get("create_images", False))
         loop = asyncio.get_running_loop()
+        if self._served(name, model_path, user)[1] is not None:
+            entry = self.entry(name, model_path, user)
+        else:  # new weights (or a first use): loading can take a while, keep the loop serving
+            entry = await loop.run_in_executor(self.executor, self.entry, name, model_path, user)
+        create_images = _truthy(payload.get("create_images", False))
         if entry.version.input_schema["type"] == "image":
             inputs, pictures = await loop.run_in_executor(self.executor, self.parse, entry, payload)
         else:

@@ -122,7 +122,7 @@ def test_fuzzing_from_the_openapi_document_finds_no_server_error(model_server, t
                "-H", f"Authorization: token {model_server.token}", "--max-examples", "25",
                "--generation-deterministic", "--request-timeout", "20", "--phases", "examples,coverage,fuzzing"]
     try:
-        run = subprocess.run(command, capture_output=True, text=True, timeout=90, cwd=tmp_path)
+        run = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"fuzzing took too long:\n{exc.stdout}")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
