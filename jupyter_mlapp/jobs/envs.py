@@ -250,8 +250,11 @@ _finder: EnvironmentFinder | None = None
 
 
 def default_finder() -> EnvironmentFinder:
-    """The finder of this process: the workspace is the current folder."""
+    """The finder of this process: the server's workspace in a kernel it started, else the
+    current folder."""
     global _finder
     if _finder is None:
-        _finder = EnvironmentFinder()
+        from ..files.manager import WORKSPACE_ENV
+
+        _finder = EnvironmentFinder(workspace=os.environ.get(WORKSPACE_ENV) or None)
     return _finder

@@ -15,7 +15,7 @@ from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput
 from ..web import MLAppHandler
-from .envs import EnvironmentFinder
+from .envs import ENV_DIRS_ENV, EnvironmentFinder
 from .kernelspecs import EnvironmentKernelSpecManager
 from .manager import DEFAULT_GRACE, GRACE_ENV, LIMIT_ENV, JobManager
 
@@ -109,7 +109,11 @@ def setup(app) -> list[tuple]:
     workspace = app.serverapp.root_dir if app.serverapp else os.getcwd()
     limit = getattr(app, "job_limit", 0) or None
     grace = getattr(app, "job_kill_grace", DEFAULT_GRACE)
-    environments = EnvironmentFinder(env_dirs=getattr(app, "env_dirs", ()), workspace=workspace)
+    # Kernels started by this server (notebooks, Voila apps) find the same environments and run
+    # jobs with the same settings.
+    env_dirs = [*getattr(app, "env_dirs", ()), *os.environ.get(ENV_DIRS_ENV, "").split(os.pathsep)]
+    os.environ[ENV_DIRS_ENV] = os.pathsep.join(dict.fromkeys(d for d in env_dirs if d))
+    environments = EnvironmentFinder(workspace=workspace)
     manager = JobManager(home=app.home_path, limit=limit, grace=grace, workspace=workspace,
                          environments=environments, confine_cwd=True)
     app.managers["jobs"] = manager
@@ -117,7 +121,6 @@ def setup(app) -> list[tuple]:
     if isinstance(kernel_specs, EnvironmentKernelSpecManager):
         kernel_specs.finder = environments  # one discovery, one cache for jobs and kernels
     environments.discover_in_background(refresh=False)  # ready before the first page asks
-    # Kernels started by this server (notebooks, Voila apps) run jobs with the same settings.
     os.environ[LIMIT_ENV], os.environ[GRACE_ENV] = str(manager.limit), str(manager.grace)
     kwargs = {"manager": manager}
     return [

@@ -39,8 +39,16 @@ class TokenUsers(IdentityProvider):
         return None
 
 
+def keep_job_settings(monkeypatch) -> None:
+    """The in-process server hands its job settings to kernels through the environment: give
+    them back when the test ends, so they don't leak into the next tests of this process."""
+    for name in ("MLAPP_JOB_LIMIT", "MLAPP_JOB_GRACE", "MLAPP_ENV_DIRS"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
-def jp_server_config(mlapp_home, tmp_path):
+def jp_server_config(mlapp_home, monkeypatch):
+    keep_job_settings(monkeypatch)
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
                       "identity_provider_class": TokenUsers, "token": "unused-server-token"},

@@ -6,13 +6,14 @@ import pytest
 
 from jupyter_mlapp.auth.store import UserStore
 
-from .conftest import api_caller
+from .conftest import api_caller, keep_job_settings
 
 OWNER = "root"
 
 
 @pytest.fixture
-def jp_server_config(mlapp_home):
+def jp_server_config(mlapp_home, monkeypatch):
+    keep_job_settings(monkeypatch)
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
                       "identity_provider_class": "jupyter_mlapp.auth.identity.MLAppIdentityProvider",
