@@ -79,6 +79,7 @@ class TableView:
         self._by_label = {c.label: c for c in self.columns}
         self._orders: OrderedDict[str, np.ndarray] = OrderedDict()
         self._valid: dict[str, int] = {}  # rows of the sorted column that are not missing
+        self._keys: dict[str, np.ndarray] = {}  # the column's values, when searchsorted knows them
         self.sort_column: str | None = None
         self.ascending = True
         self.rows: np.ndarray | None = None  # a subset of rows (a filter), in frame order
@@ -113,6 +114,7 @@ class TableView:
             while len(self._orders) > SORT_CACHE:
                 dropped, _ = self._orders.popitem(last=False)
                 self._valid.pop(dropped, None)
+                self._keys.pop(dropped, None)
         self.sort_column, self.ascending = label, ascending
         self._arrange()
 
@@ -147,6 +149,8 @@ class TableView:
                 order = series.astype(str).array.argsort(kind="stable")
             valid = len(series) - int(series.isna().sum())
         self._valid[label] = valid
+        if values is not None and values.dtype.kind in "biufmM":
+            self._keys[label] = values  # NumPy orders these as we did (NaN, NaT last): searchable
         return np.asarray(order, dtype=np.int64)
 
     def positions(self, start: int, stop: int) -> np.ndarray:
@@ -155,11 +159,21 @@ class TableView:
         wanted = np.arange(start, max(start, stop), dtype=np.int64)
         if self._order is None:
             return wanted
-        if self.sort_column is not None and not self.ascending:
-            # Descending reads the non-missing part backwards; missing values stay last.
-            valid = self._order_valid
-            wanted = np.where(wanted < valid, valid - 1 - wanted, wanted)
-        return self._order[wanted]
+        if self.sort_column is None or self.ascending:
+            return self._order[wanted]
+        # Descending reads the non-missing part of the ascending order backwards (missing values
+        # stay last), then puts each run of equal values back in frame order, as a stable sort
+        # would: the run's bounds come from a binary search of the column through the order.
+        valid = self._order_valid
+        rows = self._order[np.where(wanted < valid, valid - 1 - wanted, wanted)]
+        keys = self._keys.get(self.sort_column)
+        if keys is not None and len(self._order) == len(keys):
+            ranked = wanted < valid
+            values = keys[rows[ranked]]
+            low = np.searchsorted(keys, values, "left", sorter=self._order)
+            high = np.searchsorted(keys, values, "right", sorter=self._order)
+            rows[ranked] = self._order[low + wanted[ranked] - (valid - high)]
+        return rows
 
     # -- windows ---------------------------------------------------------------------------
     def window(self, start: int, stop: int, col_start: int = 0, col_stop: int | None = None) -> dict:

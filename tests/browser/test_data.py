@@ -1,30 +1,69 @@
 """The data viewer app in Voila: pick a data set, sort it, chart it, and scroll a million rows."""
 from __future__ import annotations
 
+import json
 import re
+import time
+from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from harness import screenshot
+from jupyter_mlapp.data import DataCatalog
 
 pytestmark = pytest.mark.browser
 
 MAX_WINDOW_BYTES = 20_000
 
 
-def open_app(server, page, notebook: str) -> list[int]:
-    """Open a Voila app; returns the sizes of the grid's data replies as they arrive."""
-    replies: list[int] = []
+@dataclass
+class Reply:
+    """A ``data-reply`` the grid's front end received: its size on the wire and its rows."""
+
+    size: int
+    r1: int
+    columns: dict[str, np.ndarray | list]
+
+
+def decode_reply(payload: bytes) -> Reply:
+    """Jupyter's v1 kernel websocket frame: the count of offsets, the offsets (uint64 LE), then
+    channel, header, parent header, metadata, content and the binary buffers."""
+    count = int.from_bytes(payload[:8], "little")
+    offsets = [int.from_bytes(payload[8 + 8 * i:16 + 8 * i], "little") for i in range(count)]
+    parts = [payload[a:b] for a, b in zip(offsets, [*offsets[1:], len(payload)])]
+    reply = json.loads(parts[4])["data"]["content"]
+    buffers = parts[5:]
+    columns = {
+        name: column["value"] if column.get("type") == "raw"
+        else np.frombuffer(buffers[column["value"]], dtype=column["dtype"])
+        for name, column in reply["value"]["data"].items()
+    }
+    return Reply(len(payload), reply["r1"], columns)
+
+
+def open_app(server, page, notebook: str) -> list[Reply]:
+    """Open a Voila app; returns the grid's data replies as they arrive."""
+    replies: list[Reply] = []
 
     def on_frame(payload):
-        data = payload if isinstance(payload, bytes) else payload.encode()
-        if b"data-reply" in data:
-            replies.append(len(data))
+        if isinstance(payload, bytes) and b"data-reply" in payload:
+            replies.append(decode_reply(payload))
 
     page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     page.goto(f"{server.url}/voila/render/notebooks/{notebook}?token={server.token}")
     return replies
+
+
+def wait_for_reply(page, replies: list[Reply], test, timeout: float = 15) -> Reply:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = next((r for r in reversed(replies) if test(r)), None)
+        if match:
+            return match
+        page.wait_for_timeout(100)
+    raise AssertionError("the grid received no such window")
 
 
 def test_pick_airq_sort_chart_and_a_bad_name(mlapp_server, page):
@@ -45,11 +84,18 @@ def test_pick_airq_sort_chart_and_a_bad_name(mlapp_server, page):
     expect(lines).to_have_count(5)
     assert all(len(d or "") > 100 for d in lines.evaluate_all("ps => ps.map(p => p.getAttribute('d'))"))
 
+    airq = DataCatalog().load_dataset("Airq")["airq"]
+    first = wait_for_reply(page, replies, lambda r: r.r1 == 0)
+    assert first.columns["airq"].tolist() == airq.tolist()  # all 30 rows, in frame order
+
     box = page.locator(".mlapp-data-viewer .datagrid-container").bounding_box()
     page.mouse.click(box["x"] + 80, box["y"] + 10)  # the "airq" header, left of its menu icon
     expect(info).to_contain_text("sorted by airq ascending")
     page.mouse.click(box["x"] + 80, box["y"] + 10)
     expect(info).to_contain_text("sorted by airq descending")
+    descending = sorted(airq, reverse=True)
+    wait_for_reply(page, replies, lambda r: r.r1 == 0 and r.columns["airq"].tolist() == descending)
+    page.wait_for_timeout(300)  # let the canvas paint it
     screenshot(page, "data-viewer-airq-sorted")
 
     search.fill("airqualty")
@@ -57,7 +103,7 @@ def test_pick_airq_sort_chart_and_a_bad_name(mlapp_server, page):
     error = page.locator(".mlapp-data-error")
     expect(error).to_contain_text("no data set named 'airqualty'; did you mean airquality")
     expect(info).to_contain_text("Airq · 30 rows × 6 columns")  # the previous view stays
-    assert replies and max(replies) <= MAX_WINDOW_BYTES
+    assert replies and max(r.size for r in replies) <= MAX_WINDOW_BYTES
 
 
 def test_a_million_row_frame_scrolls_to_its_last_row(mlapp_server, page):
@@ -73,6 +119,9 @@ def test_a_million_row_frame_scrolls_to_its_last_row(mlapp_server, page):
             break
         page.wait_for_timeout(300)
     expect(info).to_contain_text(re.compile(r"showing rows [\d,]+–1,000,000 of 1,000,000"))
+    # The grid got the last rows themselves: the notebook's index is one row a second from 2024.
+    last = wait_for_reply(page, replies, lambda r: r.r1 + len(r.columns["time"]) == 1_000_000)
+    assert last.columns["time"][-1] == "2024-01-12T13:46:39"
     screenshot(page, "data-viewer-million-rows-end")
 
     # Zooming into the chart redraws the visible range from the full data.
@@ -84,4 +133,4 @@ def test_a_million_row_frame_scrolls_to_its_last_row(mlapp_server, page):
         page.mouse.wheel(0, -400)
     expect(note).not_to_contain_text("1,000,000")
     # Only windows travel: every reply is a screen of rows (plus margin), never the frame.
-    assert replies and max(replies) <= MAX_WINDOW_BYTES
+    assert replies and max(r.size for r in replies) <= MAX_WINDOW_BYTES

@@ -62,6 +62,8 @@ def test_sort_matches_pandas_with_missing_values_last(mixed, column):
         got = mixed[column].iloc[view.positions(0, len(mixed))]
         pd.testing.assert_series_equal(got.reset_index(drop=True), expected.reset_index(drop=True),
                                        check_index=False)
+        if column in ("x", "when", "i"):  # NumPy columns: ties keep frame order both ways
+            assert got.index.tolist() == expected.index.tolist()
     view.sort(None)
     assert view.positions(0, 8).tolist() == list(range(8))
 
@@ -100,6 +102,17 @@ def test_argsort_numbers_puts_nan_and_nat_last():
     dates = np.array(["2024-01-02", "NaT", "1970-01-01", "2100-05-05"], dtype="datetime64[ns]")
     order, valid = argsort_numbers(dates)
     assert order.tolist() == [2, 0, 3, 1] and valid == 3
+
+
+def test_descending_is_stable_on_a_large_column_with_ties():
+    values = np.random.default_rng(5).integers(0, 50, 200_000).astype(float)
+    values[::97] = np.nan
+    frame = pd.DataFrame({"v": values})
+    view = TableView(frame)
+    view.sort("v", ascending=False)
+    expected = frame["v"].sort_values(ascending=False, kind="stable", na_position="last").index
+    assert view.positions(0, len(frame)).tolist() == expected.tolist()
+    assert view.positions(123_456, 123_500).tolist() == expected[123_456:123_500].tolist()
 
 
 def test_descending_keeps_missing_values_last(mixed):
