@@ -66,10 +66,6 @@ STYLE = """
 .mlapp-app .mlapp-note-warn { background: #fffbeb; color: #92400e; }
 .mlapp-app .mlapp-error { color: #b91c1c; }
 .mlapp-app .mlapp-ok { color: #15803d; }
-.mlapp-app .mlapp-hint { color: #64748b; font-size: 12px; }
-.mlapp-app table.mlapp-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-.mlapp-app table.mlapp-table th { text-align: left; font-weight: 600; border-bottom: 2px solid #e2e8f0; padding: 6px 10px; }
-.mlapp-app table.mlapp-table td { border-bottom: 1px solid #f1f5f9; padding: 6px 10px; overflow-wrap: anywhere; }
 </style>
 """
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .manager import WORKSPACE_ENV, workspace_dir
 
@@ -16,6 +16,16 @@ BASE_URL_ENV = "MLAPP_BASE_URL"
 def base_url() -> str | None:
     base = os.environ.get(BASE_URL_ENV) or os.environ.get("VOILA_BASE_URL")
     return base.rstrip("/") + "/" if base else None
+
+
+def server_url() -> str | None:
+    """The server's address as the browser reached it (``http://host:port/base/``), for code
+    snippets that call the API from elsewhere; known inside a Voila app (from its request)."""
+    request, base = os.environ.get("VOILA_REQUEST_URL"), base_url()
+    if not request or base is None:
+        return None
+    parts = urlsplit(request)
+    return f"{parts.scheme}://{parts.netloc}{base}"
 
 
 def served_path(path: str | os.PathLike) -> str | None:

@@ -10,6 +10,7 @@ import pytest
 from jupyter_mlapp.apps import App
 from jupyter_mlapp.apps.app import app_name
 from jupyter_mlapp.apps.routing import notebook_path, replace_url_script, requested_page
+from jupyter_mlapp.files.urls import server_url
 
 
 @pytest.fixture(autouse=True)
@@ -219,6 +220,14 @@ def test_plugins_add_their_pages_after_the_apps_own(plugin_on_path):
     assert view.content.children[0].children[-1].value == "drift for churn-model"
     app.navigate("Missing")  # a plugin that cannot import: its page says so, the app lives on
     assert "the plugin no_such_module:page could not be loaded" in view.content.children[0].children[1].value
+
+
+def test_server_url_is_where_the_browser_reached_voila(monkeypatch):
+    assert server_url() is None
+    voila(monkeypatch)
+    monkeypatch.setenv("VOILA_BASE_URL", "/base/")
+    monkeypatch.setenv("VOILA_REQUEST_URL", "https://ml.example.org:8443/base/voila/render/notebooks/ml_app.ipynb?page=Data")
+    assert server_url() == "https://ml.example.org:8443/base/"
 
 
 def test_in_jupyterlab_the_lab_link_opens_the_notebook_itself(monkeypatch):
