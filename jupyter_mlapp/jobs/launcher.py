@@ -140,6 +140,7 @@ def serve(path: Path, db: Path, idle: float = IDLE_SECONDS) -> int:
 def main(argv: list[str] | None = None) -> int:
     path, db = argv if argv is not None else sys.argv[1:]
     os.umask(0o077)
+    os.chdir("/")  # a daemon keeps no folder busy
     return serve(Path(path), Path(db))
 
 
