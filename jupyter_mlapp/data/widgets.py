@@ -536,10 +536,13 @@ class DataViewer(widgets.VBox):
         self.chart_box = widgets.VBox(layout=widgets.Layout(width="100%"))
         self._files: list[str] = []
 
+        self.rescan = widgets.Button(icon="refresh", tooltip="List the workspace's data files again",
+                                     layout=widgets.Layout(width="40px"))
+        self.rescan.on_click(self._rescan_files)
         self.search.observe(self._refresh_options, "value")
         self.search.on_submit(self._load_typed_name)
         self.picker.observe(self._on_pick, "value")
-        super().__init__([widgets.HBox([self.search]), self.picker, self.message, self.info,
+        super().__init__([widgets.HBox([self.search, self.rescan]), self.picker, self.message, self.info,
                           self.grid_box, self.chart_box], **kwargs)
         self.add_class("mlapp-data-viewer")
 
@@ -611,6 +614,10 @@ class DataViewer(widgets.VBox):
         except (MLAppError, OSError) as err:
             self._say(f"cannot list the workspace files: {err}", error=True)
             return []
+
+    def _rescan_files(self, _button=None) -> None:
+        self._files = self._list_files()
+        self._refresh_options()
 
     def _refresh_options(self, _change=None) -> None:
         query = self.search.value.strip().lower()

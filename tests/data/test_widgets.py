@@ -157,6 +157,14 @@ def test_bad_name_and_bad_file_are_messages_and_the_view_stays(tmp_path):
     assert viewer.grid is grid
 
 
+def test_new_workspace_files_appear_after_a_rescan(tmp_path):
+    viewer = DataViewer(root=tmp_path)
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "new.parquet")
+    assert "file:new.parquet" not in [v for _, v in viewer.picker.options]
+    viewer.rescan.click()
+    assert ("file: new.parquet", "file:new.parquet") in viewer.picker.options
+
+
 def test_search_filters_the_picker_by_id_and_title(tmp_path):
     viewer = DataViewer(root=tmp_path)
     viewer.search.value = "new york air"
