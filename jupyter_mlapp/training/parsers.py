@@ -44,9 +44,6 @@ class LineBatch:
         self.lines = lines
         self._arrow: pa.Array | None = None
 
-    def __len__(self) -> int:
-        return len(self.lines)
-
     def arrow(self, rows: np.ndarray) -> pa.Array:
         if self._arrow is None:
             self._arrow = pa.array(self.lines, pa.string())

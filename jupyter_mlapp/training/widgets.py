@@ -20,7 +20,7 @@ from urllib.parse import quote
 import bqplot as bq
 import ipywidgets as widgets
 
-from ..errors import MLAppError
+from ..errors import InvalidInput, MLAppError
 from ..files.urls import base_url, files_url
 from .metrics import MetricStore, Series
 from .parsers import FunctionParser, make_parsers
@@ -58,6 +58,11 @@ class TrainingMonitor(widgets.VBox):
 
     def __init__(self, source, parsers=None, interval: float = 1, max_points: int = 2000,
                  tail_lines: int = 200, jobs=None, **kwargs):
+        self._wake = threading.Event()
+        self._stop = threading.Event()  # first: close() (called on garbage collection too) needs it
+        if max_points < 10 or tail_lines < 1 or interval not in dict(INTERVALS).values():
+            raise InvalidInput(f"interval is one of {', '.join(str(v) for _, v in INTERVALS)} seconds, "
+                               "max_points at least 10 and tail_lines at least 1")
         super().__init__(**kwargs)
         self.add_class("mlapp-training-monitor")
         self.max_points = max_points
@@ -66,8 +71,6 @@ class TrainingMonitor(widgets.VBox):
         self._jobs = jobs
         self._tail: LogTail | None = None
         self._lock = threading.RLock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._log = deque(maxlen=tail_lines)
         self._notes: dict[str, str] = {}
@@ -79,8 +82,8 @@ class TrainingMonitor(widgets.VBox):
 
         self.title = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self.state = widgets.HTML().add_class("mlapp-training-state")
-        self.interval = widgets.Dropdown(options=INTERVALS, value=interval if interval in dict(INTERVALS).values() else 1,
-                                         description="Refresh", layout=widgets.Layout(width="160px"))
+        self.interval = widgets.Dropdown(options=INTERVALS, value=interval, description="Refresh",
+                                         layout=widgets.Layout(width="160px"))
         self.interval.style.description_width = "56px"
         self.refresh_button = widgets.Button(icon="refresh", tooltip="Refresh now", layout=widgets.Layout(width="40px"))
         self.download = widgets.HTML().add_class("mlapp-training-download")

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from jupyter_mlapp.errors import InvalidInput
 from jupyter_mlapp.jobs import JobManager
 from jupyter_mlapp.training.examples import train_sgd_command
 from jupyter_mlapp.training.widgets import INTERVALS, TrainingMonitor
@@ -98,6 +99,8 @@ def test_a_missing_log_and_an_unknown_job_are_messages_not_errors(tmp_path, mlap
     unknown = TrainingMonitor("0123456789ab", jobs=jobs, interval=0)
     assert "no job 0123456789ab" in unknown.message.value
     assert "cannot monitor" in TrainingMonitor(None, interval=0).message.value
+    with pytest.raises(InvalidInput, match="interval is one of 0, 1, 2, 5, 10, 30"):
+        TrainingMonitor(tmp_path / "later.log", interval=3)
 
 
 def test_a_user_regex_parser(tmp_path, monitors):
