@@ -62,15 +62,12 @@ def test_user_commands_reach_the_running_server_at_once(first_start):
                      password="vera viewer pw 1\n")  # stdin is a pipe, as in a script
     assert added.returncode == 0 and "Added vera (viewer)." in added.stdout, added.stderr
     assert "vera viewer pw 1" not in added.stdout + added.stderr
-    listed = user_cli(server.home, "list").stdout
-    assert re.search(r"vera\s+viewer\s+active\s+never\s+Vera V", listed), listed
 
     vera = sign_in(server, "vera", "vera viewer pw 1")
     assert vera.get(f"{server.url}/mlapp/api/auth/me").json()["user"]["role"] == "viewer"
     disabled = user_cli(server.home, "disable", "vera")
     assert disabled.returncode == 0 and "Disabled vera" in disabled.stdout
     assert vera.get(f"{server.url}/mlapp/api/auth/me").status_code == 403  # the very next request
-    assert user_cli(server.home, "remove", "nobody").stderr == "jupyter mlapp user: no user named 'nobody'\n"
 
 
 def test_the_server_token_still_signs_in_the_owner(first_start):

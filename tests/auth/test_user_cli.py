@@ -6,6 +6,7 @@ import io
 import sys
 
 import pytest
+from jupyter_core.application import JupyterApp
 
 from jupyter_mlapp.auth import cli
 from jupyter_mlapp.auth.store import UserStore
@@ -15,8 +16,8 @@ from jupyter_mlapp.extension import MLApp
 @pytest.fixture
 def run(monkeypatch, capsys):
     """Run `jupyter mlapp user <args>`; returns (exit code, stdout, stderr)."""
-    def clear():  # traitlets keeps one application instance per class hierarchy
-        for app in (*cli.COMMANDS, cli.UserApp):
+    def clear():  # traitlets keeps one application instance per class hierarchy (servers' too)
+        for app in (*cli.COMMANDS, cli.UserApp, JupyterApp):
             app.clear_instance()
 
     def run(*args, stdin: str = ""):
