@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import bqplot as bq
 import ipywidgets as widgets
+from traitlets import Unicode
 
 from ..errors import InvalidInput, MLAppError
 from ..files.urls import base_url, files_url
@@ -50,11 +51,16 @@ def _format(value: float | None) -> str:
 class TrainingMonitor(widgets.VBox):
     """Live metrics of a training job (a ``Job``, a job id) or of any log file (a path).
 
+    ``job_state`` follows the job (``running``, ``succeeded``, ...): observe it to act when the
+    training ends (it changes from the monitor's thread).
+
     ``parsers``: metric parsers tried in order (default ``default_parsers()``; regexes with named
     groups and functions ``line -> dict | None`` are accepted too). ``interval``: seconds between
     refreshes (0: off). ``max_points``: points drawn per line at most (history is downsampled,
     never cut). ``tail_lines``: raw log lines shown.
     """
+
+    job_state = Unicode("", help="the state of the job watched ('' for a log file)")
 
     def __init__(self, source, parsers=None, interval: float = 1, max_points: int = 2000,
                  tail_lines: int = 200, jobs=None, **kwargs):
@@ -310,6 +316,7 @@ class TrainingMonitor(widgets.VBox):
             if job.finished:
                 ended = f" (exit {job.exit_code})" if job.exit_code is not None else (f" ({job.signal})" if job.signal else "")
             runtime = _duration(job.runtime)
+            self.job_state = job.state
             self.state.value = (f"<span data-state='{job.state}' style='color:{color}'>&#9679; <b>{job.state}</b>{ended}</span>"
                                 f"{' · ' + runtime if runtime else ''} · {human_size(read.size)}")
         else:

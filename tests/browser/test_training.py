@@ -64,4 +64,5 @@ def test_start_watch_reload_and_finish(mlapp_server, page):
     wait_points(page, lambda n: n == EPOCHS, timeout=15)
     assert loss_chart_markers(page) >= EPOCHS
     expect(page.locator(".mlapp-training-log")).to_contain_text("done: val_accuracy")
+    expect(page.locator(".mlapp-train-picker select")).to_contain_text("succeeded")  # the run list follows
     screenshot(page, "training-monitor-finished")

@@ -103,6 +103,17 @@ def test_a_missing_log_and_an_unknown_job_are_messages_not_errors(tmp_path, mlap
         TrainingMonitor(tmp_path / "later.log", interval=3)
 
 
+def test_long_histories_are_downsampled_not_cut(tmp_path, monitors):
+    log = tmp_path / "long.log"
+    log.write_text("".join(f"step={i} loss={1 + (i % 97) / 97:.4f}\n" for i in range(20_000)) + "step=20000 loss=-5\n")
+    monitor = TrainingMonitor(log, max_points=200, interval=0)
+    monitors.append(monitor)
+    mark = monitor.charts.children[0].marks[0]
+    assert len(monitor.series("loss")) == 20_001
+    assert len(mark.y) <= 200 and mark.x[-1] == 20_000 and mark.y[-1] == -5  # the latest point, an extreme
+    assert max(mark.y) == pytest.approx(1 + 96 / 97, abs=1e-4)
+
+
 def test_a_user_regex_parser(tmp_path, monitors):
     log = tmp_path / "custom.log"
     log.write_text("it 10 | train 0.91\nit 20 | train 0.72\n")
@@ -126,6 +137,7 @@ def test_attaches_to_a_running_job_and_a_later_monitor_rebuilds_the_history(mlap
     assert wait_until(lambda: live.done, timeout=60)
     assert len(live.series("loss")) == 6 and len(live.series("val_accuracy")) == 6
     assert "succeeded" in live.state.value and "exit 0" in live.state.value
+    assert live.job_state == "succeeded"
     assert not live._thread.is_alive() or wait_until(lambda: not live._thread.is_alive(), timeout=5)
     # Another kernel (or the page after a reload) attaches by id and gets the whole history.
     later = TrainingMonitor(job.id, jobs=JobManager(home=mlapp_home, user="alice"), interval=1)
