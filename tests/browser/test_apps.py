@@ -21,6 +21,14 @@ PAGES = ["Data", "Train", "Monitor", "Jobs", "Models", "Files"]
 LOAD = 120_000  # a Voila page executes the whole notebook before it shows: generous under load
 
 
+@pytest.fixture(scope="module", autouse=True)
+def patient_expectations():
+    """Every step here is a round trip through a kernel: allow for a loaded machine."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)  # Playwright's default, for the other modules
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A server with one editor account (the accounts make the login page the way in)."""
