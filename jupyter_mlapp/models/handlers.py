@@ -141,6 +141,15 @@ class ModelListHandler(ModelsAPIHandler):
             answer["model"] = next(m for m in self.service.models(self.username) if m["name"] == info.name)
         self.write_json(answer)
 
+    @web.authenticated
+    @authorized
+    def delete(self):
+        fields, _ = self.payload()
+        name, model_path = self.required(fields, "algorithm"), self.required(fields, "Model_path")
+        self.service.delete(name, model_path, self.username, is_admin=getattr(self.current_user, "role", None) == "admin")
+        self.set_status(204)
+        self.finish()
+
 
 class ConfigsHandler(ModelsAPIHandler):
     """The prediction config of the caller: set with a JSON file upload (or a JSON body)."""
@@ -301,6 +310,11 @@ openapi_paths = {
                      **_json(MODEL_QUERY), "application/x-www-form-urlencoded": {"schema": MODEL_QUERY}}},
                  "responses": {"200": _ok("the weights and/or classes", {"type": "object", "required": ["algorithm"]}),
                                **ERRORS}},
+        "delete": {"summary": "Retire one weights version (its saver or an admin)", "tags": TAGS,
+                   "parameters": [{"name": "algorithm", "in": "query", "required": True, "schema": NAME},
+                                  {"name": "Model_path", "in": "query", "required": True, "schema": NAME}],
+                   "responses": {"204": {"description": "deleted"}, **ERRORS,
+                                 "403": {"description": "saved by someone else"}}},
     },
     "/models/configs": {
         "get": {"summary": "The caller's prediction config", "tags": TAGS,

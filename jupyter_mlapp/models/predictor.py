@@ -336,6 +336,13 @@ class ModelService:
             raise ModelUnavailable(f"model {name!r} weights {version.model_path!r} is unavailable: {entry.error}")
         return entry
 
+    def delete(self, name: str, model_path: str, user: str, is_admin: bool = False) -> None:
+        """Retire a weights version (its saver or an admin): it stops serving at once."""
+        self.registry.delete(name, model_path, user, is_admin)
+        self._cache.pop(("model", name), None)
+        self._loaded.pop((name, model_path), None)
+        self._pickles.pop((name, model_path), None)
+
     # -- listing -------------------------------------------------------------------------------
     def models(self, user: str) -> list[dict]:
         """Every model with, per weights version, whether it can serve ``user`` (and why not)."""

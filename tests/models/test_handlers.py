@@ -55,7 +55,7 @@ def api(jp_fetch, saved):
             answer = json.loads(response.body)
             assert set(answer) == {"error", "detail"}, answer
             return response.code, answer
-        return response.code, json.loads(response.body)
+        return response.code, json.loads(response.body) if response.body else None
 
     return call
 
@@ -212,3 +212,21 @@ async def test_every_endpoint_requires_credentials(jp_fetch, saved, path, method
         await jp_fetch("mlapp", "api", "models", path, method=method, headers={"Authorization": ""},
                        **({"body": "{}"} if method == "POST" else {}))
     assert err.value.code in (401, 403)
+
+
+async def test_only_the_saver_or_an_admin_retires_weights(api, saved, accounts, iris):
+    X, y, clf = iris
+    saved.save(clf, "alices", model_path="v1", X=X, user="alice")
+    saved.save(clf, "alices", model_path="v2", X=X, user="alice")
+    retire = lambda path, token=None: api("models", "DELETE", token=token,  # noqa: E731
+                                          params={"algorithm": "alices", "Model_path": path})
+    status, answer = await retire("v1", accounts["bob"])
+    assert status == 403 and "belong to alice" in answer["error"]
+    assert await retire("v1", accounts["alice"]) == (204, None)
+    status, answer = await api("models", "POST", json_body={"algorithm": "alices", "return_weights": True})
+    assert answer["weights"] == ["v2"]
+    assert await retire("v2") == (204, None)  # the server's owner is an admin
+    status, answer = await api("models", "POST", json_body={"algorithm": "alices", "return_weights": True})
+    assert status == 404
+    status, answer = await api("models", "DELETE", params={"algorithm": "alices"})
+    assert status == 400 and answer["error"] == "Model_path is required"
