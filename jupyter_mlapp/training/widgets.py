@@ -214,9 +214,9 @@ class TrainingMonitor(widgets.VBox):
             for note in read.notes:
                 self._note(note, html.escape(note))
             if read.lines:
-                first_read = self.store.lines == 0
+                had_metrics = bool(self.store.series)  # a metric is news once others are plotted
                 for name in self.store.add_lines(read.lines):
-                    if not first_read:
+                    if had_metrics:
                         self._note(f"new:{name}", f"new metric <b>{html.escape(name)}</b> from log line {self.store.lines}")
                 self._log.extend(read.lines[-self._log.maxlen:])
                 grew = True
@@ -304,7 +304,7 @@ class TrainingMonitor(widgets.VBox):
         text = html.escape("\n".join(self._log))
         self.log_view.value = (
             "<div style='height:220px;overflow:auto;display:flex;flex-direction:column-reverse;"
-            "border:1px solid #ddd;background:#fafafa'><pre style='flex:none;margin:4px;font-size:12px;line-height:1.4;"
+            "border:1px solid #ddd;background:#fafafa'><pre style='flex:none;margin:4px 4px auto;font-size:12px;line-height:1.4;"
             "white-space:pre-wrap;word-break:break-all'>"
             f"{text}</pre></div>")
 
