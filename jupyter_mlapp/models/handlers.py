@@ -20,7 +20,7 @@ from ..errors import InvalidInput, TooLarge
 from ..extension import fail
 from ..web import MLAppHandler
 from .images import zip_to_base64
-from .predictor import ModelService, _truthy, csv_rows
+from .predictor import ModelService, csv_rows, truthy
 from .registry import ModelRegistry
 
 API_VERSION = "1"
@@ -128,7 +128,7 @@ class ModelListHandler(ModelsAPIHandler):
         model_path = fields.get("Model_path") or None
         version = info.version(model_path)
         answer: dict = {"algorithm": info.name, "Model_path": version.model_path}
-        want_weights, want_classes = _truthy(fields.get("return_weights")), _truthy(fields.get("return_classes"))
+        want_weights, want_classes = truthy(fields.get("return_weights")), truthy(fields.get("return_classes"))
         if want_weights:
             chosen = [version] if model_path else list(info.versions.values())
             answer["weights"] = [v.model_path for v in chosen]

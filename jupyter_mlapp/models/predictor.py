@@ -440,7 +440,7 @@ class ModelService:
             entry = self.entry(name, model_path, user)
         else:  # new weights (or a first use): loading can take a while, keep the loop serving
             entry = await loop.run_in_executor(self.executor, self.entry, name, model_path, user)
-        create_images = _truthy(payload.get("create_images", False))
+        create_images = truthy(payload.get("create_images", False))
         if entry.version.input_schema["type"] == "image":
             inputs, pictures = await loop.run_in_executor(self.executor, self.parse, entry, payload)
         else:
@@ -456,7 +456,7 @@ class ModelService:
         entry = self.entry(name, model_path, user)
         inputs, pictures = self.parse(entry, payload)
         return self.respond(entry, config, entry.predictor.run(inputs), pictures,
-                            _truthy(payload.get("create_images", False)))
+                            truthy(payload.get("create_images", False)))
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -466,8 +466,8 @@ class ModelUnavailable(MLAppError):
     status = 409
 
 
-def _truthy(value) -> bool:
+def truthy(value) -> bool:
     """``True``, ``"True"``, ``"true"``, ``"1"``: what form-encoded and JSON clients send."""
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "on")
-    return bool(value) and value is not None
+    return bool(value)

@@ -25,7 +25,6 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..home import atomic_write, connect, room_dir, transaction

@@ -16,10 +16,9 @@ from .. import current_user
 from ..errors import MLAppError
 from ..files.manager import format_size
 from ..files.urls import base_url
-from .predictor import ModelService
+from .predictor import ROIS, ModelService
 from .registry import ModelRegistry
 
-ROIS = "rois [y_min, x_min, y_max, x_max]"
 STYLE = """
 <style>
 .mlapp-models table { border-collapse: collapse; width: 100%; font-size: 13px; }

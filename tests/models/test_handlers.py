@@ -5,14 +5,12 @@ import base64
 import json
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from tornado.httpclient import HTTPClientError
 from urllib3 import encode_multipart_formdata
 
 from .conftest import blobs_png, digit_png, make_zip, png_base64
-
-import numpy as np
-
 
 @pytest.fixture
 def jp_server_config(mlapp_home):

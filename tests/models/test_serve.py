@@ -6,7 +6,6 @@ in base URL and credentials, and survives fuzzing from its own OpenAPI document 
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
