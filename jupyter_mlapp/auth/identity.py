@@ -218,10 +218,8 @@ class MLAppIdentityProvider(IdentityProvider):
             return json.dumps({"owner": self._token_digest()})
         return json.dumps({"u": user.username, "g": self.store.get(user.username).generation})
 
-    def user_from_cookie(self, cookie_value: str) -> User | None:
-        raise NotImplementedError("cookies are read by _cookie_user, against the store")
-
     def get_user_cookie(self, handler):
+        # Read against the store (Jupyter's user_from_cookie trusts the cookie's content alone).
         return self._cookie_user(handler)
 
     # -- signing in and out ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from jupyter_server.base.call_context import CallContext
 from jupyter_server.services.kernels.connection.base import deserialize_binary_message, deserialize_msg_from_ws_v1
@@ -72,9 +73,38 @@ class MLAppKernelManager(AsyncMappingKernelManager):
 
 
 class MLAppKernelConnection(ZMQChannelsWebsocketConnection):
-    """The kernel websocket: a viewer's messages other than widget traffic are dropped."""
+    """The kernel websocket: a viewer's messages other than widget traffic are dropped, and an
+    open connection ends once its account is signed out, disabled or removed."""
+
+    recheck_seconds = 5.0
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self._signed_in = self._signed_in_check()
+        self._checked = time.monotonic()
+
+    def _signed_in_check(self):
+        """A function telling whether the connection's login is still valid (None: not an account)."""
+        user = self.websocket_handler.current_user
+        store = getattr(self.websocket_handler.identity_provider, "store", None)
+        if getattr(user, "kind", None) != "account" or store is None:
+            return None
+        account = store.get(user.username)
+        generation = account.generation if account else None
+
+        def still():
+            now = store.get(user.username)
+            return now is not None and not now.disabled and now.generation == generation
+
+        return still
 
     def handle_incoming_message(self, incoming_msg) -> None:
+        if self._signed_in and time.monotonic() - self._checked > self.recheck_seconds:
+            self._checked = time.monotonic()
+            if not self._signed_in():
+                self.log.info("Closing the kernel websocket of %s: signed out", self.websocket_handler.current_user.username)
+                self.websocket_handler.close(4001, "signed out")
+                return
         if getattr(self.websocket_handler.current_user, "role", None) == "viewer":
             msg_type = self._msg_type(incoming_msg)
             if msg_type not in WIDGET_MESSAGES:

@@ -13,6 +13,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from harness import make_root
+from jupyter_mlapp.auth.kernels import MLAppKernelConnection
 
 ROLES = ("owner", "admin", "editor", "viewer")
 ALL, STAFF, ADMINS = set(ROLES), {"owner", "admin", "editor"}, {"owner", "admin"}
@@ -140,7 +141,7 @@ async def replies(ws, until: str, seconds: float = 30) -> list[str]:
 
 
 async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(as_role, jp_serverapp, jp_http_port, jp_base_url,
-                                                                 tmp_path):
+                                                                 tmp_path, browser_for, accounts, store, monkeypatch):
     page = await call(as_role["viewer"], "GET",
                       "voila/render/notebooks/hello.ipynb?MLAPP_USER=mallory&user=mallory")
     html = page.body.decode()
@@ -170,6 +171,20 @@ async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(as_role, jp_ser
     assert "kernel_info_reply" in seen and "execute_reply" not in seen
     assert not marker.exists()
     viewer_ws.close()
+
+    # Signed out elsewhere (or disabled, from the command line): the open websocket ends too.
+    monkeypatch.setattr(MLAppKernelConnection, "recheck_seconds", 0)
+    signed_in = browser_for()
+    await signed_in.login("vera", accounts["vera"])
+    url = f"ws://127.0.0.1:{jp_http_port}{jp_base_url}api/kernels/{kernel_id}/channels?session_id=cookie"
+    cookie_ws = await websocket_connect(HTTPRequest(url, headers={
+        "Cookie": "; ".join(f"{k}={v}" for k, v in signed_in.cookies.items())}))
+    cookie_ws.write_message(ws_message("kernel_info_request", {}))
+    assert "kernel_info_reply" in await replies(cookie_ws, until="kernel_info_reply")
+    store.end_sessions("vera")
+    cookie_ws.write_message(ws_message("kernel_info_request", {}))
+    assert "kernel_info_reply" not in await replies(cookie_ws, until="kernel_info_reply")  # closed, unanswered
+    assert cookie_ws.close_code == 4001
 
     admin_ws = await connect("admin")  # the same message from an admin runs: the test can fail
     admin_ws.write_message(ws_message("execute_request", {"code": code, "silent": False}))
