@@ -15,6 +15,7 @@ import time
 import ipywidgets as widgets
 from traitlets import Unicode
 
+from .. import current_role
 from ..errors import MLAppError
 from .manager import FileManager, check_name, format_size
 from .urls import files_url
@@ -55,15 +56,19 @@ class FileExplorer(widgets.VBox):
     """A file explorer widget: ``FileExplorer()`` shows the app's workspace (or the current
     user's folder in it), ``FileExplorer(root)`` any folder. ``explorer.selected`` is the
     selected path, relative to the root (``""`` when nothing is selected); observe it to react.
+    ``read_only`` (default: for viewers) leaves browsing, opening and downloading only.
     """
 
     selected = Unicode("", help="the selected file or folder, relative to the root")
     folder = Unicode("", help="the folder shown (breadcrumbs), relative to the root")
 
-    def __init__(self, root: str | os.PathLike | None = None, manager: FileManager | None = None, **kwargs):
+    def __init__(self, root: str | os.PathLike | None = None, manager: FileManager | None = None,
+                 read_only: bool | None = None, **kwargs):
         super().__init__(**kwargs)
         self.add_class("mlapp-files")
         self.manager = manager or FileManager(root)
+        # Viewers browse and download; changing the workspace is for editors and admins.
+        self.read_only = current_role() == "viewer" if read_only is None else read_only
         self._expanded: set[str] = set()
         self._rows: dict[str, widgets.HBox] = {}
         self._pending = None  # the action waiting for a name or a confirmation
@@ -82,8 +87,8 @@ class FileExplorer(widgets.VBox):
         self.refresh_button = button("", "refresh", "Reload from disk", self.refresh)
         self.upload = widgets.FileUpload(multiple=True, description="Upload", tooltip="Upload files into this folder")
         self.upload.observe(lambda _: self._guard(self._on_upload), "value")
-        toolbar = widgets.HBox([self.new_folder_button, self.new_file_button, self.rename_button,
-                                self.delete_button, self.upload, self.refresh_button])
+        changes = [self.new_folder_button, self.new_file_button, self.rename_button, self.delete_button, self.upload]
+        toolbar = widgets.HBox([*([] if self.read_only else changes), self.refresh_button])
         toolbar.add_class("mlapp-files-toolbar")
 
         self.crumbs = widgets.HBox()
@@ -269,6 +274,8 @@ class FileExplorer(widgets.VBox):
         return self.folder
 
     def _ask(self, label: str, value: str, action, confirm: str = "OK", danger: bool = False, text: bool = True):
+        if self.read_only:
+            raise MLAppError("this file explorer is read-only")
         self._pending = action
         self.prompt_label.value = label
         self.prompt_text.value = value
@@ -329,7 +336,7 @@ class FileExplorer(widgets.VBox):
 
     def _on_upload(self) -> None:
         files = self.upload.value
-        if not files:
+        if not files or self.read_only:
             return
         where = self._target_folder()
         stored, failed = [], []

@@ -118,3 +118,18 @@ def test_a_folder_deleted_elsewhere_falls_back_to_the_root(explorer):
     os.rmdir(explorer.manager.root / "data" / "raw")
     explorer.refresh()
     assert explorer.folder == "" and names(explorer) == ["data", "README.md"]
+
+
+def test_viewers_browse_read_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLAPP_ROLE", "viewer")
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "a.txt").write_text("a")
+    explorer = FileExplorer(tmp_path / "ws")
+    toolbar = explorer.children[1].children
+    assert toolbar == (explorer.refresh_button,)
+    explorer.selected = "a.txt"
+    explorer.delete_button.click()  # not shown, and refused if reached anyway
+    assert "read-only" in explorer.message.value and (tmp_path / "ws" / "a.txt").exists()
+    assert "Download" in explorer.details.value
+    editable = FileExplorer(tmp_path / "ws", read_only=False)
+    assert editable.delete_button in editable.children[1].children
