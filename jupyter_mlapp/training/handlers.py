@@ -19,7 +19,13 @@ from .tail import MiB
 DOWNLOAD_CHUNK = MiB
 
 
-class MetricsHandler(JobsBase):
+class TrainingBase(JobsBase):
+    """The jobs room's lookup and ownership rules, authorized as this room (``mlapp:training``)."""
+
+    auth_resource = "training"
+
+
+class MetricsHandler(TrainingBase):
     def float_argument(self, name: str) -> float | None:
         value = self.get_query_argument(name, None)
         if value in (None, ""):
@@ -46,7 +52,7 @@ class MetricsHandler(JobsBase):
         self.write_json(result)
 
 
-class LogDownloadHandler(JobsBase):
+class LogDownloadHandler(TrainingBase):
     @web.authenticated
     @authorized
     async def get(self, job_id):
