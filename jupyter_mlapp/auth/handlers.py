@@ -72,15 +72,12 @@ class LoginPage(AuthPage, LoginFormHandler):
     def next_url(self) -> str:
         return self.get_argument("next", default=self.default_url)
 
-    def _render(self, message=None):  # Jupyter's LoginFormHandler hook
-        self.render_page("login.html", next=self.next_url(), info=INFO.get(self.get_argument("info", "")))
-
     @allow_unauthenticated
     def get(self):
         if self.current_user:
-            self._redirect_safe(self.next_url())
+            self._redirect_safe(self.next_url())  # Jupyter's check: only to this server
         else:
-            self._render()
+            self.render_page("login.html", next=self.next_url(), info=INFO.get(self.get_argument("info", "")))
 
     @allow_unauthenticated
     async def post(self):
