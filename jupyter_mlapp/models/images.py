@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 from ..errors import InvalidInput, TooLarge
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-MAX_PIXELS = 40_000_000  # per image: a decompression bomb is refused before it is decoded
+MAX_PIXELS = 40_000_000  # per image and per request: a decompression bomb is refused before it is decoded
 MAX_ZIP_ENTRIES = 1000
 MAX_ZIP_TOTAL = 200 * 1024 * 1024  # uncompressed bytes of all images of one zip
 MAX_ZIP_RATIO = 200  # uncompressed / compressed, per entry: more is a zip bomb

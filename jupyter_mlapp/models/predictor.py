@@ -417,6 +417,10 @@ class ModelService:
                 raise TooLarge(f"{len(encoded)} images in one request; send at most {MAX_INPUTS}")
             pictures = [images.open_image(images.decode_base64(text, f"images[{i}]"), f"images[{i}]")
                         for i, text in enumerate(encoded)]
+            pixels = sum(p.width * p.height for p in pictures)  # from the headers, before decoding
+            if pixels > images.MAX_PIXELS:
+                raise TooLarge(f"the images hold {pixels:,} pixels together, more than the {images.MAX_PIXELS:,} "
+                               f"one request may; send them in several requests")
             inputs = [images.image_array(p, schema, f"images[{i}]") for i, p in enumerate(pictures)]
             return inputs, pictures
         if not has_rows:

@@ -115,6 +115,18 @@ def test_bad_inputs_are_named(service, payload, message):
     assert 400 <= err.value.status < 500
 
 
+def test_decompression_bombs_are_refused_before_decoding(service, monkeypatch):
+    from jupyter_mlapp.models import images
+
+    monkeypatch.setattr(images, "MAX_PIXELS", 1000)
+    big = png_base64(np.zeros((40, 40)))  # 1,600 pixels, a few hundred bytes of PNG
+    with pytest.raises(TooLarge, match="images\\[0\\] has 40x40 pixels"):
+        service.predict_now("someone", {"algorithm": "blobs", "images": [big]})
+    small = png_base64(np.zeros((20, 20)))
+    with pytest.raises(TooLarge, match="1,200 pixels together"):
+        service.predict_now("someone", {"algorithm": "blobs", "images": [small] * 3})
+
+
 def test_a_model_that_fails_to_load_is_listed_unavailable_with_its_reason(saved):
     version = saved.get("iris").latest
     (saved.root / version.file).write_bytes(b"garbage")
