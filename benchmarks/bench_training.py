@@ -12,6 +12,7 @@ Run: ``python benchmarks/bench_training.py`` (``make bench``; TensorBoard comes 
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import socket
@@ -59,7 +60,7 @@ def make_logs(folder: Path) -> dict[str, Path]:
 
 
 def ours_throughput(path: Path) -> tuple[float, float, int]:
-    """MB/s per CPU second (what one core does, whatever else the machine runs) and per wall second."""
+    """MB per wall second and per CPU second (of all threads: the parsers use every core)."""
     store = MetricStore(default_parsers())
     tail = LogTail(path)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -70,15 +71,15 @@ def ours_throughput(path: Path) -> tuple[float, float, int]:
             break
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     size = path.stat().st_size / 1e6
-    return size / cpu, size / wall, len(store.series["loss"])
+    return size / wall, size / cpu, len(store.series["loss"])
 
 
 _PAIR = re.compile(r"([A-Za-z_]\w*)=([-+0-9.eE]+|nan|inf)")
 
 
 def naive_throughput(path: Path, kind: str) -> float:
-    """The loop everybody writes first: one json.loads or one regex per line (MB per CPU second)."""
-    started = time.process_time()
+    """The loop everybody writes first: one json.loads or one regex per line."""
+    started = time.perf_counter()
     values = []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
@@ -89,7 +90,7 @@ def naive_throughput(path: Path, kind: str) -> float:
                 pairs = _PAIR.findall(line)
                 if pairs:
                     values.append({k: float(v) for k, v in pairs})
-    return path.stat().st_size / 1e6 / (time.process_time() - started)
+    return path.stat().st_size / 1e6 / (time.perf_counter() - started)
 
 
 def our_latency(folder: Path) -> list[float]:
@@ -208,13 +209,14 @@ def tailing_cost(folder: Path) -> tuple[float, int]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print("== parsing throughput, end to end (LogTail read + parse + store), MB of log per CPU second")
-        print(f"{'format':<12} {'size MB':>8} {'ours':>8} {'(wall)':>8} {'naive loop':>11} {'ratio':>6}  target")
+        print(f"== parsing throughput, end to end (LogTail read + parse + store), MB of log per second "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        print(f"{'format':<12} {'size MB':>8} {'ours':>8} {'per CPU-s':>10} {'naive loop':>11} {'ratio':>6}  target")
         for kind, path in make_logs(folder).items():
-            ours, wall, points = ours_throughput(path)
+            ours, per_cpu, points = ours_throughput(path)
             naive = naive_throughput(path, kind)
             ok = "ok" if ours >= TARGET_MBS else "MISSED"
-            print(f"{kind:<12} {path.stat().st_size / 1e6:>8.1f} {ours:>8.1f} {wall:>8.1f} {naive:>11.1f} "
+            print(f"{kind:<12} {path.stat().st_size / 1e6:>8.1f} {ours:>8.1f} {per_cpu:>10.1f} {naive:>11.1f} "
                   f"{ours / naive:>5.1f}x  >= {TARGET_MBS} {ok} ({points:,} points)")
 
         print("\n== latency: a line written -> in the chart's data, refresh interval 1 s")

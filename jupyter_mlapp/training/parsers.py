@@ -34,6 +34,7 @@ Columns = dict[str, tuple[np.ndarray, np.ndarray]]
 
 _EMPTY_ROWS = np.empty(0, np.int64)
 SMALL = 64  # fewer lines than this: line by line (the bulk paths cost more to set up)
+_SLICE = 1 << 20  # bytes per parallel task (RE2, Arrow's JSON reader): amortized, yet spread over the cores
 
 
 class LineBatch:
@@ -167,12 +168,11 @@ class JSONLinesParser(MetricParser):
         if len(candidates) < SMALL:
             return super().parse_many(batch, np.asarray(candidates, np.int64))
         lines = batch.lines
-        data = "\n".join(lines[i] for i in candidates).encode("utf-8", "replace")
+        data = "\n".join(lines if len(candidates) == len(lines) else [lines[i] for i in candidates])
+        data = data.encode("utf-8", "replace")
         try:
-            table = pa_json.read_json(
-                io.BytesIO(data),
-                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
-            )
+            # Blocks of ~1 MiB parse on every core; Arrow unifies their types (int -> double).
+            table = pa_json.read_json(io.BytesIO(data), read_options=pa_json.ReadOptions(block_size=_SLICE))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             # One malformed line spoils Arrow's batch: go line by line, which skips just that line.
             return super().parse_many(batch, np.asarray(candidates, np.int64))
@@ -251,7 +251,6 @@ class KeyValueParser(MetricParser):
     def parse_many(self, batch, rows):
         if len(rows) < SMALL:  # learning a shape pays off on big chunks only
             return super().parse_many(batch, rows)
-        rows = batch.matching(rows, "[=:]")  # lines without a separator are prose, whatever else
         lines = batch.lines
         open_ = np.ones(len(rows), bool)  # neither recognized nor rejected yet
         used_parts, column_parts = [], []
@@ -325,7 +324,6 @@ class KeyValueParser(MetricParser):
 
 _WORKERS = min(4, os.cpu_count() or 1)
 _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="mlapp-parse")
-_SLICE = 1 << 20  # bytes of lines per RE2 task: big enough to amortize, small enough to spread
 
 
 _GROUP = re.compile(r"\(\?P<g[0-9]+>")
@@ -335,16 +333,14 @@ def _split_values(array: pa.StringArray, pattern: str, n_tokens: int, places) ->
     """The values of the lines matching ``pattern``, cut out of their space-separated tokens:
     RE2 only says yes or no (a DFA, many times faster than extracting groups)."""
     valid = pc.match_substring_regex(array, _GROUP.sub("(?:", pattern))
-    matched = array.filter(valid)
-    if not len(matched):
+    count = pc.sum(valid).as_py() or 0
+    if not count:
         return None
+    matched = array if count == len(array) else array.filter(valid)
     tokens = pc.split_pattern(matched, " ")
     if pc.min_max(pc.list_value_length(tokens)).as_py() != {"min": n_tokens, "max": n_tokens}:
         return None
-    flat = pc.list_flatten(tokens)
-    first = np.arange(len(matched), dtype=np.int64) * n_tokens
-    values = [pc.utf8_slice_codeunits(flat.take(pa.array(first + token)), start, stop)
-              for token, start, stop in places]
+    values = [pc.utf8_slice_codeunits(pc.list_element(tokens, token), start, stop) for token, start, stop in places]
     return valid.to_numpy(zero_copy_only=False), values
 
 
