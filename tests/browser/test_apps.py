@@ -122,6 +122,25 @@ def test_training_job_is_watched_live_and_survives_a_reload(server, page):
     screenshot(page, "apps-models-trained")
 
 
+def upload(page, explorer, name: str, data: bytes) -> None:
+    """Pick a file in the browser's file chooser, as a user does.
+
+    Chromium now and then drops the files given to the chooser of ipywidgets' detached
+    <input type=file> (the button's count stays at 0): then the user picks again.
+    """
+    message = explorer.locator(".mlapp-files-message")
+    for attempt in range(2):
+        with page.expect_file_chooser() as chooser:
+            explorer.get_by_role("button", name="Upload").click()
+        chooser.value.set_files(files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+        try:
+            expect(message).to_contain_text("Uploaded", timeout=10_000)
+            return
+        except AssertionError:
+            if attempt:
+                raise
+
+
 def test_files_create_and_delete_a_folder(server, page):
     open_app(page, server, "?page=Files")
     explorer = page.locator(".mlapp-files")
@@ -136,10 +155,7 @@ def test_files_create_and_delete_a_folder(server, page):
     screenshot(page, "apps-files-created")
 
     # Upload from this machine's disk into the selected folder, through the kernel.
-    with page.expect_file_chooser() as chooser:
-        explorer.get_by_role("button", name="Upload").click()
-    chooser.value.set_files(files=[{"name": "notes.txt", "mimeType": "text/plain",
-                                    "buffer": b"hello from the browser"}])
+    upload(page, explorer, "notes.txt", b"hello from the browser")
     expect(explorer.locator(".mlapp-files-message")).to_have_text(f"Uploaded notes.txt to {name}")
     assert (server.root / name / "notes.txt").read_bytes() == b"hello from the browser"
     explorer.locator(".mlapp-file-row", has_text="notes.txt").locator(".mlapp-file-name").click()
