@@ -272,7 +272,10 @@ class MLAppIdentityProvider(IdentityProvider):
         except ImportError:  # the Sessions room is not installed
             end_session = None
         if end_session is not None:
-            end_session(user.username)
+            try:
+                end_session(user.username, home=self.store.home)
+            except Exception:  # the logout itself must not fail over it
+                handler.log.exception("Could not clear the app sessions of %s", user.username)
         await stop_kernels(handler, user.username, apps_only=True)
         handler.log.info("User %s logged out", user.username)
 

@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..home import connect, room_dir, transaction
+from ..home import connect, home_dir, room_dir, transaction
 
 ROLES = ("admin", "editor", "viewer")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -141,7 +141,8 @@ class UserStore:
     """The accounts of one home folder."""
 
     def __init__(self, home=None, hasher: PasswordHasher | None = None):
-        self.path = room_dir("auth", home) / "users.sqlite"
+        self.home = home_dir(home)
+        self.path = room_dir("auth", self.home) / "users.sqlite"
         # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile) unless told otherwise.
         self.hasher = hasher or PasswordHasher()
         self._local = threading.local()

@@ -99,6 +99,23 @@ async def test_logout_ends_every_login_of_the_account(browser_for, accounts):
     assert (await replay.fetch("GET", "mlapp/api/auth/me")).code == 403
 
 
+async def test_logout_starts_a_clean_app_session(browser_for, accounts, mlapp_home):
+    from jupyter_mlapp.sessions import AppState
+
+    state = AppState("churn", user="vera", home=mlapp_home, autosave_delay=0)
+    state["threshold"] = 0.7
+    state.close()
+    reopened = AppState("churn", user="vera", home=mlapp_home)
+    assert reopened["threshold"] == 0.7  # what a refresh would restore
+    reopened.close()
+    browser = browser_for()
+    await browser.login("vera", accounts["vera"])
+    assert (await browser.fetch("POST", "mlapp/api/auth/logout", xsrf=True)).code == 200
+    again = AppState("churn", user="vera", home=mlapp_home)
+    assert "threshold" not in again
+    again.close()
+
+
 async def test_logout_page_from_our_pages_and_from_elsewhere(browser_for, accounts):
     browser = browser_for()
     await browser.login("vera", accounts["vera"])
