@@ -175,3 +175,11 @@ def test_keras_parser_alone_recognizes_its_lines_only():
     assert parser.parse("Epoch 4/10") == {"epoch": 4.0}
     assert parser.parse(" 3/32 [>....] - ETA: 3s - loss: 0.9") == {}  # consumed, nothing to plot
     assert parser.parse("loss: 0.4") is None
+
+
+def test_json_types_that_change_mid_log_fall_back_line_by_line():
+    lines = [json.dumps({"step": i, "loss": 0.5}) for i in range(100)] + \
+            [json.dumps({"step": 100 + i, "loss": "n/a" if i % 2 else 1}) for i in range(100)]
+    found = as_dict(parse_lines(lines, [JSONLinesParser()]))
+    assert len(found["step"][0]) == 200
+    assert len(found["loss"][0]) == 150  # the strings are not metrics; every number is kept
