@@ -10,7 +10,7 @@ import re
 import sre_constants as C
 import sre_parse
 
-from tornado.routing import PathMatches, Rule, RuleRouter
+from tornado.routing import PathMatches, RuleRouter
 
 from jupyter_mlapp.auth.handlers import LoginPage, LogoutPage, SetupPage
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 import logging
 
-import pytest
-
-from jupyter_mlapp.auth.store import UserStore
-
 from .test_store import snapshot
 
 
@@ -54,9 +50,8 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(browser_for, 
     wrong_password = await browser.login("vera", "not-her-password")
     unknown_user = await browser.login("nobody", "not-her-password")
     assert wrong_password.code == unknown_user.code == 401
-    assert "Invalid username or password." in wrong_password.body.decode()
-    assert wrong_password.body.replace(b"vera", b"nobody") == unknown_user.body.replace(b"vera", b"nobody") or \
-        "Invalid username or password." in unknown_user.body.decode()
+    for response in (wrong_password, unknown_user):
+        assert "Invalid username or password." in response.body.decode()
     assert not any(h.startswith("username-") for h in browser.set_cookie_headers)
 
 
