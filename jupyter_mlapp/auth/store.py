@@ -142,13 +142,14 @@ class UserStore:
 
     def __init__(self, home=None, hasher: PasswordHasher | None = None):
         self.home = home_dir(home)
-        self.path = room_dir("auth", self.home) / "users.sqlite"
+        folder = room_dir("auth", self.home)
+        folder.chmod(0o700)  # the database and its -wal/-shm files hold the hashes
+        self.path = folder / "users.sqlite"
         # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile) unless told otherwise.
         self.hasher = hasher or PasswordHasher()
         self._local = threading.local()
         self._dummy_hash: str | None = None
         self.db.executescript(SCHEMA)
-        self.path.chmod(0o600)
 
     @property
     def db(self):
