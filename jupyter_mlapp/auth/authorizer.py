@@ -6,7 +6,7 @@
   they opened. No JupyterLab, no terminals, no contents writes, no other kernels.
 
 Jupyter calls ``is_authorized`` from handlers decorated ``@authorized``; JupyterLab's and Voila's
-pages only require a login, so the IdentityProvider also asks ``check_route`` on every request
+pages only require a login, so the IdentityProvider asks ``check_route`` for those on every request
 (``identity.py``), and the same table decides.
 """
 from __future__ import annotations
@@ -87,7 +87,11 @@ class MLAppAuthorizer(Authorizer):
         return self.decide(handler, user, action, resource_of(handler, resource))
 
     def check_route(self, handler, user) -> None:
-        """403 unless ``user`` may make this request at all (for pages that only require a login)."""
+        """403 unless ``user`` may make this request, for the routes that never ask the Authorizer
+        (JupyterLab's and Voila's: they have no ``auth_resource``). The others ask it themselves,
+        with the action they mean (a prediction is "execute", not the POST's "write")."""
+        if getattr(handler, "auth_resource", None):
+            return
         action = HTTP_METHOD_TO_AUTH_ACTION.get(handler.request.method, "write")
         if not self.decide(handler, user, action, resource_of(handler)):
             role = getattr(user, "role", None)

@@ -185,9 +185,7 @@ def protect_voila_files(web_app) -> None:
     except ImportError:
         return
 
-    class AppFileHandler(JupyterHandler, AllowListFileHandler):
-        auth_resource = "voila"
-
+    class AppFileHandler(JupyterHandler, AllowListFileHandler):  # the Authorizer's route check: "voila"
         @web.authenticated
         def get(self, path, include_body=True):
             return super().get(path, include_body)

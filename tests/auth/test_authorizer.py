@@ -48,6 +48,8 @@ MATRIX = [
     ("GET", "mlapp/api/status", None, ALL),
     ("GET", "mlapp/api/openapi.json", None, ALL),
     ("GET", "mlapp/api/auth/me", None, ALL),
+    ("POST", "mlapp/api/models/predict", {"rows": []}, ALL),  # "execute": viewers may predict
+    ("POST", "mlapp/api/auth/tokens", {"note": "x"}, ALL),
     ("GET", "mlapp/api/auth/users", None, ADMINS),
     ("POST", "mlapp/api/auth/users", {"username": "newbie", "password": "a fine password"}, ADMINS),
     ("PATCH", "mlapp/api/auth/users/newbie", {"role": "viewer"}, ADMINS),
