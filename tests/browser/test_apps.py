@@ -123,22 +123,10 @@ def test_training_job_is_watched_live_and_survives_a_reload(server, page):
 
 
 def upload(page, explorer, name: str, data: bytes) -> None:
-    """Pick a file in the browser's file chooser, as a user does.
-
-    Chromium now and then drops the files given to the chooser of ipywidgets' detached
-    <input type=file> (the button's count stays at 0): then the user picks again.
-    """
-    message = explorer.locator(".mlapp-files-message")
-    for attempt in range(2):
-        with page.expect_file_chooser() as chooser:
-            explorer.get_by_role("button", name="Upload").click()
-        chooser.value.set_files(files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
-        try:
-            expect(message).to_contain_text("Uploaded", timeout=10_000)
-            return
-        except AssertionError:
-            if attempt:
-                raise
+    """Pick a file in the browser's file chooser, as a user does."""
+    with page.expect_file_chooser() as chooser:
+        explorer.get_by_role("button", name="Upload").click()
+    chooser.value.set_files(files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
 
 
 def test_files_create_and_delete_a_folder(server, page):

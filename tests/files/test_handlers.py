@@ -9,6 +9,15 @@ from jupyter_server.auth.identity import IdentityProvider, User
 from tornado.httpclient import HTTPClientError
 
 from jupyter_mlapp.files.manager import PER_USER_ENV, WORKSPACE_ENV
+from jupyter_mlapp.files.urls import BASE_URL_ENV
+
+
+@pytest.fixture(autouse=True)
+def restore_kernel_environment(monkeypatch):
+    """The in-process server exports these for its kernels: put them back after each test, or
+    servers started later by this pytest process would inherit them."""
+    for name in (WORKSPACE_ENV, PER_USER_ENV, BASE_URL_ENV):
+        monkeypatch.delenv(name, raising=False)
 
 
 async def call(jp_fetch, op, method="GET", body=None, **params):
