@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     write_notebook(root / FLOOR, READY)
     UserStore(home).add(USER, PASSWORD, "editor")
     server = MLAppServer(home, root).start()
-    anonymous = 0  # reloads whose kernel did not work for the signed-in user
+    strangers = 0  # reloads served to another user than the one who signed in
     results: dict[str, list[dict]] = {k: [] for k in ("app open", "app reload", "peer open", "peer reload",
                                                       "no imports open")}
     try:
@@ -125,19 +125,19 @@ def main(argv=None) -> int:
                 page.get_by_role("button", name="Monitor", exact=True).click()
                 page.wait_for_url("**page=Monitor**")
                 # Restored: the Monitor page with the job's history parsed and summarised (or,
-                # when the kernel did not get the signed-in user, that user's empty Monitor).
+                # served as another user, that user's empty Monitor).
                 sample = timed_load(page, page.reload,
                                     ".mlapp-training-summary:has-text('val_accuracy'), .mlapp-app-content .mlapp-note")
                 if USER in page.locator(".mlapp-app-user").inner_text():
                     results["app reload"].append(sample)
                 else:
-                    anonymous += 1
+                    strangers += 1
             browser.close()
     finally:
         server.stop()
 
     if not results["app reload"]:
-        print(f"every one of the {args.runs} reloads got a kernel without the signed-in user: no figure")
+        print(f"every one of the {args.runs} reloads was served as another user than {USER}: no figure")
         return 1
     rows = {name: summary(samples) for name, samples in results.items()}
     print(f"Flagship app vs plain Voila with the same imports ({args.runs} runs, medians, seconds)")
@@ -150,9 +150,9 @@ def main(argv=None) -> int:
     print(f"where the open goes: Voila itself (kernel start, page, JS, one widget) {floor:.2f} s; "
           f"importing pandas, bqplot, ipydatagrid and our modules +{peer - floor:.2f} s; "
           f"the app (state load, shell, Data page) {app - peer:+.2f} s")
-    if anonymous:
-        print(f"WARNING: {anonymous} of {args.runs} reloads got a kernel without the signed-in user "
-              f"(it showed another user's state); left out of the figures above")
+    if strangers:
+        print(f"WARNING: {strangers} of {args.runs} reloads were served as another user than {USER} "
+              f"(another user's state); left out of the figures above")
     print("server = kernel start + notebook execution (Voila sends the page when the notebook has run); "
           "browser = Voila's JavaScript, kernel connection, widget rendering.")
     return 0
