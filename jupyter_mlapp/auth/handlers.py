@@ -177,6 +177,21 @@ def page_handlers() -> list[tuple]:
     return [(r"/mlapp/account", AccountPage), (r"/mlapp/setup", SetupPage)]
 
 
+def keep_token_out_of_pages(web_app) -> None:
+    """JupyterLab writes the server token into every Lab page's config, and its front end sends
+    it with each request: any signed-in account would then act as the server owner. Browsers
+    are authenticated by their login cookie (with the XSRF check), so pages never need it."""
+    previous = web_app.settings.get("page_config_hook")
+
+    def hook(handler, page_config):
+        if previous is not None:
+            page_config = previous(handler, page_config)
+        page_config["token"] = ""
+        return page_config
+
+    web_app.settings["page_config_hook"] = hook
+
+
 def protect_voila_files(web_app) -> None:
     """Voila serves the workspace's images (``/voila/files/...png``) to anyone, signed in or
     not; put its handler behind the login like everything else."""
@@ -364,6 +379,7 @@ def setup(app) -> list[tuple]:
             code = store.issue_setup_code()
             if code:
                 IOLoop.current().add_callback(print_setup_link, app, code)
+    keep_token_out_of_pages(app.serverapp.web_app)
     # Once every extension has added its routes (Voila loads after us).
     IOLoop.current().add_callback(protect_voila_files, app.serverapp.web_app)
     kwargs = {"manager": store}

@@ -186,8 +186,6 @@ def test_save_and_load_a_snapshot(server, page):
     screenshot(page, "apps-snapshot-loaded")
 
 
-@pytest.mark.xfail(strict=True, reason="Login room: JupyterLab's page config carries the server token to "
-                   "every signed-in account; the Lab front end then authenticates as the server owner (admin)")
 def test_open_in_jupyterlab_keeps_the_editor_an_editor(server):
     browser = requests.Session()
     browser.get(f"{server.url}/login", timeout=30)
@@ -197,3 +195,6 @@ def test_open_in_jupyterlab_keeps_the_editor_an_editor(server):
     lab = browser.get(f"{server.url}/lab/tree/notebooks/ml_app.ipynb", timeout=60)  # the app's link
     assert lab.status_code == 200
     assert server.token not in lab.text  # else the Lab front end acts as the server owner
+    app = browser.get(f"{server.url}/voila/render/notebooks/hello.ipynb", timeout=60)
+    assert app.status_code == 200
+    assert server.token not in app.text
