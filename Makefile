@@ -36,13 +36,16 @@ $(VENV)/bin/python:
 $(STAMP): pyproject.toml labextension/package-lock.json $(VENV)/bin/python
 	. $(VENV)/bin/activate && pip install --quiet "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9" editables
 	. $(VENV)/bin/activate && pip install --quiet --no-build-isolation -e ".[test]"
-	. $(VENV)/bin/activate && jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
-# Rebuild the lab extension when its sources change (the venv links to the build output).
+# Rebuild the lab extension when its sources change, and copy it where Jupyter finds it. A copy,
+# not `jupyter labextension develop`'s symlink: Voila refuses static files behind a symlink that
+# leaves its folder, so apps would not load the extension.
+LABEXT_INSTALLED := $(VENV)/share/jupyter/labextensions/jupyter-mlapp
 $(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
 	cd labextension && npm install --no-audit --no-fund --loglevel=error
 	. $(VENV)/bin/activate && cd labextension && npm run build:prod
+	rm -rf $(LABEXT_INSTALLED) && cp -r jupyter_mlapp/labextension $(LABEXT_INSTALLED)
 	touch $@
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).

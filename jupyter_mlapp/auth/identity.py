@@ -167,9 +167,12 @@ class MLAppIdentityProvider(IdentityProvider):
             return None
         if self.token and hmac.compare_digest(given.encode(), self.token.encode()):
             user = self.owner()
-            cookie = self._cookie_value(handler)
-            if not (cookie and cookie.get("owner") == self._token_digest()):
-                self.set_login_cookie(handler, user)  # the browser stays signed in without the token
+            # A browser that opened the printed ?token= URL stays signed in without the token;
+            # scripts send the header with every request and need no cookie (nor its cost).
+            if handler.get_argument("token", ""):
+                cookie = self._cookie_value(handler)
+                if not (cookie and cookie.get("owner") == self._token_digest()):
+                    self.set_login_cookie(handler, user)
         else:
             account = self.store.account_for_token(given)
             if account is None:

@@ -61,14 +61,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlapp:plugin',
   description: 'The ML App sidebar: jobs, environments, sessions and models.',
   autoStart: true,
-  requires: [ILabShell],
-  optional: [ILayoutRestorer, ICommandPalette],
+  // Optional, not required: Voila loads every lab extension for its widgets but has no lab shell,
+  // and a required token it cannot provide would be an error in every app's console.
+  optional: [ILabShell, ILayoutRestorer, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
-    shell: ILabShell,
+    shell: ILabShell | null,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null
   ) => {
+    if (!shell) {
+      return;
+    }
     const panel = new MLAppPanel({
       openLog: job => openJobLog(job, shell),
       createNotebook: env =>
