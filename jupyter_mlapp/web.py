@@ -50,6 +50,13 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
             raise web.HTTPError(400, "request body must be a JSON object")
         return body
 
+    def string_field(self, body: dict, name: str, what: str = "a string") -> str:
+        """``body[name]`` when it is a string, else a 400 that names the field."""
+        value = body.get(name)
+        if not isinstance(value, str):
+            raise web.HTTPError(400, f"'{name}' must be {what}")
+        return value
+
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")

@@ -37,10 +37,7 @@ class FilesHandler(MLAppHandler):
         return self.get_query_argument(name, "").lower() in _TRUE
 
     def body_path(self, body: dict, key: str = "path") -> str:
-        value = body.get(key)
-        if not isinstance(value, str):
-            raise web.HTTPError(400, f"'{key}' must be a string path relative to the root")
-        return value
+        return self.string_field(body, key, "a string path relative to the root")
 
 
 class ListHandler(FilesHandler):

@@ -26,12 +26,6 @@ class SessionsHandler(MLAppHandler):
             raise web.HTTPError(403, "only admins may see another user's sessions")
         return user
 
-    def text_field(self, body: dict, name: str) -> str:
-        value = body.get(name)
-        if not isinstance(value, str):
-            raise web.HTTPError(400, f"'{name}' must be a string")
-        return value
-
 
 class AppsHandler(SessionsHandler):
     @web.authenticated
@@ -66,7 +60,7 @@ class SnapshotsHandler(SessionsHandler):
         overwrite = body.get("overwrite", False)
         if not isinstance(overwrite, bool):
             raise web.HTTPError(400, "'overwrite' must be true or false")
-        info = self.manager.save_snapshot(self.who, app, self.text_field(body, "name"), overwrite=overwrite)
+        info = self.manager.save_snapshot(self.who, app, self.string_field(body, "name"), overwrite=overwrite)
         self.write_json(info, status=201)
 
 
@@ -79,7 +73,7 @@ class SnapshotHandler(SessionsHandler):
     @web.authenticated
     @authorized
     def patch(self, app, name):
-        new_name = self.text_field(self.json_body(), "name")
+        new_name = self.string_field(self.json_body(), "name")
         self.write_json(self.manager.rename_snapshot(self.who, app, name, new_name))
 
     @web.authenticated
