@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
+
 from ..errors import InvalidInput
 
 ENV_DIRS_ENV = "MLAPP_ENV_DIRS"
@@ -51,6 +53,8 @@ class Environment:
 
     @property
     def kernel_name(self) -> str:
+        if self.kind == "server":  # the server's own Python is Jupyter's native kernel
+            return NATIVE_KERNEL_NAME
         return f"mlapp-{self.kind}-{re.sub(r'[^a-z0-9._-]+', '-', self.name.lower()).strip('-')}"
 
     @property

