@@ -39,7 +39,8 @@ def _short(items: list, limit: int = 6) -> str:
 class ModelsPanel(widgets.VBox):
     """The registry of ``registry`` (default: the home folder's) for the kernel's user."""
 
-    def __init__(self, registry: ModelRegistry | None = None, server_url: str | None = None, **kwargs):
+    def __init__(self, registry: ModelRegistry | None = None, server_url: str | None = None, *,
+                 heading: str | None = "Models", **kwargs):
         super().__init__(**kwargs)
         self.add_class("mlapp-models")
         self.user = current_user()
@@ -76,7 +77,9 @@ class ModelsPanel(widgets.VBox):
         test = widgets.VBox([widgets.HTML("<b>Test a prediction</b>"), widgets.HBox([self.choice, self.weights]),
                              self.tabular, self.image, self.predict_button, self.result])
         client = widgets.VBox([widgets.HTML("<b>Call it from a program</b>"), self.server, self.snippet])
-        self.children = [widgets.HTML(STYLE + "<h3>Models</h3>"), widgets.HBox([self.refresh_button]), self.table,
+        # An app page has its own title: it passes heading=None.
+        title = f"<h3>{html.escape(heading)}</h3>" if heading else ""
+        self.children = [widgets.HTML(STYLE + title), widgets.HBox([self.refresh_button]), self.table,
                          self.message, test, client]
         self.refresh()
 
