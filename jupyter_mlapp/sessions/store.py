@@ -39,6 +39,8 @@ INLINE_MAX = 4 * 1024
 NAME_MAX = 128
 # An unreferenced blob younger than this may belong to a writer about to commit: keep it.
 GC_GRACE = 60.0
+# Opening the index while another kernel creates or writes it may meet a lock: retry for ~5 s.
+OPEN_ATTEMPTS = 50
 
 
 def check_name(name, what: str = "name") -> str:
@@ -97,31 +99,44 @@ class Index:
 
     # -- the index ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
-        try:
-            return self._connect(self.path)
-        except sqlite3.DatabaseError:
+        attempts = 0
+        while True:
             try:
-                aside = self.set_aside(self.path)
-            except FileNotFoundError:  # another process set it aside first: use what it made
                 return self._connect(self.path)
-            for suffix in ("-wal", "-shm"):
-                extra = Path(f"{self.path}{suffix}")
-                if extra.exists():
-                    self.set_aside(extra)
-            if self.good_path.exists():
-                shutil.copyfile(self.good_path, self.path)
-                try:
-                    conn = self._connect(self.path)
-                except sqlite3.DatabaseError:  # the good copy is damaged too: start clean
-                    self.set_aside(self.path)
-                else:
-                    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.good_path.stat().st_mtime))
-                    self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; "
-                                        f"restored the last good state from {when}.")
-                    return conn
-            self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; "
-                                f"starting clean.")
+            except sqlite3.OperationalError:
+                # Busy or locked (another kernel of this app creating or writing the file) is not
+                # damage: setting the file aside would lose what that kernel writes. Wait, retry.
+                attempts += 1
+                if attempts == OPEN_ATTEMPTS:
+                    raise
+                time.sleep(0.1)
+            except sqlite3.DatabaseError:
+                return self._recover()
+
+    def _recover(self) -> sqlite3.Connection:
+        """The index is damaged: set it aside, continue from the last good copy (or clean)."""
+        try:
+            aside = self.set_aside(self.path)
+        except FileNotFoundError:  # another process set it aside first: use what it made
             return self._connect(self.path)
+        for suffix in ("-wal", "-shm"):
+            extra = Path(f"{self.path}{suffix}")
+            if extra.exists():
+                self.set_aside(extra)
+        if self.good_path.exists():
+            shutil.copyfile(self.good_path, self.path)
+            try:
+                conn = self._connect(self.path)
+            except sqlite3.DatabaseError:  # the good copy is damaged too: start clean
+                self.set_aside(self.path)
+            else:
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.good_path.stat().st_mtime))
+                self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; "
+                                    f"restored the last good state from {when}.")
+                return conn
+        self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; "
+                            f"starting clean.")
+        return self._connect(self.path)
 
     def _connect(self, path: Path) -> sqlite3.Connection:
         conn = connect(path)

@@ -13,6 +13,7 @@ import pytest
 
 from jupyter_mlapp.errors import InvalidInput, NotFound
 from jupyter_mlapp.jobs import JobManager
+from jupyter_mlapp.jobs.backend import SAME_PROCESS
 
 PY = sys.executable
 
@@ -114,6 +115,9 @@ def test_killing_a_finished_job_is_a_no_op_and_a_reused_pid_is_never_signalled(j
     # A process that now holds the job's recorded PID (simulated by pointing the record at a
     # live process of ours) survives a kill of the lost job: its start time differs.
     until(lambda: not psutil.pid_exists(job.supervisor_pid))  # as for any lost job: no supervisor
+    # A PID is reused only after the PID space wraps: never within the start-time tolerance of
+    # the process that had it. Start the bystander outside that window, as a reuse would be.
+    time.sleep(2 * SAME_PROCESS)
     bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
         jobs.store.update(job.id, only_if_state=("succeeded",), state="lost", pid=bystander.pid)
