@@ -13,7 +13,7 @@ import {
   sparklinePath
 } from './format';
 import { describeState, IEnvironment, IJob, IMetrics, sortJobs } from './models';
-import { notifyError, usePoll } from './polling';
+import { notifyError, usePoll, VisibleContext } from './polling';
 import { Section } from './section';
 
 export interface IJobsProps {
@@ -147,6 +147,7 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
     values: {}
   });
   const [, setVersion] = React.useState(0);
+  const { visible } = React.useContext(VisibleContext);
   const active = isActive(job.state);
   const [done, setDone] = React.useState(false);
 
@@ -177,7 +178,9 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
       }
     };
     void load();
-    const timer = active ? window.setInterval(() => void load(), 2000) : undefined;
+    // Like the panel's polls: nothing while the panel or the browser tab is hidden.
+    const tick = () => void (visible() && !document.hidden && load());
+    const timer = active ? window.setInterval(tick, 2000) : undefined;
     return () => {
       cancelled = true;
       window.clearInterval(timer);

@@ -166,6 +166,29 @@ def test_new_notebook_on_an_environment_kernel(lab):
     assert "python3" in notebook_kernels()
 
 
+def test_a_hidden_panel_polls_nothing(lab):
+    server, page = lab
+    started = server.api("POST", "jobs", json={"name": "quiet", "command": [
+        sys.executable, "-m", "jupyter_mlapp.training.examples.train_sgd", "--epochs", "60", "--delay", "0.2"]}).json()
+    calls = []
+    page.on("request", lambda request: "/mlapp/api/" in request.url and calls.append(request.url))
+    expect(section(page, "jobs").locator(f"[data-job-id='{started['id']}'] .jp-MLApp-sparkline")).to_be_visible(timeout=30_000)
+    assert calls  # visible: it polls (jobs about once a second, the mini chart too)
+
+    page.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']").click()  # collapse it
+    expect(page.locator("#jupyter-mlapp-panel")).to_be_hidden()
+    page.wait_for_timeout(1500)  # a request already in flight may still land
+    calls.clear()
+    page.wait_for_timeout(4000)
+    assert calls == []
+
+    page.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']").click()  # open it again
+    expect(page.locator("#jupyter-mlapp-panel")).to_be_visible()
+    page.wait_for_timeout(1500)
+    assert any(url.split("?")[0].endswith("/mlapp/api/jobs") for url in calls)  # catches up at once
+    server.api("POST", f"jobs/{started['id']}/kill")
+
+
 def test_open_as_app_renders_the_notebook_with_voila(lab):
     server, page = lab
     page.goto(f"{server.url}/lab/tree/notebooks/hello.ipynb")
