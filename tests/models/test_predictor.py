@@ -209,6 +209,20 @@ def test_a_lone_request_does_not_wait():
     assert asyncio.run(run()) < 0.4
 
 
+def test_concurrent_requests_to_a_fast_model_wait_no_longer_than_a_model_call():
+    async def run():
+        batcher = MicroBatcher(lambda xs: xs, max_batch_size=4, max_wait=0.5)
+        start = time.perf_counter()
+        # 12 at once: three batches of 4, concurrent load, yet the model answers in microseconds:
+        # waiting the full 0.5 s for more before each batch would only add latency.
+        results = await asyncio.gather(*[batcher.submit([i]) for i in range(12)])
+        return time.perf_counter() - start, results, batcher.batches
+
+    took, results, batches = asyncio.run(run())
+    assert results == [[i] for i in range(12)] and batches >= 3
+    assert took < 0.4
+
+
 def test_one_bad_input_fails_only_its_own_request():
     def model(inputs):
         if "bad" in inputs:
