@@ -102,6 +102,11 @@ class APINotFoundHandler(MLAppHandler):
     post = put = patch = delete = get
 
 
+def json_content(schema: dict) -> dict:
+    """The OpenAPI ``content`` of a JSON body with this schema."""
+    return {"application/json": {"schema": schema}}
+
+
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 

@@ -21,7 +21,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput, MLAppError
-from ..web import MLAppHandler
+from ..web import MLAppHandler, json_content
 from .identity import MLAppIdentityProvider, stop_kernels
 from .store import ROLES, UserStore
 
@@ -404,9 +404,6 @@ def print_setup_link(app, code: str) -> None:
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------
-def _json(schema: dict) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
-
 
 _USER = {"type": "object", "properties": {
     "username": {"type": "string"}, "display_name": {"type": "string"},
@@ -415,19 +412,19 @@ _USER = {"type": "object", "properties": {
 _IDENTITY = {"type": "object", "properties": {"user": {"type": "object", "properties": {
     "username": {"type": "string"}, "display_name": {"type": "string"},
     "role": {"type": "string"}, "kind": {"type": "string", "enum": ["account", "owner", "hub"]}}}}}
-_OK = {"description": "done", **_json({"type": "object", "properties": {"ok": {"type": "boolean"}}})}
+_OK = {"description": "done", "content": json_content({"type": "object", "properties": {"ok": {"type": "boolean"}}})}
 _ERRORS = {
     "400": {"$ref": "#/components/responses/BadRequest"},
     "401": {"$ref": "#/components/responses/Unauthorized"},
-    "403": {"description": "not allowed for your role", **_json({"$ref": "#/components/schemas/Error"})},
+    "403": {"description": "not allowed for your role", "content": json_content({"$ref": "#/components/schemas/Error"})},
 }
 _NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
 _CONFLICT = {"409": {"description": "conflict (exists already, or the last admin)",
-                     **_json({"$ref": "#/components/schemas/Error"})}}
+                     "content": json_content({"$ref": "#/components/schemas/Error"})}}
 
 
 def _body(properties: dict, required: list[str]) -> dict:
-    return {"required": True, **_json({"type": "object", "properties": properties, "required": required})}
+    return {"required": True, "content": json_content({"type": "object", "properties": properties, "required": required})}
 
 
 _TEXT = {"type": "string"}
@@ -438,25 +435,25 @@ openapi_paths = {
                    "value as X-XSRFToken)",
         "tags": ["auth"], "security": [],
         "requestBody": _body({"username": _TEXT, "password": _TEXT}, ["username", "password"]),
-        "responses": {"200": {"description": "signed in", **_json(_IDENTITY)}, **_ERRORS,
+        "responses": {"200": {"description": "signed in", "content": json_content(_IDENTITY)}, **_ERRORS,
                       "429": {"description": "too many failed attempts; see Retry-After",
-                              **_json({"$ref": "#/components/schemas/Error"})}}}},
+                              "content": json_content({"$ref": "#/components/schemas/Error"})}}}},
     "/auth/logout": {"post": {
         "summary": "Sign out: every login of the account ends, its app kernels and app session too",
         "tags": ["auth"], "responses": {"200": _OK, **_ERRORS}}},
     "/auth/me": {"get": {
         "summary": "Who I am: username, display name, role", "tags": ["auth"],
-        "responses": {"200": {"description": "the signed-in user", **_json(_IDENTITY)}, **_ERRORS}}},
+        "responses": {"200": {"description": "the signed-in user", "content": json_content(_IDENTITY)}, **_ERRORS}}},
     "/auth/password": {"post": {
         "summary": "Change my password; my other logins end", "tags": ["auth"],
         "requestBody": _body({"current_password": _TEXT, "new_password": _TEXT}, ["current_password", "new_password"]),
         "responses": {"200": _OK, **_ERRORS, "429": {"description": "too many failed attempts"}}}},
     "/auth/tokens": {
         "get": {"summary": "My API tokens (never their secrets)", "tags": ["auth"],
-                "responses": {"200": {"description": "tokens", **_json({"type": "object"})}, **_ERRORS}},
+                "responses": {"200": {"description": "tokens", "content": json_content({"type": "object"})}, **_ERRORS}},
         "post": {"summary": "New API token for scripts (`Authorization: token <token>`); shown once",
                  "tags": ["auth"], "requestBody": _body({"note": _TEXT}, []),
-                 "responses": {"201": {"description": "the token", **_json({"type": "object", "properties": {
+                 "responses": {"201": {"description": "the token", "content": json_content({"type": "object", "properties": {
                      "id": _TEXT, "note": _TEXT, "token": _TEXT}})}, **_ERRORS}}},
     "/auth/tokens/{token_id}": {"delete": {
         "summary": "Revoke one of my API tokens", "tags": ["auth"],
@@ -464,20 +461,20 @@ openapi_paths = {
         "responses": {"204": {"description": "revoked"}, **_ERRORS, **_NOT_FOUND}}},
     "/auth/users": {
         "get": {"summary": "All users (admins)", "tags": ["auth"],
-                "responses": {"200": {"description": "users", **_json({"type": "object", "properties": {
+                "responses": {"200": {"description": "users", "content": json_content({"type": "object", "properties": {
                     "users": {"type": "array", "items": _USER}}})}, **_ERRORS}},
         "post": {"summary": "Add a user (admins)", "tags": ["auth"],
                  "requestBody": _body({"username": _TEXT, "password": _TEXT, "display_name": _TEXT,
                                        "role": {"type": "string", "enum": list(ROLES)}}, ["username", "password"]),
-                 "responses": {"201": {"description": "added", **_json(_USER)}, **_ERRORS, **_CONFLICT}}},
+                 "responses": {"201": {"description": "added", "content": json_content(_USER)}, **_ERRORS, **_CONFLICT}}},
     "/auth/users/{username}": {
         "get": {"summary": "One user (admins)", "tags": ["auth"], "parameters": [_USERNAME],
-                "responses": {"200": {"description": "the user", **_json(_USER)}, **_ERRORS, **_NOT_FOUND}},
+                "responses": {"200": {"description": "the user", "content": json_content(_USER)}, **_ERRORS, **_NOT_FOUND}},
         "patch": {"summary": "Change role, display name, password or disabled (admins); disabling ends "
                              "the user's logins and kernels at once", "tags": ["auth"], "parameters": [_USERNAME],
                   "requestBody": _body({"role": {"type": "string", "enum": list(ROLES)}, "display_name": _TEXT,
                                         "disabled": {"type": "boolean"}, "password": _TEXT}, []),
-                  "responses": {"200": {"description": "the user", **_json(_USER)}, **_ERRORS, **_NOT_FOUND,
+                  "responses": {"200": {"description": "the user", "content": json_content(_USER)}, **_ERRORS, **_NOT_FOUND,
                                 **_CONFLICT}},
         "delete": {"summary": "Remove a user (admins)", "tags": ["auth"], "parameters": [_USERNAME],
                    "responses": {"204": {"description": "removed"}, **_ERRORS, **_NOT_FOUND, **_CONFLICT}}},

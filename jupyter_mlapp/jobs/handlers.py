@@ -14,7 +14,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput
-from ..web import MLAppHandler
+from ..web import MLAppHandler, json_content
 from .envs import ENV_DIRS_ENV, EnvironmentFinder
 from .kernelspecs import EnvironmentKernelSpecManager
 from .manager import DEFAULT_GRACE, GRACE_ENV, LIMIT_ENV, JobManager
@@ -133,10 +133,6 @@ def setup(app) -> list[tuple]:
     ]
 
 
-def _json(schema: dict) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
 ERRORS = {
     "400": {"$ref": "#/components/responses/BadRequest"},
     "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -178,13 +174,13 @@ openapi_paths = {
         "get": {
             "summary": "The caller's jobs (an admin's: everyone's), oldest first",
             "tags": ["jobs"],
-            "responses": {"200": {"description": "jobs", **_json({"type": "object", "properties": {
+            "responses": {"200": {"description": "jobs", "content": json_content({"type": "object", "properties": {
                 "jobs": {"type": "array", "items": JOB}}})}, **ERRORS},
         },
         "post": {
             "summary": "Start a background job (queued while the concurrency limit is reached)",
             "tags": ["jobs"],
-            "requestBody": {"required": True, **_json({
+            "requestBody": {"required": True, "content": json_content({
                 "type": "object",
                 "required": ["command"],
                 "properties": {
@@ -196,14 +192,14 @@ openapi_paths = {
                     "stdin": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
                 },
             })},
-            "responses": {"201": {"description": "the job", **_json(JOB)}, **ERRORS},
+            "responses": {"201": {"description": "the job", "content": json_content(JOB)}, **ERRORS},
         },
     },
     "/jobs/kill-all": {
         "post": {
             "summary": "Kill every queued and running job of the caller",
             "tags": ["jobs"],
-            "responses": {"200": {"description": "what was done", **_json({"type": "object", "properties": {
+            "responses": {"200": {"description": "what was done", "content": json_content({"type": "object", "properties": {
                 "killed": {"type": "integer"}, "results": {"type": "array", "items": KILL_RESULT}}})}, **ERRORS},
         }
     },
@@ -212,7 +208,7 @@ openapi_paths = {
             "summary": "One job",
             "tags": ["jobs"],
             "parameters": [JOB_PARAM],
-            "responses": {"200": {"description": "the job", **_json(JOB)}, **ERRORS, **NOT_FOUND},
+            "responses": {"200": {"description": "the job", "content": json_content(JOB)}, **ERRORS, **NOT_FOUND},
         }
     },
     "/jobs/{job_id}/log": {
@@ -226,7 +222,7 @@ openapi_paths = {
                 {"name": "tail", "in": "query", "schema": {"type": "integer", "minimum": 0},
                  "description": "the last N bytes instead of reading from offset"},
             ],
-            "responses": {"200": {"description": "log text", **_json({"type": "object", "properties": {
+            "responses": {"200": {"description": "log text", "content": json_content({"type": "object", "properties": {
                 "text": {"type": "string"}, "offset": {"type": "integer"}, "next_offset": {"type": "integer"},
                 "size": {"type": "integer"}}})}, **ERRORS, **NOT_FOUND},
         }
@@ -236,7 +232,7 @@ openapi_paths = {
             "summary": "SIGTERM to the job's process group, SIGKILL after the grace period",
             "tags": ["jobs"],
             "parameters": [JOB_PARAM],
-            "responses": {"200": {"description": "what was done", **_json(KILL_RESULT)}, **ERRORS, **NOT_FOUND},
+            "responses": {"200": {"description": "what was done", "content": json_content(KILL_RESULT)}, **ERRORS, **NOT_FOUND},
         }
     },
     "/envs": {
@@ -244,7 +240,7 @@ openapi_paths = {
             "summary": "Conda and virtual environments jobs and kernels can run in",
             "tags": ["jobs"],
             "parameters": [{"name": "refresh", "in": "query", "schema": {"type": "boolean"}}],
-            "responses": {"200": {"description": "environments", **_json({"type": "object", "properties": {
+            "responses": {"200": {"description": "environments", "content": json_content({"type": "object", "properties": {
                 "environments": {"type": "array", "items": {"type": "object"}}}})}, **ERRORS},
         }
     },

@@ -18,7 +18,7 @@ from tornado import httputil, web
 from .. import __version__
 from ..errors import InvalidInput, TooLarge
 from ..extension import fail
-from ..web import MLAppHandler
+from ..web import MLAppHandler, json_content
 from .images import zip_to_base64
 from .predictor import ModelService, csv_rows, truthy
 from .registry import ModelRegistry
@@ -267,14 +267,10 @@ def setup(app) -> list[tuple]:
     ]
 
 
-def _json(schema: dict) -> dict:
-    return {"application/json": {"schema": schema}}
-
-
 def _ok(description: str, schema: dict | None = None) -> dict:
     response = {"description": description}
     if schema:
-        response["content"] = _json(schema)
+        response["content"] = json_content(schema)
     return response
 
 
@@ -307,7 +303,7 @@ openapi_paths = {
                               "401": ERRORS["401"]}},
         "post": {"summary": "One algorithm's weights (return_weights) or classes (return_classes)", "tags": TAGS,
                  "requestBody": {"required": True, "content": {
-                     **_json(MODEL_QUERY), "application/x-www-form-urlencoded": {"schema": MODEL_QUERY}}},
+                     **json_content(MODEL_QUERY), "application/x-www-form-urlencoded": {"schema": MODEL_QUERY}}},
                  "responses": {"200": _ok("the weights and/or classes", {"type": "object", "required": ["algorithm"]}),
                                **ERRORS}},
         "delete": {"summary": "Retire one weights version (its saver or an admin)", "tags": TAGS,
@@ -322,7 +318,7 @@ openapi_paths = {
         "post": {"summary": "Set the caller's prediction config from an uploaded JSON file (or a JSON body)",
                  "tags": TAGS,
                  "requestBody": {"required": True, "content": {
-                     **_json(CONFIG),
+                     **json_content(CONFIG),
                      "multipart/form-data": {"schema": {"type": "object", "properties": {
                          "file": {"type": "string", "format": "binary"}}}}}},
                  "responses": {"200": _ok("the stored config", {"type": "object", "required": ["config"]}), **ERRORS}},
@@ -341,7 +337,7 @@ openapi_paths = {
     "/models/predict": {
         "post": {"summary": "Predict on images (base64), rows (records) or a CSV body", "tags": TAGS,
                  "requestBody": {"required": True, "content": {
-                     **_json(PREDICT), "application/x-www-form-urlencoded": {"schema": PREDICT},
+                     **json_content(PREDICT), "application/x-www-form-urlencoded": {"schema": PREDICT},
                      "text/csv": {"schema": {"type": "string"}}}},
                  "responses": {"200": _ok("one [result, image] pair per input", {
                      "type": "object", "required": ["Responses"],

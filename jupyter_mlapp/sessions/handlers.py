@@ -10,7 +10,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..web import MLAppHandler
+from ..web import MLAppHandler, json_content
 from .manager import SessionManager
 
 
@@ -132,12 +132,8 @@ def setup(app) -> list[tuple]:
     ]
 
 
-def _json(schema: dict) -> dict:
-    return {"application/json": {"schema": schema}}
-
-
 def _error(description: str) -> dict:
-    return {"description": description, "content": _json({"$ref": "#/components/schemas/Error"})}
+    return {"description": description, "content": json_content({"$ref": "#/components/schemas/Error"})}
 
 
 _ERRORS = {"401": {"$ref": "#/components/responses/Unauthorized"},
@@ -166,14 +162,14 @@ _CACHE_ENTRY = {"type": "object", "properties": {
 
 
 def _ok(description: str, schema: dict, status: str = "200") -> dict:
-    return {status: {"description": description, "content": _json(schema)}}
+    return {status: {"description": description, "content": json_content(schema)}}
 
 
 def _name_body(required_overwrite: bool = False) -> dict:
     properties = {"name": {"type": "string"}}
     if required_overwrite:
         properties["overwrite"] = {"type": "boolean", "default": False}
-    return {"required": True, "content": _json({"type": "object", "required": ["name"], "properties": properties})}
+    return {"required": True, "content": json_content({"type": "object", "required": ["name"], "properties": properties})}
 
 
 _TAGS = ["sessions"]
