@@ -19,6 +19,7 @@ from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import __version__, api
+from .auth.identity import hub_environment
 from .home import HOME_ENV, check_writable, default_home
 from .web import API_PREFIX, APINotFoundHandler, openapi_path
 
@@ -27,6 +28,11 @@ from .web import API_PREFIX, APINotFoundHandler, openapi_path
 ROOMS = ("auth", "sessions", "jobs", "training", "data", "files", "models", "apps")
 
 SECURE_DEFAULTS = Path(__file__).with_name("jupyter_config.py")
+
+
+def secure_defaults():
+    """The settings of ``jupyter_config.py``, as a traitlets Config."""
+    return PyFileConfigLoader(SECURE_DEFAULTS.name, str(SECURE_DEFAULTS.parent)).load_config()
 
 
 def fail(message: str, code: int = 2):
@@ -134,8 +140,26 @@ class MLApp(ExtensionApp):
     def make_serverapp(cls, **kwargs):
         # Our secure defaults go in first: the user's own config files and the command line
         # are loaded on top, as with any Jupyter config.
-        kwargs.setdefault("config", PyFileConfigLoader(SECURE_DEFAULTS.name, str(SECURE_DEFAULTS.parent)).load_config())
+        config = kwargs.setdefault("config", secure_defaults())
+        if hub_environment():
+            # Spawned by JupyterHub as `jupyter mlapp`: the Hub's extension takes the address,
+            # base URL and login from the Hub, as under `jupyterhub-singleuser`.
+            config.ServerApp.jpserver_extensions = {**config.ServerApp.jpserver_extensions, "jupyterhub": True}
         return super().make_serverapp(**kwargs)
+
+    def _link_jupyter_server_extension(self, serverapp):
+        super()._link_jupyter_server_extension(serverapp)
+        if not hub_environment():
+            return
+        try:
+            from .auth.hub import use_hub
+        except ImportError as exc:
+            if not (exc.name or "").startswith("jupyterhub"):
+                raise
+            self.log.warning("JUPYTERHUB_* variables are set but jupyterhub is not installed: "
+                             "using jupyter-mlapp accounts, not the Hub's login")
+            return
+        use_hub(serverapp, secure_defaults())
 
     def initialize_settings(self):
         self.managers: dict[str, object] = {}

@@ -22,7 +22,7 @@ from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput, MLAppError
 from ..web import MLAppHandler, json_content
-from .identity import MLAppIdentityProvider, stop_kernels
+from .identity import AccountRoles, MLAppIdentityProvider, stop_kernels
 from .store import ROLES, UserStore
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
@@ -36,6 +36,8 @@ INFO = {
 
 def identity_provider(handler) -> MLAppIdentityProvider:
     provider = handler.identity_provider
+    if isinstance(provider, AccountRoles) and not isinstance(provider, MLAppIdentityProvider):
+        raise InvalidInput("this server signs in through JupyterHub: sign in, out and change passwords there")
     if not isinstance(provider, MLAppIdentityProvider):
         raise InvalidInput("accounts are off: this server does not use jupyter-mlapp's IdentityProvider "
                            "(start it with `jupyter mlapp`)")
@@ -370,15 +372,15 @@ class UserHandler(AuthHandler):
 
 def setup(app) -> list[tuple]:
     provider = app.serverapp.identity_provider
-    ours = isinstance(provider, MLAppIdentityProvider)
+    ours = isinstance(provider, AccountRoles)
     store = UserStore(app.home_path, hasher=provider.hasher if ours else None)
     app.managers["auth"] = store
     if ours:
         provider.store = store
-        if provider.hub is None:
-            code = store.issue_setup_code()
-            if code:
-                IOLoop.current().add_callback(print_setup_link, app, code)
+    if isinstance(provider, MLAppIdentityProvider):  # under JupyterHub the Hub makes its users
+        code = store.issue_setup_code()
+        if code:
+            IOLoop.current().add_callback(print_setup_link, app, code)
     keep_token_out_of_pages(app.serverapp.web_app)
     # Once every extension has added its routes (Voila loads after us).
     IOLoop.current().add_callback(protect_voila_files, app.serverapp.web_app)

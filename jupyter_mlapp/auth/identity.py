@@ -9,7 +9,7 @@ A request is authenticated by, in this order:
    account and its generation, so logout, a password change and disabling end it at once.
 
 Under JupyterHub (``JUPYTERHUB_*`` variables set) the Hub's user is the identity and our login
-page steps aside, when jupyterhub is installed to check the Hub's credentials.
+page steps aside: ``hub.MLAppHubIdentityProvider`` takes this one's place (``use_hub``).
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import os
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from jupyter_core.utils import ensure_async
 from jupyter_server.auth.identity import IdentityProvider, User
 from tornado import web
 from traitlets import Float, Integer, Unicode, default
@@ -52,7 +51,38 @@ class MLAppUser(User):
     kind: str = "account"  # account, owner (server token), hub
 
 
-class MLAppIdentityProvider(IdentityProvider):
+class AccountRoles:
+    """What our IdentityProviders share: the account store (roles) and the route check."""
+
+    _store: UserStore | None = None
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        return DEFAULT_HASHER
+
+    # -- the store: given by the extension (its home folder), else $MLAPP_HOME ---------------
+    @property
+    def store(self) -> UserStore:
+        if self._store is None:
+            self._store = UserStore(hasher=self.hasher)
+        return self._store
+
+    @store.setter
+    def store(self, store: UserStore) -> None:
+        self._store = store
+
+    @staticmethod
+    def admit(handler: web.RequestHandler, user: MLAppUser | None) -> MLAppUser | None:
+        """Check the route against the user's role (the Authorizer's ``check_route``)."""
+        check_route = getattr(handler.settings.get("authorizer"), "check_route", None)
+        if user is not None and check_route:
+            # Known before refusing, so the error page renders as for anyone signed in.
+            handler.current_user = handler._jupyter_current_user = user
+            check_route(handler, user)
+        return user
+
+
+class MLAppIdentityProvider(AccountRoles, IdentityProvider):
     """Accounts with roles on top of Jupyter's token login."""
 
     max_failures = Integer(5, help="Failed logins for one account or from one address before refusing.").tag(config=True)
@@ -86,55 +116,15 @@ class MLAppIdentityProvider(IdentityProvider):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._store: UserStore | None = None
         self.throttle = LoginThrottle(self.max_failures, self.failure_window)
-        self.hub = self._hub_provider()
 
-    # -- the store: given by the extension (its home folder), else $MLAPP_HOME ---------------
     @property
     def hasher(self) -> PasswordHasher:
         return PasswordHasher(time_cost=self.hash_time_cost, memory_cost=self.hash_memory_kib,
                               parallelism=DEFAULT_HASHER.parallelism)
 
-    @property
-    def store(self) -> UserStore:
-        if self._store is None:
-            self._store = UserStore(hasher=self.hasher)
-        return self._store
-
-    @store.setter
-    def store(self, store: UserStore) -> None:
-        self._store = store
-
-    # -- JupyterHub ------------------------------------------------------------------------
-    def _hub_provider(self):
-        if not hub_environment():
-            return None
-        try:
-            from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
-        except ImportError:
-            self.log.warning("JUPYTERHUB_* variables are set but jupyterhub is not installed: "
-                             "using jupyter-mlapp accounts, not the Hub's login")
-            return None
-        return JupyterHubIdentityProvider(parent=self.parent, log=self.log)
-
-    def _hub_user(self, user) -> MLAppUser:
-        hub_user = getattr(user, "hub_user", None) or {}
-        account = self.store.get(user.username)
-        if user.username == os.environ.get("JUPYTERHUB_USER") or hub_user.get("admin"):
-            role = "admin"
-        else:
-            role = account.role if account and not account.disabled else "viewer"
-        return MLAppUser(user.username, user.name, user.display_name, role=role, kind="hub")
-
     # -- authentication --------------------------------------------------------------------
-    @property
-    def login_available(self) -> bool:
-        return self.hub.login_available if self.hub else True
-
     def get_handlers(self):
-        if self.hub:
-            return self.hub.get_handlers()
         from .handlers import page_handlers
 
         return [*super().get_handlers(), *page_handlers()]
@@ -142,17 +132,7 @@ class MLAppIdentityProvider(IdentityProvider):
     async def get_user(self, handler: web.RequestHandler) -> MLAppUser | None:
         if getattr(handler, "_jupyter_current_user", None):
             return handler._jupyter_current_user
-        if self.hub:
-            hub_user = await ensure_async(self.hub.get_user(handler))
-            user = self._hub_user(hub_user) if hub_user else None
-        else:
-            user = self._token_user(handler) or self._cookie_user(handler)
-        check_route = getattr(handler.settings.get("authorizer"), "check_route", None)
-        if user is not None and check_route:
-            # Known before refusing, so the error page renders as for anyone signed in.
-            handler.current_user = handler._jupyter_current_user = user
-            check_route(handler, user)
-        return user
+        return self.admit(handler, self._token_user(handler) or self._cookie_user(handler))
 
     def owner(self) -> MLAppUser:
         return MLAppUser(self.owner_name, role="admin", kind="owner")
@@ -270,17 +250,22 @@ class MLAppIdentityProvider(IdentityProvider):
             return
         if user.kind == "account":
             self.store.end_sessions(user.username)
-        try:
-            from ..sessions import end_session
-        except ImportError:  # the Sessions room is not installed
-            end_session = None
-        if end_session is not None:
-            try:
-                end_session(user.username, home=self.store.home)
-            except Exception:  # the logout itself must not fail over it
-                handler.log.exception("Could not clear the app sessions of %s", user.username)
-        await stop_kernels(handler, user.username, apps_only=True)
+        await end_app_session(handler, user.username, self.store.home)
         handler.log.info("User %s logged out", user.username)
+
+
+async def end_app_session(handler, username: str, home) -> None:
+    """At logout: clear the user's app session and stop their app kernels."""
+    try:
+        from ..sessions import end_session
+    except ImportError:  # the Sessions room is not installed
+        end_session = None
+    if end_session is not None:
+        try:
+            end_session(username, home=home)
+        except Exception:  # the logout itself must not fail over it
+            handler.log.exception("Could not clear the app sessions of %s", username)
+    await stop_kernels(handler, username, apps_only=True)
 
 
 async def stop_kernels(handler, username: str, apps_only: bool = False) -> None:

@@ -1,0 +1,96 @@
+"""Under JupyterHub the Hub's user is the identity, and our login page steps aside.
+
+JupyterHub starts each user's server with ``jupyterhub-singleuser`` (or, if the Spawner says so,
+``jupyter mlapp``, which then loads the Hub's extension too). The Hub's extension signs requests
+in with the Hub's OAuth; ``use_hub`` keeps our roles on top of it and gives the server the classes
+``jupyter mlapp`` would have (the kernel's user, the Authorizer, ...), which
+``jupyterhub-singleuser`` alone does not read.
+
+Roles of the Hub's users on a server:
+
+- its owner (``$JUPYTERHUB_USER``) and the Hub's admins: ``admin``;
+- another Hub user the Hub lets in (a Hub role with ``access:servers!server=<owner>/``): the role
+  of their jupyter-mlapp account of the same name (``jupyter mlapp user set-role``), refused if it
+  is disabled; with no account, ``MLAppHubIdentityProvider.default_role`` (``viewer``: the apps only).
+"""
+from __future__ import annotations
+
+import os
+
+from jupyterhub.singleuser.extension import JupyterHubIdentityProvider, JupyterHubLogoutHandler
+from jupyter_server.auth.decorator import allow_unauthenticated
+from traitlets import Enum
+from traitlets.config import Config
+from tornado import web
+
+from .identity import AccountRoles, MLAppUser, end_app_session
+from .store import ROLES
+
+
+# What `jupyter mlapp` sets (jupyter_config.py) that a server spawned by the Hub needs as well:
+# whose each kernel is, the role check on every route, no route left open by mistake.
+SERVER_SETTINGS = (
+    "authorizer_class", "kernel_manager_class", "kernel_websocket_connection_class",
+    "kernel_spec_manager_class", "allow_unauthenticated_access",
+)
+
+
+class HubLogoutPage(JupyterHubLogoutHandler):
+    """The Hub's logout, after ending the user's app session and app kernels here."""
+
+    @allow_unauthenticated  # signed out already: on to the Hub's logout all the same
+    async def get(self):
+        user = self.current_user
+        if user is not None:
+            await end_app_session(self, user.username, self.identity_provider.store.home)
+        super().get()
+
+
+class MLAppHubIdentityProvider(AccountRoles, JupyterHubIdentityProvider):
+    """The Hub's user, with a role (see the module's text)."""
+
+    default_role = Enum(ROLES, default_value="viewer",
+                        help="The role of a Hub user let in to this server who has no jupyter-mlapp "
+                        "account here (its owner and the Hub's admins are admins).").tag(config=True)
+
+    logout_handler_class = HubLogoutPage
+
+    async def get_user(self, handler: web.RequestHandler) -> MLAppUser | None:
+        if getattr(handler, "_jupyter_current_user", None):
+            return handler._jupyter_current_user
+        hub_user = await super().get_user(handler)  # None unless the Hub lets this user in
+        return self.admit(handler, self.with_role(hub_user) if hub_user else None)
+
+    def role_of(self, name: str, hub_model: dict) -> str:
+        if name == os.environ.get("JUPYTERHUB_USER") or hub_model.get("admin"):
+            return "admin"
+        account = self.store.get(name)
+        if account is None:
+            return self.default_role
+        if account.disabled:
+            raise web.HTTPError(403, f"The jupyter-mlapp account {name} is disabled on this server.")
+        return account.role
+
+    def with_role(self, hub_user) -> MLAppUser:
+        user = MLAppUser(hub_user.username, hub_user.name, hub_user.display_name,
+                         role=self.role_of(hub_user.username, hub_user.hub_user), kind="hub")
+        user.hub_user = hub_user.hub_user  # as on JupyterHub's user, for code that reads it
+        return user
+
+
+def use_hub(serverapp, defaults: Config) -> None:
+    """Set up a server spawned by JupyterHub: the Hub's login with our roles, and from our
+    ``defaults`` (``jupyter_config.py``) the server classes and settings the config left unset."""
+    for name in SERVER_SETTINGS:
+        if name not in serverapp.config.ServerApp:
+            setattr(serverapp, name, defaults.ServerApp[name])
+    serverapp.config.VoilaConfiguration = Config({**defaults.VoilaConfiguration, **serverapp.config.VoilaConfiguration})
+
+    def keep_ours(change):
+        # The Hub's extension links after ours (extensions link in name order) and names its own
+        # IdentityProvider; so may extensions linking later, copying the config. Ours extends it.
+        if not issubclass(change.new, MLAppHubIdentityProvider):
+            serverapp.identity_provider_class = MLAppHubIdentityProvider
+
+    serverapp.identity_provider_class = MLAppHubIdentityProvider
+    serverapp.observe(keep_ours, "identity_provider_class")
