@@ -8,13 +8,14 @@ LABEXT_SOURCES := $(wildcard labextension/src/*) labextension/package.json labex
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PORT ?= 8888
 PYTEST_ARGS ?=
+HUB_PROXY := $(VENV)/hub-proxy/node_modules/.bin/configurable-http-proxy
 
 .PHONY: run test bench build install browser clean
 
 run: $(STAMP) $(LABEXT)
 	$(VENV)/bin/jupyter mlapp --port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG)
 
-test: $(STAMP) $(LABEXT) browser
+test: $(STAMP) $(LABEXT) browser $(HUB_PROXY)
 	cd labextension && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -47,6 +48,10 @@ $(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
 	. $(VENV)/bin/activate && cd labextension && npm run build:prod
 	rm -rf $(LABEXT_INSTALLED) && cp -r jupyter_mlapp/labextension $(LABEXT_INSTALLED)
 	touch $@
+
+# The login tests run a real JupyterHub, whose proxy is a Node program.
+$(HUB_PROXY): | $(VENV)/bin/python
+	npm install --prefix $(VENV)/hub-proxy --no-audit --no-fund --loglevel=error configurable-http-proxy@5
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:

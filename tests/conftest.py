@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import REPO, RESULTS, MLAppServer, make_root, screenshot  # noqa: F401 (re-exported)
+from harness import REPO, RESULTS, JupyterHub, MLAppServer, make_root, screenshot  # noqa: F401 (re-exported)
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -66,6 +66,30 @@ def mlapp_server(tmp_path_factory):
     server = MLAppServer(home, root).start()
     yield server
     server.stop()
+
+
+# -- a real JupyterHub whose users' servers run jupyter-mlapp ---------------------------------
+HUB_ACCOUNTS = {"dora": "editor", "erin": "editor"}  # accounts on ann's server; erin's is disabled
+
+
+@pytest.fixture(scope="session")
+def jupyterhub(tmp_path_factory):
+    """One Hub for the session. ann's server starts with `jupyterhub-singleuser` (the Hub's
+    default), carl's with `jupyter mlapp`; the Hub lets bob, dora and erin use ann's server, not
+    frank. On ann's server dora has an editor account, erin a disabled one, bob none."""
+    from argon2 import PasswordHasher
+
+    from jupyter_mlapp.auth.store import UserStore
+
+    folder = tmp_path_factory.mktemp("hub")
+    hub = JupyterHub(folder, make_root(tmp_path_factory.mktemp("hub-root")), mlapp_users=("carl",), roles=[
+        {"name": "ann-app-users", "users": ["bob", "dora", "erin"], "scopes": ["access:servers!server=ann/"]}])
+    store = UserStore(hub.home_of("ann"), hasher=PasswordHasher(time_cost=1, memory_cost=8192))
+    for name, role in HUB_ACCOUNTS.items():
+        store.add(name, f"{name} unused password", role)  # the Hub signs them in; the account gives the role
+    store.set_disabled("erin", True)
+    yield hub.start()
+    hub.stop()
 
 
 # -- a real browser ---------------------------------------------------------------------------

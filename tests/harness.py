@@ -136,3 +136,132 @@ def screenshot(page, name: str) -> Path:
     path = RESULTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+HUB_PROXY = Path(sys.prefix) / "hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+HUB_CONFIG = '''
+import os
+c = get_config()
+c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
+c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub_port}"
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
+c.ConfigurableHTTPProxy.command = [{proxy!r}]
+c.ConfigurableHTTPProxy.pid_file = {folder!r} + "/proxy.pid"
+c.JupyterHub.db_url = "sqlite:///" + {folder!r} + "/hub.sqlite"
+c.JupyterHub.cookie_secret_file = {folder!r} + "/cookie_secret"
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = {password!r}
+c.Authenticator.allow_all = True
+c.Authenticator.admin_users = set()
+c.JupyterHub.load_roles = {roles!r}
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = {folder!r} + "/users/{{username}}"
+c.Spawner.notebook_dir = {root!r}
+c.Spawner.cmd = [{bin!r} + "/jupyterhub-singleuser"]
+c.Spawner.args = {args!r}
+c.Spawner.start_timeout = c.Spawner.http_timeout = 90
+
+def pre_spawn_hook(spawner):
+    name = spawner.user.name
+    # Each server its own jupyter-mlapp home and Jupyter folders.
+    spawner.environment = {{
+        "MLAPP_HOME": {folder!r} + "/mlapp-" + name, "JUPYTER_PLATFORM_DIRS": "1",
+        "JUPYTER_CONFIG_DIR": {folder!r} + "/jupyter-" + name + "/config",
+        "JUPYTER_RUNTIME_DIR": {folder!r} + "/jupyter-" + name + "/runtime",
+        "JUPYTERLAB_WORKSPACES_DIR": {folder!r} + "/jupyter-" + name + "/workspaces",
+        "JUPYTERLAB_SETTINGS_DIR": {folder!r} + "/jupyter-" + name + "/settings",
+    }}
+    if name in {mlapp_users!r}:  # a Spawner told to start `jupyter mlapp` itself
+        spawner.cmd = [{bin!r} + "/jupyter-mlapp"]
+
+c.Spawner.pre_spawn_hook = pre_spawn_hook
+'''
+
+
+class JupyterHub:
+    """A real JupyterHub whose users' servers run jupyter-mlapp: DummyAuthenticator (one shared
+    password), local processes, the real configurable-http-proxy (installed by `make test`).
+
+    Servers start with ``jupyterhub-singleuser`` (the Hub's default), those of ``mlapp_users``
+    with ``jupyter mlapp``. ``roles`` are the Hub's (e.g. access to another user's server).
+    """
+
+    PASSWORD = "hub test password"
+
+    def __init__(self, folder: Path, root: Path, roles: list[dict] = (), mlapp_users: tuple = ()):
+        self.folder = Path(folder)
+        self.root = Path(root)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = HUB_CONFIG.format(
+            port=self.port, hub_port=free_port(), proxy_api_port=free_port(), proxy=str(HUB_PROXY),
+            folder=str(self.folder), password=self.PASSWORD, roles=list(roles), root=str(self.root),
+            bin=str(Path(sys.executable).parent), mlapp_users=tuple(mlapp_users),
+            args=["--allow-root"] if os.geteuid() == 0 else [])
+        self.proc: subprocess.Popen | None = None
+        self.log = self.folder / "hub.log"
+
+    def home_of(self, user: str) -> Path:
+        return self.folder / f"mlapp-{user}"
+
+    def start(self, timeout: float = 60) -> "JupyterHub":
+        if not HUB_PROXY.exists():
+            raise RuntimeError(f"configurable-http-proxy not found at {HUB_PROXY}: run `make test`, which installs it")
+        (self.folder / "jupyterhub_config.py").write_text(self.config)
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "jupyterhub"), "-f", "jupyterhub_config.py"],
+            stdout=self.log.open("w"), stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(f"{self.url}/hub/api", timeout=5).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("JupyterHub did not start:\n" + self.log.read_text()[-5000:])
+            time.sleep(0.2)
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the Hub stops its users' servers and its proxy
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def login(self, user: str) -> requests.Session:
+        """A browser-like session signed in to the Hub as ``user`` (no server started)."""
+        s = requests.Session()
+        page = s.get(f"{self.url}/hub/login", timeout=30)
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        r = s.post(f"{self.url}/hub/login?next=/hub/home", timeout=30,
+                   data={"username": user, "password": self.PASSWORD, "_xsrf": xsrf})
+        assert r.status_code == 200 and r.url.endswith("/hub/home"), (r.status_code, r.url)
+        return s
+
+    def open_server(self, user: str, timeout: float = 90) -> requests.Session:
+        """Sign in as ``user`` and open their own server's JupyterLab, as the Hub's home page does:
+        the Hub spawns it, and the server signs the browser in through the Hub's OAuth."""
+        s = self.login(user)
+        s.get(f"{self.url}/hub/spawn/{user}", timeout=30)  # the Hub home page's "Start My Server"
+        deadline = time.monotonic() + timeout
+        while True:
+            r = s.get(f"{self.url}/user/{user}/lab", timeout=30)
+            if r.status_code == 200 and r.url == f"{self.url}/user/{user}/lab":
+                return s
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"{user}'s server did not open ({r.status_code} {r.url}):\n"
+                                   + self.log.read_text()[-5000:])
+            time.sleep(0.5)
+
+    def authorize(self, s: requests.Session, response: requests.Response) -> requests.Response:
+        """Click "Authorize" on the Hub's page that asks whether another user's server may know
+        who you are (shown the first time you open someone else's server)."""
+        if "/hub/api/oauth2/authorize" not in response.url:
+            return response
+        form = re.search(r'<form method="post".*?</form>', response.text, re.S).group(0)
+        fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+        return s.post(response.url, data=fields, timeout=30)

@@ -59,23 +59,24 @@ class MLAppHubIdentityProvider(AccountRoles, JupyterHubIdentityProvider):
         if getattr(handler, "_jupyter_current_user", None):
             return handler._jupyter_current_user
         hub_user = await super().get_user(handler)  # None unless the Hub lets this user in
-        return self.admit(handler, self.with_role(hub_user) if hub_user else None)
+        if hub_user is None:
+            return None
+        role = self.role_of(hub_user.username, hub_user.hub_user)
+        if role is None:
+            handler.current_user = handler._jupyter_current_user = None  # the error page asks again
+            raise web.HTTPError(403, f"The jupyter-mlapp account {hub_user.username} is disabled on this server.")
+        user = MLAppUser(hub_user.username, hub_user.name, hub_user.display_name, role=role, kind="hub")
+        user.hub_user = hub_user.hub_user  # as on JupyterHub's user, for code that reads it
+        return self.admit(handler, user)
 
-    def role_of(self, name: str, hub_model: dict) -> str:
+    def role_of(self, name: str, hub_model: dict) -> str | None:
+        """The role of a Hub user on this server; None: refused (a disabled account)."""
         if name == os.environ.get("JUPYTERHUB_USER") or hub_model.get("admin"):
             return "admin"
         account = self.store.get(name)
         if account is None:
             return self.default_role
-        if account.disabled:
-            raise web.HTTPError(403, f"The jupyter-mlapp account {name} is disabled on this server.")
-        return account.role
-
-    def with_role(self, hub_user) -> MLAppUser:
-        user = MLAppUser(hub_user.username, hub_user.name, hub_user.display_name,
-                         role=self.role_of(hub_user.username, hub_user.hub_user), kind="hub")
-        user.hub_user = hub_user.hub_user  # as on JupyterHub's user, for code that reads it
-        return user
+        return None if account.disabled else account.role
 
 
 def use_hub(serverapp, defaults: Config) -> None:

@@ -1,15 +1,25 @@
-"""Under JupyterHub the Hub's user is the identity: detection from the spawner's variables."""
+"""Under a real JupyterHub the Hub's user is the identity and our login page steps aside.
+
+The Hub (``jupyterhub`` fixture, conftest.py) signs people in; each user's server runs
+jupyter-mlapp, started as the Hub starts any server (``jupyterhub-singleuser``) or as
+``jupyter mlapp``. Roles still hold: the owner is an admin, others the Hub lets in get the role
+of their account on that server, else viewer.
+"""
 from __future__ import annotations
 
-import importlib.util
-import logging
+import sys
 
 import pytest
+import requests
 
-from jupyter_mlapp.auth.identity import HUB_VARIABLES, MLAppIdentityProvider, hub_environment
+from jupyter_mlapp.auth.identity import HUB_VARIABLES, hub_environment
 
 SPAWNED = {"JUPYTERHUB_API_TOKEN": "t0k3n", "JUPYTERHUB_API_URL": "http://hub:8081/hub/api",
            "JUPYTERHUB_SERVICE_PREFIX": "/user/ann/", "JUPYTERHUB_USER": "ann"}
+
+
+def me(hub, session, server="ann") -> requests.Response:
+    return session.get(f"{hub.url}/user/{server}/mlapp/api/auth/me", timeout=30)
 
 
 def test_detects_a_server_spawned_by_the_hub():
@@ -19,21 +29,84 @@ def test_detects_a_server_spawned_by_the_hub():
         assert not hub_environment({**SPAWNED, name: ""})
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jupyterhub") is not None, reason="jupyterhub is installed")
-def test_without_jupyterhub_installed_accounts_stay_in_charge(monkeypatch, caplog):
+@pytest.mark.parametrize("owner", ["ann", "carl"], ids=["jupyterhub-singleuser", "jupyter-mlapp"])
+def test_the_hubs_user_is_the_identity_and_our_login_steps_aside(jupyterhub, owner):
+    session = jupyterhub.open_server(owner)  # signed in at the Hub, not on a page of ours
+    r = me(jupyterhub, session, owner)
+    assert r.status_code == 200, r.text
+    assert r.json()["user"] == {"username": owner, "display_name": owner, "role": "admin", "kind": "hub"}
+    status = session.get(f"{jupyterhub.url}/user/{owner}/mlapp/api/status", timeout=30).json()
+    assert status["user"]["username"] == owner and status["home"] == str(jupyterhub.home_of(owner))
+
+    assert session.get(f"{jupyterhub.url}/user/{owner}/login", timeout=30).status_code == 404
+    xsrf = {"X-XSRFToken": session.cookies.get("_xsrf", path=f"/user/{owner}/")}
+    r = session.post(f"{jupyterhub.url}/user/{owner}/mlapp/api/auth/login", headers=xsrf, timeout=30,
+                     json={"username": owner, "password": "anything"})
+    assert r.status_code == 400 and "signs in through JupyterHub" in r.json()["error"]
+
+    # XSRF still guards every state-changing request made with the Hub's cookie.
+    job = {"command": [sys.executable, "-c", "print('hi')"]}
+    r = session.post(f"{jupyterhub.url}/user/{owner}/mlapp/api/jobs", json=job, timeout=30)
+    assert r.status_code == 403
+    r = session.post(f"{jupyterhub.url}/user/{owner}/mlapp/api/jobs", json=job, headers=xsrf, timeout=30)
+    assert r.status_code == 201 and r.json()["user"] == owner
+
+
+def test_without_signing_in_at_the_hub_nothing_is_served(jupyterhub):
+    jupyterhub.open_server("ann")
+    anonymous = requests.Session()
+    r = anonymous.get(f"{jupyterhub.url}/user/ann/mlapp/api/auth/me", timeout=30)
+    assert r.status_code == 403 and r.headers["Content-Type"].startswith("application/json")
+    r = anonymous.get(f"{jupyterhub.url}/user/ann/lab", allow_redirects=False, timeout=30)
+    assert r.status_code == 302 and "/hub/api/oauth2/authorize" in r.headers["Location"]  # the Hub's login
+
+
+@pytest.mark.parametrize("user, role, lab", [("bob", "viewer", 403), ("dora", "editor", 200)])
+def test_others_the_hub_lets_in_get_the_role_of_their_account(jupyterhub, user, role, lab):
+    jupyterhub.open_server("ann")
+    session = jupyterhub.login(user)
+    r = jupyterhub.authorize(session, session.get(f"{jupyterhub.url}/user/ann/voila/tree", timeout=30))
+    assert r.status_code == 200, r.text[:500]
+    assert me(jupyterhub, session).json()["user"] == {"username": user, "display_name": user, "role": role, "kind": "hub"}
+    assert session.get(f"{jupyterhub.url}/user/ann/lab", timeout=30).status_code == lab
+
+
+def test_a_disabled_account_is_refused_though_the_hub_lets_them_in(jupyterhub):
+    jupyterhub.open_server("ann")
+    session = jupyterhub.login("erin")
+    r = jupyterhub.authorize(session, session.get(f"{jupyterhub.url}/user/ann/voila/tree", timeout=30))
+    assert r.status_code == 403
+    r = me(jupyterhub, session)
+    assert r.status_code == 403 and r.json()["error"] == "The jupyter-mlapp account erin is disabled on this server."
+
+
+def test_the_hub_keeps_out_whom_it_does_not_let_in(jupyterhub):
+    jupyterhub.open_server("ann")
+    session = jupyterhub.login("frank")
+    r = session.get(f"{jupyterhub.url}/user/ann/lab", timeout=30)
+    assert r.status_code == 403 and "/user/ann/" not in r.url
+    assert me(jupyterhub, session).status_code == 403
+
+
+def test_signing_out_goes_through_the_hub(jupyterhub):
+    session = jupyterhub.open_server("ann")
+    r = session.get(f"{jupyterhub.url}/user/ann/logout", timeout=30)
+    assert r.status_code == 200 and r.url.startswith(f"{jupyterhub.url}/hub/login")
+    assert me(jupyterhub, session).status_code == 403
+
+
+def test_without_jupyterhub_installed_accounts_stay_in_charge(monkeypatch, capfd):
+    """The variables alone (say, copied into a container) do not switch logins off."""
+    from jupyter_mlapp.extension import MLApp
+    from jupyter_server.serverapp import ServerApp
+
     for name, value in SPAWNED.items():
         monkeypatch.setenv(name, value)
-    with caplog.at_level(logging.WARNING):
-        provider = MLAppIdentityProvider(log=logging.getLogger("hub-test"))
-    assert provider.hub is None and provider.login_available
-    assert "jupyterhub is not installed" in caplog.text
-    assert [route for route, _ in provider.get_handlers()][:2] == ["/login", "/logout"]
-
-
-def test_outside_the_hub_our_login_pages_are_served(monkeypatch):
-    for name in SPAWNED:
-        monkeypatch.delenv(name, raising=False)
-    provider = MLAppIdentityProvider()
-    assert provider.hub is None
-    routes = dict(provider.get_handlers())
-    assert {"/login", "/logout", "/mlapp/account", "/mlapp/setup"} <= set(routes)
+    monkeypatch.setitem(sys.modules, "jupyterhub", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "jupyterhub.singleuser.extension", None)
+    monkeypatch.delitem(sys.modules, "jupyter_mlapp.auth.hub", raising=False)
+    serverapp = ServerApp(identity_provider_class="jupyter_mlapp.auth.identity.MLAppIdentityProvider")
+    app = MLApp()
+    app._link_jupyter_server_extension(serverapp)
+    assert "JUPYTERHUB_* variables are set but jupyterhub is not installed" in capfd.readouterr().err
+    assert serverapp.identity_provider_class.__name__ == "MLAppIdentityProvider"
