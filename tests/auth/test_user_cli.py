@@ -78,3 +78,48 @@ def test_without_a_command_it_lists_the_commands(run):
     assert code == 2
     for name in ("add", "remove", "passwd", "list", "set-role", "disable", "enable"):
         assert f"\n{name}\n" in out
+
+
+def run_in_terminal(args: list[str], typed: list[str], home) -> tuple[int, str]:
+    """Run `jupyter mlapp <args>` on a real pseudo-terminal (its controlling terminal, as in a
+    shell), typing each of ``typed`` after the next prompt; returns (exit code, all it showed)."""
+    import os
+    import pty
+    import select
+
+    env = {**os.environ, "MLAPP_HOME": str(home)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its terminal is the pty
+        os.execve(sys.executable, [sys.executable, "-m", "jupyter_mlapp", *args], env)
+    shown, pending = b"", list(typed)
+    while True:
+        ready, _, _ = select.select([fd], [], [], 30)
+        if not ready:
+            os.kill(pid, 9)
+            raise AssertionError(f"no output for 30 s; so far: {shown!r}")
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal: it has ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+        if pending and shown.rstrip().endswith(b":"):
+            os.write(fd, pending.pop(0).encode() + b"\n")
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_a_person_types_the_password_twice_and_it_is_not_shown(mlapp_home):
+    secret = "Typed pw 4 tom"
+    code, shown = run_in_terminal(["user", "add", "tom", "--role=viewer"], [secret, secret], mlapp_home)
+    assert code == 0, shown
+    assert "Password for tom:" in shown and "Same password again:" in shown and "Added tom (viewer)." in shown
+    assert secret not in shown  # no echo
+    assert UserStore(mlapp_home).authenticate("tom", secret).role == "viewer"
+
+
+def test_two_different_passwords_typed_add_no_one(mlapp_home):
+    code, shown = run_in_terminal(["user", "add", "tom"], ["Typed pw 4 tom", "Typed pw 4 tim"], mlapp_home)
+    assert code == 1 and "jupyter mlapp user: the passwords do not match" in shown
+    assert UserStore(mlapp_home).get("tom") is None
