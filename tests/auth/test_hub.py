@@ -7,6 +7,7 @@ of their account on that server, else viewer.
 """
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -88,11 +89,17 @@ def test_the_hub_keeps_out_whom_it_does_not_let_in(jupyterhub):
     assert me(jupyterhub, session).status_code == 403
 
 
-def test_signing_out_goes_through_the_hub(jupyterhub):
+def test_signing_out_goes_through_the_hub_and_ends_the_app_kernels(jupyterhub):
     session = jupyterhub.open_server("ann")
+    app = session.get(f"{jupyterhub.url}/user/ann/voila/render/notebooks/hello.ipynb", timeout=60)
+    kernel_id = re.search(r'"kernelId": "([0-9a-f-]+)"', app.text).group(1)
+    kernels = lambda s: {k["id"] for k in s.get(f"{jupyterhub.url}/user/ann/api/kernels", timeout=30).json()}  # noqa: E731
+    assert kernel_id in kernels(session)
+
     r = session.get(f"{jupyterhub.url}/user/ann/logout", timeout=30)
     assert r.status_code == 200 and r.url.startswith(f"{jupyterhub.url}/hub/login")
     assert me(jupyterhub, session).status_code == 403
+    assert kernel_id not in kernels(jupyterhub.open_server("ann"))
 
 
 def test_without_jupyterhub_installed_accounts_stay_in_charge(monkeypatch, capfd):
