@@ -7,6 +7,7 @@ enabled extension) with the secure defaults of ``jupyter_config.py``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -141,7 +142,7 @@ class MLApp(ExtensionApp):
         # Our secure defaults go in first: the user's own config files and the command line
         # are loaded on top, as with any Jupyter config.
         config = kwargs.setdefault("config", secure_defaults())
-        if hub_environment():
+        if hub_environment() and importlib.util.find_spec("jupyterhub"):
             # Spawned by JupyterHub as `jupyter mlapp`: the Hub's extension takes the address,
             # base URL and login from the Hub, as under `jupyterhub-singleuser`.
             config.ServerApp.jpserver_extensions = {**config.ServerApp.jpserver_extensions, "jupyterhub": True}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 
 from jupyterhub.singleuser.extension import JupyterHubIdentityProvider, JupyterHubLogoutHandler
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import allow_unauthenticated
 from traitlets import Enum
 from traitlets.config import Config
@@ -43,7 +44,7 @@ class HubLogoutPage(JupyterHubLogoutHandler):
         user = self.current_user
         if user is not None:
             await end_app_session(self, user.username, self.identity_provider.store.home)
-        super().get()
+        await ensure_async(super().get())
 
 
 class MLAppHubIdentityProvider(AccountRoles, JupyterHubIdentityProvider):
