@@ -28,7 +28,10 @@ class OnnxModel:
             import onnxruntime
         except ImportError:
             raise InvalidInput("onnxruntime is not installed: `pip install onnxruntime` to serve ONNX models") from None
-        self.session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+        try:
+            self.session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's own error types; the message says what is wrong
+            raise InvalidInput(f"the weights are not an ONNX model onnxruntime can load ({exc})") from exc
         self.input = self.session.get_inputs()[0].name
         self.classes_ = np.asarray(classes)
 
