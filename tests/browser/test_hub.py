@@ -36,10 +36,10 @@ def test_the_owner_uses_jupyterlab_and_the_apps_as_themselves(jupyterhub, page, 
 
 def test_a_user_the_hub_lets_in_uses_the_app_as_a_viewer(jupyterhub, page):
     jupyterhub.open_server("ann")
-    sign_in_at_the_hub(page, jupyterhub, "bob")
+    sign_in_at_the_hub(page, jupyterhub, "vic")
     page.goto(f"{jupyterhub.url}/user/ann/{APP}")
     page.get_by_role("button", name="Authorize").click()  # the Hub asks once: may ann's server know who you are?
-    expect(page.locator(".mlapp-hello")).to_have_text("Hello, bob", timeout=60_000)
+    expect(page.locator(".mlapp-hello")).to_have_text("Hello, vic", timeout=60_000)
     screenshot(page, "hub-viewer-app")
     page.goto(f"{jupyterhub.url}/user/ann/lab")
     expect(page.get_by_text("Your role (viewer) does not allow this page")).to_be_visible()
