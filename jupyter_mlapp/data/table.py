@@ -80,6 +80,7 @@ class TableView:
         self._orders: OrderedDict[str, np.ndarray] = OrderedDict()
         self._valid: dict[str, int] = {}  # rows of the sorted column that are not missing
         self._keys: dict[str, np.ndarray] = {}  # the column's values, when searchsorted knows them
+        self._ranks: dict[str, np.ndarray] = {}  # other columns: each row's rank among distinct values
         self.sort_column: str | None = None
         self.ascending = True
         self.rows: np.ndarray | None = None  # a subset of rows (a filter), in frame order
@@ -115,6 +116,7 @@ class TableView:
                 dropped, _ = self._orders.popitem(last=False)
                 self._valid.pop(dropped, None)
                 self._keys.pop(dropped, None)
+                self._ranks.pop(dropped, None)
         self.sort_column, self.ascending = label, ascending
         self._arrange()
 
@@ -146,7 +148,9 @@ class TableView:
             try:
                 order = series.array.argsort(kind="stable", na_position="last")
             except TypeError:  # mixed types that do not compare: order by their text
-                order = series.astype(str).array.argsort(kind="stable")
+                series = series.astype(str)
+                order = series.array.argsort(kind="stable")
+                self._ranks[label] = _dense_ranks(series.array, np.asarray(order, dtype=np.int64), len(series))
             valid = len(series) - int(series.isna().sum())
         self._valid[label] = valid
         if values is not None and values.dtype.kind in "biufmM":
@@ -166,14 +170,26 @@ class TableView:
         # would: the run's bounds come from a binary search of the column through the order.
         valid = self._order_valid
         rows = self._order[np.where(wanted < valid, valid - 1 - wanted, wanted)]
-        keys = self._keys.get(self.sort_column)
-        if keys is not None and len(self._order) == len(keys):
+        keys = self._tie_keys(self.sort_column)
+        if len(self._order) == len(keys):
             ranked = wanted < valid
             values = keys[rows[ranked]]
             low = np.searchsorted(keys, values, "left", sorter=self._order)
             high = np.searchsorted(keys, values, "right", sorter=self._order)
             rows[ranked] = self._order[low + wanted[ranked] - (valid - high)]
         return rows
+
+    def _tie_keys(self, label: str) -> np.ndarray:
+        """Keys that NumPy orders as the column's sort did, one per frame row: the values of a
+        NumPy column, else each row's dense rank in the sorted order (made on the first
+        descending window of that column: 4 bytes a row)."""
+        keys = self._keys.get(label)
+        if keys is None:
+            keys = self._ranks.get(label)
+        if keys is None:
+            order, valid = self._orders[label], self._valid[label]
+            keys = self._ranks[label] = _dense_ranks(self.series(label).array, order[:valid], len(order))
+        return keys
 
     # -- windows ---------------------------------------------------------------------------
     def window(self, start: int, stop: int, col_start: int = 0, col_stop: int | None = None) -> dict:
@@ -190,6 +206,18 @@ class TableView:
         else:
             levels = {self.index_labels[0]: index}
         return {"rows": rows, "index": levels, "columns": values}
+
+
+def _dense_ranks(values, order: np.ndarray, n: int) -> np.ndarray:
+    """``ranks[row]``: how many distinct values come before the row's value in ``order`` (the
+    sorted rows that are not missing); missing rows rank after all of them."""
+    ordered = values.take(order)
+    changes = np.ones(len(order), dtype=np.int32)
+    if len(order) > 1:
+        changes[1:] = np.asarray(ordered[1:] != ordered[:-1], dtype=bool)
+    ranks = np.full(n, int(changes.sum()) + 1, dtype=np.int32)
+    ranks[order] = np.cumsum(changes, dtype=np.int32)
+    return ranks
 
 
 def argsort_numbers(values: np.ndarray) -> tuple[np.ndarray, int]:

@@ -62,8 +62,7 @@ def test_sort_matches_pandas_with_missing_values_last(mixed, column):
         got = mixed[column].iloc[view.positions(0, len(mixed))]
         pd.testing.assert_series_equal(got.reset_index(drop=True), expected.reset_index(drop=True),
                                        check_index=False)
-        if column in ("x", "when", "i"):  # NumPy columns: ties keep frame order both ways
-            assert got.index.tolist() == expected.index.tolist()
+        assert got.index.tolist() == expected.index.tolist()  # ties keep frame order both ways
     view.sort(None)
     assert view.positions(0, 8).tolist() == list(range(8))
 
@@ -181,3 +180,28 @@ def test_a_large_frame_costs_no_copy_and_one_order_per_sort():
         tracemalloc.stop()
     assert retained < 8 * rows + size * 0.1  # the cached order (8 bytes a row), no copy
     assert peak < 3 * 8 * rows + size * 0.1  # while sorting: the packed keys and their prefixes
+
+
+@pytest.mark.parametrize("values", [
+    pd.Categorical(["b", "a", "b", None, "c", "a", "b"], categories=["c", "b", "a"], ordered=True),
+    pd.array(["b", "a", "b", None, "c", "a", "b"], dtype="string"),
+    [1, "a", 1, "b", "a", 1, None],  # mixed types: ordered by their text
+], ids=["ordered-category", "string", "mixed"])
+def test_descending_keeps_ties_in_frame_order_for_every_kind_of_column(values):
+    frame = pd.DataFrame({"v": values})
+    view = TableView(frame)
+    view.sort("v", ascending=False)
+    got = view.positions(0, len(frame)).tolist()
+    view.sort("v", ascending=True)
+    ascending = view.positions(0, len(frame)).tolist()
+    key = frame["v"].astype(str) if isinstance(values, list) else frame["v"]
+    valid = int(key.notna().sum())
+    # Descending: the runs of equal values in the ascending order, last run first, each in frame order.
+    runs = []
+    for row in ascending[:valid]:
+        if runs and key.iloc[runs[-1][0]] == key.iloc[row]:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    assert got[:valid] == [row for run in reversed(runs) for row in sorted(run)]
+    assert sorted(got[valid:]) == got[valid:] == ascending[valid:]  # missing values last, in frame order
