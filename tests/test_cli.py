@@ -73,3 +73,10 @@ def test_empty_token_is_refused(tmp_path):
     result = run_cli(f"--MLApp.home={tmp_path}", "--port=0", "--IdentityProvider.token=")
     assert result.returncode == 2
     assert "empty token" in result.stderr
+
+
+def test_serve_help_names_its_own_options_not_jupyters_subcommands():
+    result = subprocess.run([*JUPYTER_MLAPP, "serve", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "--models" in result.stdout and "--max-batch-size" in result.stdout
+    assert "Subcommands" not in result.stdout and "password" not in result.stdout

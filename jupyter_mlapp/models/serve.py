@@ -11,9 +11,8 @@ from jupyter_server import serverapp
 from threadpoolctl import threadpool_limits
 from traitlets import Dict
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from ..extension import SECURE_DEFAULTS, MLApp, MLAppServerApp
+from ..extension import MLApp, MLAppServerApp, secure_defaults
 
 ENDPOINTS = "/mlapp/api/models"
 
@@ -28,6 +27,12 @@ class ModelServerApp(MLAppServerApp):
     # Login pages and /api/status only: no kernels, terminals, contents or file downloads.
     default_services = ("api", "auth", "security")
     classes = [*MLAppServerApp.classes, MLApp]
+    subcommands = Dict()  # not Jupyter's list/stop/password/extension: this server has none of them
+    examples = """
+    jupyter mlapp serve --models ~/models --port 9000      # the printed URL carries its token
+    jupyter mlapp serve --models ~/models --ip 0.0.0.0 --certfile cert.pem --keyfile key.pem
+    jupyter mlapp serve --models ~/models --max-batch-size 32 --max-wait-ms 1
+"""
     aliases = Dict({
         **serverapp.aliases,
         "models": "MLApp.models_dir",
@@ -37,7 +42,7 @@ class ModelServerApp(MLAppServerApp):
 
     def initialize(self, argv=None, **kwargs):
         # The secure defaults of `jupyter mlapp` first; config files and the command line on top.
-        defaults = PyFileConfigLoader(SECURE_DEFAULTS.name, str(SECURE_DEFAULTS.parent)).load_config()
+        defaults = secure_defaults()
         defaults.merge(Config({
             "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
                           "default_url": f"{ENDPOINTS}/health"},
