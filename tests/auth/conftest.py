@@ -11,11 +11,10 @@ from urllib.parse import urlencode
 import pytest
 from argon2 import PasswordHasher
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from traitlets.config.loader import PyFileConfigLoader
 
 from jupyter_mlapp.auth.identity import DEFAULT_HASHER
 from jupyter_mlapp.auth.store import UserStore
-from jupyter_mlapp.extension import SECURE_DEFAULTS
+from jupyter_mlapp.extension import secure_defaults
 
 PASSWORDS = {"ada": "ada-admin-pw-1", "eddie": "eddie-editor-pw-1", "vera": "vera-viewer-pw-1"}
 ROLES = {"ada": "admin", "eddie": "editor", "vera": "viewer"}
@@ -23,7 +22,7 @@ ROLES = {"ada": "admin", "eddie": "editor", "vera": "viewer"}
 
 @pytest.fixture
 def jp_server_config(mlapp_home):
-    config = PyFileConfigLoader(SECURE_DEFAULTS.name, str(SECURE_DEFAULTS.parent)).load_config()
+    config = secure_defaults()
     config.MLApp.home = str(mlapp_home)
     config.MLAppIdentityProvider.hash_time_cost = FAST_HASHER.time_cost
     config.MLAppIdentityProvider.hash_memory_kib = FAST_HASHER.memory_cost
