@@ -108,6 +108,15 @@ class MLApp(ExtensionApp):
     def _default_job_kill_grace(self):
         return float(os.environ.get("MLAPP_JOB_GRACE") or 10)
 
+    job_history_days = Float(
+        help="Remove finished jobs (their records and logs) this many days after they ended, at "
+        "start and then hourly; 0 keeps them forever. Default: $MLAPP_JOB_HISTORY_DAYS, else 0.",
+    ).tag(config=True)
+
+    @default("job_history_days")
+    def _default_job_history_days(self):
+        return float(os.environ.get("MLAPP_JOB_HISTORY_DAYS") or 0)
+
     env_dirs = List(
         Unicode(),
         help="Folders holding virtual environments for jobs and kernels (besides conda's and the "

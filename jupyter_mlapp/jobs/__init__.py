@@ -5,6 +5,7 @@ In a notebook::
     from jupyter_mlapp import jobs
     job = jobs.start(["python", "train.py", "--epochs", "5"], environment="torch")
     jobs.list(); jobs.read_log(job.id).text; jobs.kill(job.id); jobs.kill_all()
+    jobs.remove(job.id); jobs.clear_finished(older_than=7 * 86400)
     jobs.envs()
 
 The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder; an admin's
@@ -15,7 +16,8 @@ from __future__ import annotations
 import sys
 import types
 
-__all__ = ["JobManager", "manager", "start", "get", "list", "read_log", "wait", "kill", "kill_all", "envs"]
+__all__ = ["JobManager", "manager", "start", "get", "list", "read_log", "wait", "kill", "kill_all", "remove",
+           "clear_finished", "envs"]
 
 
 class _Package(types.ModuleType):
@@ -82,6 +84,17 @@ def kill(job_id: str) -> "KillResult":
 def kill_all() -> "list[KillResult]":
     """Kill every queued and running job of this user."""
     return manager().kill_all()
+
+
+def remove(job_id: str) -> "Job":
+    """Forget a finished job: its record and its log (a running one: kill it first)."""
+    return manager().remove(job_id)
+
+
+def clear_finished(older_than: float | None = None) -> int:
+    """Remove this user's finished jobs, or only those that ended more than ``older_than``
+    seconds ago; how many were removed."""
+    return manager().clear_finished(older_than=older_than)
 
 
 def envs(refresh: bool = False) -> "list[Environment]":

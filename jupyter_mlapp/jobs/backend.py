@@ -1,8 +1,8 @@
 """Where jobs run: the small interface the manager needs, and the local implementation.
 
 The table, the REST API and the widgets only talk to ``JobManager``; the manager only asks its
-backend to start, poll, kill and read the log of a job. A cluster backend (Dask distributed) is
-another class with these four methods.
+backend to start, poll, kill and read the log of a job, and whether an ended one still runs.
+A cluster backend (Dask distributed) is another class with these methods.
 """
 from __future__ import annotations
 
@@ -72,6 +72,11 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
         """At most ``limit`` bytes of the log from ``offset`` (or the last ``tail`` bytes)."""
+
+    @abc.abstractmethod
+    def still_runs(self, job: Job) -> bool:
+        """Whether the command of a job recorded as ended still runs (a lost job's, whose
+        supervisor died): such a job is not removed while it can still be killed."""
 
 
 def same_process(pid: int | None, started: float | None) -> bool:
@@ -192,6 +197,9 @@ class LocalBackend(Backend):
             terminate_group(job.pid, job.grace)
             return True
         return False
+
+    def still_runs(self, job: Job) -> bool:
+        return same_process(job.pid, job.pid_created)
 
     def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
         try:

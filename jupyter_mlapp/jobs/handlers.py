@@ -71,6 +71,13 @@ class JobHandler(JobsBase):
     async def get(self, job_id):
         self.write_json((await self.call(self.jobs.get, job_id)).to_json())
 
+    @web.authenticated
+    @authorized
+    async def delete(self, job_id):
+        await self.call(self.jobs.remove, job_id)
+        self.set_status(204)
+        self.finish()
+
 
 class JobLogHandler(JobsBase):
     @web.authenticated
@@ -96,6 +103,17 @@ class KillAllHandler(JobsBase):
         self.write_json({"killed": sum(r.killed for r in results), "results": [r.to_json() for r in results]})
 
 
+class ClearFinishedHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def post(self):
+        body = self.json_body()
+        unknown = sorted(set(body) - {"older_than"})
+        if unknown:
+            raise InvalidInput(f"unknown field {unknown[0]!r}; clearing takes only 'older_than' (seconds)")
+        self.write_json({"removed": await self.call(self.jobs.clear_finished, older_than=body.get("older_than"))})
+
+
 class EnvsHandler(JobsBase):
     @web.authenticated
     @authorized
@@ -109,6 +127,7 @@ def setup(app) -> list[tuple]:
     workspace = app.serverapp.root_dir if app.serverapp else os.getcwd()
     limit = getattr(app, "job_limit", 0) or None
     grace = getattr(app, "job_kill_grace", DEFAULT_GRACE)
+    history_days = getattr(app, "job_history_days", 0)
     # Kernels started by this server (notebooks, Voila apps) find the same environments and run
     # jobs with the same settings.
     env_dirs = [*getattr(app, "env_dirs", ()), *os.environ.get(ENV_DIRS_ENV, "").split(os.pathsep)]
@@ -122,10 +141,13 @@ def setup(app) -> list[tuple]:
         kernel_specs.finder = environments  # one discovery, one cache for jobs and kernels
     environments.discover_in_background(refresh=False)  # ready before the first page asks
     os.environ[LIMIT_ENV], os.environ[GRACE_ENV] = str(manager.limit), str(manager.grace)
+    if history_days > 0:  # in a thread: the first pruning may delete many logs
+        manager.keep_history(history_days, log=app.log)
     kwargs = {"manager": manager}
     return [
         (r"/jobs", JobsHandler, kwargs),
         (r"/jobs/kill-all", KillAllHandler, kwargs),
+        (r"/jobs/clear-finished", ClearFinishedHandler, kwargs),
         (rf"/jobs/{JOB_ID}", JobHandler, kwargs),
         (rf"/jobs/{JOB_ID}/log", JobLogHandler, kwargs),
         (rf"/jobs/{JOB_ID}/kill", JobKillHandler, kwargs),
@@ -203,13 +225,32 @@ openapi_paths = {
                 "killed": {"type": "integer"}, "results": {"type": "array", "items": KILL_RESULT}}})}, **ERRORS},
         }
     },
+    "/jobs/clear-finished": {
+        "post": {
+            "summary": "Remove the caller's finished jobs (an admin's: everyone's) with their logs",
+            "tags": ["jobs"],
+            "requestBody": {"required": False, "content": json_content({"type": "object", "properties": {
+                "older_than": {"type": "number", "minimum": 0,
+                               "description": "only jobs that ended more than this many seconds ago"}}})},
+            "responses": {"200": {"description": "how many were removed", "content": json_content({
+                "type": "object", "properties": {"removed": {"type": "integer"}}})}, **ERRORS},
+        }
+    },
     "/jobs/{job_id}": {
         "get": {
             "summary": "One job",
             "tags": ["jobs"],
             "parameters": [JOB_PARAM],
             "responses": {"200": {"description": "the job", "content": json_content(JOB)}, **ERRORS, **NOT_FOUND},
-        }
+        },
+        "delete": {
+            "summary": "Remove a finished job: its record and its log",
+            "tags": ["jobs"],
+            "parameters": [JOB_PARAM],
+            "responses": {"204": {"description": "removed"}, **ERRORS, **NOT_FOUND,
+                          "409": {"description": "the job is queued or running: kill it first",
+                                  "content": json_content({"$ref": "#/components/schemas/Error"})}},
+        },
     },
     "/jobs/{job_id}/log": {
         "get": {

@@ -6,18 +6,21 @@ the records in SQLite and the supervisors make them agree (see ``store`` and ``s
 from __future__ import annotations
 
 import copy
+import logging
+import math
 import os
 import re
 import shlex
 import shutil
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import current_user
-from ..errors import InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound
 from ..home import room_dir
 from .backend import Backend, LocalBackend, LogChunk
 from .envs import Environment, EnvironmentFinder, default_finder
@@ -29,6 +32,8 @@ LIMIT_ENV = "MLAPP_JOB_LIMIT"
 DEFAULT_LOG_READ = 64 * 1024
 MAX_LOG_READ = 4 * 1024 * 1024
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+JOB_FOLDER = re.compile(r"[0-9a-f]{1,32}")  # a job's folder is named by its id: never a path
+HISTORY_CHECK = 3600.0  # seconds between two prunings of the job history
 PYTHON_NAMES = ("python", "python3")
 
 
@@ -287,3 +292,74 @@ class JobManager:
         jobs = self.store.list(user=None if self.admin else self.user, states=ACTIVE)
         jobs.sort(key=lambda job: job.state != "queued")
         return [self.kill(job.id) for job in jobs]
+
+    # -- removing ------------------------------------------------------------------------------
+    def remove(self, job_id: str) -> Job:
+        """Forget a finished job: its record, its log and whatever else its folder holds.
+
+        A queued or running job is refused (``Conflict``: kill it first), and so is a lost job
+        whose command still runs; the job of another user is ``NotFound``, as for ``get``.
+        """
+        job = self.get(job_id)
+        if not job.finished:
+            raise Conflict(f"job {job.name} is {job.state}: kill it first", detail={"id": job.id, "state": job.state})
+        if self.backend.still_runs(job):
+            raise Conflict(f"job {job.name} was lost but its command still runs: kill it first",
+                           detail={"id": job.id, "state": job.state})
+        removed = self.store.delete(job.id)
+        if removed is None:  # another process removed it just now
+            raise NotFound(f"no job {job_id}")
+        self._delete_folder(removed)
+        return removed
+
+    def clear_finished(self, older_than: float | None = None) -> int:
+        """Remove this user's finished jobs (an admin's: everyone's), or only those that ended
+        more than ``older_than`` seconds ago; returns how many were removed."""
+        if older_than is None:
+            before = math.inf
+        elif isinstance(older_than, (int, float)) and not isinstance(older_than, bool) and 0 <= older_than < math.inf:
+            before = time.time() - older_than
+        else:
+            raise InvalidInput("older_than is a number of seconds, at least 0")
+        removed = 0
+        for job in self.store.finished_before(before, user=None if self.admin else self.user):
+            if self.backend.still_runs(job):
+                continue
+            gone = self.store.delete(job.id)
+            if gone is not None:
+                self._delete_folder(gone)
+                removed += 1
+        return removed
+
+    def keep_history(self, days: float, every: float = HISTORY_CHECK,
+                     log: logging.Logger | None = None) -> threading.Event:
+        """Remove every user's jobs that ended more than ``days`` days ago, now and then every
+        ``every`` seconds, in a thread of its own; queued and running jobs are never touched.
+        Set the returned event to stop."""
+        if not days > 0:
+            raise InvalidInput("the job history is kept for a positive number of days")
+        log = log or logging.getLogger(__name__)
+        everyone = self.as_user(self.user, admin=True)
+        stop = threading.Event()
+
+        def prune():
+            while True:
+                try:
+                    removed = everyone.clear_finished(older_than=days * 86400)
+                    if removed:
+                        log.info("removed %d finished job(s) older than %g days", removed, days)
+                except Exception:  # a locked or vanished home: try again at the next check
+                    log.exception("could not prune the job history")
+                if stop.wait(every):
+                    return
+
+        threading.Thread(target=prune, name="mlapp-job-history", daemon=True).start()
+        return stop
+
+    def _delete_folder(self, job: Job) -> None:
+        """The job's folder ``<home>/jobs/<id>`` (log, stdin, supervisor errors), and only it:
+        a log path recorded elsewhere is not ours to delete."""
+        folder = self.root / job.id
+        if JOB_FOLDER.fullmatch(job.id) and folder.is_dir() and not folder.is_symlink():
+            # The record is gone already: a file that cannot be deleted is not worth an error.
+            shutil.rmtree(folder, ignore_errors=True)

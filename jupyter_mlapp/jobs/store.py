@@ -170,6 +170,28 @@ class JobStore:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone() if changed else None
         return Job.from_row(row) if row else None
 
+    def delete(self, job_id: str) -> Job | None:
+        """Forget a finished job; the record deleted, or None if there is none or it is active.
+
+        One transaction: a job cannot start (or be claimed) between the check and the delete.
+        """
+        with transaction(self.conn) as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or row["state"] in ACTIVE:
+                return None
+            conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        return Job.from_row(row)
+
+    def finished_before(self, when: float, user: str | None = None) -> list[Job]:
+        """Finished jobs that ended before ``when`` (all users' when ``user`` is None), oldest first."""
+        sql = (f"SELECT * FROM jobs WHERE state NOT IN ({', '.join('?' * len(ACTIVE))}) "
+               "AND coalesce(ended_at, created_at) < ?")
+        args: list = [*ACTIVE, when]
+        if user is not None:
+            sql += " AND user = ?"
+            args.append(user)
+        return [Job.from_row(row) for row in self.conn.execute(sql + " ORDER BY seq", args)]
+
     # -- the queue -------------------------------------------------------------------------------
     def claim_next(self, limit: int) -> Job | None:
         """Move the oldest queued job to ``running`` if fewer than ``limit`` run; None otherwise."""

@@ -58,7 +58,7 @@ def jp_server_config(mlapp_home, monkeypatch):
 
 
 def api_caller(jp_fetch, headers: dict[str, dict]):
-    """``await call("alice", "POST", "jobs", body={...})`` -> (status, JSON), with each user's headers."""
+    """``await call("alice", "POST", "jobs", body={...})`` -> (status, JSON or None), with each user's headers."""
 
     async def call(user, method, *path, body=None, **params):
         kwargs = {"method": method, "params": params, "headers": headers[user]}
@@ -68,7 +68,7 @@ def api_caller(jp_fetch, headers: dict[str, dict]):
             response = await jp_fetch("mlapp", "api", *path, **kwargs)
         except HTTPClientError as err:
             return err.code, json.loads(err.response.body)
-        return response.code, json.loads(response.body)
+        return response.code, json.loads(response.body) if response.body else None  # 204: no body
 
     return call
 

@@ -2,6 +2,8 @@
 server owner (the holder of the server's token)."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from jupyter_mlapp.auth.store import UserStore
@@ -47,3 +49,14 @@ async def test_accounts_own_their_jobs_and_the_owner_sees_all(call):
     assert [j["id"] for j in listed["jobs"]] == [job["id"]]
     status, result = await call(OWNER, "POST", "jobs", job["id"], "kill")
     assert status == 200 and result["killed"]
+
+
+async def test_a_viewer_cannot_remove_jobs_and_others_cannot_remove_yours(call):
+    status, job = await call("alice", "POST", "jobs", body={"command": ["true"]})
+    while (await call("alice", "GET", "jobs", job["id"]))[1]["state"] != "succeeded":
+        await asyncio.sleep(0.05)
+    assert (await call("carol", "DELETE", "jobs", job["id"]))[0] == 403
+    assert (await call("carol", "POST", "jobs", "clear-finished"))[0] == 403
+    assert (await call("bob", "DELETE", "jobs", job["id"]))[0] == 404
+    assert await call("bob", "POST", "jobs", "clear-finished") == (200, {"removed": 0})
+    assert await call("alice", "DELETE", "jobs", job["id"]) == (204, None)

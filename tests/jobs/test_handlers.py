@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+from tornado.httpclient import HTTPClientError
 
 
 async def wait_state(api, user, job_id, states=("succeeded", "failed", "killed", "lost"), timeout=30):
@@ -99,3 +100,51 @@ async def test_envs_lists_the_servers_environment(api):
     assert server["path"] == sys.prefix and server["python_version"] and server["has_ipykernel"]
     status, answer = await api("alice", "GET", "envs", refresh="1")
     assert status == 200 and answer["environments"]
+
+
+async def test_delete_a_finished_job_but_not_a_running_or_unknown_one(api, mlapp_home):
+    done = (await api("alice", "POST", "jobs", body={"command": ["echo", "bye"]}))[1]
+    await wait_state(api, "alice", done["id"])
+    status, sleeper = await api("alice", "POST", "jobs", body={"command": ["sleep", "60"]})
+    await wait_state(api, "alice", sleeper["id"], states=("running",))
+
+    status, answer = await api("alice", "DELETE", "jobs", sleeper["id"])
+    assert status == 409 and answer["error"] == f"job {sleeper['name']} is running: kill it first", answer
+    assert answer["detail"] == {"id": sleeper["id"], "state": "running"}
+    status, answer = await api("bob", "DELETE", "jobs", done["id"])
+    assert status == 404 and answer["error"] == f"no job {done['id']}"
+    assert (await api("alice", "DELETE", "jobs", "0123456789ab"))[0] == 404
+
+    assert await api("alice", "DELETE", "jobs", done["id"]) == (204, None)
+    assert not (mlapp_home / "jobs" / done["id"]).exists()
+    assert [j["id"] for j in (await api("alice", "GET", "jobs"))[1]["jobs"]] == [sleeper["id"]]
+    assert (await api("alice", "DELETE", "jobs", done["id"]))[0] == 404
+    assert (await api("alice", "GET", "jobs", sleeper["id"]))[1]["state"] == "running"
+    await api("alice", "POST", "jobs", sleeper["id"], "kill")
+    await wait_state(api, "alice", sleeper["id"])
+    assert await api("root", "DELETE", "jobs", sleeper["id"]) == (204, None)  # an admin: anyone's
+
+
+async def test_clear_finished_counts_what_it_removed(api):
+    for user in ("alice", "alice", "bob"):
+        job = (await api(user, "POST", "jobs", body={"command": ["true"]}))[1]
+        await wait_state(api, user, job["id"])
+    sleeper = (await api("alice", "POST", "jobs", body={"command": ["sleep", "60"]}))[1]
+    for body, message in (({"older_than": "old"}, "older_than is a number of seconds"),
+                          ({"older_than": -5}, "older_than is a number of seconds"),
+                          ({"before": 1}, "unknown field 'before'"), ("[]", "must be a JSON object")):
+        status, answer = await api("alice", "POST", "jobs", "clear-finished", body=body)
+        assert status == 400 and message in answer["error"], answer
+    assert await api("alice", "POST", "jobs", "clear-finished", body={"older_than": 3600}) == (200, {"removed": 0})
+    assert await api("alice", "POST", "jobs", "clear-finished") == (200, {"removed": 2})
+    assert [j["id"] for j in (await api("alice", "GET", "jobs"))[1]["jobs"]] == [sleeper["id"]]
+    assert len((await api("root", "GET", "jobs"))[1]["jobs"]) == 2  # bob's is his own
+    assert await api("root", "POST", "jobs", "clear-finished", body={"older_than": 0}) == (200, {"removed": 1})
+    await api("alice", "POST", "jobs", sleeper["id"], "kill")
+
+
+async def test_removing_needs_authentication(jp_fetch):
+    for method, path, body in (("DELETE", ("jobs", "0123456789ab"), None), ("POST", ("jobs", "clear-finished"), "{}")):
+        with pytest.raises(HTTPClientError) as err:
+            await jp_fetch("mlapp", "api", *path, method=method, body=body, headers={"Authorization": ""})
+        assert err.value.code in (401, 403)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from jupyter_mlapp.errors import InvalidInput, NotFound
+from jupyter_mlapp.errors import Conflict, InvalidInput, NotFound
 from jupyter_mlapp.jobs import JobManager
 from jupyter_mlapp.jobs.backend import SAME_PROCESS
 
@@ -292,3 +293,141 @@ def test_a_job_outlives_the_kernel_that_started_it(mlapp_home, tmp_path):
     done = jobs.wait(job_id, timeout=30)
     assert (done.state, done.exit_code) == ("succeeded", 0)
     assert jobs.read_log(job_id).text == "survived\n"
+
+
+# -- removing finished jobs ------------------------------------------------------------------
+def ended_days_ago(jobs, job_id: str, days: float) -> None:
+    """Back-date a job's end in the SQLite file itself, as if it had ended ``days`` ago."""
+    with sqlite3.connect(jobs.store.path) as conn:
+        conn.execute("UPDATE jobs SET ended_at = ?, created_at = ? WHERE id = ?",
+                     (time.time() - days * 86400, time.time() - days * 86400 - 60, job_id))
+
+
+def finished(jobs, *names: str) -> list[str]:
+    ids = [jobs.start(["echo", name], name=name).id for name in names]
+    assert all(jobs.wait(job_id, timeout=30).state == "succeeded" for job_id in ids)
+    return ids
+
+
+def running(jobs, command=("sleep", "300")):
+    job = jobs.start(list(command))
+    return until(lambda: (j := jobs.get(job.id)).pid and j)
+
+
+def test_removing_a_finished_job_deletes_its_record_and_its_log(jobs):
+    kept, gone = finished(jobs, "kept", "gone")
+    folder = jobs.root / gone
+    assert (folder / "output.log").read_text() == "gone\n"
+    removed = jobs.remove(gone)
+    assert removed.id == gone and removed.state == "succeeded"
+    assert [j.id for j in jobs.list()] == [kept]
+    assert not folder.exists() and jobs.read_log(kept).text == "kept\n"
+    assert (jobs.root / "jobs.sqlite").is_file()
+    for action in (jobs.get, jobs.remove):
+        with pytest.raises(NotFound):
+            action(gone)
+
+
+def test_a_queued_or_running_job_is_not_removed(mlapp_home, tmp_path):
+    jobs = JobManager(home=mlapp_home, user="alice", limit=1, grace=1.0, workspace=tmp_path)
+    job = running(jobs, ["sh", "-c", "echo started; exec sleep 300"])
+    queued = jobs.start(["true"])
+    assert until(lambda: jobs.read_log(job.id).text == "started\n")
+    with pytest.raises(Conflict, match=f"job {job.name} is running: kill it first"):
+        jobs.remove(job.id)
+    with pytest.raises(Conflict, match="is queued: kill it first"):
+        jobs.remove(queued.id)
+    assert jobs.clear_finished() == 0
+    assert jobs.get(job.id).state == "running" and psutil.pid_exists(job.pid)
+    assert jobs.read_log(job.id).text == "started\n" and jobs.get(queued.id).state == "queued"
+    jobs.kill_all()
+    assert jobs.wait(job.id, timeout=30).state == "killed"
+    jobs.remove(job.id)
+    jobs.remove(queued.id)
+    assert jobs.list() == []
+
+
+def test_a_lost_job_whose_command_still_runs_is_not_removed(jobs):
+    job = running(jobs)
+    os.kill(job.supervisor_pid, signal.SIGKILL)
+    assert until(lambda: jobs.get(job.id).state == "lost", timeout=10)
+    with pytest.raises(Conflict, match="was lost but its command still runs: kill it first"):
+        jobs.remove(job.id)
+    assert jobs.clear_finished() == 0
+    jobs.kill(job.id)
+    assert until(lambda: not psutil.pid_exists(job.pid) or psutil.Process(job.pid).status() == psutil.STATUS_ZOMBIE, 10)
+    assert until(lambda: not jobs.backend.still_runs(job), 10)
+    assert jobs.remove(job.id).state == "lost"
+
+
+def test_only_the_owner_or_an_admin_removes_a_job(jobs):
+    (job_id,) = finished(jobs.as_user("bob"), "bob's")
+    with pytest.raises(NotFound, match=f"no job {job_id}"):
+        jobs.remove(job_id)
+    assert jobs.clear_finished() == 0
+    assert (jobs.root / job_id / "output.log").read_text() == "bob's\n"
+    assert jobs.as_user("root", admin=True).remove(job_id).user == "bob"
+    assert not (jobs.root / job_id).exists()
+
+
+def test_removing_never_deletes_outside_the_jobs_folder(jobs, tmp_path):
+    (job_id,) = finished(jobs, "pointed")
+    elsewhere = tmp_path / "precious.log"
+    elsewhere.write_text("keep me")
+    with sqlite3.connect(jobs.store.path) as conn:  # a record edited to point outside
+        conn.execute("UPDATE jobs SET log_path = ?, stdin_path = ? WHERE id = ?", (str(elsewhere), str(tmp_path), job_id))
+    jobs.remove(job_id)
+    assert elsewhere.read_text() == "keep me" and tmp_path.is_dir() and not (jobs.root / job_id).exists()
+
+
+def test_clear_finished_removes_the_callers_finished_jobs_older_than_asked(jobs):
+    old, recent, also_recent = finished(jobs, "old", "recent", "also-recent")
+    ended_days_ago(jobs, old, 2)
+    active = running(jobs)
+    (bobs,) = finished(jobs.as_user("bob"), "bob's")
+    ended_days_ago(jobs, bobs, 2)
+    with pytest.raises(InvalidInput, match="older_than is a number of seconds"):
+        jobs.clear_finished(older_than=-1)
+    assert jobs.clear_finished(older_than=86400) == 1
+    assert [j.id for j in jobs.list()] == [recent, also_recent, active.id] and not (jobs.root / old).exists()
+    assert jobs.clear_finished() == 2
+    assert [j.id for j in jobs.list()] == [active.id] and jobs.read_log(active.id).size == 0
+    admin = jobs.as_user("root", admin=True)
+    assert admin.clear_finished() == 1 and [j.id for j in admin.list()] == [active.id]
+    jobs.kill(active.id)
+
+
+def test_the_notebook_api_removes_and_clears(monkeypatch, tmp_path):
+    from jupyter_mlapp import jobs as notebook
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLAPP_USER", "dana")
+    monkeypatch.setenv("MLAPP_ROLE", "editor")
+    first, second, third = (notebook.wait(notebook.start("true").id, timeout=30).id for _ in range(3))
+    assert notebook.remove(first).id == first
+    ended_days_ago(notebook.manager(), second, 1)
+    assert notebook.clear_finished(older_than=3600) == 1
+    assert [j.id for j in notebook.list()] == [third]
+    assert notebook.clear_finished() == 1 and notebook.list() == []
+
+
+def test_the_history_keeps_recent_and_active_jobs_and_prunes_the_rest_at_once(jobs):
+    old, recent = finished(jobs, "old", "recent")
+    ended_days_ago(jobs, old, 10)
+    (bobs_old,) = finished(jobs.as_user("bob"), "bob's old")
+    ended_days_ago(jobs, bobs_old, 8)
+    active = running(jobs)
+    with sqlite3.connect(jobs.store.path) as conn:  # started long ago, runs still: never pruned
+        conn.execute("UPDATE jobs SET created_at = ?, started_at = ? WHERE id = ?",
+                     (time.time() - 30 * 86400, time.time() - 30 * 86400, active.id))
+    stop = jobs.keep_history(7)
+    try:
+        admin = jobs.as_user("root", admin=True)
+        assert until(lambda: {j.id for j in admin.list()} == {recent, active.id}, timeout=10)
+        assert not (jobs.root / old).exists() and not (jobs.root / bobs_old).exists()
+        assert jobs.get(active.id).state == "running"
+    finally:
+        stop.set()
+        jobs.kill(active.id)
+    with pytest.raises(InvalidInput):
+        jobs.keep_history(0)
