@@ -1,5 +1,5 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
-import { addIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
+import { addIcon, clearIcon, deleteIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { requestAPI } from './api';
@@ -12,7 +12,7 @@ import {
   mainMetric,
   sparklinePath
 } from './format';
-import { describeState, IEnvironment, IJob, IMetrics, sortJobs } from './models';
+import { describeFinished, describeState, finishedJobs, IEnvironment, IJob, IMetrics, sortJobs } from './models';
 import { notifyError, usePoll, VisibleContext } from './polling';
 import { Section } from './section';
 
@@ -42,6 +42,27 @@ export async function killAllJobs(): Promise<void> {
   }
 }
 
+/** Ask, then remove: the record and the log of a job are deleted for good. */
+export async function confirmRemove(what: string): Promise<boolean> {
+  const result = await showDialog({
+    title: 'Remove?',
+    body: `Remove ${what}? Logs are deleted too; this cannot be undone.`,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Remove' })]
+  });
+  return result.button.accept;
+}
+
+export async function clearFinishedJobs(finished: IJob[]): Promise<void> {
+  if (!(await confirmRemove(describeFinished(finished)))) {
+    return;
+  }
+  try {
+    await requestAPI('jobs/clear-finished', { method: 'POST' });
+  } catch (reason) {
+    notifyError('Clear finished jobs', reason);
+  }
+}
+
 export function JobsSection(props: IJobsProps): JSX.Element {
   const { data, error, refresh } = usePoll(
     'Jobs',
@@ -51,6 +72,7 @@ export function JobsSection(props: IJobsProps): JSX.Element {
   const [formOpen, setFormOpen] = React.useState(false);
   const jobs = data ?? [];
   const running = jobs.filter(j => isActive(j.state)).length;
+  const finished = finishedJobs(jobs);
 
   const kill = async (job: IJob) => {
     if (!(await confirmKill(`job "${job.name}"`))) {
@@ -60,6 +82,18 @@ export function JobsSection(props: IJobsProps): JSX.Element {
       await requestAPI(`jobs/${job.id}/kill`, { method: 'POST' });
     } catch (reason) {
       notifyError(`Kill ${job.name}`, reason);
+    }
+    refresh();
+  };
+
+  const remove = async (job: IJob) => {
+    if (!(await confirmRemove(`job "${job.name}"`))) {
+      return;
+    }
+    try {
+      await requestAPI(`jobs/${job.id}`, { method: 'DELETE' });
+    } catch (reason) {
+      notifyError(`Remove ${job.name}`, reason);
     }
     refresh();
   };
@@ -80,6 +114,12 @@ export function JobsSection(props: IJobsProps): JSX.Element {
           icon: stopIcon,
           disabled: running === 0,
           onClick: () => void killAllJobs().then(refresh)
+        },
+        {
+          label: 'Clear finished jobs',
+          icon: clearIcon,
+          disabled: finished.length === 0,
+          onClick: () => void clearFinishedJobs(finished).then(refresh)
         }
       ]}
     >
@@ -96,13 +136,24 @@ export function JobsSection(props: IJobsProps): JSX.Element {
         />
       )}
       {jobs.map(job => (
-        <JobItem key={job.id} job={job} onOpen={() => props.openLog(job)} onKill={() => void kill(job)} />
+        <JobItem
+          key={job.id}
+          job={job}
+          onOpen={() => props.openLog(job)}
+          onKill={() => void kill(job)}
+          onRemove={() => void remove(job)}
+        />
       ))}
     </Section>
   );
 }
 
-function JobItem(props: { job: IJob; onOpen: () => void; onKill: () => void }): JSX.Element {
+function JobItem(props: {
+  job: IJob;
+  onOpen: () => void;
+  onKill: () => void;
+  onRemove: () => void;
+}): JSX.Element {
   const { job } = props;
   const active = isActive(job.state);
   return (
@@ -122,6 +173,19 @@ function JobItem(props: { job: IJob; onOpen: () => void; onKill: () => void }): 
             }}
           >
             <stopIcon.react tag="span" />
+          </button>
+        )}
+        {!active && (
+          <button
+            className="jp-MLApp-iconButton jp-MLApp-remove"
+            title={`Remove ${job.name} and its log`}
+            aria-label={`Remove ${job.name}`}
+            onClick={event => {
+              event.stopPropagation();
+              props.onRemove();
+            }}
+          >
+            <deleteIcon.react tag="span" />
           </button>
         )}
       </div>

@@ -1,6 +1,7 @@
 /**
  * The shapes the jupyter-mlapp REST API answers with (what the panel reads of them).
  */
+import { isActive } from './format';
 
 export interface IJob {
   id: string;
@@ -75,6 +76,18 @@ export function describeState(job: IJob): string {
     default:
       return job.state;
   }
+}
+
+/** Jobs that have ended (succeeded, failed, killed, lost): the ones that can be removed. */
+export function finishedJobs(jobs: IJob[]): IJob[] {
+  return jobs.filter(job => !isActive(job.state));
+}
+
+/** `1 finished job`, `3 finished jobs`, `3 finished jobs of 2 users` (an admin sees everyone's). */
+export function describeFinished(finished: IJob[]): string {
+  const users = new Set(finished.map(job => job.user)).size;
+  const jobs = `${finished.length} finished ${finished.length === 1 ? 'job' : 'jobs'}`;
+  return users > 1 ? `${jobs} of ${users} users` : jobs;
 }
 
 /** Newest first, running and queued jobs above the finished ones. */

@@ -133,3 +133,20 @@ describe('describeClasses', () => {
     expect(describeClasses([])).toBe('no classes');
   });
 });
+
+import { describeFinished, finishedJobs } from '../src/models';
+
+describe('finished jobs', () => {
+  const job = (id: string, state: string, user = 'ada') => ({ id, state, user }) as IJob;
+  it('are the ended ones, whatever the way they ended', () => {
+    const jobs = ['queued', 'running', 'succeeded', 'failed', 'killed', 'lost'].map(s => job(s, s));
+    expect(finishedJobs(jobs).map(j => j.id)).toEqual(['succeeded', 'failed', 'killed', 'lost']);
+  });
+  it('are counted for the confirmation, with their users when several', () => {
+    expect(describeFinished([job('a', 'failed')])).toBe('1 finished job');
+    expect(describeFinished([job('a', 'failed'), job('b', 'killed')])).toBe('2 finished jobs');
+    expect(describeFinished([job('a', 'failed'), job('b', 'killed', 'bob'), job('c', 'lost')])).toBe(
+      '3 finished jobs of 2 users'
+    );
+  });
+});

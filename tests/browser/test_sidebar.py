@@ -67,6 +67,44 @@ def test_start_a_job_follow_its_log_and_kill_it(lab):
     assert job["state"] == "killed"
 
 
+def test_remove_a_finished_job_then_clear_the_finished_ones(lab):
+    server, page = lab
+    jobs = section(page, "jobs")
+
+    def start(name, *command):
+        response = server.api("POST", "jobs", json={"name": name, "command": list(command)})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    removed, cleared, active = start("done-once", "true"), start("done-twice", "true"), start("still-going", "sleep", "300")
+    item = {job_id: jobs.locator(f"[data-job-id='{job_id}']") for job_id in (removed, cleared, active)}
+    expect(item[removed]).to_have_attribute("data-state", "succeeded", timeout=20_000)
+    expect(item[cleared]).to_have_attribute("data-state", "succeeded", timeout=20_000)
+    expect(item[active]).to_have_attribute("data-state", "running", timeout=20_000)
+    expect(item[active].get_by_role("button", name=re.compile("^Remove "))).to_have_count(0)
+    screenshot(page, "sidebar-light-jobs-finished")
+
+    item[removed].get_by_role("button", name="Remove done-once").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text('Remove job "done-once"?')
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(item[removed]).to_be_visible()
+    item[removed].get_by_role("button", name="Remove done-once").click()
+    dialog.get_by_role("button", name="Remove").click()
+    expect(item[removed]).to_have_count(0, timeout=15_000)
+    assert server.api("GET", f"jobs/{removed}").status_code == 404
+
+    jobs.get_by_role("button", name="Clear finished jobs").click()
+    expect(dialog).to_contain_text("finished job")
+    dialog.get_by_role("button", name="Remove").click()
+    expect(item[cleared]).to_have_count(0, timeout=15_000)
+    expect(item[active]).to_have_attribute("data-state", "running")
+    expect(jobs.get_by_role("button", name="Clear finished jobs")).to_be_disabled()
+    states = {job["id"]: job["state"] for job in server.api("GET", "jobs").json()["jobs"]}
+    assert states[active] == "running" and set(states.values()) <= {"queued", "running"}
+    server.api("POST", f"jobs/{active}/kill")
+
+
 def test_a_training_job_shows_a_live_mini_chart_of_its_loss(lab):
     server, page = lab
     started = server.api("POST", "jobs", json={
