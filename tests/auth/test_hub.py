@@ -117,3 +117,27 @@ def test_without_jupyterhub_installed_accounts_stay_in_charge(monkeypatch, capfd
     app._link_jupyter_server_extension(serverapp)
     assert "JUPYTERHUB_* variables are set but jupyterhub is not installed" in capfd.readouterr().err
     assert serverapp.identity_provider_class.__name__ == "MLAppIdentityProvider"
+
+
+async def test_every_route_refuses_whom_the_hub_has_not_let_in(jp_serverapp, jupyterhub):
+    """The crawl of test_crawl.py through the Hub's proxy: every route of ann's server, without
+    credentials and as frank (signed in to the Hub, not let in to ann's server)."""
+    from .test_crawl import METHODS, PUBLIC, PUBLIC_NAMES, all_routes
+
+    jupyterhub.open_server("ann")
+    base, wrong = jp_serverapp.base_url, []
+    registered = [(path[len(base):], handler) for _, path, handler in all_routes(jp_serverapp)]
+    assert len(registered) > 60
+    for who, session in {"anonymous": requests.Session(), "frank": jupyterhub.login("frank")}.items():
+        for path, handler in registered:
+            if issubclass(handler, PUBLIC) or handler.__name__ in PUBLIC_NAMES:
+                continue
+            for method in METHODS:
+                r = session.request(method, f"{jupyterhub.url}/user/ann/{path}", allow_redirects=False, timeout=30)
+                location = r.headers.get("Location", "")
+                if r.status_code >= 500 or 200 <= r.status_code < 300:
+                    wrong.append(f"{who}: {method} {path} ({handler.__name__}): {r.status_code}")
+                elif r.is_redirect and not location.startswith(("/hub/", "/user/ann/")):
+                    # to the Hub's login, or to another route of the server (crawled in turn)
+                    wrong.append(f"{who}: {method} {path} ({handler.__name__}): redirect to {location}")
+    assert not wrong, "\n".join(wrong)

@@ -87,6 +87,32 @@ def test_a_500_mb_body_is_refused_before_it_is_read(model_server):
     assert model_server.session().get(f"{model_server.base}/health").status_code == 200  # still serving
 
 
+def test_a_refused_request_gets_its_answer_and_the_connection_stays_usable(model_server):
+    """A POST without credentials is refused after its (small) body is read: closing on unread
+    bytes would make a proxy in front (JupyterHub's, nginx) answer 503 instead of this 403."""
+    body = json.dumps({"algorithm": "iris", "rows": [{"Sepal.Length": 5.1}]})
+    request = (f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+    with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
+        answers = []
+        for _ in range(2):  # the same connection, kept alive
+            sock.sendall(request)
+            answer = b""
+            while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < content_length(answer):
+                chunk = sock.recv(65536)
+                assert chunk, f"the server closed the connection after: {answer!r}"
+                answer += chunk
+            answers.append(answer.decode())
+    for answer in answers:
+        head, _, text = answer.partition("\r\n\r\n")
+        assert head.startswith("HTTP/1.1 403") and "error" in json.loads(text)
+
+
+def content_length(answer: bytes) -> int:
+    match = re.search(rb"(?i)content-length:\s*(\d+)", answer.partition(b"\r\n\r\n")[0])
+    return int(match.group(1)) if match else 0
+
+
 def test_an_old_flask_client_works_with_only_base_url_and_credentials_changed(model_server, tmp_path):
     import numpy as np
     from PIL import Image
