@@ -14,12 +14,12 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from ..errors import MLAppError
-from .store import Job
+from .store import ACTIVE, Job
 
 LOG_TAIL = 32 * 1024
 COLUMNS = (  # (title, width)
-    ("Name", "16%"), ("Command", "20%"), ("Environment", "9%"), ("State", "8%"), ("Started", "8%"),
-    ("Runtime", "7%"), ("CPU %", "6%"), ("Memory", "7%"), ("Exit", "6%"), ("", "13%"),
+    ("Name", "14%"), ("Command", "17%"), ("Environment", "9%"), ("State", "8%"), ("Started", "8%"),
+    ("Runtime", "7%"), ("CPU %", "6%"), ("Memory", "7%"), ("Exit", "5%"), ("", "19%"),
 )
 
 STYLE = """
@@ -72,16 +72,19 @@ def _cell(width: str) -> widgets.Label:
 
 
 class _Row(widgets.HBox):
-    """One job's row: labels updated in place, a log and a kill button."""
+    """One job's row: labels updated in place, a log, a kill and a remove button."""
 
     def __init__(self, job: Job, table: "JobTable"):
         self.cells = [_cell(width) for _, width in COLUMNS[:-1]]
         self.log_button = widgets.Button(description="Log", icon="file-text-o", tooltip="Show this job's log")
         self.kill_button = widgets.Button(description="Kill", icon="stop", button_style="danger",
                                           tooltip="SIGTERM, then SIGKILL after the grace period")
+        self.remove_button = widgets.Button(description="Remove", icon="trash", tooltip="Remove this finished job and its log")
         self.log_button.on_click(lambda _: table.show_log(self.job_id))
         self.kill_button.on_click(lambda _: table.kill(self.job_id))
-        actions = widgets.HBox([self.log_button, self.kill_button], layout=widgets.Layout(width=COLUMNS[-1][1]))
+        self.remove_button.on_click(lambda _: table.ask_remove(self.job_id))
+        actions = widgets.HBox([self.log_button, self.kill_button, self.remove_button],
+                               layout=widgets.Layout(width=COLUMNS[-1][1]))
         super().__init__([*self.cells, actions])
         self.add_class("mlapp-jobs-row")
         self.job_id = job.id
@@ -108,6 +111,7 @@ class _Row(widgets.HBox):
             self.add_class(f"mlapp-job-{job.state}")
             self.state = job.state
             self.kill_button.disabled = job.finished
+            self.remove_button.disabled = not job.finished
         tip = job.reason or " ".join(job.command)
         if self.cells[1].tooltip != tip:
             self.cells[1].tooltip = tip
@@ -141,15 +145,20 @@ class JobTable(widgets.VBox):
         self.kill_all_button = widgets.Button(description="Kill all", icon="stop-circle", button_style="danger",
                                               tooltip="Kill every queued and running job")
         self.kill_all_button.on_click(lambda _: self.ask_kill_all())
+        self.clear_button = widgets.Button(description="Clear finished", icon="trash",
+                                           tooltip="Remove the jobs that have ended, and their logs")
+        self.clear_button.on_click(lambda _: self.ask_clear_finished())
+        # One confirmation for every action that cannot be undone; _confirmed runs the one asked.
         self.confirm_text = widgets.HTML()
-        self.confirm_button = widgets.Button(description="Yes, kill all", button_style="danger")
+        self.confirm_button = widgets.Button(description="Yes", button_style="danger")
         self.cancel_button = widgets.Button(description="Cancel")
-        self.confirm_button.on_click(lambda _: self.kill_all())
+        self._on_confirm = None
+        self.confirm_button.on_click(lambda _: self._confirmed())
         self.cancel_button.on_click(lambda _: self._confirm(False))
         self.confirmation = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
                                          layout=widgets.Layout(display="none"))
         self.confirmation.add_class("mlapp-jobs-confirm")
-        toolbar = widgets.HBox([self.summary, self.kill_all_button, self.confirmation])
+        toolbar = widgets.HBox([self.summary, self.kill_all_button, self.clear_button, self.confirmation])
         toolbar.add_class("mlapp-jobs-toolbar")
 
         header = widgets.HBox([widgets.Label(title, layout=widgets.Layout(width=width)) for title, width in COLUMNS])
@@ -197,6 +206,7 @@ class JobTable(widgets.VBox):
         if self.summary.value != summary:
             self.summary.value = summary
         self.kill_all_button.disabled = not active
+        self.clear_button.disabled = not finished
         if self._log_job is not None:
             self._refresh_log()
 
@@ -241,8 +251,7 @@ class JobTable(widgets.VBox):
 
     def ask_kill_all(self) -> None:
         active = sum(not job.finished for job in self.manager.list())
-        self.confirm_text.value = f"Kill {active} job{'s' if active != 1 else ''}?"
-        self._confirm(True)
+        self._ask(f"Kill {active} job{'s' if active != 1 else ''}?", "Yes, kill all", self.kill_all)
 
     def kill_all(self) -> None:
         self._confirm(False)
@@ -254,9 +263,56 @@ class JobTable(widgets.VBox):
         self.say(f"Killing {sum(r.killed for r in results)} jobs.")
         self.refresh()
 
+    def ask_remove(self, job_id: str) -> None:
+        row = self._rows.get(job_id)
+        name = row.cells[0].value if row else job_id
+        self._ask(f"Remove job {html.escape(name)} and its log?", "Yes, remove", lambda: self.remove(job_id))
+
+    def remove(self, job_id: str) -> None:
+        self._confirm(False)
+        if self._log_job == job_id:
+            self.show_log(None)
+        try:
+            job = self.manager.remove(job_id)
+        except MLAppError as err:
+            self.say(str(err), error=True)
+            return
+        self.say(f"Removed job {job.name}.")
+        self.refresh()
+
+    def ask_clear_finished(self) -> None:
+        finished = sum(job.finished for job in self.manager.list())
+        self._ask(f"Remove {finished} finished job{'s' if finished != 1 else ''} and their logs?", "Yes, remove",
+                  self.clear_finished)
+
+    def clear_finished(self) -> None:
+        self._confirm(False)
+        shown = self._rows.get(self._log_job) if self._log_job is not None else None
+        if shown is not None and shown.state not in ACTIVE:  # its log is about to go
+            self.show_log(None)
+        try:
+            removed = self.manager.clear_finished()
+        except MLAppError as err:
+            self.say(str(err), error=True)
+            return
+        self.say(f"Removed {removed} finished job{'s' if removed != 1 else ''}.")
+        self.refresh()
+
+    def _ask(self, question: str, answer: str, action) -> None:
+        self.confirm_text.value = question
+        self.confirm_button.description = answer
+        self._on_confirm = action
+        self._confirm(True)
+
+    def _confirmed(self) -> None:
+        action, self._on_confirm = self._on_confirm, None
+        if action is not None:
+            action()
+
     def _confirm(self, show: bool) -> None:
         self.confirmation.layout.display = "flex" if show else "none"
-        self.kill_all_button.layout.display = "none" if show else ""
+        for button in (self.kill_all_button, self.clear_button):
+            button.layout.display = "none" if show else ""
 
     def show_log(self, job_id: str | None) -> None:
         """Show the last part of a job's log below the table (None hides it)."""

@@ -1,4 +1,4 @@
-"""The jobs Voila app: a user starts a job, sees it running in the live table, kills it."""
+"""The jobs Voila app: a user starts a job, sees it running in the live table, kills it, removes it."""
 from __future__ import annotations
 
 import re
@@ -35,3 +35,11 @@ def test_job_table_shows_a_job_running_then_killed(mlapp_server, page):
     row.get_by_role("button", name="Log").click()
     expect(page.locator(".mlapp-jobs-log")).to_contain_text("ended by SIGTERM")
     screenshot(page, "jobs-killed")
+
+    # A finished job can be removed, after a confirmation; its row goes.
+    row.get_by_role("button", name="Remove").click()
+    confirmation = page.locator(".mlapp-jobs-confirm")
+    expect(confirmation).to_contain_text(f"Remove job {name} and its log?")
+    confirmation.get_by_role("button", name="Yes, remove").click()
+    expect(row).to_have_count(0, timeout=15_000)
+    expect(page.locator(".mlapp-jobs .mlapp-jobs-message")).to_contain_text(f"Removed job {name}.")

@@ -79,3 +79,38 @@ def test_env_picker_lists_environments_with_hints(jobs):
     labels = [label for label, _ in picker.dropdown.options]
     assert any(label.startswith("server (server, Python 3.") for label in labels)
     assert picker.value == "" and "<code>" in picker.info.value  # the server's own: no environment to pass
+
+
+def test_clear_finished_and_remove_ask_first(jobs):
+    table = JobTable(jobs, autorefresh=False)
+    assert table.clear_button.disabled
+    done = [jobs.wait(jobs.start(["true"], name=f"done{i}").id, timeout=30) for i in range(3)]
+    active = jobs.start(["sleep", "60"], name="sleeper")
+    table.refresh()
+    assert not table.clear_button.disabled
+    rows = {row.job_id: row for row in table.body.children}
+    assert rows[active.id].remove_button.disabled and not rows[done[0].id].remove_button.disabled
+
+    rows[done[0].id].log_button.click()
+    rows[done[0].id].remove_button.click()
+    assert table.confirmation.layout.display == "flex" and table.confirm_text.value == "Remove job done0 and its log?"
+    table.cancel_button.click()
+    assert len(jobs.list()) == 4
+    rows[done[0].id].remove_button.click()
+    table.confirm_button.click()
+    assert table.message.value == "Removed job done0." and table.log_panel.layout.display == "none"
+    assert done[0].id not in {row.job_id for row in table.body.children}
+    assert not (jobs.root / done[0].id).exists()
+
+    table.clear_button.click()
+    assert table.confirm_text.value == "Remove 2 finished jobs and their logs?"
+    assert table.confirm_button.description == "Yes, remove" and table.clear_button.layout.display == "none"
+    table.confirm_button.click()
+    assert table.message.value == "Removed 2 finished jobs." and table.confirmation.layout.display == "none"
+    assert [row.job_id for row in table.body.children] == [active.id] and table.clear_button.disabled
+    assert [job.id for job in jobs.list()] == [active.id] and jobs.get(active.id).state == "running"
+
+    table.kill_all_button.click()  # the same confirmation, now asking to kill
+    assert table.confirm_text.value == "Kill 1 job?" and table.confirm_button.description == "Yes, kill all"
+    table.confirm_button.click()
+    until(lambda: jobs.get(active.id).state == "killed")
