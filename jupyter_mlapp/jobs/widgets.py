@@ -240,14 +240,18 @@ class JobTable(widgets.VBox):
         (self.message.add_class if error else self.message.remove_class)("mlapp-error")
 
     # -- actions -------------------------------------------------------------------------------
-    def kill(self, job_id: str) -> None:
+    def _act(self, action, done) -> None:
+        """Run a manager action, then say what it did (``done(result)``) or why it failed."""
         try:
-            result = self.manager.kill(job_id)
+            result = action()
         except MLAppError as err:
             self.say(str(err), error=True)
             return
-        self.say(result.message)
+        self.say(done(result))
         self.refresh()
+
+    def kill(self, job_id: str) -> None:
+        self._act(lambda: self.manager.kill(job_id), lambda result: result.message)
 
     def ask_kill_all(self) -> None:
         active = sum(not job.finished for job in self.manager.list())
@@ -255,13 +259,7 @@ class JobTable(widgets.VBox):
 
     def kill_all(self) -> None:
         self._confirm(False)
-        try:
-            results = self.manager.kill_all()
-        except MLAppError as err:
-            self.say(str(err), error=True)
-            return
-        self.say(f"Killing {sum(r.killed for r in results)} jobs.")
-        self.refresh()
+        self._act(self.manager.kill_all, lambda results: f"Killing {sum(r.killed for r in results)} jobs.")
 
     def ask_remove(self, job_id: str) -> None:
         row = self._rows.get(job_id)
@@ -272,13 +270,7 @@ class JobTable(widgets.VBox):
         self._confirm(False)
         if self._log_job == job_id:
             self.show_log(None)
-        try:
-            job = self.manager.remove(job_id)
-        except MLAppError as err:
-            self.say(str(err), error=True)
-            return
-        self.say(f"Removed job {job.name}.")
-        self.refresh()
+        self._act(lambda: self.manager.remove(job_id), lambda job: f"Removed job {job.name}.")
 
     def ask_clear_finished(self) -> None:
         finished = sum(job.finished for job in self.manager.list())
@@ -290,13 +282,7 @@ class JobTable(widgets.VBox):
         shown = self._rows.get(self._log_job) if self._log_job is not None else None
         if shown is not None and shown.state not in ACTIVE:  # its log is about to go
             self.show_log(None)
-        try:
-            removed = self.manager.clear_finished()
-        except MLAppError as err:
-            self.say(str(err), error=True)
-            return
-        self.say(f"Removed {removed} finished job{'s' if removed != 1 else ''}.")
-        self.refresh()
+        self._act(self.manager.clear_finished, lambda removed: f"Removed {removed} finished job{'s' if removed != 1 else ''}.")
 
     def _ask(self, question: str, answer: str, action) -> None:
         self.confirm_text.value = question

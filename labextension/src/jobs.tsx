@@ -1,5 +1,5 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
-import { addIcon, clearIcon, deleteIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
+import { addIcon, clearIcon, deleteIcon, LabIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { requestAPI } from './api';
@@ -31,15 +31,30 @@ export async function confirmKill(what: string): Promise<boolean> {
   return result.button.accept;
 }
 
-export async function killAllJobs(): Promise<void> {
-  if (!(await confirmKill('all your running and queued jobs'))) {
+/** Ask first; if the answer is yes, call the server (an error becomes a notification). */
+async function confirmThenRequest(
+  ask: () => Promise<boolean>,
+  path: string,
+  method: string,
+  context: string
+): Promise<void> {
+  if (!(await ask())) {
     return;
   }
   try {
-    await requestAPI('jobs/kill-all', { method: 'POST' });
+    await requestAPI(path, { method });
   } catch (reason) {
-    notifyError('Kill all jobs', reason);
+    notifyError(context, reason);
   }
+}
+
+export function killAllJobs(): Promise<void> {
+  return confirmThenRequest(
+    () => confirmKill('all your running and queued jobs'),
+    'jobs/kill-all',
+    'POST',
+    'Kill all jobs'
+  );
 }
 
 /** Ask, then remove: the record and the log of a job are deleted for good. */
@@ -52,15 +67,13 @@ export async function confirmRemove(what: string): Promise<boolean> {
   return result.button.accept;
 }
 
-export async function clearFinishedJobs(finished: IJob[]): Promise<void> {
-  if (!(await confirmRemove(describeFinished(finished)))) {
-    return;
-  }
-  try {
-    await requestAPI('jobs/clear-finished', { method: 'POST' });
-  } catch (reason) {
-    notifyError('Clear finished jobs', reason);
-  }
+export function clearFinishedJobs(finished: IJob[]): Promise<void> {
+  return confirmThenRequest(
+    () => confirmRemove(describeFinished(finished)),
+    'jobs/clear-finished',
+    'POST',
+    'Clear finished jobs'
+  );
 }
 
 export function JobsSection(props: IJobsProps): JSX.Element {
@@ -75,26 +88,11 @@ export function JobsSection(props: IJobsProps): JSX.Element {
   const finished = finishedJobs(jobs);
 
   const kill = async (job: IJob) => {
-    if (!(await confirmKill(`job "${job.name}"`))) {
-      return;
-    }
-    try {
-      await requestAPI(`jobs/${job.id}/kill`, { method: 'POST' });
-    } catch (reason) {
-      notifyError(`Kill ${job.name}`, reason);
-    }
+    await confirmThenRequest(() => confirmKill(`job "${job.name}"`), `jobs/${job.id}/kill`, 'POST', `Kill ${job.name}`);
     refresh();
   };
-
   const remove = async (job: IJob) => {
-    if (!(await confirmRemove(`job "${job.name}"`))) {
-      return;
-    }
-    try {
-      await requestAPI(`jobs/${job.id}`, { method: 'DELETE' });
-    } catch (reason) {
-      notifyError(`Remove ${job.name}`, reason);
-    }
+    await confirmThenRequest(() => confirmRemove(`job "${job.name}"`), `jobs/${job.id}`, 'DELETE', `Remove ${job.name}`);
     refresh();
   };
 
@@ -162,31 +160,16 @@ function JobItem(props: {
         <span className={`jp-MLApp-state jp-MLApp-state-${job.state}`} aria-label={job.state} />
         <span className="jp-MLApp-itemName">{job.name}</span>
         <span className="jp-MLApp-itemMeta jp-MLApp-jobState">{describeState(job)}</span>
-        {active && (
-          <button
-            className="jp-MLApp-iconButton jp-MLApp-kill"
-            title={`Kill ${job.name}`}
-            aria-label={`Kill ${job.name}`}
-            onClick={event => {
-              event.stopPropagation();
-              props.onKill();
-            }}
-          >
-            <stopIcon.react tag="span" />
-          </button>
-        )}
-        {!active && (
-          <button
-            className="jp-MLApp-iconButton jp-MLApp-remove"
+        {active ? (
+          <ItemButton className="jp-MLApp-kill" label={`Kill ${job.name}`} icon={stopIcon} onClick={props.onKill} />
+        ) : (
+          <ItemButton
+            className="jp-MLApp-remove"
+            label={`Remove ${job.name}`}
             title={`Remove ${job.name} and its log`}
-            aria-label={`Remove ${job.name}`}
-            onClick={event => {
-              event.stopPropagation();
-              props.onRemove();
-            }}
-          >
-            <deleteIcon.react tag="span" />
-          </button>
+            icon={deleteIcon}
+            onClick={props.onRemove}
+          />
         )}
       </div>
       <div className="jp-MLApp-itemDetail" title={formatCommand(job.command)}>
@@ -197,6 +180,29 @@ function JobItem(props: {
       </div>
       <MetricSparkline job={job} />
     </li>
+  );
+}
+
+/** An icon button on a job's line: it acts on the job without opening its log. */
+function ItemButton(props: {
+  className: string;
+  label: string;
+  title?: string;
+  icon: LabIcon;
+  onClick: () => void;
+}): JSX.Element {
+  return (
+    <button
+      className={`jp-MLApp-iconButton ${props.className}`}
+      title={props.title ?? props.label}
+      aria-label={props.label}
+      onClick={event => {
+        event.stopPropagation();
+        props.onClick();
+      }}
+    >
+      <props.icon.react tag="span" />
+    </button>
   );
 }
 
