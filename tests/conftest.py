@@ -78,16 +78,14 @@ def jupyterhub(tmp_path_factory):
     default), carl's with `jupyter mlapp`; the Hub lets bob, dora, erin and vic use ann's server,
     not frank. On ann's server dora has an editor account, erin a disabled one, bob and vic none.
     (The Hub asks a user once whether ann's server may know them: vic is kept for the browser.)"""
-    from argon2 import PasswordHasher
-
     from jupyter_mlapp.auth.store import UserStore
 
     folder = tmp_path_factory.mktemp("hub")
     hub = JupyterHub(folder, make_root(tmp_path_factory.mktemp("hub-root")), mlapp_users=("carl",), roles=[
         {"name": "ann-app-users", "users": ["bob", "dora", "erin", "vic"], "scopes": ["access:servers!server=ann/"]}])
-    store = UserStore(hub.home_of("ann"), hasher=PasswordHasher(time_cost=1, memory_cost=8192))
+    store = UserStore(hub.home_of("ann"))
     for name, role in HUB_ACCOUNTS.items():
-        store.add(name, f"{name} unused password", role)  # the Hub signs them in; the account gives the role
+        store.add(name, None, role, no_password=True)  # the Hub signs them in; the account gives the role
     store.set_disabled("erin", True)
     yield hub.start()
     hub.stop()

@@ -68,13 +68,18 @@ class AddUser(PasswordCommand):
     arguments = ("NAME",)
     role = Unicode("editor", help=f"The role: {', '.join(ROLES)}.").tag(config=True)
     display_name = Unicode("", help="The name shown in the apps (default: the username).").tag(config=True)
+    no_password = Bool(False, help="No password: a JupyterHub user (the Hub signs them in; the "
+                       "account gives their role on this server).").tag(config=True)
     aliases = {**UserCommand.aliases, "role": "AddUser.role", "display-name": "AddUser.display_name"}
+    flags = {**PasswordCommand.flags,
+             "no-password": ({"AddUser": {"no_password": True}}, "No password: for a JupyterHub user.")}
 
     def run(self, store, username):
         if store.get(username.strip().lower()) is not None:
             raise InvalidInput(f"a user named {username!r} already exists")
-        account = store.add(username, self.read_password(username), self.role, self.display_name or None)
-        print(f"Added {account.username} ({account.role}).")
+        password = None if self.no_password else self.read_password(username)
+        account = store.add(username, password, self.role, self.display_name or None, no_password=self.no_password)
+        print(f"Added {account.username} ({account.role}{', no password' if self.no_password else ''}).")
 
 
 class RemoveUser(UserCommand):

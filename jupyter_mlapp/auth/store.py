@@ -30,6 +30,9 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
 MAX_DISPLAY_NAME = 100
 TOKEN_PREFIX = "mlapp_"
+# The hash of an account without a password (a JupyterHub user whose role is kept here): no
+# password matches it, as "!" in /etc/shadow.
+NO_PASSWORD = "!"
 SETUP_CODE_TTL = 24 * 3600
 
 SCHEMA = """
@@ -182,11 +185,15 @@ class UserStore:
         return self.db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
 
     # -- accounts --------------------------------------------------------------------------
-    def add(self, username, password, role="editor", display_name=None) -> Account:
+    def add(self, username, password, role="editor", display_name=None, *, no_password: bool = False) -> Account:
+        """A new account; ``no_password=True`` (and no password): one that never signs in here
+        (under JupyterHub the Hub signs its users in; the account gives their role on this server)."""
         name = normalize_username(username)
         role = check_role(role)
         display_name = check_display_name(display_name, name)
-        password_hash = self.hasher.hash(check_password(password))
+        if no_password and password is not None:
+            raise InvalidInput("give a password or no_password=True, not both")
+        password_hash = NO_PASSWORD if no_password else self.hasher.hash(check_password(password))
         with transaction(self.db) as db:
             if db.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
                 raise Conflict(f"a user named {name!r} already exists")
@@ -277,12 +284,13 @@ class UserStore:
         row = self.db.execute(
             "SELECT password_hash, disabled FROM users WHERE username = ?", (name,)
         ).fetchone()
-        stored = row["password_hash"] if row else self.dummy_hash
+        usable = row is not None and row["password_hash"] != NO_PASSWORD
+        stored = row["password_hash"] if usable else self.dummy_hash
         try:
             self.hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return None
-        if row is None or row["disabled"]:
+        if not usable or row["disabled"]:
             return None
         with transaction(self.db) as db:
             if self.hasher.check_needs_rehash(stored):  # parameters were raised since

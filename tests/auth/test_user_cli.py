@@ -53,6 +53,16 @@ def test_add_list_passwd_role_disable_enable_remove(run, mlapp_home):
     assert run("remove", "bob")[1] == "Removed bob.\n" and store.get("bob") is None
 
 
+def test_a_jupyterhub_user_gets_a_role_and_no_password(run, mlapp_home):
+    assert run("add", "dora", "--role=viewer", "--no-password", stdin="")[:2] == (0, "Added dora (viewer, no password).\n")
+    store = UserStore(mlapp_home)
+    assert store.get("dora").role == "viewer"
+    for attempt in ("!", "dora", "a long password guess"):  # nothing signs in as dora here
+        assert store.authenticate("dora", attempt) is None
+    assert run("passwd", "dora", stdin="dora now has one\n")[0] == 0  # until one is set
+    assert store.authenticate("dora", "dora now has one").username == "dora"
+
+
 @pytest.mark.parametrize("args,stdin,message", [
     (["add", "Bad Name"], "a fine password\n", "username must be 1-64 characters: lower-case letters a-z, "
                                                "digits, '.', '_' or '-', starting with a letter or digit"),
@@ -80,9 +90,9 @@ def test_without_a_command_it_lists_the_commands(run):
         assert f"\n{name}\n" in out
 
 
-def run_in_terminal(args: list[str], typed: list[str], home) -> tuple[int, str]:
+def run_in_terminal(args: list[str], answers: list[tuple[str, str]], home) -> tuple[int, str]:
     """Run `jupyter mlapp <args>` on a real pseudo-terminal (its controlling terminal, as in a
-    shell), typing each of ``typed`` after the next prompt; returns (exit code, all it showed)."""
+    shell), typing each answer once its prompt has shown; returns (exit code, all it showed)."""
     import os
     import pty
     import select
@@ -91,12 +101,12 @@ def run_in_terminal(args: list[str], typed: list[str], home) -> tuple[int, str]:
     pid, fd = pty.fork()
     if pid == 0:  # the child: its terminal is the pty
         os.execve(sys.executable, [sys.executable, "-m", "jupyter_mlapp", *args], env)
-    shown, pending = b"", list(typed)
+    shown, answered, pending = b"", 0, list(answers)
     while True:
-        ready, _, _ = select.select([fd], [], [], 30)
+        ready, _, _ = select.select([fd], [], [], 60)
         if not ready:
             os.kill(pid, 9)
-            raise AssertionError(f"no output for 30 s; so far: {shown!r}")
+            raise AssertionError(f"no output for 60 s; so far: {shown!r}")
         try:
             chunk = os.read(fd, 4096)
         except OSError:  # the child closed the terminal: it has ended
@@ -104,15 +114,17 @@ def run_in_terminal(args: list[str], typed: list[str], home) -> tuple[int, str]:
         if not chunk:
             break
         shown += chunk
-        if pending and shown.rstrip().endswith(b":"):
-            os.write(fd, pending.pop(0).encode() + b"\n")
+        if pending and pending[0][0].encode() in shown[answered:]:
+            answered = len(shown)
+            os.write(fd, pending.pop(0)[1].encode() + b"\n")
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
 
 
 def test_a_person_types_the_password_twice_and_it_is_not_shown(mlapp_home):
     secret = "Typed pw 4 tom"
-    code, shown = run_in_terminal(["user", "add", "tom", "--role=viewer"], [secret, secret], mlapp_home)
+    code, shown = run_in_terminal(["user", "add", "tom", "--role=viewer"],
+                                  [("Password for tom:", secret), ("Same password again:", secret)], mlapp_home)
     assert code == 0, shown
     assert "Password for tom:" in shown and "Same password again:" in shown and "Added tom (viewer)." in shown
     assert secret not in shown  # no echo
@@ -120,6 +132,7 @@ def test_a_person_types_the_password_twice_and_it_is_not_shown(mlapp_home):
 
 
 def test_two_different_passwords_typed_add_no_one(mlapp_home):
-    code, shown = run_in_terminal(["user", "add", "tom"], ["Typed pw 4 tom", "Typed pw 4 tim"], mlapp_home)
+    code, shown = run_in_terminal(["user", "add", "tom"], [("Password for tom:", "Typed pw 4 tom"),
+                                                           ("Same password again:", "Typed pw 4 tim")], mlapp_home)
     assert code == 1 and "jupyter mlapp user: the passwords do not match" in shown
     assert UserStore(mlapp_home).get("tom") is None
