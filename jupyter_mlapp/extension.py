@@ -184,6 +184,16 @@ class MLApp(ExtensionApp):
         os.environ[HOME_ENV] = str(self.home_path)
         self.log.info("jupyter-mlapp %s: home folder %s", __version__, self.home_path)
 
+    async def stop_extension(self):
+        """The rooms' background work (model workers, job history pruning) stops with the server."""
+        for room, manager in getattr(self, "managers", {}).items():
+            close = getattr(manager, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    self.log.exception("could not stop the %s room", room)
+
     def refuse_empty_credentials(self):
         """An empty token with no password lets anyone who reaches the port run code: refuse."""
         provider = self.serverapp.identity_provider

@@ -76,6 +76,7 @@ class JobManager:
         self.grace = float(grace if grace is not None else _env_number(GRACE_ENV, float, DEFAULT_GRACE))
         self.workspace = Path(workspace or os.getcwd()).resolve()
         self.confine_cwd = confine_cwd
+        self._stoppers: list = []  # background work to stop at close()
         self.environments = environments or (default_finder() if workspace is None else EnvironmentFinder(workspace=workspace))
         if self.limit < 1:
             raise InvalidInput("the job limit must be at least 1")
@@ -354,7 +355,13 @@ class JobManager:
                     return
 
         threading.Thread(target=prune, name="mlapp-job-history", daemon=True).start()
+        self._stoppers.append(stop.set)
         return stop
+
+    def close(self) -> None:
+        """Stop this manager's background work (the history pruning); jobs run on regardless."""
+        while self._stoppers:
+            self._stoppers.pop()()
 
     def _delete_folder(self, job: Job) -> None:
         """The job's folder ``<home>/jobs/<id>`` (log, stdin, supervisor errors), and only it:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import psutil
@@ -431,3 +432,11 @@ def test_the_history_keeps_recent_and_active_jobs_and_prunes_the_rest_at_once(jo
         jobs.kill(active.id)
     with pytest.raises(InvalidInput):
         jobs.keep_history(0)
+
+
+def test_closing_the_manager_stops_the_history_pruning(jobs):
+    jobs.keep_history(7, every=0.05)
+    pruning = lambda: [t for t in threading.enumerate() if t.name == "mlapp-job-history" and t.is_alive()]  # noqa: E731
+    assert pruning()
+    jobs.close()
+    assert until(lambda: not pruning(), timeout=5)
