@@ -6,7 +6,8 @@ on: it takes the job in SQLite (so no job is supervised twice), starts the comma
 process group with its log as stdout and stderr, records the start, waits, records the end (exit
 code, or the signal that ended it), and then claims the next queued job while there is one.
 Nothing here depends on the server or the kernel staying alive. SIGTERM asks it to kill the job:
-SIGTERM to the job's process group, then SIGKILL to what is left after the job's grace period.
+SIGTERM to the job's process group (and to its processes that left the group: the supervisor
+is their subreaper), then SIGKILL to what is left after the job's grace period.
 
 Kept light on imports (stdlib only on Linux): its start-up is part of a job's start.
 """
@@ -56,6 +57,37 @@ def process_started(pid: int) -> float | None:
         return None
 
 
+def descendants(root: int) -> list[int]:
+    """The live (not zombie) processes below ``root``. A job's process that left its group
+    (``setsid``, a daemon) stays below its supervisor, the subreaper of whatever it orphans."""
+    if sys.platform.startswith("linux"):
+        children: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    fields = stat.read().rpartition(b")")[2].split()
+            except OSError:  # ended meanwhile
+                continue
+            if fields[0] != b"Z":
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    else:
+        import psutil
+
+        try:
+            return [p.pid for p in psutil.Process(root).children(recursive=True)
+                    if p.status() != psutil.STATUS_ZOMBIE]
+        except psutil.Error:
+            return []
+    found, todo = [], [root]
+    while todo:
+        for pid in children.get(todo.pop(), ()):
+            found.append(pid)
+            todo.append(pid)
+    return found
+
+
 def child_environment(job: Job) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
     for key, value in job.env.items():
@@ -100,11 +132,21 @@ class Supervisor:
         self._signal_group(signal.SIGKILL)
 
     def _signal_group(self, sig: int) -> bool:
+        """``sig`` to the job's process group and to every process below this supervisor (those
+        that left the group too); whether any was there to take it."""
+        reached = False
         try:
             os.killpg(self.pgid, sig)
-            return True
+            reached = True
         except (ProcessLookupError, PermissionError):
-            return False
+            pass
+        for pid in descendants(os.getpid()):
+            try:
+                os.kill(pid, sig)
+                reached = True
+            except (ProcessLookupError, PermissionError):
+                pass
+        return reached
 
     def run_queue(self, job: Job | None, limit: int) -> None:
         while job is not None:

@@ -440,3 +440,32 @@ def test_closing_the_manager_stops_the_history_pruning(jobs):
     assert pruning()
     jobs.close()
     assert until(lambda: not pruning(), timeout=5)
+
+
+def test_processes_that_leave_the_jobs_group_are_killed_with_it(jobs):
+    """A job that starts a daemon in a session of its own (setsid) cannot leave it running."""
+    job = jobs.start(python("""
+        import subprocess, time
+        daemon = subprocess.Popen(["sleep", "300"], start_new_session=True)
+        open("daemon.pid", "w").write(str(daemon.pid))
+        print("ready", flush=True)
+        time.sleep(300)
+    """))
+    assert until(lambda: "ready" in jobs.read_log(job.id).text)
+    daemon = int((jobs.workspace / "daemon.pid").read_text())
+    assert os.getpgid(daemon) != os.getpgid(job.pid)  # out of the job's group indeed
+    jobs.kill(job.id)
+    assert jobs.wait(job.id, timeout=30).state == "killed"
+    assert until(lambda: not psutil.pid_exists(daemon) or psutil.Process(daemon).status() == psutil.STATUS_ZOMBIE, 10)
+
+
+def test_a_daemon_left_behind_by_a_finished_job_is_stopped(jobs):
+    job = jobs.start(python("""
+        import subprocess
+        daemon = subprocess.Popen(["sleep", "300"], start_new_session=True)
+        open("daemon.pid", "w").write(str(daemon.pid))
+    """))
+    assert jobs.wait(job.id, timeout=30).state == "succeeded"
+    daemon = int((jobs.workspace / "daemon.pid").read_text())
+    assert until(lambda: not psutil.pid_exists(daemon) or psutil.Process(daemon).status() == psutil.STATUS_ZOMBIE, 10)
+    assert "stopping processes the job left running" in jobs.read_log(job.id).text
