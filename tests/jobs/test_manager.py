@@ -453,7 +453,7 @@ def test_processes_that_leave_the_jobs_group_are_killed_with_it(jobs):
     """))
     assert until(lambda: "ready" in jobs.read_log(job.id).text)
     daemon = int((jobs.workspace / "daemon.pid").read_text())
-    assert os.getpgid(daemon) != os.getpgid(job.pid)  # out of the job's group indeed
+    assert os.getpgid(daemon) != os.getpgid(jobs.get(job.id).pid)  # out of the job's group indeed
     jobs.kill(job.id)
     assert jobs.wait(job.id, timeout=30).state == "killed"
     assert until(lambda: not psutil.pid_exists(daemon) or psutil.Process(daemon).status() == psutil.STATUS_ZOMBIE, 10)
