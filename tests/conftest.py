@@ -75,14 +75,17 @@ HUB_ACCOUNTS = {"dora": "editor", "erin": "editor"}  # accounts on ann's server;
 @pytest.fixture(scope="session")
 def jupyterhub(tmp_path_factory):
     """One Hub for the session. ann's server starts with `jupyterhub-singleuser` (the Hub's
-    default), carl's with `jupyter mlapp`; the Hub lets bob, dora, erin and vic use ann's server,
-    not frank. On ann's server dora has an editor account, erin a disabled one, bob and vic none.
+    default), carl's with `jupyter mlapp`; the Hub lets bob, dora, erin, gus and vic use ann's
+    server, not frank. On ann's server dora has an editor account, erin a disabled one, bob, gus
+    and vic none; gus is in the Hub group ml-team, to which ann's server gives the editor role.
     (The Hub asks a user once whether ann's server may know them: vic is kept for the browser.)"""
     from jupyter_mlapp.auth.store import UserStore
 
     folder = tmp_path_factory.mktemp("hub")
     hub = JupyterHub(folder, make_root(tmp_path_factory.mktemp("hub-root")), mlapp_users=("carl",), roles=[
-        {"name": "ann-app-users", "users": ["bob", "dora", "erin", "vic"], "scopes": ["access:servers!server=ann/"]}])
+        {"name": "ann-app-users", "users": ["bob", "dora", "erin", "gus", "vic"], "scopes": ["access:servers!server=ann/"]}],
+        groups={"ml-team": {"users": ["gus"]}})
+    hub.server_config("ann", {"MLAppHubIdentityProvider": {"group_roles": {"ml-team": "editor"}}})
     store = UserStore(hub.home_of("ann"))
     for name, role in HUB_ACCOUNTS.items():
         store.add(name, None, role, no_password=True)  # the Hub signs them in; the account gives the role

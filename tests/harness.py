@@ -5,6 +5,7 @@ Every room's tests reuse these (``from harness import MLAppServer``) through the
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -154,6 +155,7 @@ c.DummyAuthenticator.password = {password!r}
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = set()
 c.JupyterHub.load_roles = {roles!r}
+c.JupyterHub.load_groups = {groups!r}
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = {folder!r} + "/users/{{username}}"
 c.Spawner.notebook_dir = {root!r}
@@ -183,19 +185,22 @@ class JupyterHub:
     password), local processes, the real configurable-http-proxy (installed by `make test`).
 
     Servers start with ``jupyterhub-singleuser`` (the Hub's default), those of ``mlapp_users``
-    with ``jupyter mlapp``. ``roles`` are the Hub's (e.g. access to another user's server).
+    with ``jupyter mlapp``. ``roles`` and ``groups`` are the Hub's (e.g. access to another
+    user's server). ``server_config(user, config)`` configures a user's server.
     """
 
     PASSWORD = "hub test password"
 
-    def __init__(self, folder: Path, root: Path, roles: list[dict] = (), mlapp_users: tuple = ()):
+    def __init__(self, folder: Path, root: Path, roles: list[dict] = (), groups: dict | None = None,
+                 mlapp_users: tuple = ()):
         self.folder = Path(folder)
         self.root = Path(root)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = HUB_CONFIG.format(
             port=self.port, hub_port=free_port(), proxy_api_port=free_port(), proxy=str(HUB_PROXY),
-            folder=str(self.folder), password=self.PASSWORD, roles=list(roles), root=str(self.root),
+            folder=str(self.folder), password=self.PASSWORD, roles=list(roles), groups=dict(groups or {}),
+            root=str(self.root),
             bin=str(Path(sys.executable).parent), mlapp_users=tuple(mlapp_users),
             args=["--allow-root"] if os.geteuid() == 0 else [])
         self.proc: subprocess.Popen | None = None
@@ -203,6 +208,12 @@ class JupyterHub:
 
     def home_of(self, user: str) -> Path:
         return self.folder / f"mlapp-{user}"
+
+    def server_config(self, user: str, config: dict) -> None:
+        """``jupyter_server_config.json`` of ``user``'s server (before it starts)."""
+        folder = self.folder / f"jupyter-{user}" / "config"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "jupyter_server_config.json").write_text(json.dumps(config))
 
     def start(self, timeout: float = 60) -> "JupyterHub":
         if not HUB_PROXY.exists():

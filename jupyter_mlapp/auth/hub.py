@@ -10,8 +10,9 @@ Roles of the Hub's users on a server:
 
 - its owner (``$JUPYTERHUB_USER``) and the Hub's admins: ``admin``;
 - another Hub user the Hub lets in (a Hub role with ``access:servers!server=<owner>/``): the role
-  of their jupyter-mlapp account of the same name (``jupyter mlapp user set-role``), refused if it
-  is disabled; with no account, ``MLAppHubIdentityProvider.default_role`` (``viewer``: the apps only).
+  of their jupyter-mlapp account of the same name (``jupyter mlapp user add NAME --role=R
+  --no-password``), refused if it is disabled; with no account, the highest role their Hub groups
+  give (``MLAppHubIdentityProvider.group_roles``), else ``default_role`` (``viewer``: the apps only).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import os
 from jupyterhub.singleuser.extension import JupyterHubIdentityProvider, JupyterHubLogoutHandler
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import allow_unauthenticated
-from traitlets import Enum
+from traitlets import Dict, Enum, Unicode
 from traitlets.config import Config
 from tornado import web
 
@@ -54,6 +55,10 @@ class MLAppHubIdentityProvider(AccountRoles, JupyterHubIdentityProvider):
                         help="The role of a Hub user let in to this server who has no jupyter-mlapp "
                         "account here (its owner and the Hub's admins are admins).").tag(config=True)
 
+    group_roles = Dict(value_trait=Enum(ROLES), key_trait=Unicode(), default_value={},
+                       help="Roles given by Hub groups, e.g. {'ml-team': 'editor'}, to Hub users let in to "
+                       "this server who have no jupyter-mlapp account here; the highest applies.").tag(config=True)
+
     logout_handler_class = HubLogoutPage
 
     async def get_user(self, handler: web.RequestHandler) -> MLAppUser | None:
@@ -75,9 +80,10 @@ class MLAppHubIdentityProvider(AccountRoles, JupyterHubIdentityProvider):
         if name == os.environ.get("JUPYTERHUB_USER") or hub_model.get("admin"):
             return "admin"
         account = self.store.get(name)
-        if account is None:
-            return self.default_role
-        return None if account.disabled else account.role
+        if account is not None:
+            return None if account.disabled else account.role
+        given = [self.group_roles[g] for g in hub_model.get("groups") or () if g in self.group_roles]
+        return min(given, key=ROLES.index) if given else self.default_role  # ROLES: highest first
 
 
 def use_hub(serverapp, defaults: Config) -> None:

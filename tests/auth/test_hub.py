@@ -62,8 +62,9 @@ def test_without_signing_in_at_the_hub_nothing_is_served(jupyterhub):
     assert r.status_code == 302 and "/hub/api/oauth2/authorize" in r.headers["Location"]  # the Hub's login
 
 
-@pytest.mark.parametrize("user, role, lab", [("bob", "viewer", 403), ("dora", "editor", 200)])
-def test_others_the_hub_lets_in_get_the_role_of_their_account(jupyterhub, user, role, lab):
+@pytest.mark.parametrize("user, role, lab", [("bob", "viewer", 403), ("dora", "editor", 200), ("gus", "editor", 200)],
+                         ids=["no-account", "editor-account", "editor-by-hub-group"])
+def test_others_the_hub_lets_in_get_the_role_of_their_account_or_group(jupyterhub, user, role, lab):
     jupyterhub.open_server("ann")
     session = jupyterhub.login(user)
     r = jupyterhub.authorize(session, session.get(f"{jupyterhub.url}/user/ann/voila/tree", timeout=30))
