@@ -5,8 +5,6 @@ import os
 import socket
 import subprocess
 
-import pytest
-
 from harness import JUPYTER_MLAPP
 
 

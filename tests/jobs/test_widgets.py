@@ -28,7 +28,7 @@ def cells(row):
 def test_rows_are_updated_in_place_and_killed_from_their_button(jobs):
     table = JobTable(jobs, autorefresh=False)
     assert table.summary.value == "0 jobs, 0 running, 0 queued" and table.kill_all_button.disabled
-    job = jobs.start(["sleep", "60"], name="sleeper")
+    jobs.start(["sleep", "60"], name="sleeper")
     table.refresh()
     (row,) = table.body.children
     labels = list(row.cells)
