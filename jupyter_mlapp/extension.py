@@ -15,6 +15,7 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
+from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
@@ -183,6 +184,19 @@ class MLApp(ExtensionApp):
         # Kernels started by this server (notebooks, Voila apps) share its home folder.
         os.environ[HOME_ENV] = str(self.home_path)
         self.log.info("jupyter-mlapp %s: home folder %s", __version__, self.home_path)
+
+    def after_extensions_load(self, patch) -> None:
+        """Run ``patch(web_app)`` once every extension has added its routes (Voila loads after us).
+
+        A loop callback from our own loading usually comes late enough, but an extension may run
+        the loop while it loads (JupyterHub's does), so ``patch`` runs again, for sure after
+        every extension, when the server starts: patches must be idempotent."""
+        self._after_load = [*getattr(self, "_after_load", []), patch]
+        IOLoop.current().add_callback(patch, self.serverapp.web_app)
+
+    async def _start_jupyter_server_extension(self, serverapp):
+        for patch in getattr(self, "_after_load", []):
+            patch(serverapp.web_app)
 
     async def stop_extension(self):
         """The rooms' background work (model workers, job history pruning) stops with the server."""

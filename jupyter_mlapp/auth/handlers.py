@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.auth.login import LoginFormHandler
 from jupyter_server.base.handlers import JupyterHandler
@@ -220,6 +220,18 @@ def protect_voila_files(web_app) -> None:
     walk(web_app.default_router)
 
 
+def explain_voila_errors(web_app) -> None:
+    """Voila's error page shows "403: Forbidden" and no reason; ours (``templates/voila``) adds
+    the reason of a refusal, as Jupyter's own pages do ("Your role (viewer) does not allow ...")."""
+    env = web_app.settings.get("voila_jinja2_env")
+    if env is None or getattr(env, "_mlapp_errors", False):
+        return
+    original = env.loader
+    env.loader = ChoiceLoader([FileSystemLoader(Path(__file__).with_name("templates") / "voila"), original,
+                               PrefixLoader({"voila": original})])
+    env._mlapp_errors = True
+
+
 # -- REST ---------------------------------------------------------------------------------------
 class AuthHandler(MLAppHandler):
     """Self-service: any signed-in user, about their own account."""
@@ -382,8 +394,8 @@ def setup(app) -> list[tuple]:
         if code:
             IOLoop.current().add_callback(print_setup_link, app, code)
     keep_token_out_of_pages(app.serverapp.web_app)
-    # Once every extension has added its routes (Voila loads after us).
-    IOLoop.current().add_callback(protect_voila_files, app.serverapp.web_app)
+    app.after_extensions_load(protect_voila_files)
+    app.after_extensions_load(explain_voila_errors)
     kwargs = {"manager": store}
     return [
         (r"/auth/login", LoginHandler, kwargs),

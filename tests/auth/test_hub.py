@@ -77,7 +77,7 @@ def test_a_disabled_account_is_refused_though_the_hub_lets_them_in(jupyterhub):
     jupyterhub.open_server("ann")
     session = jupyterhub.login("erin")
     r = jupyterhub.authorize(session, session.get(f"{jupyterhub.url}/user/ann/voila/tree", timeout=30))
-    assert r.status_code == 403
+    assert r.status_code == 403 and "The jupyter-mlapp account erin is disabled on this server." in r.text  # Voila's page
     r = me(jupyterhub, session)
     assert r.status_code == 403 and r.json()["error"] == "The jupyter-mlapp account erin is disabled on this server."
 
@@ -142,3 +142,11 @@ async def test_every_route_refuses_whom_the_hub_has_not_let_in(jp_serverapp, jup
                     # to the Hub's login, or to another route of the server (crawled in turn)
                     wrong.append(f"{who}: {method} {path} ({handler.__name__}): redirect to {location}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_voila_serves_workspace_images_to_signed_in_users_only(jupyterhub):
+    (jupyterhub.root / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n confidential")
+    owner = jupyterhub.open_server("ann")
+    anonymous = requests.get(f"{jupyterhub.url}/user/ann/voila/files/plot.png", allow_redirects=False, timeout=30)
+    assert anonymous.status_code in (302, 403) and b"confidential" not in anonymous.content
+    assert owner.get(f"{jupyterhub.url}/user/ann/voila/files/plot.png", timeout=30).content.endswith(b"confidential")
