@@ -440,3 +440,20 @@ def test_two_kernels_writing_at_once_lose_no_key_and_no_snapshot(mlapp_home, tmp
         assert len(state.snapshots()) == 80
     finally:
         state.close()
+
+
+def test_a_value_whose_file_changed_is_not_loaded_with_wrong_numbers(open_state, mlapp_home):
+    """A flipped byte in the middle of a large array would still parse: its hash tells."""
+    state = open_state()
+    state["weights"] = np.arange(100_000, dtype=np.float64)
+    state["lr"] = 0.1
+    state.close()
+    folder = app_folder("alice", "churn", mlapp_home)
+    (blob,) = [p for p in (folder / "blobs").rglob("*") if p.is_file()]
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blob.write_bytes(bytes(data))
+    loaded = open_state()
+    assert dict(loaded) == {"lr": 0.1}
+    assert "'weights' could not be read (DamagedBlob: its file does not hold what was saved" in loaded.message
+    assert list((folder / "corrupt").iterdir())
