@@ -37,6 +37,11 @@ def secure_defaults():
     return PyFileConfigLoader(SECURE_DEFAULTS.name, str(SECURE_DEFAULTS.parent)).load_config()
 
 
+def spawned_by_hub() -> bool:
+    """Started by JupyterHub (its variables are set) with jupyterhub installed to check its logins."""
+    return hub_environment() and importlib.util.find_spec("jupyterhub") is not None
+
+
 def fail(message: str, code: int = 2):
     """Stop ``jupyter mlapp`` with a one-line message, as a CLI should (no traceback)."""
     print(f"jupyter mlapp: {message}", file=sys.stderr)
@@ -152,7 +157,7 @@ class MLApp(ExtensionApp):
         # Our secure defaults go in first: the user's own config files and the command line
         # are loaded on top, as with any Jupyter config.
         config = kwargs.setdefault("config", secure_defaults())
-        if hub_environment() and importlib.util.find_spec("jupyterhub"):
+        if spawned_by_hub():
             # Spawned by JupyterHub as `jupyter mlapp`: the Hub's extension takes the address,
             # base URL and login from the Hub, as under `jupyterhub-singleuser`.
             config.ServerApp.jpserver_extensions = {**config.ServerApp.jpserver_extensions, "jupyterhub": True}
@@ -160,20 +165,17 @@ class MLApp(ExtensionApp):
 
     def _link_jupyter_server_extension(self, serverapp):
         super()._link_jupyter_server_extension(serverapp)
-        if not hub_environment():
-            return
-        try:
+        if spawned_by_hub():
             from .auth.hub import use_hub
-        except ImportError as exc:
-            if not (exc.name or "").startswith("jupyterhub"):
-                raise
+
+            use_hub(serverapp, secure_defaults())
+        elif hub_environment():
             self.log.warning("JUPYTERHUB_* variables are set but jupyterhub is not installed: "
                              "using jupyter-mlapp accounts, not the Hub's login")
-            return
-        use_hub(serverapp, secure_defaults())
 
     def initialize_settings(self):
         self.managers: dict[str, object] = {}
+        self._after_load: list = []  # see after_extensions_load
         try:
             check_writable(self.home_path)
         except PermissionError as exc:
@@ -191,11 +193,11 @@ class MLApp(ExtensionApp):
         A loop callback from our own loading usually comes late enough, but an extension may run
         the loop while it loads (JupyterHub's does), so ``patch`` runs again, for sure after
         every extension, when the server starts: patches must be idempotent."""
-        self._after_load = [*getattr(self, "_after_load", []), patch]
+        self._after_load.append(patch)
         IOLoop.current().add_callback(patch, self.serverapp.web_app)
 
     async def _start_jupyter_server_extension(self, serverapp):
-        for patch in getattr(self, "_after_load", []):
+        for patch in self._after_load:
             patch(serverapp.web_app)
 
     async def stop_extension(self):

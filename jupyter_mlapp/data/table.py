@@ -79,8 +79,9 @@ class TableView:
         self._by_label = {c.label: c for c in self.columns}
         self._orders: OrderedDict[str, np.ndarray] = OrderedDict()
         self._valid: dict[str, int] = {}  # rows of the sorted column that are not missing
-        self._keys: dict[str, np.ndarray] = {}  # the column's values, when searchsorted knows them
-        self._ranks: dict[str, np.ndarray] = {}  # other columns: each row's rank among distinct values
+        # Per sorted column, keys NumPy orders as its sort did (for stable descending windows): a
+        # NumPy column's own values, else each row's dense rank (see _tie_keys).
+        self._keys: dict[str, np.ndarray] = {}
         self.sort_column: str | None = None
         self.ascending = True
         self.rows: np.ndarray | None = None  # a subset of rows (a filter), in frame order
@@ -116,7 +117,6 @@ class TableView:
                 dropped, _ = self._orders.popitem(last=False)
                 self._valid.pop(dropped, None)
                 self._keys.pop(dropped, None)
-                self._ranks.pop(dropped, None)
         self.sort_column, self.ascending = label, ascending
         self._arrange()
 
@@ -150,7 +150,8 @@ class TableView:
             except TypeError:  # mixed types that do not compare: order by their text
                 series = series.astype(str)
                 order = series.array.argsort(kind="stable")
-                self._ranks[label] = _dense_ranks(series.array, np.asarray(order, dtype=np.int64), len(series))
+                # ranked now, while the text is at hand
+                self._keys[label] = _dense_ranks(series.array, np.asarray(order, dtype=np.int64), len(series))
             valid = len(series) - int(series.isna().sum())
         self._valid[label] = valid
         if values is not None and values.dtype.kind in "biufmM":
@@ -185,10 +186,8 @@ class TableView:
         descending window of that column: 4 bytes a row)."""
         keys = self._keys.get(label)
         if keys is None:
-            keys = self._ranks.get(label)
-        if keys is None:
             order, valid = self._orders[label], self._valid[label]
-            keys = self._ranks[label] = _dense_ranks(self.series(label).array, order[:valid], len(order))
+            keys = self._keys[label] = _dense_ranks(self.series(label).array, order[:valid], len(order))
         return keys
 
     # -- windows ---------------------------------------------------------------------------
