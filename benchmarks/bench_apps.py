@@ -9,6 +9,7 @@ are connected, so a click is served. The split says where the time goes:
 
     python benchmarks/bench_apps.py [--runs 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,12 +89,14 @@ def main(argv=None) -> int:
     UserStore(home).add(USER, PASSWORD, "editor")
     server = MLAppServer(home, root).start()
     strangers = 0  # reloads served to another user than the one who signed in
-    results: dict[str, list[dict]] = {k: [] for k in ("app open", "app reload", "peer open", "peer reload",
-                                                      "no imports open")}
+    results: dict[str, list[dict]] = {
+        k: [] for k in ("app open", "app reload", "peer open", "peer reload", "no imports open")
+    }
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-gpu"], headless=True)
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True
+            )
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             page = context.new_page()
             app_url = f"{server.url}/voila/render/{APP}"
@@ -120,14 +123,18 @@ def main(argv=None) -> int:
                 page.goto("about:blank")
                 results["no imports open"].append(timed_load(page, lambda: page.goto(floor_url), ".peer-ready"))
                 page.goto("about:blank")
-                results["app open"].append(timed_load(page, lambda: page.goto(f"{app_url}?page=Data"),
-                                                      ".mlapp-nav-current"))
+                results["app open"].append(
+                    timed_load(page, lambda: page.goto(f"{app_url}?page=Data"), ".mlapp-nav-current")
+                )
                 page.get_by_role("button", name="Monitor", exact=True).click()
                 page.wait_for_url("**page=Monitor**")
                 # Restored: the Monitor page with the job's history parsed and summarised (or,
                 # served as another user, that user's empty Monitor).
-                sample = timed_load(page, page.reload,
-                                    ".mlapp-training-summary:has-text('val_accuracy'), .mlapp-app-content .mlapp-note")
+                sample = timed_load(
+                    page,
+                    page.reload,
+                    ".mlapp-training-summary:has-text('val_accuracy'), .mlapp-app-content .mlapp-note",
+                )
                 if USER in page.locator(".mlapp-app-user").inner_text():
                     results["app reload"].append(sample)
                 else:
@@ -147,14 +154,20 @@ def main(argv=None) -> int:
     print(f"ratio open   (app / peer): {rows['app open']['total'] / rows['peer open']['total']:.2f}")
     print(f"ratio reload (app / peer): {rows['app reload']['total'] / rows['peer reload']['total']:.2f}")
     floor, peer, app = rows["no imports open"]["total"], rows["peer open"]["total"], rows["app open"]["total"]
-    print(f"where the open goes: Voila itself (kernel start, page, JS, one widget) {floor:.2f} s; "
-          f"importing pandas, bqplot, ipydatagrid and our modules +{peer - floor:.2f} s; "
-          f"the app (state load, shell, Data page) {app - peer:+.2f} s")
+    print(
+        f"where the open goes: Voila itself (kernel start, page, JS, one widget) {floor:.2f} s; "
+        f"importing pandas, bqplot, ipydatagrid and our modules +{peer - floor:.2f} s; "
+        f"the app (state load, shell, Data page) {app - peer:+.2f} s"
+    )
     if strangers:
-        print(f"WARNING: {strangers} of {args.runs} reloads were served as another user than {USER} "
-              f"(another user's state); left out of the figures above")
-    print("server = kernel start + notebook execution (Voila sends the page when the notebook has run); "
-          "browser = Voila's JavaScript, kernel connection, widget rendering.")
+        print(
+            f"WARNING: {strangers} of {args.runs} reloads were served as another user than {USER} "
+            f"(another user's state); left out of the figures above"
+        )
+    print(
+        "server = kernel start + notebook execution (Voila sends the page when the notebook has run); "
+        "browser = Voila's JavaScript, kernel connection, widget rendering."
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ memory <= 10% of the frame + 8 bytes/row per cached sort order; 10M points downs
 
 Run: ``python benchmarks/bench_data.py`` (``make bench``). ROWS=... for another size.
 """
+
 from __future__ import annotations
 
 import gc
@@ -47,8 +48,9 @@ class Wire:
 
 
 def request(grid, r1: int) -> None:
-    grid._handle_comm_msg(None, {"type": "data-request", "r1": r1, "r2": r1 + SCREEN - 1,
-                                 "c1": 0, "c2": COLUMNS - 1}, [])
+    grid._handle_comm_msg(
+        None, {"type": "data-request", "r1": r1, "r2": r1 + SCREEN - 1, "c1": 0, "c2": COLUMNS - 1}, []
+    )
 
 
 def make_frame() -> pd.DataFrame:
@@ -154,8 +156,10 @@ def chart_figures(frame: pd.DataFrame) -> dict:
 
 
 def main() -> None:
-    print(f"frame: {ROWS:,} rows x {COLUMNS} float64 columns; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores (wall-clock times suffer on a shared machine: CPU times don't)")
+    print(
+        f"frame: {ROWS:,} rows x {COLUMNS} float64 columns; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores (wall-clock times suffer on a shared machine: CPU times don't)"
+    )
     frame = make_frame()
     size = frame.memory_usage(deep=True).sum()
     ours_build = lambda f: WindowedGrid(TableView(f))  # noqa: E731
@@ -178,8 +182,10 @@ def main() -> None:
         ratio = peer[key] / ours[key] if ours[key] else float("inf")
         print(f"{key:<34}{ours[key]:>12.2f}{peer[key]:>20.2f}{ratio:>11.1f}x")
     limit = size * 0.1 + 8 * ROWS
-    print(f"{'extra memory, sorted (MB)':<34}{ours_memory / 1e6:>12.1f}{peer_memory / 1e6:>20.1f}"
-          f"{peer_memory / max(ours_memory, 1):>11.1f}x")
+    print(
+        f"{'extra memory, sorted (MB)':<34}{ours_memory / 1e6:>12.1f}{peer_memory / 1e6:>20.1f}"
+        f"{peer_memory / max(ours_memory, 1):>11.1f}x"
+    )
     print(f"  frame {size / 1e6:.0f} MB; our limit 10% + 8 B/row = {limit / 1e6:.0f} MB")
     print(f"  peer changed the caller's frame: {peer_mutated}; ours: never (checked by tests)")
 

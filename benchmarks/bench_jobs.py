@@ -11,6 +11,7 @@
 
 Run: ``python benchmarks/bench_jobs.py`` (``make bench``).
 """
+
 from __future__ import annotations
 
 import os
@@ -87,8 +88,10 @@ def leftovers(marker: str) -> tuple[int, int]:
     orphans = 0
     for process in psutil.process_iter(["cmdline", "environ"]):
         try:
-            if marker in " ".join(process.info["cmdline"] or []) or \
-                    (process.info["environ"] or {}).get("BENCH_MARKER") == marker:
+            if (
+                marker in " ".join(process.info["cmdline"] or [])
+                or (process.info["environ"] or {}).get("BENCH_MARKER") == marker
+            ):
                 orphans += 1
         except psutil.Error:
             pass
@@ -115,8 +118,14 @@ def bench_short_jobs(home: Path, marker: str) -> tuple[float, float, int, int, i
 
 
 def bench_kill(jobs: JobManager) -> float:
-    job = jobs.start([sys.executable, "-c", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-                      "print('ready', flush=True)\ntime.sleep(300)"])
+    job = jobs.start(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "print('ready', flush=True)\ntime.sleep(300)",
+        ]
+    )
     wait_for(lambda: "ready" in jobs.read_log(job.id).text, interval=0.01)
     started = time.perf_counter()
     jobs.kill(job.id)
@@ -136,19 +145,50 @@ def main() -> int:
         kill = bench_kill(jobs)
 
     rows = [
-        ("start -> running recorded (median, ms)", f"{start_ours:.1f}", f"{start_peer:.1f} (Popen)",
-         f"{start_ours / start_peer:.1f}x", "<= 50", start_ours <= 50),
-        (f"list {listed} jobs (median, ms)", f"{list_ours:.1f}", f"{list_peer:.1f} (psutil scan)",
-         f"{list_ours / list_peer:.2f}x", "<= 20", list_ours <= 20),
-        (f"{SHORT_JOBS} short jobs, limit 2 (s)", f"{short_ours:.2f}", f"{short_peer:.2f} (pool of 2)",
-         f"{short_ours / short_peer:.2f}x", "", True),
-        ("  lost records / zombies / orphans", f"{lost} / {zombies} / {orphans}", "", "", "0 / 0 / 0",
-         lost == zombies == orphans == 0),
-        (f"kill, SIGTERM ignored, grace {GRACE:g} s (s)", f"{kill:.2f}", "", "", f"<= {GRACE + 0.5:g}",
-         kill <= GRACE + 0.5),
+        (
+            "start -> running recorded (median, ms)",
+            f"{start_ours:.1f}",
+            f"{start_peer:.1f} (Popen)",
+            f"{start_ours / start_peer:.1f}x",
+            "<= 50",
+            start_ours <= 50,
+        ),
+        (
+            f"list {listed} jobs (median, ms)",
+            f"{list_ours:.1f}",
+            f"{list_peer:.1f} (psutil scan)",
+            f"{list_ours / list_peer:.2f}x",
+            "<= 20",
+            list_ours <= 20,
+        ),
+        (
+            f"{SHORT_JOBS} short jobs, limit 2 (s)",
+            f"{short_ours:.2f}",
+            f"{short_peer:.2f} (pool of 2)",
+            f"{short_ours / short_peer:.2f}x",
+            "",
+            True,
+        ),
+        (
+            "  lost records / zombies / orphans",
+            f"{lost} / {zombies} / {orphans}",
+            "",
+            "",
+            "0 / 0 / 0",
+            lost == zombies == orphans == 0,
+        ),
+        (
+            f"kill, SIGTERM ignored, grace {GRACE:g} s (s)",
+            f"{kill:.2f}",
+            "",
+            "",
+            f"<= {GRACE + 0.5:g}",
+            kill <= GRACE + 0.5,
+        ),
     ]
-    widths = [max(len(str(row[i])) for row in rows + [("measure", "ours", "peer", "ratio", "target", "")])
-              for i in range(5)]
+    widths = [
+        max(len(str(row[i])) for row in rows + [("measure", "ours", "peer", "ratio", "target", "")]) for i in range(5)
+    ]
     header = ("measure", "ours", "peer", "ratio", "target")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  ok")
     for row in rows:

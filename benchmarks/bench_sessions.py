@@ -6,6 +6,7 @@ Targets (issue 4): a change on disk <= 300 ms after it happens; autoload of a 10
 
     python benchmarks/bench_sessions.py [--runs 7]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,8 +96,10 @@ def main() -> None:
     for i in range(args.runs * 3):
         started = time.perf_counter()
         state["setting_0"] = {"value": -i, "label": "changed", "on": True}
-        while reader.execute("SELECT inline FROM entries WHERE slot=0 AND key='setting_0'").fetchone()[0] \
-                != f'{{"value":{-i},"label":"changed","on":true}}'.encode():
+        while (
+            reader.execute("SELECT inline FROM entries WHERE slot=0 AND key='setting_0'").fetchone()[0]
+            != f'{{"value":{-i},"label":"changed","on":true}}'.encode()
+        ):
             time.sleep(0.002)
         latencies.append(time.perf_counter() - started)
 
@@ -132,22 +135,34 @@ def main() -> None:
     med = statistics.median
     p95 = lambda xs: sorted(xs)[max(0, int(len(xs) * 0.95) - 1)]  # noqa: E731
     rows = [
-        ("change -> on disk (median / p95)", f"{ms(med(latencies))} / {ms(p95(latencies))}", "<= 300 ms", "n/a (saves on demand)"),
+        (
+            "change -> on disk (median / p95)",
+            f"{ms(med(latencies))} / {ms(p95(latencies))}",
+            "<= 300 ms",
+            "n/a (saves on demand)",
+        ),
         ("autoload 10 MB state (median)", ms(med(loads)), "<= 200 ms", ms(med(naive_loads))),
         ("autosave of one changed key (median)", ms(med(one_key)), "no large rewrite", ms(med(naive_saves))),
         ("bytes written for one changed key", kb(med(one_key_bytes)), "small", kb(med(naive_bytes))),
         ("large values untouched by it", "yes" if untouched else "NO", "yes", "no"),
         ("save a snapshot of the 10 MB state", ms(med(snaps)), "", ms(med(naive_saves))),
     ]
-    print(f"state: 100k x 12 frame ({memory / 1e6:.1f} MB in memory) + 200 keys; {on_disk / 1e6:.1f} MB on disk; "
-          f"median of {args.runs} runs; naive = pickle the whole state, atomic write")
+    print(
+        f"state: 100k x 12 frame ({memory / 1e6:.1f} MB in memory) + 200 keys; {on_disk / 1e6:.1f} MB on disk; "
+        f"median of {args.runs} runs; naive = pickle the whole state, atomic write"
+    )
     widths = [max(len(r[i]) for r in rows + [("metric", "jupyter-mlapp", "target", "naive pickle")]) for i in range(4)]
     for row in [("metric", "jupyter-mlapp", "target", "naive pickle")] + rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
-    print(f"autoload speed-up vs naive: {med(naive_loads) / med(loads):.2f}x; "
-          f"one-key autosave speed-up vs naive: {med(naive_saves) / med(one_key):.1f}x")
-    failed = [name for name, ok in (("latency", p95(latencies) <= 0.3), ("autoload", med(loads) <= 0.2),
-                                    ("untouched", untouched)) if not ok]
+    print(
+        f"autoload speed-up vs naive: {med(naive_loads) / med(loads):.2f}x; "
+        f"one-key autosave speed-up vs naive: {med(naive_saves) / med(one_key):.1f}x"
+    )
+    failed = [
+        name
+        for name, ok in (("latency", p95(latencies) <= 0.3), ("autoload", med(loads) <= 0.2), ("untouched", untouched))
+        if not ok
+    ]
     if failed:
         print(f"MISSED TARGETS: {', '.join(failed)}")
         sys.exit(1)

@@ -9,6 +9,7 @@ running jobs at 1 s costs < 5% of one core.
 Run: ``python benchmarks/bench_training.py`` (``make bench``; TensorBoard comes with the
 ``bench`` extra: ``pip install -e ".[bench]"``).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,11 +42,18 @@ def make_logs(folder: Path) -> dict[str, Path]:
     step = size = 0
     while size < LOG_MB * 1_000_000:
         step += 1
-        metrics = {"epoch": step // 1000, "step": step, "loss": rng.random(), "val_loss": rng.random(),
-                   "accuracy": rng.random(), "lr": 1e-3}
+        metrics = {
+            "epoch": step // 1000,
+            "step": step,
+            "loss": rng.random(),
+            "val_loss": rng.random(),
+            "accuracy": rng.random(),
+            "lr": 1e-3,
+        }
         lines["JSON lines"].append(json.dumps(metrics) + "\n")
-        lines["key=value"].append(" ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
-                                           for k, v in metrics.items()) + "\n")
+        lines["key=value"].append(
+            " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()) + "\n"
+        )
         size += len(lines["key=value"][-1])
         if step % 500 == 0:  # a real log has prose too
             for kind in lines.values():
@@ -142,15 +150,32 @@ def tensorboard_latency(folder: Path) -> list[float] | None:
     writer = EventFileWriter(str(logdir))
 
     def write(step: int, value: float) -> None:
-        writer.add_event(Event(wall_time=time.time(), step=step,
-                               summary=Summary(value=[Summary.Value(tag="loss", simple_value=value)])))
+        writer.add_event(
+            Event(
+                wall_time=time.time(), step=step, summary=Summary(value=[Summary.Value(tag="loss", simple_value=value)])
+            )
+        )
         writer.flush()
 
     write(0, 1.0)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port),
-                               "--host", "127.0.0.1", "--load_fast=false", "--reload_interval=5"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            str(logdir),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--load_fast=false",
+            "--reload_interval=5",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/data/plugin/scalars/scalars"
 
     def steps() -> list[int]:
@@ -184,7 +209,7 @@ def tensorboard_latency(folder: Path) -> list[float] | None:
 
 def tailing_cost(folder: Path) -> tuple[float, int]:
     jobs = JobManager(home=folder / "home", user="bench", limit=JOBS, workspace=folder)
-    script = "i=0; while [ $i -lt 400 ]; do echo \"step=$i loss=0.$i val_loss=0.$i\"; i=$((i+1)); sleep 0.1; done"
+    script = 'i=0; while [ $i -lt 400 ]; do echo "step=$i loss=0.$i val_loss=0.$i"; i=$((i+1)); sleep 0.1; done'
     started = [jobs.start(["sh", "-c", script], name=f"writer {n}") for n in range(JOBS)]
     monitors = []
     try:
@@ -210,34 +235,46 @@ def main() -> None:
         folder = Path(tmp)
         # A shared machine's wall clock says as much about the neighbours as about us: the target is
         # checked per CPU second (all our threads counted), the wall figures are printed beside it.
-        print(f"== parsing throughput, end to end (LogTail read + parse + store), MB of log per second "
-              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        print(
+            f"== parsing throughput, end to end (LogTail read + parse + store), MB of log per second "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
         print(f"{'format':<12} {'size MB':>8} {'per CPU-s':>10} {'wall':>7} {'naive (wall)':>13} {'ratio':>6}  target")
         for kind, path in make_logs(folder).items():
             wall, per_cpu, points = ours_throughput(path)
             naive = naive_throughput(path, kind)
             ok = "ok" if per_cpu >= TARGET_MBS else "MISSED"
-            print(f"{kind:<12} {path.stat().st_size / 1e6:>8.1f} {per_cpu:>10.1f} {wall:>7.1f} {naive:>13.1f} "
-                  f"{wall / naive:>5.1f}x  >= {TARGET_MBS} per CPU-s: {ok} ({points:,} points)")
+            print(
+                f"{kind:<12} {path.stat().st_size / 1e6:>8.1f} {per_cpu:>10.1f} {wall:>7.1f} {naive:>13.1f} "
+                f"{wall / naive:>5.1f}x  >= {TARGET_MBS} per CPU-s: {ok} ({points:,} points)"
+            )
 
         print("\n== latency: a line written -> in the chart's data, refresh interval 1 s")
         ours = our_latency(folder)
         tb = tensorboard_latency(folder)
         print(f"{'':<34} {'mean s':>7} {'p50 s':>6} {'max s':>6}")
-        print(f"{'ours (1 s interval)':<34} {statistics.mean(ours):>7.2f} {statistics.median(ours):>6.2f} {max(ours):>6.2f}"
-              f"  target <= 1 s: {'ok' if max(ours) <= 1.05 else 'MISSED'}")
+        print(
+            f"{'ours (1 s interval)':<34} {statistics.mean(ours):>7.2f} {statistics.median(ours):>6.2f} {max(ours):>6.2f}"
+            f"  target <= 1 s: {'ok' if max(ours) <= 1.05 else 'MISSED'}"
+        )
         if tb is None:
             print("TensorBoard backend (5 s reload)   not measured: pip install tensorboard (the bench extra)")
         else:
-            print(f"{'TensorBoard backend (5 s reload)':<34} {statistics.mean(tb):>7.2f} {statistics.median(tb):>6.2f} "
-                  f"{max(tb):>6.2f}  ({statistics.mean(tb) / statistics.mean(ours):.0f}x ours)")
-            print(f"{'TensorBoard page (+30 s refresh)':<34} {statistics.mean(tb) + TB_UI_REFRESH / 2:>7.2f} "
-                  f"{'':>6} {max(tb) + TB_UI_REFRESH:>6.2f}  (backend + the page's 30 s auto-reload)")
+            print(
+                f"{'TensorBoard backend (5 s reload)':<34} {statistics.mean(tb):>7.2f} {statistics.median(tb):>6.2f} "
+                f"{max(tb):>6.2f}  ({statistics.mean(tb) / statistics.mean(ours):.0f}x ours)"
+            )
+            print(
+                f"{'TensorBoard page (+30 s refresh)':<34} {statistics.mean(tb) + TB_UI_REFRESH / 2:>7.2f} "
+                f"{'':>6} {max(tb) + TB_UI_REFRESH:>6.2f}  (backend + the page's 30 s auto-reload)"
+            )
 
         print(f"\n== following {JOBS} running jobs (10 lines/s each) at a 1 s interval")
         percent, points = tailing_cost(folder)
-        print(f"CPU of the monitors: {percent:.2f}% of one core over 10 s ({points:,} new points), "
-              f"target < 5%: {'ok' if percent < 5 else 'MISSED'}")
+        print(
+            f"CPU of the monitors: {percent:.2f}% of one core over 10 s ({points:,} new points), "
+            f"target < 5%: {'ok' if percent < 5 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

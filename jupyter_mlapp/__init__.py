@@ -3,6 +3,7 @@
 The notebook API lives in the rooms (``jupyter_mlapp.data``, ``jupyter_mlapp.jobs``, ...); this
 module holds the version, who is using the app, and the Jupyter extension points.
 """
+
 from __future__ import annotations
 
 import getpass

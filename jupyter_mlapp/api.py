@@ -1,4 +1,5 @@
 """The server-wide endpoints: ``/mlapp/api/status`` and ``/mlapp/api/openapi.json``."""
+
 from __future__ import annotations
 
 from jupyter_server.auth.decorator import authorized

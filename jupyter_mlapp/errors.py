@@ -2,6 +2,7 @@
 
 Managers stay free of Tornado: they raise these, and ``web.MLAppHandler`` maps each to its status.
 """
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ It reads the configuration, builds each room's manager and collects each room's 
 ``/mlapp/api``. Launched as ``jupyter mlapp`` it starts JupyterLab (and Voila, and any other
 enabled extension) with the secure defaults of ``jupyter_config.py``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -75,8 +76,14 @@ class MLApp(ExtensionApp):
     load_other_extensions = True
     serverapp_class = MLAppServerApp
     subcommands = {
-        "user": ("jupyter_mlapp.auth.cli.UserApp", "Manage user accounts: add, remove, passwd, list, set-role, disable."),
-        "serve": ("jupyter_mlapp.models.serve.ModelServerApp", "Serve the model registry's REST API alone (no JupyterLab)."),
+        "user": (
+            "jupyter_mlapp.auth.cli.UserApp",
+            "Manage user accounts: add, remove, passwd, list, set-role, disable.",
+        ),
+        "serve": (
+            "jupyter_mlapp.models.serve.ModelServerApp",
+            "Serve the model registry's REST API alone (no JupyterLab).",
+        ),
     }
 
     home = Unicode(
@@ -130,7 +137,8 @@ class MLApp(ExtensionApp):
     ).tag(config=True)
 
     rooms = List(
-        Unicode(), default_value=list(ROOMS),
+        Unicode(),
+        default_value=list(ROOMS),
         help="The rooms whose REST API this server serves (`jupyter mlapp serve` keeps only 'models').",
     ).tag(config=True)
 
@@ -142,10 +150,14 @@ class MLApp(ExtensionApp):
     def _default_models_dir(self):
         return os.environ.get("MLAPP_MODELS_DIR", "")
 
-    models_max_batch_size = Int(64, help="Most inputs (rows or images) one model call takes when "
-                                "concurrent prediction requests are batched.").tag(config=True)
-    models_max_wait_ms = Float(2.0, help="Under concurrent load, how long (ms) a batch waits for "
-                               "more requests before the model runs; 0: never wait.").tag(config=True)
+    models_max_batch_size = Int(
+        64, help="Most inputs (rows or images) one model call takes when concurrent prediction requests are batched."
+    ).tag(config=True)
+    models_max_wait_ms = Float(
+        2.0,
+        help="Under concurrent load, how long (ms) a batch waits for "
+        "more requests before the model runs; 0: never wait.",
+    ).tag(config=True)
     models_max_body_mb = Int(64, help="Largest prediction request body (MB); larger ones get a 413.").tag(config=True)
 
     @property
@@ -170,8 +182,10 @@ class MLApp(ExtensionApp):
 
             use_hub(serverapp, secure_defaults())
         elif hub_environment():
-            self.log.warning("JUPYTERHUB_* variables are set but jupyterhub is not installed: "
-                             "using jupyter-mlapp accounts, not the Hub's login")
+            self.log.warning(
+                "JUPYTERHUB_* variables are set but jupyterhub is not installed: "
+                "using jupyter-mlapp accounts, not the Hub's login"
+            )
 
     def initialize_settings(self):
         self.managers: dict[str, object] = {}
@@ -214,7 +228,9 @@ class MLApp(ExtensionApp):
         """An empty token with no password lets anyone who reaches the port run code: refuse."""
         provider = self.serverapp.identity_provider
         if provider.need_token and not provider.token and not getattr(provider, "hashed_password", ""):
-            message = "an empty token with no password would let anyone in; remove IdentityProvider.token='' from your config"
+            message = (
+                "an empty token with no password would let anyone in; remove IdentityProvider.token='' from your config"
+            )
             if isinstance(self.serverapp, MLAppServerApp):
                 fail(message)
             raise ValueError(message)
@@ -241,7 +257,7 @@ class MLApp(ExtensionApp):
     def api_routes(self) -> list[str]:
         """The OpenAPI names of every route this extension registered under ``/mlapp/api``."""
         return [
-            openapi_path(pattern[len(API_PREFIX):])
+            openapi_path(pattern[len(API_PREFIX) :])
             for pattern, handler, *_ in self.handlers
             if pattern.startswith(API_PREFIX) and handler is not APINotFoundHandler
         ]
@@ -259,8 +275,12 @@ class MLApp(ExtensionApp):
             "paths": paths,
             "components": {
                 "securitySchemes": {
-                    "token": {"type": "apiKey", "in": "header", "name": "Authorization",
-                              "description": "token <your token>"},
+                    "token": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Authorization",
+                        "description": "token <your token>",
+                    },
                     "cookie": {"type": "apiKey", "in": "cookie", "name": "_xsrf"},
                 },
                 "schemas": {

@@ -4,6 +4,7 @@ Every room stores its state below the home folder (``home_dir() / <room>``). The
 kernels (notebooks, Voila apps) resolve the same folder, so they share state without talking to
 each other: the server passes its home to kernels through ``MLAPP_HOME``.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """The base of every jupyter-mlapp REST handler: JSON in and out, errors as JSON, auth on."""
+
 from __future__ import annotations
 
 import json

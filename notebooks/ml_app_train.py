@@ -9,6 +9,7 @@ registry, so the Models page and the REST API can serve it::
 
     python ml_app_train.py --dataset iris --target Species --loss log_loss --epochs 30 --save-as iris
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,9 @@ def load(dataset: str, target: str):
         frame = catalog.load_file(dataset) if is_file else catalog.load_dataset(dataset)
     target = target or frame.columns[-1]
     if target not in frame.columns:
-        raise SystemExit(f"ml_app_train: {dataset} has no column {target!r}; its columns: {', '.join(map(str, frame.columns))}")
+        raise SystemExit(
+            f"ml_app_train: {dataset} has no column {target!r}; its columns: {', '.join(map(str, frame.columns))}"
+        )
     features = frame.drop(columns=[target]).select_dtypes("number")
     if features.empty:
         raise SystemExit(f"ml_app_train: {dataset} has no numeric column besides {target!r} to learn from")
@@ -62,7 +65,7 @@ def load(dataset: str, target: str):
     labels = frame.loc[keep, target]
     if labels.nunique() < 2:
         raise SystemExit(f"ml_app_train: the target {target!r} needs at least two classes")
-    if labels.nunique() > 100 or pd.api.types.is_float_dtype(labels) and labels.nunique() > 20:
+    if labels.nunique() > 100 or (pd.api.types.is_float_dtype(labels) and labels.nunique() > 20):
         raise SystemExit(f"ml_app_train: {target!r} has {labels.nunique()} distinct values: pick a categorical target")
     return features[keep], labels.astype(str), target
 
@@ -82,24 +85,32 @@ def main(argv=None) -> int:
     scaler = StandardScaler().fit(x_train)
     xt, xv = scaler.transform(x_train), scaler.transform(x_val)
     classes = np.unique(y)
-    model = SGDClassifier(loss=args.loss, learning_rate="constant", eta0=args.lr, alpha=args.alpha,
-                          random_state=args.seed)
+    model = SGDClassifier(
+        loss=args.loss, learning_rate="constant", eta0=args.lr, alpha=args.alpha, random_state=args.seed
+    )
     rng = np.random.default_rng(args.seed)
-    print(f"training SGDClassifier({args.loss}) on {args.dataset} -> {target}: {len(xt)} train / "
-          f"{len(xv)} validation rows, {x.shape[1]} features, {len(classes)} classes, {args.epochs} epochs",
-          flush=True)
+    print(
+        f"training SGDClassifier({args.loss}) on {args.dataset} -> {target}: {len(xt)} train / "
+        f"{len(xv)} validation rows, {x.shape[1]} features, {len(classes)} classes, {args.epochs} epochs",
+        flush=True,
+    )
     for epoch in range(1, args.epochs + 1):
         order = rng.permutation(len(xt))
         for start in range(0, len(order), args.batch_size):
-            batch = order[start:start + args.batch_size]
+            batch = order[start : start + args.batch_size]
             model.partial_fit(xt[batch], y_train.iloc[batch], classes=classes)
-        metrics = {"accuracy": accuracy_score(y_train, model.predict(xt)),
-                   "val_accuracy": accuracy_score(y_val, model.predict(xv))}
+        metrics = {
+            "accuracy": accuracy_score(y_train, model.predict(xt)),
+            "val_accuracy": accuracy_score(y_val, model.predict(xv)),
+        }
         if hasattr(model, "predict_proba") and args.loss in ("log_loss", "modified_huber"):
             from sklearn.metrics import log_loss
 
-            metrics = {"loss": log_loss(y_train, model.predict_proba(xt), labels=classes),
-                       "val_loss": log_loss(y_val, model.predict_proba(xv), labels=classes), **metrics}
+            metrics = {
+                "loss": log_loss(y_train, model.predict_proba(xt), labels=classes),
+                "val_loss": log_loss(y_val, model.predict_proba(xv), labels=classes),
+                **metrics,
+            }
         print(f"epoch={epoch} " + " ".join(f"{k}={v:.6f}" for k, v in metrics.items()), flush=True)
         if args.delay and epoch < args.epochs:
             time.sleep(args.delay)
@@ -108,9 +119,15 @@ def main(argv=None) -> int:
     if args.save_as:
         import jupyter_mlapp.models as registry
 
-        version = registry.save(make_pipeline(scaler, model), args.save_as, model_path=args.dataset.replace("/", "_"),
-                                X=x_train, classes=[str(c) for c in classes], metrics=metrics,
-                                description=f"SGDClassifier({args.loss}) on {args.dataset}, target {target}")
+        version = registry.save(
+            make_pipeline(scaler, model),
+            args.save_as,
+            model_path=args.dataset.replace("/", "_"),
+            X=x_train,
+            classes=[str(c) for c in classes],
+            metrics=metrics,
+            description=f"SGDClassifier({args.loss}) on {args.dataset}, target {target}",
+        )
         print(f"saved model {args.save_as!r} (weights {version.model_path!r}) to the registry", flush=True)
     return 0
 

@@ -1,11 +1,11 @@
 """Fixtures shared by every room's tests: a real server, a real browser, isolated folders."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import pytest
-
 from harness import REPO, RESULTS, JupyterHub, MLAppServer, make_root, screenshot  # noqa: F401 (re-exported)
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -82,9 +82,19 @@ def jupyterhub(tmp_path_factory):
     from jupyter_mlapp.auth.store import UserStore
 
     folder = tmp_path_factory.mktemp("hub")
-    hub = JupyterHub(folder, make_root(tmp_path_factory.mktemp("hub-root")), mlapp_users=("carl",), roles=[
-        {"name": "ann-app-users", "users": ["bob", "dora", "erin", "gus", "vic"], "scopes": ["access:servers!server=ann/"]}],
-        groups={"ml-team": {"users": ["gus"]}})
+    hub = JupyterHub(
+        folder,
+        make_root(tmp_path_factory.mktemp("hub-root")),
+        mlapp_users=("carl",),
+        roles=[
+            {
+                "name": "ann-app-users",
+                "users": ["bob", "dora", "erin", "gus", "vic"],
+                "scopes": ["access:servers!server=ann/"],
+            }
+        ],
+        groups={"ml-team": {"users": ["gus"]}},
+    )
     hub.server_config("ann", {"MLAppHubIdentityProvider": {"group_roles": {"ml-team": "editor"}}})
     store = UserStore(hub.home_of("ann"))
     for name, role in HUB_ACCOUNTS.items():

@@ -3,6 +3,7 @@
 Every room's tests reuse these (``from harness import MLAppServer``) through the fixtures of
 ``conftest.py``.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,9 @@ class MLAppServer:
     The token is read from the URL the server prints, as a user would copy it.
     """
 
-    def __init__(self, home: Path, root: Path, args: list[str] | None = None, env: dict | None = None,
-                 port: int | None = None):
+    def __init__(
+        self, home: Path, root: Path, args: list[str] | None = None, env: dict | None = None, port: int | None = None
+    ):
         self.home = Path(home)
         self.root = Path(root)
         self.args = list(args or [])
@@ -54,21 +56,40 @@ class MLAppServer:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [*JUPYTER_MLAPP, f"--port={self.port}", f"--ServerApp.root_dir={self.root}",
-                f"--MLApp.home={self.home}", "--ServerApp.log_level=INFO",
-                *(["--allow-root"] if os.geteuid() == 0 else []), *self.args]
+        return [
+            *JUPYTER_MLAPP,
+            f"--port={self.port}",
+            f"--ServerApp.root_dir={self.root}",
+            f"--MLApp.home={self.home}",
+            "--ServerApp.log_level=INFO",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+            *self.args,
+        ]
 
-    def start(self, timeout: float = 60) -> "MLAppServer":
+    def start(self, timeout: float = 60) -> MLAppServer:
         # Per-server Jupyter config, runtime, workspace and settings folders: no state leaks in
         # from ~/.jupyter or from another test's server.
         jupyter = self.home.parent / f"{self.home.name}-jupyter"
-        env = {**os.environ, "MLAPP_HOME": str(self.home), "JUPYTER_PLATFORM_DIRS": "1",
-               "JUPYTER_CONFIG_DIR": str(jupyter / "config"), "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
-               "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"),
-               "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
-               "PYTHONUNBUFFERED": "1", **self.extra_env}
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=env, cwd=self.root, start_new_session=True)
+        env = {
+            **os.environ,
+            "MLAPP_HOME": str(self.home),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
+            "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"),
+            "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=self.root,
+            start_new_session=True,
+        )
         threading.Thread(target=self._read_output, daemon=True).start()
         if not self._ready.wait(timeout) or self.token is None:
             self.stop()
@@ -140,7 +161,7 @@ def screenshot(page, name: str) -> Path:
 
 
 HUB_PROXY = Path(sys.prefix) / "hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-HUB_CONFIG = '''
+HUB_CONFIG = """
 import os
 c = get_config()
 c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
@@ -177,7 +198,7 @@ def pre_spawn_hook(spawner):
         spawner.cmd = [{bin!r} + "/jupyter-mlapp"]
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
-'''
+"""
 
 
 class JupyterHub:
@@ -191,18 +212,27 @@ class JupyterHub:
 
     PASSWORD = "hub test password"
 
-    def __init__(self, folder: Path, root: Path, roles: list[dict] = (), groups: dict | None = None,
-                 mlapp_users: tuple = ()):
+    def __init__(
+        self, folder: Path, root: Path, roles: list[dict] = (), groups: dict | None = None, mlapp_users: tuple = ()
+    ):
         self.folder = Path(folder)
         self.root = Path(root)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = HUB_CONFIG.format(
-            port=self.port, hub_port=free_port(), proxy_api_port=free_port(), proxy=str(HUB_PROXY),
-            folder=str(self.folder), password=self.PASSWORD, roles=list(roles), groups=dict(groups or {}),
+            port=self.port,
+            hub_port=free_port(),
+            proxy_api_port=free_port(),
+            proxy=str(HUB_PROXY),
+            folder=str(self.folder),
+            password=self.PASSWORD,
+            roles=list(roles),
+            groups=dict(groups or {}),
             root=str(self.root),
-            bin=str(Path(sys.executable).parent), mlapp_users=tuple(mlapp_users),
-            args=["--allow-root"] if os.geteuid() == 0 else [])
+            bin=str(Path(sys.executable).parent),
+            mlapp_users=tuple(mlapp_users),
+            args=["--allow-root"] if os.geteuid() == 0 else [],
+        )
         self.proc: subprocess.Popen | None = None
         self.log = self.folder / "hub.log"
 
@@ -215,13 +245,17 @@ class JupyterHub:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "jupyter_server_config.json").write_text(json.dumps(config))
 
-    def start(self, timeout: float = 60) -> "JupyterHub":
+    def start(self, timeout: float = 60) -> JupyterHub:
         if not HUB_PROXY.exists():
             raise RuntimeError(f"configurable-http-proxy not found at {HUB_PROXY}: run `make test`, which installs it")
         (self.folder / "jupyterhub_config.py").write_text(self.config)
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "jupyterhub"), "-f", "jupyterhub_config.py"],
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True)
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            cwd=self.folder,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -248,8 +282,11 @@ class JupyterHub:
         s = requests.Session()
         page = s.get(f"{self.url}/hub/login", timeout=30)
         xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-        r = s.post(f"{self.url}/hub/login?next=/hub/home", timeout=30,
-                   data={"username": user, "password": self.PASSWORD, "_xsrf": xsrf})
+        r = s.post(
+            f"{self.url}/hub/login?next=/hub/home",
+            timeout=30,
+            data={"username": user, "password": self.PASSWORD, "_xsrf": xsrf},
+        )
         assert r.status_code == 200 and r.url.endswith("/hub/home"), (r.status_code, r.url)
         return s
 
@@ -264,8 +301,9 @@ class JupyterHub:
             if r.status_code == 200 and r.url == f"{self.url}/user/{user}/lab":
                 return s
             if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"{user}'s server did not open ({r.status_code} {r.url}):\n"
-                                   + self.log.read_text()[-5000:])
+                raise RuntimeError(
+                    f"{user}'s server did not open ({r.status_code} {r.url}):\n" + self.log.read_text()[-5000:]
+                )
             time.sleep(0.5)
 
     def authorize(self, s: requests.Session, response: requests.Response) -> requests.Response:

@@ -1,4 +1,5 @@
 """The server-wide API: status behind authentication, the OpenAPI document true to the routes."""
+
 from __future__ import annotations
 
 import json

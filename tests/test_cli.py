@@ -1,4 +1,5 @@
 """`jupyter mlapp` as a user runs it: a real process, its printed URL, its one-line errors."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,13 @@ def test_security_headers_and_no_cross_origin(start_server):
 
 
 def run_cli(*args, env=None, timeout=60):
-    return subprocess.run([*JUPYTER_MLAPP, *args, *(["--allow-root"] if os.geteuid() == 0 else [])],
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*JUPYTER_MLAPP, *args, *(["--allow-root"] if os.geteuid() == 0 else [])],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_unwritable_home_is_a_one_line_error():

@@ -6,6 +6,7 @@
 ... def data_page(state): ...
 >>> app.show()
 """
+
 from .app import App, AppView
 
 __all__ = ["App", "AppView"]

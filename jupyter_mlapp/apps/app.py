@@ -12,6 +12,7 @@ share one ``AppState``, which autosaves; the current page is part of it and of t
 (``?page=Data``), so a deep link opens that page and a reload stays on it. A page that raises
 shows a short message in its place, and the rest of the app keeps working.
 """
+
 from __future__ import annotations
 
 import html
@@ -84,9 +85,17 @@ class App:
     the workspace, opened in a new tab through Jupyter's authenticated file serving.
     """
 
-    def __init__(self, title: str, *, name: str | None = None, plugins: bool = False,
-                 state: AppState | None = None, user: str | None = None, home=None,
-                 links: dict[str, str] | None = None):
+    def __init__(
+        self,
+        title: str,
+        *,
+        name: str | None = None,
+        plugins: bool = False,
+        state: AppState | None = None,
+        user: str | None = None,
+        home=None,
+        links: dict[str, str] | None = None,
+    ):
         self.title = title
         self.name = name or app_name(title)
         self.plugins = plugins
@@ -127,7 +136,7 @@ class App:
             self._state = AppState(self.name, user=self._user, home=self._home)
         return self._state
 
-    def widget(self) -> "AppView":
+    def widget(self) -> AppView:
         """The app as one widget (to embed it); ``show()`` displays it."""
         pages = self.pages
         if not pages:
@@ -196,20 +205,27 @@ class AppView(widgets.VBox):
         editor = self.role in EDITORS
         lab = lab_url(notebook_path()) if editor else None
         if lab:
-            links.append(f"<a class='mlapp-lab-link' href='{html.escape(lab)}' target='_blank' rel='noopener'>"
-                         f"Open in JupyterLab</a>")
+            links.append(
+                f"<a class='mlapp-lab-link' href='{html.escape(lab)}' target='_blank' rel='noopener'>"
+                f"Open in JupyterLab</a>"
+            )
         for label, path in self.app.links.items():
             url = files_url(path)
             if url:
-                links.append(f"<a class='mlapp-static-link' href='{html.escape(url)}' target='_blank' "
-                             f"rel='noopener'>{html.escape(label)}</a>")
+                links.append(
+                    f"<a class='mlapp-static-link' href='{html.escape(url)}' target='_blank' "
+                    f"rel='noopener'>{html.escape(label)}</a>"
+                )
         base = base_url()
         user = html.escape(self.state.user)
         links_html = widgets.HTML("".join(links))
-        who = widgets.HTML(f"<span class='mlapp-app-user' title='role: {html.escape(self.role)}'>"
-                           f"<i class='fa fa-user'></i> {user}</span>")
-        self.sessions_button = widgets.Button(description="Snapshots", icon="camera",
-                                              tooltip="Save, load and delete snapshots of this session")
+        who = widgets.HTML(
+            f"<span class='mlapp-app-user' title='role: {html.escape(self.role)}'>"
+            f"<i class='fa fa-user'></i> {user}</span>"
+        )
+        self.sessions_button = widgets.Button(
+            description="Snapshots", icon="camera", tooltip="Save, load and delete snapshots of this session"
+        )
         self.sessions_button.on_click(lambda _: self.toggle_sessions())
         logout = widgets.HTML(f"<a class='mlapp-logout' href='{html.escape(base)}logout'>Sign out</a>" if base else "")
         header = widgets.HBox([title, links_html, who, self.sessions_button, logout])
@@ -250,8 +266,13 @@ class AppView(widgets.VBox):
         self.state.page = title
         if replace_url and changed and in_voila():
             # One assignment (not clear + append): the front end runs the script it receives.
-            self.url_script.outputs = ({"output_type": "display_data", "metadata": {},
-                                        "data": {"application/javascript": replace_url_script(title)}},)
+            self.url_script.outputs = (
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"application/javascript": replace_url_script(title)},
+                },
+            )
 
     def _on_state_page(self, change) -> None:
         """A snapshot loaded (or a new session started) elsewhere: follow its page."""
@@ -291,6 +312,7 @@ class AppView(widgets.VBox):
         box = widgets.HTML(
             f"<div class='mlapp-page-error'><b>This page could not be shown.</b> "
             f"{html.escape(message)}<br>The other pages still work; open this one again to retry."
-            f"{details}</div>")
+            f"{details}</div>"
+        )
         box.add_class("mlapp-page-error-box")
         return box

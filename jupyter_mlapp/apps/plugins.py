@@ -8,6 +8,7 @@ A package adds a page to every ``App(..., plugins=True)`` by declaring, in its p
 where ``drift_page(state)`` returns a widget, like any page function. The entry point's name is
 the page's title.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -5,6 +5,7 @@ In Voila every page load starts a kernel whose environment carries the request
 Navigating writes ``?page=...`` back with ``history.replaceState`` (a same-document change, so
 nothing reloads and the token, XSRF cookie and CSP stay as they are).
 """
+
 from __future__ import annotations
 
 import json

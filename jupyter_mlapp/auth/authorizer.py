@@ -9,6 +9,7 @@ Jupyter calls ``is_authorized`` from handlers decorated ``@authorized``; Jupyter
 pages only require a login, so the IdentityProvider asks ``check_route`` for those on every request
 (``identity.py``), and the same table decides.
 """
+
 from __future__ import annotations
 
 from jupyter_server.auth import Authorizer
@@ -22,8 +23,15 @@ ALL = ("read", "write", "execute")
 
 # Jupyter pages without an auth_resource, named by the first part of their path.
 PAGE_RESOURCES = {
-    "lab": "lab", "tree": "lab", "notebooks": "lab", "edit": "lab", "doc": "lab", "consoles": "lab",
-    "voila": "voila", "static": "static", "api": "api",
+    "lab": "lab",
+    "tree": "lab",
+    "notebooks": "lab",
+    "edit": "lab",
+    "doc": "lab",
+    "consoles": "lab",
+    "voila": "voila",
+    "static": "static",
+    "api": "api",
 }
 
 
@@ -43,14 +51,18 @@ def resource_of(handler, resource: str | None = None) -> str:
     if resource:
         return resource
     base = handler.settings.get("base_url", "/")
-    path = handler.request.path[len(base):] if handler.request.path.startswith(base) else handler.request.path
+    path = handler.request.path[len(base) :] if handler.request.path.startswith(base) else handler.request.path
     return PAGE_RESOURCES.get(path.strip("/").split("/", 1)[0], "other")
 
 
 def kernel_id_of(handler) -> str | None:
     """The kernel a request addresses, if any (Jupyter's kernel API and Voila's shutdown)."""
     kernel_id = (getattr(handler, "path_kwargs", None) or {}).get("kernel_id")
-    if kernel_id is None and type(handler).__name__ == "VoilaShutdownKernelHandler" and getattr(handler, "path_args", None):
+    if (
+        kernel_id is None
+        and type(handler).__name__ == "VoilaShutdownKernelHandler"
+        and getattr(handler, "path_args", None)
+    ):
         kernel_id = handler.path_args[0]
     return kernel_id
 
@@ -59,14 +71,14 @@ class MLAppAuthorizer(Authorizer):
     viewer_permissions = Dict(
         value_trait=List(Unicode()),
         default_value={
-            "voila": list(ALL),       # the apps
+            "voila": list(ALL),  # the apps
             "static": ["read"],
-            "api": ["read"],          # /api/status, /api/me
-            "contents": ["read"],     # Voila's file list and app files
+            "api": ["read"],  # /api/status, /api/me
+            "contents": ["read"],  # Voila's file list and app files
             "kernelspecs": ["read"],
             "config": ["read"],
-            "csp": ["write"],         # the browser's CSP violation reports
-            "mlapp:*": ["read"],      # every room's read API (rooms filter by user)
+            "csp": ["write"],  # the browser's CSP violation reports
+            "mlapp:*": ["read"],  # every room's read API (rooms filter by user)
             "mlapp:auth": list(ALL),  # their own account: password, API tokens, logout
             "mlapp:sessions": list(ALL),
             "mlapp:models": ["read", "execute"],

@@ -4,6 +4,7 @@ Passwords are read without echo (twice, to catch typos), or as one line from std
 a terminal, or with ``--password-stdin``, for scripts: never from the command line, where other
 local users could read them in the process list.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -68,11 +69,15 @@ class AddUser(PasswordCommand):
     arguments = ("NAME",)
     role = Unicode("editor", help=f"The role: {', '.join(ROLES)}.").tag(config=True)
     display_name = Unicode("", help="The name shown in the apps (default: the username).").tag(config=True)
-    no_password = Bool(False, help="No password: a JupyterHub user (the Hub signs them in; the "
-                       "account gives their role on this server).").tag(config=True)
+    no_password = Bool(
+        False,
+        help="No password: a JupyterHub user (the Hub signs them in; the account gives their role on this server).",
+    ).tag(config=True)
     aliases = {**UserCommand.aliases, "role": "AddUser.role", "display-name": "AddUser.display_name"}
-    flags = {**PasswordCommand.flags,
-             "no-password": ({"AddUser": {"no_password": True}}, "No password: for a JupyterHub user.")}
+    flags = {
+        **PasswordCommand.flags,
+        "no-password": ({"AddUser": {"no_password": True}}, "No password: for a JupyterHub user."),
+    }
 
     def run(self, store, username):
         if store.get(username.strip().lower()) is not None:
@@ -113,9 +118,13 @@ class ListUsers(UserCommand):
             print("No users yet: jupyter mlapp user add NAME --role=admin")
             return
         rows = [("USERNAME", "ROLE", "STATUS", "LAST LOGIN", "DISPLAY NAME")] + [
-            (a.username, a.role, "disabled" if a.disabled else "active",
-             time.strftime("%Y-%m-%d %H:%M", time.localtime(a.last_login)) if a.last_login else "never",
-             a.display_name)
+            (
+                a.username,
+                a.role,
+                "disabled" if a.disabled else "active",
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(a.last_login)) if a.last_login else "never",
+                a.display_name,
+            )
             for a in accounts
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]

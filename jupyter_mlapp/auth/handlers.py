@@ -5,6 +5,7 @@ Pages (HTML forms, XSRF-protected, no JavaScript needed): ``/login``, ``/logout`
 creates the first admin). REST: sign in and out, change my password, my API tokens, and user
 management for admins.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,14 +40,20 @@ def identity_provider(handler) -> MLAppIdentityProvider:
     if isinstance(provider, AccountRoles) and not isinstance(provider, MLAppIdentityProvider):
         raise InvalidInput("this server signs in through JupyterHub: sign in, out and change passwords there")
     if not isinstance(provider, MLAppIdentityProvider):
-        raise InvalidInput("accounts are off: this server does not use jupyter-mlapp's IdentityProvider "
-                           "(start it with `jupyter mlapp`)")
+        raise InvalidInput(
+            "accounts are off: this server does not use jupyter-mlapp's IdentityProvider "
+            "(start it with `jupyter mlapp`)"
+        )
     return provider
 
 
 def user_model(user) -> dict:
-    return {"username": user.username, "display_name": user.display_name,
-            "role": getattr(user, "role", None), "kind": getattr(user, "kind", None)}
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": getattr(user, "role", None),
+        "kind": getattr(user, "kind", None),
+    }
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -59,7 +66,8 @@ class AuthPage(JupyterHandler):
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
         page = TEMPLATES.get_template(name).render(
-            base_url=self.base_url, xsrf_form_html=Markup(self.xsrf_form_html()), user=self.current_user, **ns)
+            base_url=self.base_url, xsrf_form_html=Markup(self.xsrf_form_html()), user=self.current_user, **ns
+        )
         self.finish(page)
 
     def error_page(self, name: str, err: MLAppError, **ns) -> None:
@@ -165,8 +173,13 @@ class SetupPage(AuthPage):
             if password != self.get_body_argument("confirm_password", "", strip=False):
                 raise InvalidInput("the passwords do not match")
             account = await asyncio.get_running_loop().run_in_executor(
-                None, self.store.create_first_admin, self.code(), username, password,
-                self.get_body_argument("display_name", ""))
+                None,
+                self.store.create_first_admin,
+                self.code(),
+                username,
+                password,
+                self.get_body_argument("display_name", ""),
+            )
         except MLAppError as err:
             self.error_page("setup.html", err, code=self.code(), username=username[:64])
             return
@@ -227,8 +240,9 @@ def explain_voila_errors(web_app) -> None:
     if env is None or getattr(env, "_mlapp_errors", False):
         return
     original = env.loader
-    env.loader = ChoiceLoader([FileSystemLoader(Path(__file__).with_name("templates") / "voila"), original,
-                               PrefixLoader({"voila": original})])
+    env.loader = ChoiceLoader(
+        [FileSystemLoader(Path(__file__).with_name("templates") / "voila"), original, PrefixLoader({"voila": original})]
+    )
     env._mlapp_errors = True
 
 
@@ -291,7 +305,8 @@ class PasswordHandler(AuthHandler):
     async def post(self):
         body = self.json_body()
         await identity_provider(self).change_password(
-            self, self.text(body, "current_password"), self.text(body, "new_password"))
+            self, self.text(body, "current_password"), self.text(body, "new_password")
+        )
         self.write_json({"ok": True})
 
 
@@ -335,8 +350,13 @@ class UsersHandler(AuthHandler):
         if unknown:
             raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
         account = await asyncio.get_running_loop().run_in_executor(
-            None, self.store.add, body.get("username"), body.get("password"),
-            body.get("role", "editor"), body.get("display_name"))
+            None,
+            self.store.add,
+            body.get("username"),
+            body.get("password"),
+            body.get("role", "editor"),
+            body.get("display_name"),
+        )
         self.log.info("%s added user %s (%s)", self.username, account.username, account.role)
         self.write_json(account.to_dict(), status=201)
 
@@ -355,11 +375,16 @@ class UserHandler(AuthHandler):
         body = self.json_body()
         unknown = set(body) - {"role", "display_name", "disabled", "password"}
         if unknown or not body:
-            raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}" if unknown else
-                               "nothing to change: give role, display_name, disabled or password")
+            raise InvalidInput(
+                f"unknown fields: {', '.join(sorted(unknown))}"
+                if unknown
+                else "nothing to change: give role, display_name, disabled or password"
+            )
         account = self.store.require(username)
         if "password" in body:
-            await asyncio.get_running_loop().run_in_executor(None, self.store.set_password, account.username, body["password"])
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.store.set_password, account.username, body["password"]
+            )
         if "role" in body:
             self.store.set_role(account.username, body["role"])
         if "display_name" in body:
@@ -414,82 +439,198 @@ def print_setup_link(app, code: str) -> None:
     link = url_path_join(app.serverapp.connection_url, "mlapp/setup") + "?" + urlencode({"code": code})
     app.log.warning(
         "No jupyter-mlapp accounts yet. Create the first admin with this one-time link "
-        "(valid 24 hours, until used):\n\n    %s\n\n    or run: jupyter mlapp user add NAME --role=admin\n", link)
+        "(valid 24 hours, until used):\n\n    %s\n\n    or run: jupyter mlapp user add NAME --role=admin\n",
+        link,
+    )
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------
 
-_USER = {"type": "object", "properties": {
-    "username": {"type": "string"}, "display_name": {"type": "string"},
-    "role": {"type": "string", "enum": list(ROLES)}, "created": {"type": "number"},
-    "last_login": {"type": "number", "nullable": True}, "disabled": {"type": "boolean"}}}
-_IDENTITY = {"type": "object", "properties": {"user": {"type": "object", "properties": {
-    "username": {"type": "string"}, "display_name": {"type": "string"},
-    "role": {"type": "string"}, "kind": {"type": "string", "enum": ["account", "owner", "hub"]}}}}}
+_USER = {
+    "type": "object",
+    "properties": {
+        "username": {"type": "string"},
+        "display_name": {"type": "string"},
+        "role": {"type": "string", "enum": list(ROLES)},
+        "created": {"type": "number"},
+        "last_login": {"type": "number", "nullable": True},
+        "disabled": {"type": "boolean"},
+    },
+}
+_IDENTITY = {
+    "type": "object",
+    "properties": {
+        "user": {
+            "type": "object",
+            "properties": {
+                "username": {"type": "string"},
+                "display_name": {"type": "string"},
+                "role": {"type": "string"},
+                "kind": {"type": "string", "enum": ["account", "owner", "hub"]},
+            },
+        }
+    },
+}
 _OK = {"description": "done", "content": json_content({"type": "object", "properties": {"ok": {"type": "boolean"}}})}
 _ERRORS = {
     "400": {"$ref": "#/components/responses/BadRequest"},
     "401": {"$ref": "#/components/responses/Unauthorized"},
-    "403": {"description": "not allowed for your role", "content": json_content({"$ref": "#/components/schemas/Error"})},
+    "403": {
+        "description": "not allowed for your role",
+        "content": json_content({"$ref": "#/components/schemas/Error"}),
+    },
 }
 _NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
-_CONFLICT = {"409": {"description": "conflict (exists already, or the last admin)",
-                     "content": json_content({"$ref": "#/components/schemas/Error"})}}
+_CONFLICT = {
+    "409": {
+        "description": "conflict (exists already, or the last admin)",
+        "content": json_content({"$ref": "#/components/schemas/Error"}),
+    }
+}
 
 
 def _body(properties: dict, required: list[str]) -> dict:
-    return {"required": True, "content": json_content({"type": "object", "properties": properties, "required": required})}
+    return {
+        "required": True,
+        "content": json_content({"type": "object", "properties": properties, "required": required}),
+    }
 
 
 _TEXT = {"type": "string"}
 _USERNAME = {"name": "username", "in": "path", "required": True, "schema": _TEXT}
 openapi_paths = {
-    "/auth/login": {"post": {
-        "summary": "Sign in with username and password; sets the login cookie (send the _xsrf cookie "
-                   "value as X-XSRFToken)",
-        "tags": ["auth"], "security": [],
-        "requestBody": _body({"username": _TEXT, "password": _TEXT}, ["username", "password"]),
-        "responses": {"200": {"description": "signed in", "content": json_content(_IDENTITY)}, **_ERRORS,
-                      "429": {"description": "too many failed attempts; see Retry-After",
-                              "content": json_content({"$ref": "#/components/schemas/Error"})}}}},
-    "/auth/logout": {"post": {
-        "summary": "Sign out: every login of the account ends, its app kernels and app session too",
-        "tags": ["auth"], "responses": {"200": _OK, **_ERRORS}}},
-    "/auth/me": {"get": {
-        "summary": "Who I am: username, display name, role", "tags": ["auth"],
-        "responses": {"200": {"description": "the signed-in user", "content": json_content(_IDENTITY)}, **_ERRORS}}},
-    "/auth/password": {"post": {
-        "summary": "Change my password; my other logins end", "tags": ["auth"],
-        "requestBody": _body({"current_password": _TEXT, "new_password": _TEXT}, ["current_password", "new_password"]),
-        "responses": {"200": _OK, **_ERRORS, "429": {"description": "too many failed attempts"}}}},
+    "/auth/login": {
+        "post": {
+            "summary": "Sign in with username and password; sets the login cookie (send the _xsrf cookie "
+            "value as X-XSRFToken)",
+            "tags": ["auth"],
+            "security": [],
+            "requestBody": _body({"username": _TEXT, "password": _TEXT}, ["username", "password"]),
+            "responses": {
+                "200": {"description": "signed in", "content": json_content(_IDENTITY)},
+                **_ERRORS,
+                "429": {
+                    "description": "too many failed attempts; see Retry-After",
+                    "content": json_content({"$ref": "#/components/schemas/Error"}),
+                },
+            },
+        }
+    },
+    "/auth/logout": {
+        "post": {
+            "summary": "Sign out: every login of the account ends, its app kernels and app session too",
+            "tags": ["auth"],
+            "responses": {"200": _OK, **_ERRORS},
+        }
+    },
+    "/auth/me": {
+        "get": {
+            "summary": "Who I am: username, display name, role",
+            "tags": ["auth"],
+            "responses": {"200": {"description": "the signed-in user", "content": json_content(_IDENTITY)}, **_ERRORS},
+        }
+    },
+    "/auth/password": {
+        "post": {
+            "summary": "Change my password; my other logins end",
+            "tags": ["auth"],
+            "requestBody": _body(
+                {"current_password": _TEXT, "new_password": _TEXT}, ["current_password", "new_password"]
+            ),
+            "responses": {"200": _OK, **_ERRORS, "429": {"description": "too many failed attempts"}},
+        }
+    },
     "/auth/tokens": {
-        "get": {"summary": "My API tokens (never their secrets)", "tags": ["auth"],
-                "responses": {"200": {"description": "tokens", "content": json_content({"type": "object"})}, **_ERRORS}},
-        "post": {"summary": "New API token for scripts (`Authorization: token <token>`); shown once",
-                 "tags": ["auth"], "requestBody": _body({"note": _TEXT}, []),
-                 "responses": {"201": {"description": "the token", "content": json_content({"type": "object", "properties": {
-                     "id": _TEXT, "note": _TEXT, "token": _TEXT}})}, **_ERRORS}}},
-    "/auth/tokens/{token_id}": {"delete": {
-        "summary": "Revoke one of my API tokens", "tags": ["auth"],
-        "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": _TEXT}],
-        "responses": {"204": {"description": "revoked"}, **_ERRORS, **_NOT_FOUND}}},
+        "get": {
+            "summary": "My API tokens (never their secrets)",
+            "tags": ["auth"],
+            "responses": {"200": {"description": "tokens", "content": json_content({"type": "object"})}, **_ERRORS},
+        },
+        "post": {
+            "summary": "New API token for scripts (`Authorization: token <token>`); shown once",
+            "tags": ["auth"],
+            "requestBody": _body({"note": _TEXT}, []),
+            "responses": {
+                "201": {
+                    "description": "the token",
+                    "content": json_content(
+                        {"type": "object", "properties": {"id": _TEXT, "note": _TEXT, "token": _TEXT}}
+                    ),
+                },
+                **_ERRORS,
+            },
+        },
+    },
+    "/auth/tokens/{token_id}": {
+        "delete": {
+            "summary": "Revoke one of my API tokens",
+            "tags": ["auth"],
+            "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": _TEXT}],
+            "responses": {"204": {"description": "revoked"}, **_ERRORS, **_NOT_FOUND},
+        }
+    },
     "/auth/users": {
-        "get": {"summary": "All users (admins)", "tags": ["auth"],
-                "responses": {"200": {"description": "users", "content": json_content({"type": "object", "properties": {
-                    "users": {"type": "array", "items": _USER}}})}, **_ERRORS}},
-        "post": {"summary": "Add a user (admins)", "tags": ["auth"],
-                 "requestBody": _body({"username": _TEXT, "password": _TEXT, "display_name": _TEXT,
-                                       "role": {"type": "string", "enum": list(ROLES)}}, ["username", "password"]),
-                 "responses": {"201": {"description": "added", "content": json_content(_USER)}, **_ERRORS, **_CONFLICT}}},
+        "get": {
+            "summary": "All users (admins)",
+            "tags": ["auth"],
+            "responses": {
+                "200": {
+                    "description": "users",
+                    "content": json_content(
+                        {"type": "object", "properties": {"users": {"type": "array", "items": _USER}}}
+                    ),
+                },
+                **_ERRORS,
+            },
+        },
+        "post": {
+            "summary": "Add a user (admins)",
+            "tags": ["auth"],
+            "requestBody": _body(
+                {
+                    "username": _TEXT,
+                    "password": _TEXT,
+                    "display_name": _TEXT,
+                    "role": {"type": "string", "enum": list(ROLES)},
+                },
+                ["username", "password"],
+            ),
+            "responses": {"201": {"description": "added", "content": json_content(_USER)}, **_ERRORS, **_CONFLICT},
+        },
+    },
     "/auth/users/{username}": {
-        "get": {"summary": "One user (admins)", "tags": ["auth"], "parameters": [_USERNAME],
-                "responses": {"200": {"description": "the user", "content": json_content(_USER)}, **_ERRORS, **_NOT_FOUND}},
-        "patch": {"summary": "Change role, display name, password or disabled (admins); disabling ends "
-                             "the user's logins and kernels at once", "tags": ["auth"], "parameters": [_USERNAME],
-                  "requestBody": _body({"role": {"type": "string", "enum": list(ROLES)}, "display_name": _TEXT,
-                                        "disabled": {"type": "boolean"}, "password": _TEXT}, []),
-                  "responses": {"200": {"description": "the user", "content": json_content(_USER)}, **_ERRORS, **_NOT_FOUND,
-                                **_CONFLICT}},
-        "delete": {"summary": "Remove a user (admins)", "tags": ["auth"], "parameters": [_USERNAME],
-                   "responses": {"204": {"description": "removed"}, **_ERRORS, **_NOT_FOUND, **_CONFLICT}}},
+        "get": {
+            "summary": "One user (admins)",
+            "tags": ["auth"],
+            "parameters": [_USERNAME],
+            "responses": {"200": {"description": "the user", "content": json_content(_USER)}, **_ERRORS, **_NOT_FOUND},
+        },
+        "patch": {
+            "summary": "Change role, display name, password or disabled (admins); disabling ends "
+            "the user's logins and kernels at once",
+            "tags": ["auth"],
+            "parameters": [_USERNAME],
+            "requestBody": _body(
+                {
+                    "role": {"type": "string", "enum": list(ROLES)},
+                    "display_name": _TEXT,
+                    "disabled": {"type": "boolean"},
+                    "password": _TEXT,
+                },
+                [],
+            ),
+            "responses": {
+                "200": {"description": "the user", "content": json_content(_USER)},
+                **_ERRORS,
+                **_NOT_FOUND,
+                **_CONFLICT,
+            },
+        },
+        "delete": {
+            "summary": "Remove a user (admins)",
+            "tags": ["auth"],
+            "parameters": [_USERNAME],
+            "responses": {"204": {"description": "removed"}, **_ERRORS, **_NOT_FOUND, **_CONFLICT},
+        },
+    },
 }

@@ -14,26 +14,29 @@ Roles of the Hub's users on a server:
   --no-password``), refused if it is disabled; with no account, the highest role their Hub groups
   give (``MLAppHubIdentityProvider.group_roles``), else ``default_role`` (``viewer``: the apps only).
 """
+
 from __future__ import annotations
 
 import os
 
-from jupyterhub.singleuser.extension import JupyterHubIdentityProvider, JupyterHubLogoutHandler
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyterhub.singleuser.extension import JupyterHubIdentityProvider, JupyterHubLogoutHandler
+from tornado import web
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import Config
-from tornado import web
 
 from .identity import AccountRoles, MLAppUser, end_app_session
 from .store import ROLES
 
-
 # What `jupyter mlapp` sets (jupyter_config.py) that a server spawned by the Hub needs as well:
 # whose each kernel is, the role check on every route, no route left open by mistake.
 SERVER_SETTINGS = (
-    "authorizer_class", "kernel_manager_class", "kernel_websocket_connection_class",
-    "kernel_spec_manager_class", "allow_unauthenticated_access",
+    "authorizer_class",
+    "kernel_manager_class",
+    "kernel_websocket_connection_class",
+    "kernel_spec_manager_class",
+    "allow_unauthenticated_access",
 )
 
 
@@ -51,13 +54,20 @@ class HubLogoutPage(JupyterHubLogoutHandler):
 class MLAppHubIdentityProvider(AccountRoles, JupyterHubIdentityProvider):
     """The Hub's user, with a role (see the module's text)."""
 
-    default_role = Enum(ROLES, default_value="viewer",
-                        help="The role of a Hub user let in to this server who has no jupyter-mlapp "
-                        "account here (its owner and the Hub's admins are admins).").tag(config=True)
+    default_role = Enum(
+        ROLES,
+        default_value="viewer",
+        help="The role of a Hub user let in to this server who has no jupyter-mlapp "
+        "account here (its owner and the Hub's admins are admins).",
+    ).tag(config=True)
 
-    group_roles = Dict(value_trait=Enum(ROLES), key_trait=Unicode(), default_value={},
-                       help="Roles given by Hub groups, e.g. {'ml-team': 'editor'}, to Hub users let in to "
-                       "this server who have no jupyter-mlapp account here; the highest applies.").tag(config=True)
+    group_roles = Dict(
+        value_trait=Enum(ROLES),
+        key_trait=Unicode(),
+        default_value={},
+        help="Roles given by Hub groups, e.g. {'ml-team': 'editor'}, to Hub users let in to "
+        "this server who have no jupyter-mlapp account here; the highest applies.",
+    ).tag(config=True)
 
     logout_handler_class = HubLogoutPage
 

@@ -11,6 +11,7 @@ A request is authenticated by, in this order:
 Under JupyterHub (``JUPYTERHUB_*`` variables set) the Hub's user is the identity and our login
 page steps aside: ``hub.MLAppHubIdentityProvider`` takes this one's place (``use_hub``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -85,11 +86,15 @@ class AccountRoles:
 class MLAppIdentityProvider(AccountRoles, IdentityProvider):
     """Accounts with roles on top of Jupyter's token login."""
 
-    max_failures = Integer(5, help="Failed logins for one account or from one address before refusing.").tag(config=True)
+    max_failures = Integer(5, help="Failed logins for one account or from one address before refusing.").tag(
+        config=True
+    )
     failure_window = Float(15 * 60, help="Seconds over which failed logins count, and refusal lasts.").tag(config=True)
     owner_name = Unicode(help="The username of the server's token holder. Default: the local account.").tag(config=True)
     hash_time_cost = Integer(DEFAULT_HASHER.time_cost, help="argon2id passes per password hash.").tag(config=True)
-    hash_memory_kib = Integer(DEFAULT_HASHER.memory_cost, help="argon2id memory (KiB) per password hash.").tag(config=True)
+    hash_memory_kib = Integer(DEFAULT_HASHER.memory_cost, help="argon2id memory (KiB) per password hash.").tag(
+        config=True
+    )
 
     @default("owner_name")
     def _default_owner_name(self):
@@ -120,8 +125,9 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
 
     @property
     def hasher(self) -> PasswordHasher:
-        return PasswordHasher(time_cost=self.hash_time_cost, memory_cost=self.hash_memory_kib,
-                              parallelism=DEFAULT_HASHER.parallelism)
+        return PasswordHasher(
+            time_cost=self.hash_time_cost, memory_cost=self.hash_memory_kib, parallelism=DEFAULT_HASHER.parallelism
+        )
 
     # -- authentication --------------------------------------------------------------------
     def get_handlers(self):
@@ -220,7 +226,8 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
             check_password_for_login(password)
             # argon2 takes a tenth of a second and much memory: off the event loop.
             account = await asyncio.get_running_loop().run_in_executor(
-                None, self.store.authenticate, username, password)
+                None, self.store.authenticate, username, password
+            )
         except InvalidInput:
             self.throttle.failure(None, address)
             raise
@@ -272,4 +279,6 @@ async def stop_kernels(handler, username: str, apps_only: bool = False) -> None:
     """Shut down the kernels started for ``username`` (logout: its apps'; disabled: all)."""
     km = handler.kernel_manager
     kernels_of = getattr(km, "kernels_of", None)
-    await asyncio.gather(*(km.shutdown_kernel(kid, now=True) for kid in (kernels_of(username, apps_only) if kernels_of else ())))
+    await asyncio.gather(
+        *(km.shutdown_kernel(kid, now=True) for kid in (kernels_of(username, apps_only) if kernels_of else ()))
+    )

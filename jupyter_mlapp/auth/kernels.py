@@ -7,6 +7,7 @@ browser. The server also remembers whose each kernel is: the Authorizer lets a v
 kernels of the Voila apps they opened and nobody else's, and viewers may only send the messages
 a Voila app's widgets need, never code to execute.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,11 @@ class MLAppKernelManager(AsyncMappingKernelManager):
 
     def kernels_of(self, username: str, apps_only: bool = False) -> list[str]:
         """The kernels started for ``username`` (only its Voila apps' with ``apps_only``)."""
-        return [kid for kid, owner in self.owners.items()
-                if owner == username and (kid in self.app_kernels or not apps_only)]
+        return [
+            kid
+            for kid, owner in self.owners.items()
+            if owner == username and (kid in self.app_kernels or not apps_only)
+        ]
 
 
 class MLAppKernelConnection(ZMQChannelsWebsocketConnection):
@@ -102,14 +106,19 @@ class MLAppKernelConnection(ZMQChannelsWebsocketConnection):
         if self._signed_in and time.monotonic() - self._checked > self.recheck_seconds:
             self._checked = time.monotonic()
             if not self._signed_in():
-                self.log.info("Closing the kernel websocket of %s: signed out", self.websocket_handler.current_user.username)
+                self.log.info(
+                    "Closing the kernel websocket of %s: signed out", self.websocket_handler.current_user.username
+                )
                 self.websocket_handler.close(4001, "signed out")
                 return
         if getattr(self.websocket_handler.current_user, "role", None) == "viewer":
             msg_type = self._msg_type(incoming_msg)
             if msg_type not in WIDGET_MESSAGES:
-                self.log.warning("Dropped %r from viewer %s: viewers only use app widgets",
-                                 msg_type, self.websocket_handler.current_user.username)
+                self.log.warning(
+                    "Dropped %r from viewer %s: viewers only use app widgets",
+                    msg_type,
+                    self.websocket_handler.current_user.username,
+                )
                 return
         super().handle_incoming_message(incoming_msg)
 
@@ -119,8 +128,11 @@ class MLAppKernelConnection(ZMQChannelsWebsocketConnection):
                 _, msg_list = deserialize_msg_from_ws_v1(incoming_msg)
                 header = self.get_part("header", None, msg_list)
             else:
-                msg = (deserialize_binary_message(incoming_msg) if isinstance(incoming_msg, bytes)
-                       else json.loads(incoming_msg))
+                msg = (
+                    deserialize_binary_message(incoming_msg)
+                    if isinstance(incoming_msg, bytes)
+                    else json.loads(incoming_msg)
+                )
                 header = msg.get("header")
             return header.get("msg_type")
         except Exception:  # unreadable: treat as not allowed

@@ -8,6 +8,7 @@ The server and the ``jupyter mlapp user`` command share the file (SQLite WAL, on
 per thread), so an account disabled from the command line is refused on the server's next
 request.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -165,8 +166,15 @@ class UserStore:
     # -- reading ---------------------------------------------------------------------------
     @staticmethod
     def _account(row) -> Account:
-        return Account(row["username"], row["display_name"], row["role"], row["created"],
-                       row["last_login"], bool(row["disabled"]), row["generation"])
+        return Account(
+            row["username"],
+            row["display_name"],
+            row["role"],
+            row["created"],
+            row["last_login"],
+            bool(row["disabled"]),
+            row["generation"],
+        )
 
     def get(self, username: str) -> Account | None:
         row = self.db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
@@ -281,9 +289,7 @@ class UserStore:
         """
         name = normalize_username(username)
         password = check_password_for_login(password)
-        row = self.db.execute(
-            "SELECT password_hash, disabled FROM users WHERE username = ?", (name,)
-        ).fetchone()
+        row = self.db.execute("SELECT password_hash, disabled FROM users WHERE username = ?", (name,)).fetchone()
         usable = row is not None and row["password_hash"] != NO_PASSWORD
         stored = row["password_hash"] if usable else self.dummy_hash
         try:
@@ -331,7 +337,8 @@ class UserStore:
             return None
         row = self.db.execute(
             "SELECT t.id, t.last_used, u.* FROM api_tokens t JOIN users u ON u.username = t.username "
-            "WHERE t.digest = ?", (_digest(secret),)
+            "WHERE t.digest = ?",
+            (_digest(secret),),
         ).fetchone()
         if row is None or row["disabled"]:
             return None
@@ -374,4 +381,3 @@ class UserStore:
                 (name, display_name, password_hash, time.time()),
             )
         return self.get(name)
-

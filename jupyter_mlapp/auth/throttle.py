@@ -1,5 +1,6 @@
 """Brute-force protection for logins: too many failures for an account or from an address
 within a window, and further attempts are refused until the window has moved on."""
+
 from __future__ import annotations
 
 import math

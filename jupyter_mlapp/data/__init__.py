@@ -4,11 +4,12 @@
 ``TableView`` (windowed, sorted views of a frame), ``DataCatalog`` (data sets and files) and
 ``downsample`` are the plain-Python parts it stands on.
 """
+
 from .catalog import DataCatalog, Dataset
 from .downsample import MAX_POINTS, downsample
 from .table import TableView
 
-__all__ = ["DataCatalog", "DataViewer", "Dataset", "MAX_POINTS", "TableView", "downsample"]
+__all__ = ["MAX_POINTS", "DataCatalog", "DataViewer", "Dataset", "TableView", "downsample"]
 
 
 def __getattr__(name):

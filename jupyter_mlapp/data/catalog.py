@@ -4,6 +4,7 @@
 failure (an unknown name, a file outside the workspace, a malformed file) into an
 ``MLAppError`` whose message names the problem.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -120,8 +121,7 @@ class DataCatalog:
         for folder, subfolders, names in os.walk(root):
             depth = 0 if folder == root else os.path.relpath(folder, root).count(os.sep) + 1
             subfolders[:] = sorted(
-                s for s in subfolders
-                if not s.startswith(".") and s not in SKIPPED_FOLDERS and depth < MAX_DEPTH
+                s for s in subfolders if not s.startswith(".") and s not in SKIPPED_FOLDERS and depth < MAX_DEPTH
             )
             for name in sorted(names):
                 if Path(name).suffix.lower() in FILE_TYPES and not name.startswith("."):

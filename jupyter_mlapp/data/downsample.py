@@ -5,11 +5,11 @@ at most ``MAX_POINTS`` rows that keep its visual shape. MinMaxLTTB picks most of
 points that keep the line's area); LTTB may still drop a lone spike, so a quarter of the budget
 goes to the minimum and maximum of equal buckets (MinMax): no bucket's extremes are ever lost.
 """
+
 from __future__ import annotations
 
 import numpy as np
-from tsdownsample import (MinMaxDownsampler, MinMaxLTTBDownsampler, NaNMinMaxDownsampler,
-                          NaNMinMaxLTTBDownsampler)
+from tsdownsample import MinMaxDownsampler, MinMaxLTTBDownsampler, NaNMinMaxDownsampler, NaNMinMaxLTTBDownsampler
 
 MAX_POINTS = 4000
 # (shape, extremes) samplers; the NaN-aware ones keep a NaN of each bucket so gaps stay visible.
@@ -17,8 +17,9 @@ _PLAIN = (MinMaxLTTBDownsampler(), MinMaxDownsampler())
 _WITH_GAPS = (NaNMinMaxLTTBDownsampler(), NaNMinMaxDownsampler())
 
 
-def downsample(y: np.ndarray, start: int = 0, stop: int | None = None, n_out: int = MAX_POINTS,
-               x: np.ndarray | None = None) -> np.ndarray:
+def downsample(
+    y: np.ndarray, start: int = 0, stop: int | None = None, n_out: int = MAX_POINTS, x: np.ndarray | None = None
+) -> np.ndarray:
     """Row positions (ascending, within ``start:stop``) of at most ``n_out`` points of ``y``
     that keep its shape. ``x``, when given, must be ascending; without it rows are equidistant."""
     stop = len(y) if stop is None else min(stop, len(y))

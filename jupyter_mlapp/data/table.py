@@ -5,6 +5,7 @@ row positions of that window in the current order. Sorting computes a row order 
 (an int64 array, 8 bytes per row) and serves both directions from it; every later window is a
 ``take`` of a few hundred positions.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -68,8 +69,10 @@ class TableView:
         self.frame = as_frame(data)
         self.name = name
         self.index_labels = unique_labels(
-            [n if n is not None else ("index" if self.frame.index.nlevels == 1 else f"level_{i}")
-             for i, n in enumerate(self.frame.index.names)]
+            [
+                n if n is not None else ("index" if self.frame.index.nlevels == 1 else f"level_{i}")
+                for i, n in enumerate(self.frame.index.names)
+            ]
         )
         labels = unique_labels(self.frame.columns, taken=set(self.index_labels))
         self.columns = [
@@ -141,8 +144,12 @@ class TableView:
     def _argsort(self, label: str) -> np.ndarray:
         series = self.series(label)
         values = series.to_numpy() if isinstance(series.dtype, np.dtype) else None
-        if values is not None and values.dtype.kind in "fiumM" and values.dtype.itemsize <= 8 \
-                and values.dtype != np.uint64:
+        if (
+            values is not None
+            and values.dtype.kind in "fiumM"
+            and values.dtype.itemsize <= 8
+            and values.dtype != np.uint64
+        ):
             order, valid = argsort_numbers(values)
         else:  # strings, categories, nullable and mixed columns: pandas knows how to order them
             try:
@@ -259,7 +266,7 @@ def argsort_numbers(values: np.ndarray) -> tuple[np.ndarray, int]:
     else:
         key &= ~row_bits  # keep the key's top bits in place: the row number goes below them
     for chunk in range(0, n, 1 << 20):  # row numbers a chunk at a time: no n-sized arange
-        key[chunk:chunk + (1 << 20)] |= np.arange(chunk, min(n, chunk + (1 << 20)), dtype=np.int64)
+        key[chunk : chunk + (1 << 20)] |= np.arange(chunk, min(n, chunk + (1 << 20)), dtype=np.int64)
     key.sort()
     prefix = key >> bits if not lossless else None
     order = key

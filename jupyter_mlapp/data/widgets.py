@@ -5,6 +5,7 @@ shows) with its kernel side replaced by ``WindowedGrid``: windows come from a ``
 which reads the caller's frame without copying or changing it. The chart is bqplot; long series
 are downsampled in the kernel and re-downsampled at full detail for the range a user zooms to.
 """
+
 from __future__ import annotations
 
 import html
@@ -14,8 +15,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
-from bqplot import (Axis, Bars, Boxplot, DateScale, Figure, LinearScale, Lines, OrdinalScale,
-                    Scatter)
+from bqplot import Axis, Bars, Boxplot, DateScale, Figure, LinearScale, Lines, OrdinalScale, Scatter
 from bqplot.interacts import PanZoom
 from bqplot.traits import Date, array_to_json, date_serialization
 from ipydatagrid import StreamingDataGrid, TextRenderer, VegaExpr
@@ -33,8 +33,7 @@ MAX_UNIQUE_VALUES = 10_000  # the filter-by-value dialog lists at most this many
 BAR_CATEGORIES = 30
 DRAWING = "Drawing…"
 HISTOGRAM_BINS = 50
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-          "#7f7f7f", "#bcbd22", "#17becf"]
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
 def _table_type(dtype) -> str:
@@ -120,8 +119,7 @@ class WindowedGrid(StreamingDataGrid):
             {"name": label, "type": _table_type(view.frame.index.get_level_values(i).dtype)}
             for i, label in enumerate(view.index_labels)
         ]
-        body_fields = [{"name": c.label, "type": _table_type(view.frame.dtypes.iloc[c.position])}
-                       for c in view.columns]
+        body_fields = [{"name": c.label, "type": _table_type(view.frame.dtypes.iloc[c.position])} for c in view.columns]
         fields = [*index_fields, *body_fields, {"name": UUID, "type": "integer"}]
         schema = {"fields": fields, "primaryKey": [*view.index_labels, UUID], "primaryKeyUuid": UUID}
         self._index_fields = index_fields
@@ -134,13 +132,11 @@ class WindowedGrid(StreamingDataGrid):
         # Each header reads "name  dtype" (ipydatagrid adds its sort arrow): a Vega expression
         # that looks the dtype up by column position.
         dtypes = json.dumps([f"  {c.dtype}" for c in view.columns])
-        return TextRenderer(text_value=VegaExpr(f"cell.value + {dtypes}[cell.column]"),
-                            font="bold 12px sans-serif")
+        return TextRenderer(text_value=VegaExpr(f"cell.value + {dtypes}[cell.column]"), font="bold 12px sans-serif")
 
     @staticmethod
     def _column_widths(view: TableView) -> dict:
-        return {c.label: int(min(260, max(70, 7.5 * (len(c.label) + len(c.dtype) + 2) + 16)))
-                for c in view.columns}
+        return {c.label: int(min(260, max(70, 7.5 * (len(c.label) + len(c.dtype) + 2) + 16))) for c in view.columns}
 
     @staticmethod
     def _index_width(view: TableView) -> int:
@@ -174,7 +170,7 @@ class WindowedGrid(StreamingDataGrid):
                 encoded["value"] = len(buffers)
                 buffers.append(buffer)
             data[label] = encoded
-        fields = [*self._index_fields, *self._body_fields[c1:c2 + 1]]
+        fields = [*self._index_fields, *self._body_fields[c1 : c2 + 1]]
         value = {"data": data, "schema": self._window_schema(fields), "fields": [{f["name"]: None} for f in fields]}
         return {"event_type": "data-reply", "value": value, "r1": r1, "r2": r2, "c1": c1, "c2": c2}, buffers
 
@@ -201,10 +197,15 @@ class WindowedGrid(StreamingDataGrid):
         encoded, buffer = column_json(unique)
         if buffer is not None:
             encoded["value"] = 0
-        value = {"data": {label: encoded}, "schema": self._window_schema([self._field(label)]),
-                 "fields": [{label: None}]}
-        self.send({"event_type": "unique-values-reply", "column": label, "value": value},
-                  [buffer] if buffer is not None else [])
+        value = {
+            "data": {label: encoded},
+            "schema": self._window_schema([self._field(label)]),
+            "fields": [{label: None}],
+        }
+        self.send(
+            {"event_type": "unique-values-reply", "column": label, "value": value},
+            [buffer] if buffer is not None else [],
+        )
 
     def _field(self, label: str) -> dict:
         return self._body_fields[self.view.column(label).position]
@@ -245,8 +246,7 @@ class WindowedGrid(StreamingDataGrid):
         keep = None
         for transform in filters:
             series = self.view.series(transform["column"])
-            column = pd.DataFrame({transform["column"]: series.array}, index=pd.RangeIndex(len(series)),
-                                  copy=False)
+            column = pd.DataFrame({transform["column"]: series.array}, index=pd.RangeIndex(len(series)), copy=False)
             rows = self._apply_frontend_transforms([transform], column).index.to_numpy()
             keep = rows if keep is None else np.intersect1d(keep, rows, assume_unique=True)
         return keep
@@ -276,7 +276,7 @@ class XAxis:
     dates: bool = False
 
     @classmethod
-    def of(cls, frame: pd.DataFrame) -> "XAxis":
+    def of(cls, frame: pd.DataFrame) -> XAxis:
         index = frame.index
         name = str(index.name) if index.name is not None else "index"
         if isinstance(index, pd.RangeIndex) and index.step > 0:
@@ -294,8 +294,9 @@ class XAxis:
 
     def rows(self, n: int, low, high) -> tuple[int, int]:
         if self.dates:
-            low, high = (None if v is None else np.datetime64(pd.Timestamp(v).tz_localize(None), "ns")
-                         for v in (low, high))
+            low, high = (
+                None if v is None else np.datetime64(pd.Timestamp(v).tz_localize(None), "ns") for v in (low, high)
+            )
         return visible_rows(n, low, high, self.values, self.x0, self.dx)
 
 
@@ -321,12 +322,12 @@ class ChartPanel(widgets.VBox):
         self.x_axis = XAxis.of(view.frame)
         numeric = [c.label for c in view.columns if c.numeric]
         self.numeric = numeric
-        self.kind = widgets.Dropdown(options=self.KINDS, value="line", description="Chart",
-                                     layout=widgets.Layout(width="200px"))
+        self.kind = widgets.Dropdown(
+            options=self.KINDS, value="line", description="Chart", layout=widgets.Layout(width="200px")
+        )
         self.x_column = widgets.Dropdown(description="x", layout=widgets.Layout(width="220px"))
         self.y_column = widgets.Dropdown(description="y", layout=widgets.Layout(width="220px"))
-        self.reset = widgets.Button(description="Reset zoom", icon="search-minus",
-                                    layout=widgets.Layout(width="120px"))
+        self.reset = widgets.Button(description="Reset zoom", icon="search-minus", layout=widgets.Layout(width="120px"))
         self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 12px"))
         self.note.add_class("mlapp-data-chart-note")
         self.figure_box = widgets.VBox(layout=widgets.Layout(width="100%"))
@@ -349,9 +350,12 @@ class ChartPanel(widgets.VBox):
         self.reset.layout.display = "" if kind == "line" else "none"
         self.lines = []
         if not len(self.view.frame) or not columns:
-            self._show_message("No rows to plot: the data set is empty." if not len(self.view.frame) else
-                               "No numeric columns to plot: this data set has only text, "
-                               "categories or dates. Try a bar chart of a column.")
+            self._show_message(
+                "No rows to plot: the data set is empty."
+                if not len(self.view.frame)
+                else "No numeric columns to plot: this data set has only text, "
+                "categories or dates. Try a bar chart of a column."
+            )
             return
         self.note.value = DRAWING  # reaches the browser now: large frames take a moment
         try:
@@ -367,8 +371,9 @@ class ChartPanel(widgets.VBox):
         self.figure_box.children = [figure]
 
     def _show_message(self, text: str) -> None:
-        message = widgets.HTML(f"<div class='mlapp-data-no-chart' style='padding:24px;color:#555'>"
-                               f"{html.escape(text)}</div>")
+        message = widgets.HTML(
+            f"<div class='mlapp-data-no-chart' style='padding:24px;color:#555'>{html.escape(text)}</div>"
+        )
         self.figure_box.children = [message]
 
     def _choose_columns(self, kind: str, columns: list[str]) -> None:
@@ -389,18 +394,32 @@ class ChartPanel(widgets.VBox):
         y_scale = LinearScale()
         scales = {"x": x_scale, "y": y_scale}
         self.lines = [
-            Lines(x=[], y=[], scales=scales, labels=[label], display_legend=True,
-                  colors=[COLORS[i % len(COLORS)]], stroke_width=1.5)
+            Lines(
+                x=[],
+                y=[],
+                scales=scales,
+                labels=[label],
+                display_legend=True,
+                colors=[COLORS[i % len(COLORS)]],
+                stroke_width=1.5,
+            )
             for i, label in enumerate(self.numeric)
         ]
         self._range = None
         self.redraw_lines()
         x_scale.observe(self._on_zoom, ["min", "max"])
-        axes = [Axis(scale=x_scale, label=self.x_axis.label, grid_lines="none"),
-                Axis(scale=y_scale, orientation="vertical", grid_lines="dashed")]
+        axes = [
+            Axis(scale=x_scale, label=self.x_axis.label, grid_lines="none"),
+            Axis(scale=y_scale, orientation="vertical", grid_lines="dashed"),
+        ]
         # Pan and zoom along x only: y fits the lines of the visible range as they are redrawn.
-        return Figure(marks=self.lines, axes=axes, legend_location="top-right",
-                      interaction=PanZoom(scales={"x": [x_scale]}), animation_duration=0)
+        return Figure(
+            marks=self.lines,
+            axes=axes,
+            legend_location="top-right",
+            interaction=PanZoom(scales={"x": [x_scale]}),
+            animation_duration=0,
+        )
 
     def redraw_lines(self, low=None, high=None) -> None:
         """Downsample every series over the x range ``[low, high]`` (None: the whole range)."""
@@ -416,8 +435,11 @@ class ChartPanel(widgets.VBox):
                 line.y = y[rows]
             shown = max(shown, len(rows))
         whole = stop - start
-        self.note.value = (f"{shown:,} of {whole:,} points per series (MinMaxLTTB)"
-                           if whole > shown else f"{whole:,} points per series")
+        self.note.value = (
+            f"{shown:,} of {whole:,} points per series (MinMaxLTTB)"
+            if whole > shown
+            else f"{whole:,} points per series"
+        )
 
     def _on_zoom(self, change) -> None:
         scale = change["owner"]
@@ -445,8 +467,10 @@ class ChartPanel(widgets.VBox):
         y = numeric_values(self.view.series(self.y_column.value))[rows]
         scales = {"x": LinearScale(), "y": LinearScale()}
         mark = Scatter(x=x, y=y, scales=scales, default_size=12, colors=[COLORS[0]], default_opacities=[0.6])
-        axes = [Axis(scale=scales["x"], label=self.x_column.value),
-                Axis(scale=scales["y"], label=self.y_column.value, orientation="vertical")]
+        axes = [
+            Axis(scale=scales["x"], label=self.x_column.value),
+            Axis(scale=scales["y"], label=self.y_column.value, orientation="vertical"),
+        ]
         return Figure(marks=[mark], axes=axes, interaction=PanZoom(scales={"x": [scales["x"]], "y": [scales["y"]]}))
 
     def _bar(self) -> Figure:
@@ -462,8 +486,10 @@ class ChartPanel(widgets.VBox):
                 self.note.value = f"the {BAR_CATEGORIES} most frequent values"
         scales = {"x": OrdinalScale(), "y": LinearScale()}
         mark = Bars(x=names, y=heights, scales=scales, colors=[COLORS[0]])
-        axes = [Axis(scale=scales["x"], tick_rotate=-45 if len(names) > 12 else 0),
-                Axis(scale=scales["y"], orientation="vertical", label=what)]
+        axes = [
+            Axis(scale=scales["x"], tick_rotate=-45 if len(names) > 12 else 0),
+            Axis(scale=scales["y"], orientation="vertical", label=what),
+        ]
         return Figure(marks=[mark], axes=axes)
 
     def _histogram(self) -> Figure:
@@ -492,11 +518,23 @@ class ChartPanel(widgets.VBox):
         if not summaries:
             raise MLAppError("no values to summarise")
         scales = {"x": LinearScale(), "y": LinearScale()}
-        mark = Boxplot(x=np.arange(len(names)), y=np.array(summaries), scales=scales, auto_detect_outliers=False,
-                       box_fill_color=COLORS[0], opacities=[0.8])
-        axes = [Axis(scale=scales["x"], tick_values=np.arange(len(names)), tick_format="d",
-                     label=", ".join(names) if len(names) <= 6 else "columns (in order)"),
-                Axis(scale=scales["y"], orientation="vertical")]
+        mark = Boxplot(
+            x=np.arange(len(names)),
+            y=np.array(summaries),
+            scales=scales,
+            auto_detect_outliers=False,
+            box_fill_color=COLORS[0],
+            opacities=[0.8],
+        )
+        axes = [
+            Axis(
+                scale=scales["x"],
+                tick_values=np.arange(len(names)),
+                tick_format="d",
+                label=", ".join(names) if len(names) <= 6 else "columns (in order)",
+            ),
+            Axis(scale=scales["y"], orientation="vertical"),
+        ]
         return Figure(marks=[mark], axes=axes)
 
 
@@ -523,8 +561,11 @@ class DataViewer(widgets.VBox):
         self.chart: ChartPanel | None = None
         self._shown = ""  # the source on screen
 
-        self.search = widgets.Text(placeholder="Search by name or title; Enter loads a data set by name",
-                                   layout=widgets.Layout(width="420px"), continuous_update=True)
+        self.search = widgets.Text(
+            placeholder="Search by name or title; Enter loads a data set by name",
+            layout=widgets.Layout(width="420px"),
+            continuous_update=True,
+        )
         self.search.add_class("mlapp-data-search")
         self.picker = widgets.Select(rows=8, layout=widgets.Layout(width="640px"))
         self.picker.add_class("mlapp-data-picker")
@@ -536,14 +577,24 @@ class DataViewer(widgets.VBox):
         self.chart_box = widgets.VBox(layout=widgets.Layout(width="100%"))
         self._files: list[str] = []
 
-        self.rescan = widgets.Button(icon="refresh", tooltip="List the workspace's data files again",
-                                     layout=widgets.Layout(width="40px"))
+        self.rescan = widgets.Button(
+            icon="refresh", tooltip="List the workspace's data files again", layout=widgets.Layout(width="40px")
+        )
         self.rescan.on_click(self._rescan_files)
         self.search.observe(self._refresh_options, "value")
         self.search.on_submit(self._load_typed_name)
         self.picker.observe(self._on_pick, "value")
-        super().__init__([widgets.HBox([self.search, self.rescan]), self.picker, self.message, self.info,
-                          self.grid_box, self.chart_box], **kwargs)
+        super().__init__(
+            [
+                widgets.HBox([self.search, self.rescan]),
+                self.picker,
+                self.message,
+                self.info,
+                self.grid_box,
+                self.chart_box,
+            ],
+            **kwargs,
+        )
         self.add_class("mlapp-data-viewer")
 
         self._files = self._list_files()
@@ -587,8 +638,7 @@ class DataViewer(widgets.VBox):
         kind, _, key = str(source).partition(":")
         loaders = {"dataset": self.catalog.load_dataset, "file": self.catalog.load_file, "frame": self._frame}
         if kind not in loaders or not key:
-            self._say(f"cannot open {source!r}: give 'dataset:<name>', 'file:<path>' or 'frame:<name>'",
-                      error=True)
+            self._say(f"cannot open {source!r}: give 'dataset:<name>', 'file:<path>' or 'frame:<name>'", error=True)
             return False
         if not self._display(lambda: loaders[kind](key), key):
             return False
@@ -623,8 +673,10 @@ class DataViewer(widgets.VBox):
         query = self.search.value.strip().lower()
         options = [(f"your data: {name}", f"frame:{name}") for name in self.frames if query in name.lower()]
         options += [(f"file: {path}", f"file:{path}") for path in self._files if query in path.lower()]
-        options += [(d.label if d.key == d.id else f"{d.label} ({d.package})", f"dataset:{d.key}")
-                    for d in self.catalog.datasets(query)]
+        options += [
+            (d.label if d.key == d.id else f"{d.label} ({d.package})", f"dataset:{d.key}")
+            for d in self.catalog.datasets(query)
+        ]
         current = self.picker.value
         self.picker.unobserve(self._on_pick, "value")
         self.picker.options = options
@@ -648,8 +700,14 @@ class DataViewer(widgets.VBox):
     def _say(self, text: str, error: bool = False) -> None:
         color = "#b00020" if error else "#555"
         role = "alert" if error else "status"
-        self.message.value = (f"<div role='{role}' class='mlapp-data-{'error' if error else 'note'}' "
-                              f"style='color:{color};padding:4px 0'>{html.escape(text)}</div>") if text else ""
+        self.message.value = (
+            (
+                f"<div role='{role}' class='mlapp-data-{'error' if error else 'note'}' "
+                f"style='color:{color};padding:4px 0'>{html.escape(text)}</div>"
+            )
+            if text
+            else ""
+        )
 
     def _display(self, get_frame, name: str) -> bool:
         """Load and show a data set; on failure say why and keep the current view."""

@@ -3,9 +3,10 @@
 ``FileManager`` does the confined operations (notebooks and the REST API use it);
 ``FileExplorer`` is the widget.
 """
+
 from .manager import FileManager, format_size, user_root, workspace_dir
 
-__all__ = ["FileManager", "FileExplorer", "format_size", "user_root", "workspace_dir"]
+__all__ = ["FileExplorer", "FileManager", "format_size", "user_root", "workspace_dir"]
 
 
 def __getattr__(name):

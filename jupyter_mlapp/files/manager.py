@@ -5,6 +5,7 @@ no ``..``, no absolute paths, no control characters or undecodable names, and no
 resolves (through symlinks) outside the root. The explorer widget, the REST handlers and
 notebooks all go through this one class, so the rules hold however the files are reached.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,9 @@ def workspace_dir() -> Path:
     return Path(os.environ.get(WORKSPACE_ENV) or os.getcwd()).resolve()
 
 
-def user_root(user: str | None = None, workspace: str | os.PathLike | None = None,
-              per_user: bool | None = None) -> Path:
+def user_root(
+    user: str | None = None, workspace: str | os.PathLike | None = None, per_user: bool | None = None
+) -> Path:
     """The folder a user's file explorer shows.
 
     The whole workspace by default; ``<workspace>/users/<user>`` when per-user roots are on
@@ -227,8 +229,9 @@ class FileManager:
         real = self.file(path)
         size = real.stat().st_size
         if size > max_bytes:
-            raise TooLarge(f"{self.normalize(path)!r} is {format_size(size)}, more than the "
-                           f"{format_size(max_bytes)} allowed here")
+            raise TooLarge(
+                f"{self.normalize(path)!r} is {format_size(size)}, more than the {format_size(max_bytes)} allowed here"
+            )
         return real.read_bytes()
 
     # -- writing ---------------------------------------------------------------------------
@@ -290,8 +293,10 @@ class FileManager:
             return
         count = sum(1 for _ in os.scandir(entry))
         if count and not recursive:
-            raise Conflict(f"the folder {rel!r} is not empty ({count} {'entry' if count == 1 else 'entries'}); "
-                           f"delete it with recursive=True to remove everything in it")
+            raise Conflict(
+                f"the folder {rel!r} is not empty ({count} {'entry' if count == 1 else 'entries'}); "
+                f"delete it with recursive=True to remove everything in it"
+            )
         if count:
             shutil.rmtree(entry)
         else:

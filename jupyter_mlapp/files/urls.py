@@ -2,6 +2,7 @@
 and JupyterLab. The server hands kernels its base URL (``$MLAPP_BASE_URL``; Voila also sets
 ``$VOILA_BASE_URL``); outside a server there is nothing to link to and these return None.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ the same on a remote server and cannot leave its root. Downloads and "open in a 
 through Jupyter's authenticated ``/files/`` URL when the kernel runs under the server (which
 hands it ``$MLAPP_BASE_URL``), else through a data URL built in the kernel.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,6 +13,7 @@ import html
 import mimetypes
 import os
 import time
+
 import ipywidgets as widgets
 from traitlets import Unicode
 
@@ -62,8 +64,13 @@ class FileExplorer(widgets.VBox):
     selected = Unicode("", help="the selected file or folder, relative to the root")
     folder = Unicode("", help="the folder shown (breadcrumbs), relative to the root")
 
-    def __init__(self, root: str | os.PathLike | None = None, manager: FileManager | None = None,
-                 read_only: bool | None = None, **kwargs):
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        manager: FileManager | None = None,
+        read_only: bool | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.add_class("mlapp-files")
         self.manager = manager or FileManager(root)
@@ -78,10 +85,12 @@ class FileExplorer(widgets.VBox):
             b.on_click(lambda _: self._guard(handler))
             return b
 
-        self.new_folder_button = button("New folder", "folder", "Create a folder here",
-                                        lambda: self._ask_new("folder", self.manager.mkdir))
-        self.new_file_button = button("New file", "file", "Create an empty file here",
-                                      lambda: self._ask_new("file", self.manager.create))
+        self.new_folder_button = button(
+            "New folder", "folder", "Create a folder here", lambda: self._ask_new("folder", self.manager.mkdir)
+        )
+        self.new_file_button = button(
+            "New file", "file", "Create an empty file here", lambda: self._ask_new("file", self.manager.create)
+        )
         self.rename_button = button("Rename", "edit", "Rename or move the selected entry", self._ask_rename)
         self.delete_button = button("Delete", "trash", "Delete the selected entry", self._ask_delete)
         self.refresh_button = button("", "refresh", "Reload from disk", self.refresh)
@@ -98,8 +107,10 @@ class FileExplorer(widgets.VBox):
         self.prompt_label = widgets.HTML()
         self.confirm_button = button("OK", "check", "Confirm", self._confirm, "primary")
         self.cancel_button = button("Cancel", "", "Cancel", self._cancel)
-        self.prompt = widgets.HBox([self.prompt_label, self.prompt_text, self.confirm_button, self.cancel_button],
-                                   layout=widgets.Layout(display="none", align_items="center"))
+        self.prompt = widgets.HBox(
+            [self.prompt_label, self.prompt_text, self.confirm_button, self.cancel_button],
+            layout=widgets.Layout(display="none", align_items="center"),
+        )
         self.prompt.add_class("mlapp-files-prompt")
         self.message = widgets.HTML()
         self.message.add_class("mlapp-files-message")
@@ -148,8 +159,7 @@ class FileExplorer(widgets.VBox):
             if entry["type"] == "folder" and entry["path"] in self._expanded:
                 rows.extend(self._rows_of(entry["path"], depth + 1))
         if len(entries) > MAX_ROWS:
-            rows.append(self._note(f"… and {len(entries) - MAX_ROWS} more (open the folder to narrow it down)",
-                                   depth))
+            rows.append(self._note(f"… and {len(entries) - MAX_ROWS} more (open the folder to narrow it down)", depth))
         return rows
 
     def _note(self, text: str, depth: int = 0) -> widgets.HTML:
@@ -157,13 +167,19 @@ class FileExplorer(widgets.VBox):
 
     def _row(self, entry: dict, depth: int) -> widgets.HBox:
         path, folder = entry["path"], entry["type"] == "folder"
-        toggle = widgets.Button(icon=("caret-down" if path in self._expanded else "caret-right") if folder else "",
-                                tooltip="Expand" if folder else "", disabled=not folder)
+        toggle = widgets.Button(
+            icon=("caret-down" if path in self._expanded else "caret-right") if folder else "",
+            tooltip="Expand" if folder else "",
+            disabled=not folder,
+        )
         toggle.add_class("mlapp-file-toggle")
         if folder:
             toggle.on_click(lambda _: self._guard(self._toggle, path))
-        name = widgets.Button(description=entry["name"], icon="folder" if folder else "file-o",
-                              tooltip=path + (" (click again to open)" if folder else ""))
+        name = widgets.Button(
+            description=entry["name"],
+            icon="folder" if folder else "file-o",
+            tooltip=path + (" (click again to open)" if folder else ""),
+        )
         name.add_class("mlapp-file-name")
         name.on_click(lambda _: self._guard(self._click, entry))
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["mtime"]))
@@ -180,8 +196,9 @@ class FileExplorer(widgets.VBox):
         crumbs = []
         for i, label in enumerate(["Workspace", *parts]):
             target = "/".join(parts[:i])
-            crumb = widgets.Button(description=label, icon="home" if i == 0 else "",
-                                   tooltip=f"Open {target or str(self.manager.root)}")
+            crumb = widgets.Button(
+                description=label, icon="home" if i == 0 else "", tooltip=f"Open {target or str(self.manager.root)}"
+            )
             crumb.add_class("mlapp-crumb")
             crumb.on_click(lambda _, t=target: self._guard(self.open_folder, t))
             if i:
@@ -246,7 +263,11 @@ class FileExplorer(widgets.VBox):
         except MLAppError:
             return ""
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["mtime"]))
-        parts = [f"<b>{html.escape(entry['path'])}</b>", format_size(entry["size"]) if entry["size"] is not None else "folder", when]
+        parts = [
+            f"<b>{html.escape(entry['path'])}</b>",
+            format_size(entry["size"]) if entry["size"] is not None else "folder",
+            when,
+        ]
         links = []
         if entry["type"] == "file":
             url = files_url(self.manager.root / entry["path"])
@@ -263,7 +284,7 @@ class FileExplorer(widgets.VBox):
     def _data_link(self, entry: dict) -> str:
         data = base64.b64encode(self.manager.download(entry["path"], max_bytes=DATA_URL_LIMIT)).decode()
         mime = mimetypes.guess_type(entry["name"])[0] or "application/octet-stream"
-        return (f"<a href='data:{mime};base64,{data}' download='{html.escape(entry['name'])}'>Download</a>")
+        return f"<a href='data:{mime};base64,{data}' download='{html.escape(entry['name'])}'>Download</a>"
 
     # -- actions -----------------------------------------------------------------------------
     def _target_folder(self) -> str:
@@ -287,14 +308,23 @@ class FileExplorer(widgets.VBox):
 
     def _ask_new(self, kind: str, make) -> None:
         where = self._target_folder()
-        self._ask(f"New {kind} in <b>{html.escape(where or '/')}</b>:", "",
-                  lambda name: self._show_entry(make(self._join(where, check_name(name, f"{kind} name"))),
-                                                f"Created the {kind}"), "Create")
+        self._ask(
+            f"New {kind} in <b>{html.escape(where or '/')}</b>:",
+            "",
+            lambda name: self._show_entry(
+                make(self._join(where, check_name(name, f"{kind} name"))), f"Created the {kind}"
+            ),
+            "Create",
+        )
 
     def _ask_rename(self) -> None:
         old = self.selected
-        self._ask(f"Rename <b>{html.escape(old)}</b> to:", old,
-                  lambda new: self._show_entry(self.manager.rename(old, new), f"Renamed {old} to"), "Rename")
+        self._ask(
+            f"Rename <b>{html.escape(old)}</b> to:",
+            old,
+            lambda new: self._show_entry(self.manager.rename(old, new), f"Renamed {old} to"),
+            "Rename",
+        )
 
     def _show_entry(self, entry: dict, done: str) -> None:
         """After a change: show the entry (its folders expanded), select it, say what happened."""
@@ -308,12 +338,22 @@ class FileExplorer(widgets.VBox):
         entry = self.manager.stat(path)
         if entry["type"] == "folder":
             count = len(os.listdir(self.manager.resolve(path)))
-            what = (f"the folder <b>{html.escape(path)}</b> and everything in it ({count} "
-                    f"{'entry' if count == 1 else 'entries'})" if count else f"the empty folder <b>{html.escape(path)}</b>")
+            what = (
+                f"the folder <b>{html.escape(path)}</b> and everything in it ({count} "
+                f"{'entry' if count == 1 else 'entries'})"
+                if count
+                else f"the empty folder <b>{html.escape(path)}</b>"
+            )
         else:
             what = f"the file <b>{html.escape(path)}</b> ({format_size(entry['size'])})"
-        self._ask(f"Delete {what}? This cannot be undone.", "", lambda _: self._delete(path), "Delete",
-                  danger=True, text=False)
+        self._ask(
+            f"Delete {what}? This cannot be undone.",
+            "",
+            lambda _: self._delete(path),
+            "Delete",
+            danger=True,
+            text=False,
+        )
 
     def _delete(self, path: str) -> None:
         self.manager.delete(path, recursive=True)  # the user confirmed, having been told what is inside

@@ -11,13 +11,26 @@ In a notebook::
 The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder; an admin's
 (``current_role()``) see and control every user's jobs, as in the REST API.
 """
+
 from __future__ import annotations
 
 import sys
 import types
 
-__all__ = ["JobManager", "manager", "start", "get", "list", "read_log", "wait", "kill", "kill_all", "remove",
-           "clear_finished", "envs"]
+__all__ = [
+    "JobManager",
+    "clear_finished",
+    "envs",
+    "get",
+    "kill",
+    "kill_all",
+    "list",
+    "manager",
+    "read_log",
+    "remove",
+    "start",
+    "wait",
+]
 
 
 class _Package(types.ModuleType):
@@ -44,7 +57,7 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def manager() -> "JobManager":
+def manager() -> JobManager:
     """The ``JobManager`` of this kernel's user and home folder (an admin's sees every job)."""
     from .. import current_role, current_user
     from ..home import home_dir
@@ -56,16 +69,16 @@ def manager() -> "JobManager":
     return _managers[key]
 
 
-def start(command, name=None, cwd=None, env=None, environment=None, stdin=None) -> "Job":
+def start(command, name=None, cwd=None, env=None, environment=None, stdin=None) -> Job:
     """Start a background job; see ``JobManager.start``."""
     return manager().start(command, name=name, cwd=cwd, env=env, environment=environment, stdin=stdin)
 
 
-def get(job_id: str) -> "Job":
+def get(job_id: str) -> Job:
     return manager().get(job_id)
 
 
-def list() -> "list[Job]":  # noqa: A001 - reads as jobs.list()
+def list() -> list[Job]:
     return manager().list()
 
 
@@ -73,20 +86,20 @@ def read_log(job_id: str, offset: int = 0, limit: int = 64 * 1024, tail: int | N
     return manager().read_log(job_id, offset=offset, limit=limit, tail=tail)
 
 
-def wait(job_id: str, timeout: float | None = None) -> "Job":
+def wait(job_id: str, timeout: float | None = None) -> Job:
     return manager().wait(job_id, timeout=timeout)
 
 
-def kill(job_id: str) -> "KillResult":
+def kill(job_id: str) -> KillResult:
     return manager().kill(job_id)
 
 
-def kill_all() -> "list[KillResult]":
+def kill_all() -> list[KillResult]:
     """Kill every queued and running job of this user."""
     return manager().kill_all()
 
 
-def remove(job_id: str) -> "Job":
+def remove(job_id: str) -> Job:
     """Forget a finished job: its record and its log (a running one: kill it first)."""
     return manager().remove(job_id)
 
@@ -97,6 +110,6 @@ def clear_finished(older_than: float | None = None) -> int:
     return manager().clear_finished(older_than=older_than)
 
 
-def envs(refresh: bool = False) -> "list[Environment]":
+def envs(refresh: bool = False) -> list[Environment]:
     """The conda and virtual environments a job (or a kernel) can run in."""
     return manager().environments.environments(refresh=refresh)

@@ -4,6 +4,7 @@ The table, the REST API and the widgets only talk to ``JobManager``; the manager
 backend to start, poll, kill and read the log of a job, and whether an ended one still runs.
 A cluster backend (Dask distributed) is another class with these methods.
 """
+
 from __future__ import annotations
 
 import abc
@@ -38,8 +39,14 @@ LAUNCHER_RETRY = 5.0
 def our_process(module: str) -> list[str]:
     if not sys.platform.startswith("linux"):
         return [sys.executable, "-m", f"jupyter_mlapp.jobs.{module}"]
-    return [sys.executable, "-S", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-            f"from jupyter_mlapp.jobs.{module} import main; sys.exit(main(sys.argv[1:]))", PACKAGE_PARENT]
+    return [
+        sys.executable,
+        "-S",
+        "-c",
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+        f"from jupyter_mlapp.jobs.{module} import main; sys.exit(main(sys.argv[1:]))",
+        PACKAGE_PARENT,
+    ]
 
 
 @dataclass
@@ -110,7 +117,9 @@ class LocalBackend(Backend):
     def start(self, job: Job, limit: int) -> None:
         if self.launcher_path is not None and launcher.request(self.launcher_path, str(self.store.path), job.id, limit):
             return
-        if not self._spawn(our_process("supervisor") + [str(self.store.path), job.id, str(limit)], Path(job.log_path).parent):
+        if not self._spawn(
+            our_process("supervisor") + [str(self.store.path), job.id, str(limit)], Path(job.log_path).parent
+        ):
             reason = "could not start the job supervisor"
             with open(job.log_path, "ab") as log:
                 log.write(f"[jupyter-mlapp] {reason}\n".encode())
@@ -118,14 +127,22 @@ class LocalBackend(Backend):
         elif self.launcher_path is not None and time.monotonic() - self._launcher_started > LAUNCHER_RETRY:
             # The next jobs start faster: a launcher forks their supervisors.
             self._launcher_started = time.monotonic()
-            self._spawn(our_process("launcher") + [str(self.launcher_path), str(self.store.path)], self.store.path.parent)
+            self._spawn(
+                our_process("launcher") + [str(self.launcher_path), str(self.store.path)], self.store.path.parent
+            )
 
     @staticmethod
     def _spawn(command: list[str], log_folder: Path) -> bool:
         try:
             with open(log_folder / "supervisor.log", "ab") as errors:
-                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                           stderr=errors, start_new_session=True, close_fds=True)
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                    start_new_session=True,
+                    close_fds=True,
+                )
         except OSError:
             return False
         # Reap it when it ends, so no zombie stays behind in this process.
@@ -150,8 +167,11 @@ class LocalBackend(Backend):
         return job
 
     def _lost(self, job: Job, reason: str) -> Job:
-        return self.store.update(job.id, only_if_state=("running",), state="lost", ended_at=time.time(),
-                                 reason=reason) or self.store.get(job.id) or job
+        return (
+            self.store.update(job.id, only_if_state=("running",), state="lost", ended_at=time.time(), reason=reason)
+            or self.store.get(job.id)
+            or job
+        )
 
     def _measure(self, jobs: list[Job]) -> None:
         """CPU % and resident memory of each job, summed over its process group."""

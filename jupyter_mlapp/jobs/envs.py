@@ -9,6 +9,7 @@ asked once for its version and whether it has ipykernel, all in parallel; the re
 Discovery can take seconds (conda is slow): servers call it from a thread, never on the event
 loop.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,19 @@ PROBE_TIMEOUT = 20.0
 CONDA_TIMEOUT = 30.0
 # What a project folder calls its virtual environment.
 VENV_NAMES = (".venv", "venv", "env", ".env")
-CONDA_ENVS_DIRS = ("~/.conda/envs", "~/miniconda3/envs", "~/anaconda3/envs", "~/miniforge3/envs",
-                   "~/mambaforge/envs", "/opt/conda/envs")
+CONDA_ENVS_DIRS = (
+    "~/.conda/envs",
+    "~/miniconda3/envs",
+    "~/anaconda3/envs",
+    "~/miniforge3/envs",
+    "~/mambaforge/envs",
+    "/opt/conda/envs",
+)
 CONDA_BASES = ("~/miniconda3", "~/anaconda3", "~/miniforge3", "~/mambaforge", "/opt/conda")
-PROBE = ("import importlib.util, json, platform, sys; print(json.dumps({'version': platform.python_version(), "
-         "'prefix': sys.prefix, 'ipykernel': importlib.util.find_spec('ipykernel') is not None}))")
+PROBE = (
+    "import importlib.util, json, platform, sys; print(json.dumps({'version': platform.python_version(), "
+    "'prefix': sys.prefix, 'ipykernel': importlib.util.find_spec('ipykernel') is not None}))"
+)
 KERNEL_HINT = "{python} -m pip install ipykernel  (or: conda install -p {path} ipykernel)"
 
 
@@ -70,9 +79,16 @@ class Environment:
         base_path = os.environ.get("PATH", os.defpath) if base_path is None else base_path
         # Leave out the bin folder of the environment we were started in, it would shadow this one.
         ours = {str(Path(os.environ[k]) / "bin") for k in ("VIRTUAL_ENV", "CONDA_PREFIX") if os.environ.get(k)}
-        path = os.pathsep.join([str(Path(self.path) / "bin"), *(p for p in base_path.split(os.pathsep) if p not in ours)])
-        variables: dict[str, str | None] = {"PATH": path, "PYTHONHOME": None,
-                                            "VIRTUAL_ENV": None, "CONDA_PREFIX": None, "CONDA_DEFAULT_ENV": None}
+        path = os.pathsep.join(
+            [str(Path(self.path) / "bin"), *(p for p in base_path.split(os.pathsep) if p not in ours)]
+        )
+        variables: dict[str, str | None] = {
+            "PATH": path,
+            "PYTHONHOME": None,
+            "VIRTUAL_ENV": None,
+            "CONDA_PREFIX": None,
+            "CONDA_DEFAULT_ENV": None,
+        }
         if self.kind == "conda" or (Path(self.path) / "conda-meta").is_dir():
             variables.update(CONDA_PREFIX=self.path, CONDA_DEFAULT_ENV=self.name)
         elif (Path(self.path) / "pyvenv.cfg").is_file():
@@ -108,8 +124,13 @@ def _children(folder: Path) -> list[Path]:
 class EnvironmentFinder:
     """Finds environments; ``environments()`` is cached for ``cache_seconds`` and thread-safe."""
 
-    def __init__(self, env_dirs=(), workspace: str | os.PathLike | None = None, conda_envs_dirs=(),
-                 cache_seconds: float = CACHE_SECONDS):
+    def __init__(
+        self,
+        env_dirs=(),
+        workspace: str | os.PathLike | None = None,
+        conda_envs_dirs=(),
+        cache_seconds: float = CACHE_SECONDS,
+    ):
         configured = [d for d in os.environ.get(ENV_DIRS_ENV, "").split(os.pathsep) if d]
         self.env_dirs = [Path(d).expanduser() for d in [*env_dirs, *configured]]
         self.workspace = Path(workspace or os.getcwd())
@@ -158,9 +179,17 @@ class EnvironmentFinder:
         taken: set[str] = set()
         for kind, path, probe in probes:
             name = self._unique(self._name(kind, path), kind, taken)
-            named.append(Environment(name=name, path=str(path), kind=kind, python=str(interpreter(path) or sys.executable),
-                                     python_version=probe.get("version"), has_ipykernel=bool(probe.get("ipykernel")),
-                                     error=probe.get("error")))
+            named.append(
+                Environment(
+                    name=name,
+                    path=str(path),
+                    kind=kind,
+                    python=str(interpreter(path) or sys.executable),
+                    python_version=probe.get("version"),
+                    has_ipykernel=bool(probe.get("ipykernel")),
+                    error=probe.get("error"),
+                )
+            )
         return named
 
     @staticmethod
@@ -217,12 +246,20 @@ class EnvironmentFinder:
             import importlib.util
             import platform
 
-            return kind, path, {"version": platform.python_version(),
-                                "ipykernel": importlib.util.find_spec("ipykernel") is not None}
+            return (
+                kind,
+                path,
+                {"version": platform.python_version(), "ipykernel": importlib.util.find_spec("ipykernel") is not None},
+            )
         python = interpreter(path)
         try:
-            out = subprocess.run([str(python), "-c", PROBE], capture_output=True, timeout=PROBE_TIMEOUT,
-                                 env={"PATH": os.environ.get("PATH", os.defpath)}, check=True)
+            out = subprocess.run(
+                [str(python), "-c", PROBE],
+                capture_output=True,
+                timeout=PROBE_TIMEOUT,
+                env={"PATH": os.environ.get("PATH", os.defpath)},
+                check=True,
+            )
             return kind, path, json.loads(out.stdout)
         except subprocess.CalledProcessError as exc:
             error = exc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {exc.returncode}"]
@@ -243,11 +280,19 @@ class EnvironmentFinder:
         if real and (is_venv(Path(real)) or is_conda_env(Path(real))):
             kind = "conda" if is_conda_env(Path(real)) else "venv"
             _, path, probe = self._probe(kind, Path(real))
-            return Environment(name=self._name(kind, path), path=str(path), kind=kind,
-                               python=str(interpreter(path)), python_version=probe.get("version"),
-                               has_ipykernel=bool(probe.get("ipykernel")), error=probe.get("error"))
+            return Environment(
+                name=self._name(kind, path),
+                path=str(path),
+                kind=kind,
+                python=str(interpreter(path)),
+                python_version=probe.get("version"),
+                has_ipykernel=bool(probe.get("ipykernel")),
+                error=probe.get("error"),
+            )
         names = ", ".join(sorted(env.name for env in envs))
-        raise InvalidInput(f"unknown environment {wanted!r}; known: {names}", detail={"known": sorted(e.name for e in envs)})
+        raise InvalidInput(
+            f"unknown environment {wanted!r}; known: {names}", detail={"known": sorted(e.name for e in envs)}
+        )
 
 
 _finder: EnvironmentFinder | None = None

@@ -4,6 +4,7 @@ Thin over ``JobManager``: each request acts as the authenticated user (admins se
 jobs). Manager calls run in a thread: SQLite may wait on a lock, psutil reads /proc, and
 environment discovery can take seconds; the event loop never waits on them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -83,8 +84,13 @@ class JobLogHandler(JobsBase):
     @web.authenticated
     @authorized
     async def get(self, job_id):
-        chunk = await self.call(self.jobs.read_log, job_id, offset=self.int_argument("offset", 0),
-                                limit=self.int_argument("limit", 64 * 1024), tail=self.int_argument("tail", None))
+        chunk = await self.call(
+            self.jobs.read_log,
+            job_id,
+            offset=self.int_argument("offset", 0),
+            limit=self.int_argument("limit", 64 * 1024),
+            tail=self.int_argument("tail", None),
+        )
         self.write_json(chunk.to_json())
 
 
@@ -133,8 +139,9 @@ def setup(app) -> list[tuple]:
     env_dirs = [*getattr(app, "env_dirs", ()), *os.environ.get(ENV_DIRS_ENV, "").split(os.pathsep)]
     os.environ[ENV_DIRS_ENV] = os.pathsep.join(dict.fromkeys(d for d in env_dirs if d))
     environments = EnvironmentFinder(workspace=workspace)
-    manager = JobManager(home=app.home_path, limit=limit, grace=grace, workspace=workspace,
-                         environments=environments, confine_cwd=True)
+    manager = JobManager(
+        home=app.home_path, limit=limit, grace=grace, workspace=workspace, environments=environments, confine_cwd=True
+    )
     app.managers["jobs"] = manager
     kernel_specs = getattr(app.serverapp, "kernel_spec_manager", None)
     if isinstance(kernel_specs, EnvironmentKernelSpecManager):
@@ -189,31 +196,46 @@ JOB = {
         "grace": {"type": "number"},
     },
 }
-KILL_RESULT = {"type": "object", "properties": {"job": JOB, "message": {"type": "string"}, "killed": {"type": "boolean"}}}
+KILL_RESULT = {
+    "type": "object",
+    "properties": {"job": JOB, "message": {"type": "string"}, "killed": {"type": "boolean"}},
+}
 
 openapi_paths = {
     "/jobs": {
         "get": {
             "summary": "The caller's jobs (an admin's: everyone's), oldest first",
             "tags": ["jobs"],
-            "responses": {"200": {"description": "jobs", "content": json_content({"type": "object", "properties": {
-                "jobs": {"type": "array", "items": JOB}}})}, **ERRORS},
+            "responses": {
+                "200": {
+                    "description": "jobs",
+                    "content": json_content(
+                        {"type": "object", "properties": {"jobs": {"type": "array", "items": JOB}}}
+                    ),
+                },
+                **ERRORS,
+            },
         },
         "post": {
             "summary": "Start a background job (queued while the concurrency limit is reached)",
             "tags": ["jobs"],
-            "requestBody": {"required": True, "content": json_content({
-                "type": "object",
-                "required": ["command"],
-                "properties": {
-                    "command": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
-                    "name": {"type": "string"},
-                    "cwd": {"type": "string", "description": "relative to the server's root folder"},
-                    "env": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "environment": {"type": "string", "description": "name or path, see /envs"},
-                    "stdin": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
-                },
-            })},
+            "requestBody": {
+                "required": True,
+                "content": json_content(
+                    {
+                        "type": "object",
+                        "required": ["command"],
+                        "properties": {
+                            "command": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+                            "name": {"type": "string"},
+                            "cwd": {"type": "string", "description": "relative to the server's root folder"},
+                            "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "environment": {"type": "string", "description": "name or path, see /envs"},
+                            "stdin": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+                        },
+                    }
+                ),
+            },
             "responses": {"201": {"description": "the job", "content": json_content(JOB)}, **ERRORS},
         },
     },
@@ -221,19 +243,49 @@ openapi_paths = {
         "post": {
             "summary": "Kill every queued and running job of the caller",
             "tags": ["jobs"],
-            "responses": {"200": {"description": "what was done", "content": json_content({"type": "object", "properties": {
-                "killed": {"type": "integer"}, "results": {"type": "array", "items": KILL_RESULT}}})}, **ERRORS},
+            "responses": {
+                "200": {
+                    "description": "what was done",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "killed": {"type": "integer"},
+                                "results": {"type": "array", "items": KILL_RESULT},
+                            },
+                        }
+                    ),
+                },
+                **ERRORS,
+            },
         }
     },
     "/jobs/clear-finished": {
         "post": {
             "summary": "Remove the caller's finished jobs (an admin's: everyone's) with their logs",
             "tags": ["jobs"],
-            "requestBody": {"required": False, "content": json_content({"type": "object", "properties": {
-                "older_than": {"type": "number", "minimum": 0,
-                               "description": "only jobs that ended more than this many seconds ago"}}})},
-            "responses": {"200": {"description": "how many were removed", "content": json_content({
-                "type": "object", "properties": {"removed": {"type": "integer"}}})}, **ERRORS},
+            "requestBody": {
+                "required": False,
+                "content": json_content(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "older_than": {
+                                "type": "number",
+                                "minimum": 0,
+                                "description": "only jobs that ended more than this many seconds ago",
+                            }
+                        },
+                    }
+                ),
+            },
+            "responses": {
+                "200": {
+                    "description": "how many were removed",
+                    "content": json_content({"type": "object", "properties": {"removed": {"type": "integer"}}}),
+                },
+                **ERRORS,
+            },
         }
     },
     "/jobs/{job_id}": {
@@ -247,9 +299,15 @@ openapi_paths = {
             "summary": "Remove a finished job: its record and its log",
             "tags": ["jobs"],
             "parameters": [JOB_PARAM],
-            "responses": {"204": {"description": "removed"}, **ERRORS, **NOT_FOUND,
-                          "409": {"description": "the job is queued or running: kill it first",
-                                  "content": json_content({"$ref": "#/components/schemas/Error"})}},
+            "responses": {
+                "204": {"description": "removed"},
+                **ERRORS,
+                **NOT_FOUND,
+                "409": {
+                    "description": "the job is queued or running: kill it first",
+                    "content": json_content({"$ref": "#/components/schemas/Error"}),
+                },
+            },
         },
     },
     "/jobs/{job_id}/log": {
@@ -260,12 +318,31 @@ openapi_paths = {
                 JOB_PARAM,
                 {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 4194304}},
-                {"name": "tail", "in": "query", "schema": {"type": "integer", "minimum": 0},
-                 "description": "the last N bytes instead of reading from offset"},
+                {
+                    "name": "tail",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "the last N bytes instead of reading from offset",
+                },
             ],
-            "responses": {"200": {"description": "log text", "content": json_content({"type": "object", "properties": {
-                "text": {"type": "string"}, "offset": {"type": "integer"}, "next_offset": {"type": "integer"},
-                "size": {"type": "integer"}}})}, **ERRORS, **NOT_FOUND},
+            "responses": {
+                "200": {
+                    "description": "log text",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "text": {"type": "string"},
+                                "offset": {"type": "integer"},
+                                "next_offset": {"type": "integer"},
+                                "size": {"type": "integer"},
+                            },
+                        }
+                    ),
+                },
+                **ERRORS,
+                **NOT_FOUND,
+            },
         }
     },
     "/jobs/{job_id}/kill": {
@@ -273,7 +350,11 @@ openapi_paths = {
             "summary": "SIGTERM to the job's process group, SIGKILL after the grace period",
             "tags": ["jobs"],
             "parameters": [JOB_PARAM],
-            "responses": {"200": {"description": "what was done", "content": json_content(KILL_RESULT)}, **ERRORS, **NOT_FOUND},
+            "responses": {
+                "200": {"description": "what was done", "content": json_content(KILL_RESULT)},
+                **ERRORS,
+                **NOT_FOUND,
+            },
         }
     },
     "/envs": {
@@ -281,8 +362,18 @@ openapi_paths = {
             "summary": "Conda and virtual environments jobs and kernels can run in",
             "tags": ["jobs"],
             "parameters": [{"name": "refresh", "in": "query", "schema": {"type": "boolean"}}],
-            "responses": {"200": {"description": "environments", "content": json_content({"type": "object", "properties": {
-                "environments": {"type": "array", "items": {"type": "object"}}}})}, **ERRORS},
+            "responses": {
+                "200": {
+                    "description": "environments",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {"environments": {"type": "array", "items": {"type": "object"}}},
+                        }
+                    ),
+                },
+                **ERRORS,
+            },
         }
     },
 }

@@ -6,6 +6,7 @@ The spec runs that environment's interpreter with its activation variables, so J
 Voila run a notebook in it. Enabled in ``jupyter_config.py``
 (``c.ServerApp.kernel_spec_manager_class``).
 """
+
 from __future__ import annotations
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -32,8 +33,11 @@ class EnvironmentKernelSpecManager(KernelSpecManager):
     """Jupyter's kernel specs plus one per environment with ipykernel (not the server's own:
     that one is Jupyter's ``python3``)."""
 
-    env_dirs = List(Unicode(), help="Folders holding virtual environments to offer as kernels, besides "
-                    "conda's and the workspace's (also $MLAPP_ENV_DIRS).").tag(config=True)
+    env_dirs = List(
+        Unicode(),
+        help="Folders holding virtual environments to offer as kernels, besides "
+        "conda's and the workspace's (also $MLAPP_ENV_DIRS).",
+    ).tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

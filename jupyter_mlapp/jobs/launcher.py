@@ -10,6 +10,7 @@ exactly as if that process had started it. Whenever the launcher cannot be reach
 supervisor is started the plain way, and the supervisor's take of the job in SQLite makes sure
 that a job is never supervised twice.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -110,7 +111,7 @@ def serve(path: Path, db: Path, idle: float = IDLE_SECONDS) -> int:
     while waited < idle and db.exists():
         try:
             conn, _ = server.accept()
-        except socket.timeout:
+        except TimeoutError:
             waited += TICK
             continue
         waited = 0.0

@@ -3,6 +3,7 @@
 The server, notebooks and Voila apps each make their own ``JobManager`` on the same home folder;
 the records in SQLite and the supervisors make them agree (see ``store`` and ``supervisor``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -63,10 +64,19 @@ class JobManager:
     with ``confine_cwd`` (the server's REST API) they cannot leave it.
     """
 
-    def __init__(self, home=None, user: str | None = None, *, admin: bool = False, limit: int | None = None,
-                 grace: float | None = None, workspace: str | os.PathLike | None = None,
-                 environments: EnvironmentFinder | None = None, backend: Backend | None = None,
-                 confine_cwd: bool = False):
+    def __init__(
+        self,
+        home=None,
+        user: str | None = None,
+        *,
+        admin: bool = False,
+        limit: int | None = None,
+        grace: float | None = None,
+        workspace: str | os.PathLike | None = None,
+        environments: EnvironmentFinder | None = None,
+        backend: Backend | None = None,
+        confine_cwd: bool = False,
+    ):
         self.root = room_dir("jobs", home)
         self.store = JobStore(self.root / "jobs.sqlite")
         self.backend = backend or LocalBackend(self.store)
@@ -77,21 +87,30 @@ class JobManager:
         self.workspace = Path(workspace or os.getcwd()).resolve()
         self.confine_cwd = confine_cwd
         self._stoppers: list = []  # background work to stop at close()
-        self.environments = environments or (default_finder() if workspace is None else EnvironmentFinder(workspace=workspace))
+        self.environments = environments or (
+            default_finder() if workspace is None else EnvironmentFinder(workspace=workspace)
+        )
         if self.limit < 1:
             raise InvalidInput("the job limit must be at least 1")
         if self.grace < 0:
             raise InvalidInput("the kill grace period cannot be negative")
 
-    def as_user(self, user: str, admin: bool = False) -> "JobManager":
+    def as_user(self, user: str, admin: bool = False) -> JobManager:
         """The same jobs seen by ``user`` (the server makes one per request)."""
         view = copy.copy(self)
         view.user, view.admin = user, admin
         return view
 
     # -- starting ------------------------------------------------------------------------------
-    def start(self, command, name: str | None = None, cwd=None, env: dict | None = None,
-              environment: str | None = None, stdin=None) -> Job:
+    def start(
+        self,
+        command,
+        name: str | None = None,
+        cwd=None,
+        env: dict | None = None,
+        environment: str | None = None,
+        stdin=None,
+    ) -> Job:
         """Start ``command`` (an argv list, a command line, or a ``script.py`` with arguments).
 
         ``environment`` is the name or path of a conda or virtual environment (see ``envs()``):
@@ -122,11 +141,22 @@ class JobManager:
                 stdin_path = folder / "stdin"
                 stdin_path.touch(mode=0o600)
                 stdin_path.write_bytes(stdin_data)
-            job = Job(id=job_id, name=name, user=self.user, command=argv, argv=resolved, cwd=str(workdir),
-                      env=overlay, environment=chosen.name if chosen else None,
-                      environment_path=chosen.path if chosen else None,
-                      stdin_path=str(stdin_path) if stdin_path else None, log_path=str(log_path),
-                      grace=self.grace, state="queued", created_at=time.time())
+            job = Job(
+                id=job_id,
+                name=name,
+                user=self.user,
+                command=argv,
+                argv=resolved,
+                cwd=str(workdir),
+                env=overlay,
+                environment=chosen.name if chosen else None,
+                environment_path=chosen.path if chosen else None,
+                stdin_path=str(stdin_path) if stdin_path else None,
+                log_path=str(log_path),
+                grace=self.grace,
+                state="queued",
+                created_at=time.time(),
+            )
             self.store.insert(job)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -162,8 +192,11 @@ class JobManager:
     def _cwd(self, cwd) -> Path:
         folder = self.workspace if cwd in (None, "") else self.workspace / Path(os.fspath(cwd)).expanduser()
         if not folder.is_dir():
-            raise InvalidInput(f"working folder {cwd} does not exist" if not folder.exists()
-                               else f"working folder {cwd} is not a folder")
+            raise InvalidInput(
+                f"working folder {cwd} does not exist"
+                if not folder.exists()
+                else f"working folder {cwd} is not a folder"
+            )
         folder = folder.resolve()
         if self.confine_cwd and not folder.is_relative_to(self.workspace):
             raise InvalidInput(f"working folder {cwd} is outside the workspace")
@@ -243,12 +276,15 @@ class JobManager:
         """The jobs this user may see, oldest first, with live CPU and memory of running ones."""
         jobs = self.store.list(user=None if self.admin else self.user)
         polled = self.backend.poll(jobs)
-        if any(before.state != after.state for before, after in zip(jobs, polled)) or \
-                any(job.state == "queued" for job in polled):
+        if any(before.state != after.state for before, after in zip(jobs, polled)) or any(
+            job.state == "queued" for job in polled
+        ):
             self.dispatch()  # a lost job freed a slot, or a slot is free for a waiting job
         return polled
 
-    def read_log(self, job_id: str, offset: int = 0, limit: int = DEFAULT_LOG_READ, tail: int | None = None) -> LogChunk:
+    def read_log(
+        self, job_id: str, offset: int = 0, limit: int = DEFAULT_LOG_READ, tail: int | None = None
+    ) -> LogChunk:
         """At most ``limit`` bytes of the job's log from byte ``offset``, or its last ``tail``
         bytes. ``next_offset`` of the result is where the next read continues."""
         job = self.get(job_id)
@@ -280,7 +316,9 @@ class JobManager:
         before, after = self.store.request_kill(job.id)
         if after is None:
             if before.state == "lost" and self.backend.kill(before):
-                return KillResult(before, f"job {before.name} was lost (its supervisor died); stopping what still runs of it", True)
+                return KillResult(
+                    before, f"job {before.name} was lost (its supervisor died); stopping what still runs of it", True
+                )
             return KillResult(before, f"job {before.name} already ended ({before.state}); nothing to kill", False)
         if after.state == "killed":
             return KillResult(after, f"job {after.name} was queued and will not run", True)
@@ -305,8 +343,10 @@ class JobManager:
         if not job.finished:
             raise Conflict(f"job {job.name} is {job.state}: kill it first", detail={"id": job.id, "state": job.state})
         if self.backend.still_runs(job):
-            raise Conflict(f"job {job.name} was lost but its command still runs: kill it first",
-                           detail={"id": job.id, "state": job.state})
+            raise Conflict(
+                f"job {job.name} was lost but its command still runs: kill it first",
+                detail={"id": job.id, "state": job.state},
+            )
         removed = self.store.delete(job.id)
         if removed is None:  # another process removed it just now
             raise NotFound(f"no job {job_id}")
@@ -332,8 +372,9 @@ class JobManager:
                 removed += 1
         return removed
 
-    def keep_history(self, days: float, every: float = HISTORY_CHECK,
-                     log: logging.Logger | None = None) -> threading.Event:
+    def keep_history(
+        self, days: float, every: float = HISTORY_CHECK, log: logging.Logger | None = None
+    ) -> threading.Event:
         """Remove every user's jobs that ended more than ``days`` days ago, now and then every
         ``every`` seconds, in a thread of its own; queued and running jobs are never touched.
         Set the returned event to stop."""

@@ -5,6 +5,7 @@ supervisors of running jobs can read and write the same file at once. The queue 
 whoever has a free slot claims the oldest queued job in a transaction, so the concurrency limit
 holds across processes without any of them being in charge.
 """
+
 from __future__ import annotations
 
 import json
@@ -89,7 +90,7 @@ class Job:
     memory: int | None = field(default=None, compare=False)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Job":
+    def from_row(cls, row: sqlite3.Row) -> Job:
         data = dict(row)
         data.pop("seq", None)
         for key in ("command", "argv", "env"):
@@ -184,8 +185,10 @@ class JobStore:
 
     def finished_before(self, when: float, user: str | None = None) -> list[Job]:
         """Finished jobs that ended before ``when`` (all users' when ``user`` is None), oldest first."""
-        sql = (f"SELECT * FROM jobs WHERE state NOT IN ({', '.join('?' * len(ACTIVE))}) "
-               "AND coalesce(ended_at, created_at) < ?")
+        sql = (
+            f"SELECT * FROM jobs WHERE state NOT IN ({', '.join('?' * len(ACTIVE))}) "
+            "AND coalesce(ended_at, created_at) < ?"
+        )
         args: list = [*ACTIVE, when]
         if user is not None:
             sql += " AND user = ?"
@@ -212,11 +215,14 @@ class JobStore:
             taken = conn.execute(
                 "UPDATE jobs SET supervisor_pid = ?, supervisor_created = ? "
                 "WHERE id = ? AND state = 'running' AND supervisor_pid IS NULL",
-                (supervisor_pid, supervisor_created, job_id)).rowcount
+                (supervisor_pid, supervisor_created, job_id),
+            ).rowcount
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone() if taken else None
         return Job.from_row(row) if row else None
 
-    def record_exit(self, job_id: str, exit_code: int | None, signal_name: str | None, reason: str | None = None) -> Job | None:
+    def record_exit(
+        self, job_id: str, exit_code: int | None, signal_name: str | None, reason: str | None = None
+    ) -> Job | None:
         """The job's end: killed if a kill was asked for, else succeeded on exit code 0, else failed."""
         with transaction(self.conn) as conn:
             conn.execute(
@@ -240,8 +246,10 @@ class JobStore:
             if before is None:
                 raise KeyError(job_id)
             if before["state"] == "queued":
-                conn.execute("UPDATE jobs SET state = 'killed', ended_at = ?, kill_requested_at = ? WHERE id = ?",
-                             (now, now, job_id))
+                conn.execute(
+                    "UPDATE jobs SET state = 'killed', ended_at = ?, kill_requested_at = ? WHERE id = ?",
+                    (now, now, job_id),
+                )
             elif before["state"] == "running" and before["kill_requested_at"] is None:
                 conn.execute("UPDATE jobs SET kill_requested_at = ? WHERE id = ?", (now, job_id))
             elif before["state"] != "running":
@@ -256,8 +264,10 @@ class JobStore:
 
     def set_setting(self, key: str, value: str) -> None:
         with transaction(self.conn) as conn:
-            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

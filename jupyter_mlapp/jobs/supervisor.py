@@ -11,6 +11,7 @@ is their subreaper), then SIGKILL to what is left after the job's grace period.
 
 Kept light on imports (stdlib only on Linux): its start-up is part of a job's start.
 """
+
 from __future__ import annotations
 
 import os
@@ -76,8 +77,7 @@ def descendants(root: int) -> list[int]:
         import psutil
 
         try:
-            return [p.pid for p in psutil.Process(root).children(recursive=True)
-                    if p.status() != psutil.STATUS_ZOMBIE]
+            return [p.pid for p in psutil.Process(root).children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
         except psutil.Error:
             return []
     found, todo = [], [root]
@@ -168,8 +168,14 @@ class Supervisor:
                 stdin = open(job.stdin_path, "rb") if job.stdin_path else subprocess.DEVNULL
                 try:
                     child = subprocess.Popen(
-                        job.argv, cwd=job.cwd, env=child_environment(job), stdin=stdin, stdout=log,
-                        stderr=subprocess.STDOUT, process_group=0, close_fds=True,
+                        job.argv,
+                        cwd=job.cwd,
+                        env=child_environment(job),
+                        stdin=stdin,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        process_group=0,
+                        close_fds=True,
                     )
                 finally:
                     if stdin is not subprocess.DEVNULL:
@@ -181,8 +187,9 @@ class Supervisor:
                 self.store.record_exit(job.id, None, None, reason)
                 return
             self.pgid = child.pid
-            started = self.store.update(job.id, pid=child.pid, pid_created=process_started(child.pid),
-                                        started_at=time.time())
+            started = self.store.update(
+                job.id, pid=child.pid, pid_created=process_started(child.pid), started_at=time.time()
+            )
             if self.kill_requested or started is None or started.kill_requested_at is not None:
                 self._on_kill_request()  # asked for while we were starting it
             become_subreaper()  # after the start is recorded: ctypes costs the start milliseconds

@@ -4,6 +4,7 @@ The table refreshes itself about once a second on the kernel's event loop. It ke
 widgets per job and only changes the values that changed, so nothing flickers and an open log
 or a pending confirmation survives the refresh.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,16 @@ from .store import ACTIVE, Job
 
 LOG_TAIL = 32 * 1024
 COLUMNS = (  # (title, width)
-    ("Name", "14%"), ("Command", "17%"), ("Environment", "9%"), ("State", "8%"), ("Started", "8%"),
-    ("Runtime", "7%"), ("CPU %", "6%"), ("Memory", "7%"), ("Exit", "5%"), ("", "19%"),
+    ("Name", "14%"),
+    ("Command", "17%"),
+    ("Environment", "9%"),
+    ("State", "8%"),
+    ("Started", "8%"),
+    ("Runtime", "7%"),
+    ("CPU %", "6%"),
+    ("Memory", "7%"),
+    ("Exit", "5%"),
+    ("", "19%"),
 )
 
 STYLE = """
@@ -74,17 +83,24 @@ def _cell(width: str) -> widgets.Label:
 class _Row(widgets.HBox):
     """One job's row: labels updated in place, a log, a kill and a remove button."""
 
-    def __init__(self, job: Job, table: "JobTable"):
+    def __init__(self, job: Job, table: JobTable):
         self.cells = [_cell(width) for _, width in COLUMNS[:-1]]
         self.log_button = widgets.Button(description="Log", icon="file-text-o", tooltip="Show this job's log")
-        self.kill_button = widgets.Button(description="Kill", icon="stop", button_style="danger",
-                                          tooltip="SIGTERM, then SIGKILL after the grace period")
-        self.remove_button = widgets.Button(description="Remove", icon="trash", tooltip="Remove this finished job and its log")
+        self.kill_button = widgets.Button(
+            description="Kill",
+            icon="stop",
+            button_style="danger",
+            tooltip="SIGTERM, then SIGKILL after the grace period",
+        )
+        self.remove_button = widgets.Button(
+            description="Remove", icon="trash", tooltip="Remove this finished job and its log"
+        )
         self.log_button.on_click(lambda _: table.show_log(self.job_id))
         self.kill_button.on_click(lambda _: table.kill(self.job_id))
         self.remove_button.on_click(lambda _: table.ask_remove(self.job_id))
-        actions = widgets.HBox([self.log_button, self.kill_button, self.remove_button],
-                               layout=widgets.Layout(width=COLUMNS[-1][1]))
+        actions = widgets.HBox(
+            [self.log_button, self.kill_button, self.remove_button], layout=widgets.Layout(width=COLUMNS[-1][1])
+        )
         super().__init__([*self.cells, actions])
         self.add_class("mlapp-jobs-row")
         self.job_id = job.id
@@ -94,8 +110,13 @@ class _Row(widgets.HBox):
     def update(self, job: Job) -> None:
         running = job.state == "running"
         values = (
-            job.name, " ".join(job.command), job.environment or "(server)", job.state, format_time(job.started_at),
-            format_duration(job.runtime), f"{job.cpu_percent:.0f}" if running and job.cpu_percent is not None else "",
+            job.name,
+            " ".join(job.command),
+            job.environment or "(server)",
+            job.state,
+            format_time(job.started_at),
+            format_duration(job.runtime),
+            f"{job.cpu_percent:.0f}" if running and job.cpu_percent is not None else "",
             format_size(job.memory) if running else "",
             str(job.exit_code) if job.exit_code is not None else (job.signal or ""),
         )
@@ -142,11 +163,16 @@ class JobTable(widgets.VBox):
         self.message = widgets.HTML()
         self.message.add_class("mlapp-jobs-message")
         self.summary = widgets.Label()
-        self.kill_all_button = widgets.Button(description="Kill all", icon="stop-circle", button_style="danger",
-                                              tooltip="Kill every queued and running job")
+        self.kill_all_button = widgets.Button(
+            description="Kill all",
+            icon="stop-circle",
+            button_style="danger",
+            tooltip="Kill every queued and running job",
+        )
         self.kill_all_button.on_click(lambda _: self.ask_kill_all())
-        self.clear_button = widgets.Button(description="Clear finished", icon="trash",
-                                           tooltip="Remove the jobs that have ended, and their logs")
+        self.clear_button = widgets.Button(
+            description="Clear finished", icon="trash", tooltip="Remove the jobs that have ended, and their logs"
+        )
         self.clear_button.on_click(lambda _: self.ask_clear_finished())
         # One confirmation for every action that cannot be undone; _confirmed runs the one asked.
         self.confirm_text = widgets.HTML()
@@ -155,8 +181,9 @@ class JobTable(widgets.VBox):
         self._on_confirm = None
         self.confirm_button.on_click(lambda _: self._confirmed())
         self.cancel_button.on_click(lambda _: self._confirm(False))
-        self.confirmation = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
-                                         layout=widgets.Layout(display="none"))
+        self.confirmation = widgets.HBox(
+            [self.confirm_text, self.confirm_button, self.cancel_button], layout=widgets.Layout(display="none")
+        )
         self.confirmation.add_class("mlapp-jobs-confirm")
         toolbar = widgets.HBox([self.summary, self.kill_all_button, self.clear_button, self.confirmation])
         toolbar.add_class("mlapp-jobs-toolbar")
@@ -170,8 +197,9 @@ class JobTable(widgets.VBox):
         self.log_text = widgets.HTML()
         close = widgets.Button(description="Close log", icon="times")
         close.on_click(lambda _: self.show_log(None))
-        self.log_panel = widgets.VBox([widgets.HBox([self.log_title, close]), self.log_text],
-                                      layout=widgets.Layout(display="none"))
+        self.log_panel = widgets.VBox(
+            [widgets.HBox([self.log_title, close]), self.log_text], layout=widgets.Layout(display="none")
+        )
         self.log_panel.add_class("mlapp-jobs-log")
         self.children = [widgets.HTML(STYLE), toolbar, self.message, header, self.body, self.log_panel]
         self.refresh()
@@ -202,7 +230,9 @@ class JobTable(widgets.VBox):
         if self.body.children != children:
             self.body.children = children
         counts = {state: sum(job.state == state for job in jobs) for state in ("running", "queued")}
-        summary = f"{len(jobs)} job{'s' if len(jobs) != 1 else ''}, {counts['running']} running, {counts['queued']} queued"
+        summary = (
+            f"{len(jobs)} job{'s' if len(jobs) != 1 else ''}, {counts['running']} running, {counts['queued']} queued"
+        )
         if self.summary.value != summary:
             self.summary.value = summary
         self.kill_all_button.disabled = not active
@@ -274,15 +304,20 @@ class JobTable(widgets.VBox):
 
     def ask_clear_finished(self) -> None:
         finished = sum(job.finished for job in self.manager.list())
-        self._ask(f"Remove {finished} finished job{'s' if finished != 1 else ''} and their logs?", "Yes, remove",
-                  self.clear_finished)
+        self._ask(
+            f"Remove {finished} finished job{'s' if finished != 1 else ''} and their logs?",
+            "Yes, remove",
+            self.clear_finished,
+        )
 
     def clear_finished(self) -> None:
         self._confirm(False)
         shown = self._rows.get(self._log_job) if self._log_job is not None else None
         if shown is not None and shown.state not in ACTIVE:  # its log is about to go
             self.show_log(None)
-        self._act(self.manager.clear_finished, lambda removed: f"Removed {removed} finished job{'s' if removed != 1 else ''}.")
+        self._act(
+            self.manager.clear_finished, lambda removed: f"Removed {removed} finished job{'s' if removed != 1 else ''}."
+        )
 
     def _ask(self, question: str, answer: str, action) -> None:
         self.confirm_text.value = question
@@ -336,10 +371,12 @@ class EnvPicker(widgets.VBox):
             finder = manager().environments
         self.finder = finder
         self.add_class("mlapp-envs")
-        self.dropdown = widgets.Dropdown(description=description, options=[("(finding environments…)", "")],
-                                         style={"description_width": "initial"})
-        self.refresh_button = widgets.Button(icon="refresh", tooltip="Look for environments again",
-                                             layout=widgets.Layout(width="36px"))
+        self.dropdown = widgets.Dropdown(
+            description=description, options=[("(finding environments…)", "")], style={"description_width": "initial"}
+        )
+        self.refresh_button = widgets.Button(
+            icon="refresh", tooltip="Look for environments again", layout=widgets.Layout(width="36px")
+        )
         self.info = widgets.HTML()
         self.info.add_class("mlapp-envs-info")
         self._envs: dict = {}
@@ -373,7 +410,9 @@ class EnvPicker(widgets.VBox):
     def _show(self, envs) -> None:
         self._envs = {env.name: env for env in envs}
         current = self.value
-        self.dropdown.options = [(f"{env.name} ({env.kind}, Python {env.python_version or '?'})", env.name) for env in envs]
+        self.dropdown.options = [
+            (f"{env.name} ({env.kind}, Python {env.python_version or '?'})", env.name) for env in envs
+        ]
         self.dropdown.value = current if current in self._envs else (envs[0].name if envs else None)
 
     def _chosen(self, change) -> None:
@@ -405,21 +444,31 @@ class JobLauncher(widgets.VBox):
         wide = widgets.Layout(width="min(640px, 95%)")
         self.command = widgets.Text(description="Command", placeholder="python train.py --epochs 5", layout=wide)
         self.name = widgets.Text(description="Name", placeholder="(optional)")
-        self.stdin = widgets.Textarea(description="Input", placeholder="lines for the command's questions (optional)",
-                                      rows=2, layout=wide)
+        self.stdin = widgets.Textarea(
+            description="Input", placeholder="lines for the command's questions (optional)", rows=2, layout=wide
+        )
         self.environment = EnvPicker(finder=manager.environments)
         self.start_button = widgets.Button(description="Start job", icon="play", button_style="primary")
         self.start_button.on_click(lambda _: self.start())
         self.message = widgets.HTML()
         self.message.add_class("mlapp-jobs-message")
-        self.children = [self.command, self.name, self.environment, self.stdin,
-                         widgets.HBox([self.start_button, self.message])]
+        self.children = [
+            self.command,
+            self.name,
+            self.environment,
+            self.stdin,
+            widgets.HBox([self.start_button, self.message]),
+        ]
 
     def start(self) -> Job | None:
         stdin = self.stdin.value.splitlines() if self.stdin.value else None
         try:
-            job = self.manager.start(self.command.value, name=self.name.value.strip() or None,
-                                     environment=self.environment.value or None, stdin=stdin)
+            job = self.manager.start(
+                self.command.value,
+                name=self.name.value.strip() or None,
+                environment=self.environment.value or None,
+                stdin=stdin,
+            )
         except MLAppError as err:
             self.message.value = f"<span class='mlapp-error' style='color:#c62828'>{html.escape(str(err))}</span>"
             return None

@@ -8,12 +8,13 @@ In a notebook::
 The Jupyter server serves the registry under ``/mlapp/api/models/...``; ``jupyter mlapp serve
 --models DIR --port N`` serves it alone, for production.
 """
+
 from __future__ import annotations
 
 from .. import current_user
 from .registry import ModelInfo, ModelRegistry, Version
 
-__all__ = ["ModelInfo", "ModelRegistry", "Version", "save", "list_models"]
+__all__ = ["ModelInfo", "ModelRegistry", "Version", "list_models", "save"]
 
 
 def save(model, name: str, *, model_path: str = "default", home=None, **details) -> Version:

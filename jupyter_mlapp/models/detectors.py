@@ -3,6 +3,7 @@
 It gives the image path of the API a real detector to serve (``rois``, scores, class names)
 without a deep-learning framework; it is stored with skops like any scikit-learn estimator.
 """
+
 from __future__ import annotations
 
 import numpy as np

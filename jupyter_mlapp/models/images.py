@@ -1,4 +1,5 @@
 """Images in and out of the API: base64 strings, zips of images, boxes drawn on results."""
+
 from __future__ import annotations
 
 import base64
@@ -104,8 +105,13 @@ def zip_to_base64(data: bytes) -> tuple[list[str], list[str]]:
             raise InvalidInput(f"zip entry {entry.filename!r} points outside the zip's folder")
         if stat.S_ISLNK(entry.external_attr >> 16):
             raise InvalidInput(f"zip entry {entry.filename!r} is a symbolic link")
-    images = [e for e in entries if not e.is_dir() and PurePosixPath(e.filename).suffix.lower() in IMAGE_SUFFIXES
-              and not e.filename.startswith("__MACOSX/")]
+    images = [
+        e
+        for e in entries
+        if not e.is_dir()
+        and PurePosixPath(e.filename).suffix.lower() in IMAGE_SUFFIXES
+        and not e.filename.startswith("__MACOSX/")
+    ]
     total = sum(e.file_size for e in images)
     if total > MAX_ZIP_TOTAL:
         raise TooLarge(f"the zip's images unpack to {total:,} bytes, more than the {MAX_ZIP_TOTAL:,} allowed")
@@ -113,7 +119,9 @@ def zip_to_base64(data: bytes) -> tuple[list[str], list[str]]:
     budget = MAX_ZIP_TOTAL
     for entry in images:
         if entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1) + 4096:
-            raise TooLarge(f"zip entry {entry.filename!r} expands {entry.file_size // max(entry.compress_size, 1)}x: refused as a zip bomb")
+            raise TooLarge(
+                f"zip entry {entry.filename!r} expands {entry.file_size // max(entry.compress_size, 1)}x: refused as a zip bomb"
+            )
         try:
             with archive.open(entry) as fh:  # read no more than declared: the header may lie
                 content = fh.read(min(entry.file_size, budget) + 1)

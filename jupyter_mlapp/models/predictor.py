@@ -6,6 +6,7 @@ unavailable with its reason), answers predictions in the shape the original Flas
 while one batch runs in a worker thread, new requests queue, and the next batch takes them all
 (up to ``max_batch_size``), so a heavy model answers many clients for the price of one call.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,10 @@ import os
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -72,8 +74,9 @@ def check_rows(rows, schema: dict) -> list[list]:
         if row.keys() != expected:
             missing = [n for n in names if n not in row]
             unknown = sorted(str(k) for k in row if k not in expected)
-            problems = ([f"missing column(s) {', '.join(map(repr, missing))}"] if missing else []) + \
-                       ([f"unknown column(s) {', '.join(map(repr, unknown))}"] if unknown else [])
+            problems = ([f"missing column(s) {', '.join(map(repr, missing))}"] if missing else []) + (
+                [f"unknown column(s) {', '.join(map(repr, unknown))}"] if unknown else []
+            )
             raise InvalidInput(f"rows[{i}]: {'; '.join(problems)}; the model takes {', '.join(names)}"[:500])
         checked.append([_check_value(row[c["name"]], c["type"], f"rows[{i}][{c['name']!r}]") for c in columns])
     return checked
@@ -89,7 +92,12 @@ def csv_rows(text: str, schema: dict) -> list[dict]:
     except csv.Error as exc:
         raise InvalidInput(f"the CSV body cannot be read ({exc})") from exc
     types = {c["name"]: c["type"] for c in schema["columns"]}
-    convert = {"number": float, "integer": int, "boolean": lambda v: {"true": True, "false": False}[v.lower()], "string": str}
+    convert = {
+        "number": float,
+        "integer": int,
+        "boolean": lambda v: {"true": True, "false": False}[v.lower()],
+        "string": str,
+    }
     rows = []
     try:
         for line, values in enumerate(reader, start=2):
@@ -104,7 +112,9 @@ def csv_rows(text: str, schema: dict) -> list[dict]:
                 try:
                     row[name] = convert[types[name]](value) if name in types else value
                 except (ValueError, KeyError):
-                    raise InvalidInput(f"CSV line {line}, column {name!r}: {value!r} is not a {types[name]}"[:300]) from None
+                    raise InvalidInput(
+                        f"CSV line {line}, column {name!r}: {value!r} is not a {types[name]}"[:300]
+                    ) from None
             rows.append(row)
     except csv.Error as exc:
         raise InvalidInput(f"the CSV body cannot be read ({exc})") from exc
@@ -122,7 +132,8 @@ class Predictor:
         self.classes = version.classes or [str(c) for c in getattr(model, "classes_", [])]
         self._feature_names = getattr(model, "feature_names_in_", None)
         self._numeric = self.schema.get("type") == "table" and all(
-            c["type"] in ("number", "integer") for c in self.schema["columns"])
+            c["type"] in ("number", "integer") for c in self.schema["columns"]
+        )
 
     def features(self, rows: list[list]):
         """The batch as the model reads it: a float array for numeric columns (already checked by
@@ -158,9 +169,11 @@ class Predictor:
         min_confidence = float(config.get("DETECTION_MIN_CONFIDENCE") or 0.0)
         if self.task == "detection":
             keep = [i for i, s in enumerate(raw["scores"]) if s >= min_confidence]
-            return {"class_name": [str(raw["class_name"][i]) for i in keep],
-                    "scores": [round(float(raw["scores"][i]), 6) for i in keep],
-                    ROIS: [[int(v) for v in raw["rois"][i]] for i in keep]}
+            return {
+                "class_name": [str(raw["class_name"][i]) for i in keep],
+                "scores": [round(float(raw["scores"][i]), 6) for i in keep],
+                ROIS: [[int(v) for v in raw["rois"][i]] for i in keep],
+            }
         if self.task == "classification":
             if np.ndim(raw) == 0:  # a classifier without predict_proba: its label, fully confident
                 label = str(raw)
@@ -186,8 +199,7 @@ class MicroBatcher:
     keeps accepting and answering requests meanwhile.
     """
 
-    def __init__(self, fn: Callable[[list], list], max_batch_size: int = 64, max_wait: float = 0.002,
-                 executor=None):
+    def __init__(self, fn: Callable[[list], list], max_batch_size: int = 64, max_wait: float = 0.002, executor=None):
         if max_batch_size < 1 or max_wait < 0:
             raise ValueError("max_batch_size must be >= 1 and max_wait >= 0")
         self.fn = fn
@@ -250,7 +262,7 @@ class MicroBatcher:
             self._last_call = time.perf_counter() - started
             start = 0
             for inputs, future in batch:
-                _settle(future, outputs[start:start + len(inputs)])
+                _settle(future, outputs[start : start + len(inputs)])
                 start += len(inputs)
 
 
@@ -274,14 +286,21 @@ class Loaded:
 class ModelService:
     """The models of a registry, loaded and ready to predict, for the server and for widgets."""
 
-    def __init__(self, registry: ModelRegistry | None = None, max_batch_size: int = 64, max_wait: float = 0.002,
-                 refresh: float = 1.0, threads: int | None = None):
+    def __init__(
+        self,
+        registry: ModelRegistry | None = None,
+        max_batch_size: int = 64,
+        max_wait: float = 0.002,
+        refresh: float = 1.0,
+        threads: int | None = None,
+    ):
         self.registry = registry or ModelRegistry()
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait
         self.refresh = refresh
-        self.executor = ThreadPoolExecutor(max_workers=threads or min(4, os.cpu_count() or 1),
-                                           thread_name_prefix="mlapp-models")
+        self.executor = ThreadPoolExecutor(
+            max_workers=threads or min(4, os.cpu_count() or 1), thread_name_prefix="mlapp-models"
+        )
         self._loaded: dict[tuple[str, str], Loaded] = {}
         self._pickles: dict[tuple[str, str], Loaded] = {}  # apart: each is only for its saver
         self._cache: dict[Any, tuple[float, Any]] = {}
@@ -299,7 +318,9 @@ class ModelService:
         try:
             model = self.registry.load(version, user)
             predictor = Predictor(version, model)
-            entry = Loaded(version, predictor, MicroBatcher(predictor.run, self.max_batch_size, self.max_wait, self.executor))
+            entry = Loaded(
+                version, predictor, MicroBatcher(predictor.run, self.max_batch_size, self.max_wait, self.executor)
+            )
         except Forbidden:
             raise
         except Exception as exc:  # any failure of a user's model: listed with its reason, server keeps going
@@ -328,8 +349,10 @@ class ModelService:
         """The registry's version and what we serve of it, if that is current."""
         version = self.info(name).version(model_path)
         if version.format == "pickle" and version.saved_by != user:  # on every request, loaded or not
-            raise Forbidden(f"weights {version.model_path!r} of {name!r} are a pickle saved by "
-                            f"{version.saved_by}: only they may use it")
+            raise Forbidden(
+                f"weights {version.model_path!r} of {name!r} are a pickle saved by "
+                f"{version.saved_by}: only they may use it"
+            )
         entry = (self._pickles if version.format == "pickle" else self._loaded).get((name, version.model_path))
         return version, entry if entry is not None and entry.version.sha256 == version.sha256 else None
 
@@ -392,11 +415,15 @@ class ModelService:
         if not name:
             names = [m.name for m in self.registry.list()]
             if len(names) != 1:
-                raise InvalidInput("which model? pass algorithm, or set it once with POST /configs; "
-                                   f"available: {', '.join(names) or 'none yet'}")
+                raise InvalidInput(
+                    "which model? pass algorithm, or set it once with POST /configs; "
+                    f"available: {', '.join(names) or 'none yet'}"
+                )
             name = names[0]
         check_name(name, "algorithm")
-        model_path = payload.get("Model_path") or (saved.get("Model_path") if saved.get("algorithm") in (None, name) else None)
+        model_path = payload.get("Model_path") or (
+            saved.get("Model_path") if saved.get("algorithm") in (None, name) else None
+        )
         if model_path is not None:
             check_name(model_path, "Model_path")
         version = self.info(name).version(model_path)
@@ -420,16 +447,22 @@ class ModelService:
                 raise InvalidInput("images must be a non-empty list of base64 strings")
             if len(encoded) > MAX_INPUTS:
                 raise TooLarge(f"{len(encoded)} images in one request; send at most {MAX_INPUTS}")
-            pictures = [images.open_image(images.decode_base64(text, f"images[{i}]"), f"images[{i}]")
-                        for i, text in enumerate(encoded)]
+            pictures = [
+                images.open_image(images.decode_base64(text, f"images[{i}]"), f"images[{i}]")
+                for i, text in enumerate(encoded)
+            ]
             pixels = sum(p.width * p.height for p in pictures)  # from the headers, before decoding
             if pixels > images.MAX_PIXELS:
-                raise TooLarge(f"the images hold {pixels:,} pixels together, more than the {images.MAX_PIXELS:,} "
-                               f"one request may; send them in several requests")
+                raise TooLarge(
+                    f"the images hold {pixels:,} pixels together, more than the {images.MAX_PIXELS:,} "
+                    f"one request may; send them in several requests"
+                )
             inputs = [images.image_array(p, schema, f"images[{i}]") for i, p in enumerate(pictures)]
             return inputs, pictures
         if not has_rows:
-            raise InvalidInput(f"model {entry.version.name!r} takes rows of {len(schema['columns'])} columns, not images")
+            raise InvalidInput(
+                f"model {entry.version.name!r} takes rows of {len(schema['columns'])} columns, not images"
+            )
         return check_rows(payload["rows"], schema), None
 
     def respond(self, entry: Loaded, config: dict, outputs: list, pictures, create_images: bool) -> dict:
@@ -464,8 +497,9 @@ class ModelService:
         name, model_path, config = self.effective_config(user, payload)
         entry = self.entry(name, model_path, user)
         inputs, pictures = self.parse(entry, payload)
-        return self.respond(entry, config, entry.predictor.run(inputs), pictures,
-                            truthy(payload.get("create_images", False)))
+        return self.respond(
+            entry, config, entry.predictor.run(inputs), pictures, truthy(payload.get("create_images", False))
+        )
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -13,6 +13,7 @@ trusted, and it is only ever unpickled for the user who saved it.
 Layout: ``<root>/registry.sqlite`` (SQLite WAL: notebooks and servers save and read concurrently)
 and ``<root>/<name>/<Model_path>.<format>``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -186,8 +187,14 @@ def check_image_schema(schema: dict) -> dict:
     if mode not in IMAGE_MODES:
         raise InvalidInput(f"image mode must be one of {', '.join(IMAGE_MODES)}")
     low, high = schema.get("value_range", (0, 1))
-    return {"type": "image", "height": height, "width": width, "mode": mode,
-            "value_range": [float(low), float(high)], "flatten": bool(schema.get("flatten", True))}
+    return {
+        "type": "image",
+        "height": height,
+        "width": width,
+        "mode": mode,
+        "value_range": [float(low), float(high)],
+        "flatten": bool(schema.get("flatten", True)),
+    }
 
 
 def check_table_schema(schema: dict) -> dict:
@@ -195,7 +202,11 @@ def check_table_schema(schema: dict) -> dict:
     if not isinstance(columns, list) or not columns:
         raise InvalidInput("input_schema needs a non-empty list of columns")
     for column in columns:
-        if not isinstance(column, dict) or not isinstance(column.get("name"), str) or column.get("type") not in COLUMN_TYPES:
+        if (
+            not isinstance(column, dict)
+            or not isinstance(column.get("name"), str)
+            or column.get("type") not in COLUMN_TYPES
+        ):
             raise InvalidInput(f"each column needs a name and a type among {', '.join(COLUMN_TYPES)}: {column!r}")
     return {"type": "table", "columns": [{"name": c["name"], "type": c["type"]} for c in columns]}
 
@@ -230,8 +241,9 @@ def check_config(config) -> dict:
         raise InvalidInput(f"the prediction config is larger than {MAX_CONFIG_BYTES // 1024} KB")
     config = json.loads(text)
     confidence = config.get("DETECTION_MIN_CONFIDENCE")
-    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
-                                   or not 0 <= confidence <= 1):
+    if confidence is not None and (
+        isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1
+    ):
         raise InvalidInput("DETECTION_MIN_CONFIDENCE must be a number between 0 and 1")
     top_k = config.get("TOP_K")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1000):
@@ -259,10 +271,24 @@ class ModelRegistry:
         return db
 
     # -- saving ----------------------------------------------------------------------------
-    def save(self, model, name: str, *, model_path: str = "default", user: str, X=None, classes=None,
-             input_schema: dict | None = None, image: dict | None = None, config: dict | None = None,
-             metrics: dict | None = None, description: str = "", format: str = "skops",
-             trusted: bool = False, is_admin: bool = False) -> Version:
+    def save(
+        self,
+        model,
+        name: str,
+        *,
+        model_path: str = "default",
+        user: str,
+        X=None,
+        classes=None,
+        input_schema: dict | None = None,
+        image: dict | None = None,
+        config: dict | None = None,
+        metrics: dict | None = None,
+        description: str = "",
+        format: str = "skops",
+        trusted: bool = False,
+        is_admin: bool = False,
+    ) -> Version:
         """Save ``model`` as weights ``model_path`` of ``name``; returns the recorded version.
 
         ``format``: ``skops`` (scikit-learn and NumPy objects), ``onnx`` or ``torchscript`` (the
@@ -277,7 +303,11 @@ class ModelRegistry:
         if format in ("onnx", "torchscript") and not classes:
             raise InvalidInput(f"a {format} model does not name its classes: pass classes=[...]")
         if input_schema is not None:
-            schema = check_image_schema(input_schema) if input_schema.get("type") == "image" else check_table_schema(input_schema)
+            schema = (
+                check_image_schema(input_schema)
+                if input_schema.get("type") == "image"
+                else check_table_schema(input_schema)
+            )
         else:
             schema = infer_input_schema(model, X, image)
         examples = []
@@ -285,15 +315,32 @@ class ModelRegistry:
             examples = _json_safe(X.head(MAX_EXAMPLES).to_dict(orient="records"))
         file = f"{name}/{model_path}.{FORMATS[format]}"
         with transaction(self.db):
-            existing = self.db.execute("SELECT saved_by FROM versions WHERE name = ? AND model_path = ?",
-                                       (name, model_path)).fetchone()
+            existing = self.db.execute(
+                "SELECT saved_by FROM versions WHERE name = ? AND model_path = ?", (name, model_path)
+            ).fetchone()
             if existing and existing["saved_by"] != user and not is_admin:
-                raise Forbidden(f"weights {model_path!r} of {name!r} belong to {existing['saved_by']}; save under another name")
+                raise Forbidden(
+                    f"weights {model_path!r} of {name!r} belong to {existing['saved_by']}; save under another name"
+                )
             atomic_write(self.root / file, data)
-            row = (name, model_path, format, file, len(data), hashlib.sha256(data).hexdigest(),
-                   json.dumps(trusted_types), task_of(model) if format in ("skops", "pickle") else "classification",
-                   json.dumps(class_names(model, classes)), json.dumps(schema), json.dumps(check_config(config)),
-                   json.dumps(_json_safe(metrics or {})), json.dumps(examples), str(description), user, time.time())
+            row = (
+                name,
+                model_path,
+                format,
+                file,
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                json.dumps(trusted_types),
+                task_of(model) if format in ("skops", "pickle") else "classification",
+                json.dumps(class_names(model, classes)),
+                json.dumps(schema),
+                json.dumps(check_config(config)),
+                json.dumps(_json_safe(metrics or {})),
+                json.dumps(examples),
+                str(description),
+                user,
+                time.time(),
+            )
             self.db.execute("INSERT OR REPLACE INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
         return self.get(name).versions[model_path]
 
@@ -305,13 +352,17 @@ class ModelRegistry:
             try:
                 data = skops.io.dumps(model)
             except Exception as exc:  # skops names the type it cannot store
-                raise InvalidInput(f"skops cannot store this model ({exc}); use onnx or torchscript, "
-                                   f"or pickle with trusted=True if you trust every reader") from exc
+                raise InvalidInput(
+                    f"skops cannot store this model ({exc}); use onnx or torchscript, "
+                    f"or pickle with trusted=True if you trust every reader"
+                ) from exc
             return data, sorted(skops.io.get_untrusted_types(data=data))
         if format == "pickle":
             if not trusted:
-                raise InvalidInput("a pickle runs any code when loaded: save with skops (the default), or "
-                                   "pass trusted=True to keep a pickle that only you will load")
+                raise InvalidInput(
+                    "a pickle runs any code when loaded: save with skops (the default), or "
+                    "pass trusted=True to keep a pickle that only you will load"
+                )
             return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), []
         if isinstance(model, (str, Path)):
             return Path(model).read_bytes(), []
@@ -335,7 +386,11 @@ class ModelRegistry:
         return list(models.values())
 
     def get(self, name) -> ModelInfo:
-        rows = self.db.execute("SELECT * FROM versions WHERE name = ?", (name,)).fetchall() if isinstance(name, str) else []
+        rows = (
+            self.db.execute("SELECT * FROM versions WHERE name = ?", (name,)).fetchall()
+            if isinstance(name, str)
+            else []
+        )
         if not rows:
             known = ", ".join(m.name for m in self.list()) or "none yet"
             raise NotFound(f"unknown algorithm {name!r}; available: {known}")
@@ -356,9 +411,11 @@ class ModelRegistry:
             return skops.io.loads(data, trusted=version.trusted_types)
         if version.format == "pickle":
             if version.saved_by != user:
-                raise Forbidden(f"weights {version.model_path!r} of {version.name!r} are a pickle saved by "
-                                f"{version.saved_by}: only they may load it")
-            return pickle.loads(data)  # noqa: S301 - trusted by its saver, loaded only for them
+                raise Forbidden(
+                    f"weights {version.model_path!r} of {version.name!r} are a pickle saved by "
+                    f"{version.saved_by}: only they may load it"
+                )
+            return pickle.loads(data)
         if version.format == "onnx":
             from .runtimes import OnnxModel
 
@@ -388,5 +445,7 @@ class ModelRegistry:
         elif config.get("Model_path"):
             raise InvalidInput("Model_path needs an algorithm")
         with transaction(self.db):
-            self.db.execute("INSERT OR REPLACE INTO configs VALUES (?, ?, ?)", (client, json.dumps(config), time.time()))
+            self.db.execute(
+                "INSERT OR REPLACE INTO configs VALUES (?, ?, ?)", (client, json.dumps(config), time.time())
+            )
         return config

@@ -3,6 +3,7 @@
 The runtimes are optional: without onnxruntime (or torch) such a model is listed as unavailable
 with the reason, and the rest of the registry serves as usual.
 """
+
 from __future__ import annotations
 
 import numpy as np

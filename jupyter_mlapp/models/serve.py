@@ -5,6 +5,7 @@ identity provider and authorizer (so the same tokens, API tokens and accounts wo
 only jupyter-mlapp's ``models`` room and none of Jupyter's own services that run code or touch
 files (kernels, terminals, contents): a stolen credential can predict, not execute.
 """
+
 from __future__ import annotations
 
 from jupyter_server import serverapp
@@ -33,21 +34,26 @@ class ModelServerApp(MLAppServerApp):
     jupyter mlapp serve --models ~/models --ip 0.0.0.0 --certfile cert.pem --keyfile key.pem
     jupyter mlapp serve --models ~/models --max-batch-size 32 --max-wait-ms 1
 """
-    aliases = Dict({
-        **serverapp.aliases,
-        "models": "MLApp.models_dir",
-        "max-batch-size": "MLApp.models_max_batch_size",
-        "max-wait-ms": "MLApp.models_max_wait_ms",
-    })
+    aliases = Dict(
+        {
+            **serverapp.aliases,
+            "models": "MLApp.models_dir",
+            "max-batch-size": "MLApp.models_max_batch_size",
+            "max-wait-ms": "MLApp.models_max_wait_ms",
+        }
+    )
 
     def initialize(self, argv=None, **kwargs):
         # The secure defaults of `jupyter mlapp` first; config files and the command line on top.
         defaults = secure_defaults()
-        defaults.merge(Config({
-            "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
-                          "default_url": f"{ENDPOINTS}/health"},
-            "MLApp": {"rooms": ["models"]},
-        }))
+        defaults.merge(
+            Config(
+                {
+                    "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True}, "default_url": f"{ENDPOINTS}/health"},
+                    "MLApp": {"rooms": ["models"]},
+                }
+            )
+        )
         self.update_config(defaults)
         super().initialize(argv, find_extensions=False)
         # One BLAS thread per model call: concurrency comes from batching and the worker threads,

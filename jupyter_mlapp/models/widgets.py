@@ -4,6 +4,7 @@ A table of the models (name, weights versions, classes, saved by, size, availabi
 prediction on a chosen example row or an uploaded image, and a client snippet (Python
 ``requests`` and ``curl``) for the selected model, to copy into another program.
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,14 @@ def _short(items: list, limit: int = 6) -> str:
 class ModelsPanel(widgets.VBox):
     """The registry of ``registry`` (default: the home folder's) for the kernel's user."""
 
-    def __init__(self, registry: ModelRegistry | None = None, server_url: str | None = None, *,
-                 heading: str | None = "Models", **kwargs):
+    def __init__(
+        self,
+        registry: ModelRegistry | None = None,
+        server_url: str | None = None,
+        *,
+        heading: str | None = "Models",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.add_class("mlapp-models")
         self.user = current_user()
@@ -60,8 +67,9 @@ class ModelsPanel(widgets.VBox):
         self.message.add_class("mlapp-models-message")
         self.result = widgets.HTML()
         self.result.add_class("mlapp-models-result")
-        self.server = widgets.Text(description="Server", value=server_url or self._default_server(),
-                                   layout=widgets.Layout(width="60%"))
+        self.server = widgets.Text(
+            description="Server", value=server_url or self._default_server(), layout=widgets.Layout(width="60%")
+        )
         self.snippet = widgets.HTML()
         self.snippet.add_class("mlapp-models-snippet")
         self.tabular = widgets.VBox([self.example, self.row])
@@ -74,13 +82,27 @@ class ModelsPanel(widgets.VBox):
         self.predict_button.on_click(lambda _: self.predict())
         self.refresh_button.on_click(lambda _: self.refresh())
 
-        test = widgets.VBox([widgets.HTML("<b>Test a prediction</b>"), widgets.HBox([self.choice, self.weights]),
-                             self.tabular, self.image, self.predict_button, self.result])
+        test = widgets.VBox(
+            [
+                widgets.HTML("<b>Test a prediction</b>"),
+                widgets.HBox([self.choice, self.weights]),
+                self.tabular,
+                self.image,
+                self.predict_button,
+                self.result,
+            ]
+        )
         client = widgets.VBox([widgets.HTML("<b>Call it from a program</b>"), self.server, self.snippet])
         # An app page has its own title: it passes heading=None.
         title = f"<h3>{html.escape(heading)}</h3>" if heading else ""
-        self.children = [widgets.HTML(STYLE + title), widgets.HBox([self.refresh_button]), self.table,
-                         self.message, test, client]
+        self.children = [
+            widgets.HTML(STYLE + title),
+            widgets.HBox([self.refresh_button]),
+            self.table,
+            self.message,
+            test,
+            client,
+        ]
         self.refresh()
 
     @staticmethod
@@ -94,12 +116,16 @@ class ModelsPanel(widgets.VBox):
         except MLAppError as exc:
             return self.show_error(str(exc))
         if not self.models:
-            self.table.value = ("<p>No models yet. Save one from a notebook: "
-                                "<code>jupyter_mlapp.models.save(model, \"name\", X=X_train)</code></p>")
+            self.table.value = (
+                "<p>No models yet. Save one from a notebook: "
+                '<code>jupyter_mlapp.models.save(model, "name", X=X_train)</code></p>'
+            )
         else:
             rows = "".join(self._table_row(m) for m in self.models)
-            self.table.value = ("<table><tr><th>Name</th><th>Kind</th><th>Weights</th><th>Classes</th>"
-                                f"<th>Saved by</th><th>Size</th><th>Status</th></tr>{rows}</table>")
+            self.table.value = (
+                "<table><tr><th>Name</th><th>Kind</th><th>Weights</th><th>Classes</th>"
+                f"<th>Saved by</th><th>Size</th><th>Status</th></tr>{rows}</table>"
+            )
         selected = self.choice.value
         self.choice.options = [m["name"] for m in self.models]
         if selected in self.choice.options:
@@ -109,9 +135,17 @@ class ModelsPanel(widgets.VBox):
     @staticmethod
     def _table_row(model: dict) -> str:
         reasons = [f"{v['model_path']}: {v['reason']}" for v in model["versions"] if not v["available"]]
-        status = ("<span class='mlapp-unavailable'>" + html.escape("; ".join(reasons)) + "</span>") if reasons else "ready"
-        cells = [model["name"], f"{model['kind']} {model['task']}", ", ".join(model["weights"]),
-                 _short(model["classes"]), model["saved_by"], format_size(model["size"])]
+        status = (
+            ("<span class='mlapp-unavailable'>" + html.escape("; ".join(reasons)) + "</span>") if reasons else "ready"
+        )
+        cells = [
+            model["name"],
+            f"{model['kind']} {model['task']}",
+            ", ".join(model["weights"]),
+            _short(model["classes"]),
+            model["saved_by"],
+            format_size(model["size"]),
+        ]
         return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + f"<td>{status}</td></tr>"
 
     def selected(self) -> dict | None:
@@ -171,7 +205,9 @@ class ModelsPanel(widgets.VBox):
             return self.show_error(str(exc))
         result, image = answer["Responses"][0]
         results = result["results"]
-        pairs = "".join(f"<li><b>{html.escape(n)}</b> {s:.3f}</li>" for n, s in zip(results["class_name"], results["scores"]))
+        pairs = "".join(
+            f"<li><b>{html.escape(n)}</b> {s:.3f}</li>" for n, s in zip(results["class_name"], results["scores"])
+        )
         boxes = f"<p>{len(results[ROIS])} region(s): {html.escape(str(results[ROIS]))}</p>" if ROIS in results else ""
         picture = f"<img alt='prediction' src='data:image/png;base64,{image}' style='max-width:320px'>" if image else ""
         self.result.value = f"<ul>{pairs or '<li>nothing above the confidence threshold</li>'}</ul>{boxes}{picture}"
@@ -188,8 +224,14 @@ class ModelsPanel(widgets.VBox):
             return
         base = self.server.value.rstrip("/") + "/mlapp/api/models"
         if model["kind"] == "image":
-            body_py = '{"algorithm": %r, "Model_path": %r,\n        "images": [base64.b64encode(open("image.png", "rb").read()).decode()],\n        "create_images": True}' % (model["name"], self.weights.value)
-            curl_body = '{"algorithm": "%s", "Model_path": "%s", "images": ["\'"$(base64 -w0 image.png)"\'"]}' % (model["name"], self.weights.value)
+            body_py = (
+                '{"algorithm": %r, "Model_path": %r,\n        "images": [base64.b64encode(open("image.png", "rb").read()).decode()],\n        "create_images": True}'
+                % (model["name"], self.weights.value)
+            )
+            curl_body = '{"algorithm": "%s", "Model_path": "%s", "images": ["\'"$(base64 -w0 image.png)"\'"]}' % (
+                model["name"],
+                self.weights.value,
+            )
         else:
             try:
                 row = json.loads(self.row.value)
@@ -197,11 +239,17 @@ class ModelsPanel(widgets.VBox):
                 row = {}
             body_py = json.dumps({"algorithm": model["name"], "Model_path": self.weights.value, "rows": [row]})
             curl_body = body_py.replace("'", "'\\''")
-        python = (f"import base64, requests\n\nBASE_URL = {base!r}\n"
-                  "HEADERS = {\"Authorization\": \"token <your token>\"}\n"
-                  f"r = requests.post(BASE_URL + \"/predict\", json={body_py}, headers=HEADERS)\n"
-                  "print(r.json()[\"Responses\"])")
-        curl = (f"curl -H \"Authorization: token $MLAPP_TOKEN\" -H \"Content-Type: application/json\" \\\n"
-                f"  -d '{curl_body}' \\\n  {base}/predict")
-        self.snippet.value = (f"<p>Python (<code>requests</code>):</p><pre class='mlapp-snippet-python'>{html.escape(python)}</pre>"
-                              f"<p>curl:</p><pre class='mlapp-snippet-curl'>{html.escape(curl)}</pre>")
+        python = (
+            f"import base64, requests\n\nBASE_URL = {base!r}\n"
+            'HEADERS = {"Authorization": "token <your token>"}\n'
+            f'r = requests.post(BASE_URL + "/predict", json={body_py}, headers=HEADERS)\n'
+            'print(r.json()["Responses"])'
+        )
+        curl = (
+            f'curl -H "Authorization: token $MLAPP_TOKEN" -H "Content-Type: application/json" \\\n'
+            f"  -d '{curl_body}' \\\n  {base}/predict"
+        )
+        self.snippet.value = (
+            f"<p>Python (<code>requests</code>):</p><pre class='mlapp-snippet-python'>{html.escape(python)}</pre>"
+            f"<p>curl:</p><pre class='mlapp-snippet-curl'>{html.escape(curl)}</pre>"
+        )

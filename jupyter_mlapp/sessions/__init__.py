@@ -5,12 +5,13 @@
 >>> state.link(slider, "value", "learning_rate")    # one line per widget; autosaved
 >>> SessionBar(state)                               # save / load / rename / delete snapshots
 """
+
 from __future__ import annotations
 
 from .cache import Cache, Expiry, cache, fingerprint
 from .state import AppState, end_session
 
-__all__ = ["AppState", "SessionBar", "Cache", "Expiry", "cache", "fingerprint", "end_session"]
+__all__ = ["AppState", "Cache", "Expiry", "SessionBar", "cache", "end_session", "fingerprint"]
 
 
 def __getattr__(name):

@@ -10,6 +10,7 @@ the function was edited or an unrelated input changed: the key is exactly what t
 Concurrent callers of one key (threads, kernels, processes) compute it once: the others wait on a
 lock file and read the result.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -66,7 +67,7 @@ class Expiry:
         return bool(self._stale(dt.datetime.fromtimestamp(computed_at), dt.datetime.fromtimestamp(now)))
 
     @classmethod
-    def parse(cls, expires) -> "Expiry":
+    def parse(cls, expires) -> Expiry:
         if isinstance(expires, Expiry):
             return expires
         if expires is None:
@@ -81,7 +82,9 @@ class Expiry:
             age = dt.timedelta(seconds=expires)
             return cls(f"{expires:g}s", lambda computed, now: now - computed >= age)
         if not isinstance(expires, str):
-            raise InvalidInput(f"expires must be None, seconds, a timedelta, text or a callable, not {type(expires).__name__}")
+            raise InvalidInput(
+                f"expires must be None, seconds, a timedelta, text or a callable, not {type(expires).__name__}"
+            )
         text = expires.strip().lower()
         if match := re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw])", text):
             expiry = cls.parse(float(match.group(1)) * UNITS[match.group(2)])
@@ -95,7 +98,8 @@ class Expiry:
         if days is None:
             raise InvalidInput(
                 f"unknown schedule {expires!r}: use a duration like '12h', 'hourly', 'daily', 'weekly', "
-                f"'weekdays', 'weekends' or days like 'sat,sun'")
+                f"'weekdays', 'weekends' or days like 'sat,sun'"
+            )
         allowed = {DAYS.index(d) for d in days}
         return cls(text, lambda computed, now: now.weekday() in allowed and computed < _midnight(now))
 
@@ -220,8 +224,9 @@ class Cache:
     back by the same user).
     """
 
-    def __init__(self, user: str | None = None, home=None, *, allow_pickle: bool = False,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self, user: str | None = None, home=None, *, allow_pickle: bool = False, clock: Callable[[], float] = time.time
+    ):
         self._user, self._home = user, home
         self.allow_pickle = allow_pickle
         self.clock = clock
@@ -268,16 +273,14 @@ class Cache:
                     k = key(*args, **kwargs)
                 else:
                     k = key
-                return self.get_or_compute(k, lambda: func(*args, **kwargs), expires=expiry,
-                                           allow_pickle=allow_pickle)
+                return self.get_or_compute(k, lambda: func(*args, **kwargs), expires=expiry, allow_pickle=allow_pickle)
 
             cached.cache = self
             return cached
 
         return decorate(fn) if fn is not None else decorate
 
-    def get_or_compute(self, key, compute: Callable[[], Any], expires=None, *,
-                       allow_pickle: bool | None = None):
+    def get_or_compute(self, key, compute: Callable[[], Any], expires=None, *, allow_pickle: bool | None = None):
         """The cached value of ``key`` if it is there and fresh, else ``compute()``, stored."""
         expiry = Expiry.parse(expires)
         text = key_text(key)
@@ -300,7 +303,8 @@ class Cache:
             with index.lock, transaction(index.conn):
                 index.conn.execute(
                     "INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (key_id, text[:LABEL_MAX], *row, now, now, 0, expiry.text, seconds, self.user))
+                    (key_id, text[:LABEL_MAX], *row, now, now, 0, expiry.text, seconds, self.user),
+                )
             log.info("cache: computed %s in %.1fs", text[:80], seconds)
         return value
 
@@ -344,10 +348,21 @@ class Cache:
         now = self.clock()
         with index.lock:
             rows = index.conn.execute("SELECT * FROM cache ORDER BY used DESC").fetchall()
-        return [{"id": r["id"], "key": r["label"], "kind": r["kind"], "size": r["size"],
-                 "created": iso(r["created"]), "used": iso(r["used"]), "hits": r["hits"],
-                 "seconds": round(r["seconds"], 3), "expires": r["expires"],
-                 "stale": _stale_now(r, now)} for r in rows]
+        return [
+            {
+                "id": r["id"],
+                "key": r["label"],
+                "kind": r["kind"],
+                "size": r["size"],
+                "created": iso(r["created"]),
+                "used": iso(r["used"]),
+                "hits": r["hits"],
+                "seconds": round(r["seconds"], 3),
+                "expires": r["expires"],
+                "stale": _stale_now(r, now),
+            }
+            for r in rows
+        ]
 
     def clear(self, key=None) -> int:
         """Forget ``key`` (a key as given to the cache, or an ``id`` from ``info()``), or every

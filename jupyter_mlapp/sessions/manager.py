@@ -3,6 +3,7 @@
 The kernel side works through ``AppState`` and ``Cache``; this manager reads and controls the
 same files per request, always for the user the server authenticated.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,14 +49,25 @@ class SessionManager:
             warnings = list(index.notices)
         values = []
         for row in rows:
-            entry = {"key": row["key"], "kind": row["kind"], "size": row["size"], "updated": iso(row["updated"]),
-                     "summary": json.loads(row["meta"] or "{}").get("summary", "")}
+            entry = {
+                "key": row["key"],
+                "kind": row["kind"],
+                "size": row["size"],
+                "updated": iso(row["updated"]),
+                "summary": json.loads(row["meta"] or "{}").get("summary", ""),
+            }
             if row["kind"] == "json" and row["inline"] is not None:
                 entry["value"] = json.loads(row["inline"])
             values.append(entry)
-        return {"app": app, "keys": len(rows), "size": sum(r["size"] for r in rows),
-                "updated": iso(max(r["updated"] for r in rows)) if rows else None,
-                "snapshots": snapshots, "values": values, "warnings": warnings}
+        return {
+            "app": app,
+            "keys": len(rows),
+            "size": sum(r["size"] for r in rows),
+            "updated": iso(max(r["updated"] for r in rows)) if rows else None,
+            "snapshots": snapshots,
+            "values": values,
+            "warnings": warnings,
+        }
 
     def clear(self, user: str, app: str) -> None:
         """A new session: the autosaved state is forgotten (running apps keep theirs until reloaded)."""

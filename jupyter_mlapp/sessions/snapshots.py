@@ -4,6 +4,7 @@ A snapshot is a copy of the live rows under the snapshot's slot; rows share the 
 values, so saving a snapshot of a 10 MB state writes a few rows, not 10 MB. Each operation is one
 SQLite transaction: a crash leaves the snapshot saved (or renamed, or deleted) or not, never half.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,9 +37,18 @@ class Snapshots:
         with self.index.lock:
             rows = self.conn.execute(
                 "SELECT s.*, (SELECT count(*) FROM entries e WHERE e.slot=s.id) AS keys "
-                "FROM snapshots s ORDER BY created DESC, id DESC").fetchall()
-        return [{"name": r["name"], "created": iso(r["created"]), "size": r["size"], "keys": r["keys"],
-                 "summary": r["summary"]} for r in rows]
+                "FROM snapshots s ORDER BY created DESC, id DESC"
+            ).fetchall()
+        return [
+            {
+                "name": r["name"],
+                "created": iso(r["created"]),
+                "size": r["size"],
+                "keys": r["keys"],
+                "summary": r["summary"],
+            }
+            for r in rows
+        ]
 
     def info(self, name: str) -> dict:
         check_name(name, "snapshot name")
@@ -62,15 +72,19 @@ class Snapshots:
                 if not overwrite:
                     raise Conflict(f"a snapshot named {name!r} exists: choose another name or delete it first")
                 self._drop(old[0])
-            rows = self.conn.execute("SELECT key, meta, size FROM entries WHERE slot=? ORDER BY key",
-                                     (LIVE,)).fetchall()
+            rows = self.conn.execute(
+                "SELECT key, meta, size FROM entries WHERE slot=? ORDER BY key", (LIVE,)
+            ).fetchall()
             cur = self.conn.execute(
                 "INSERT INTO snapshots (name, created, size, summary) VALUES (?, ?, ?, ?)",
-                (name, time.time(), sum(r["size"] for r in rows), summarize(rows)))
+                (name, time.time(), sum(r["size"] for r in rows), summarize(rows)),
+            )
             slot = cur.lastrowid
             self.conn.execute(
                 "INSERT INTO entries SELECT ?, key, kind, meta, inline, blob, size, updated, writer "
-                "FROM entries WHERE slot=?", (slot, LIVE))
+                "FROM entries WHERE slot=?",
+                (slot, LIVE),
+            )
         return self.info(name)
 
     def load(self, name: str) -> None:
@@ -81,15 +95,16 @@ class Snapshots:
             self.conn.execute("DELETE FROM entries WHERE slot=?", (LIVE,))
             self.conn.execute(
                 "INSERT INTO entries SELECT ?, key, kind, meta, inline, blob, size, ?, writer "
-                "FROM entries WHERE slot=?", (LIVE, time.time(), slot))
+                "FROM entries WHERE slot=?",
+                (LIVE, time.time(), slot),
+            )
 
     def rename(self, name: str, new_name: str) -> dict:
         check_name(name, "snapshot name")
         check_name(new_name, "new snapshot name")
         with self.index.lock, transaction(self.conn):
             slot = self._id(name)
-            if new_name != name and self.conn.execute(
-                    "SELECT 1 FROM snapshots WHERE name=?", (new_name,)).fetchone():
+            if new_name != name and self.conn.execute("SELECT 1 FROM snapshots WHERE name=?", (new_name,)).fetchone():
                 raise Conflict(f"a snapshot named {new_name!r} exists")
             self.conn.execute("UPDATE snapshots SET name=? WHERE id=?", (new_name, slot))
         return self.info(new_name)
@@ -112,4 +127,4 @@ def summarize(rows) -> str:
         summary = json.loads(row["meta"] or "{}").get("summary", "")
         parts.append(f"{row['key']}={summary}" if summary else row["key"])
     text = f"{len(rows)} value{'s' if len(rows) != 1 else ''}" + (": " + ", ".join(parts) if parts else "")
-    return text if len(text) <= SUMMARY_MAX else text[:SUMMARY_MAX - 1] + "…"
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"

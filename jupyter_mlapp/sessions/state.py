@@ -5,6 +5,7 @@ what the user had (so a refresh, a dropped connection, a culled kernel or a rest
 the app back as it was), then writes every change to disk within ``autosave_delay`` seconds, from
 a background thread so the kernel never waits for the disk.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -42,8 +43,9 @@ class AppState(MutableMapping):
     (including a damaged file that was set aside) in a sentence to show the user.
     """
 
-    def __init__(self, app: str, user: str | None = None, home=None, *, allow_pickle: bool = False,
-                 autosave_delay: float = 0.1):
+    def __init__(
+        self, app: str, user: str | None = None, home=None, *, allow_pickle: bool = False, autosave_delay: float = 0.1
+    ):
         self.app = check_name(app, "app name")
         self.user = check_name(user or current_user(), "user name")
         self.allow_pickle = allow_pickle
@@ -78,8 +80,9 @@ class AppState(MutableMapping):
         for row in self._index.rows(LIVE):
             key = row["key"]
             try:
-                values[key] = decode(self._index.read(row), owner=row["writer"], user=self.user,
-                                     allow_pickle=self.allow_pickle)
+                values[key] = decode(
+                    self._index.read(row), owner=row["writer"], user=self.user, allow_pickle=self.allow_pickle
+                )
             except Forbidden as exc:  # safe refusal, nothing damaged: keep it on disk
                 notices.append(f"{key!r} was not loaded: {exc}.")
             except Exception as exc:  # damaged: set it aside, the rest of the state loads

@@ -14,6 +14,7 @@ kernels) and atomic multi-key commits; a snapshot is a copy of rows that share t
 one costs no copy of the data. A blob is written (fsynced, renamed) before the row that names it
 is committed, so a process killed at any instant leaves the old or the new state.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -140,11 +141,12 @@ class Index:
                 self.set_aside(self.path)
             else:
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.good_path.stat().st_mtime))
-                self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; "
-                                    f"restored the last good state from {when}.")
+                self.notices.append(
+                    f"The saved state was damaged and was set aside as {aside.name}; "
+                    f"restored the last good state from {when}."
+                )
                 return conn
-        self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; "
-                            f"starting clean.")
+        self.notices.append(f"The saved state was damaged and was set aside as {aside.name}; starting clean.")
         return self._connect(self.path)
 
     def _connect(self, path: Path) -> sqlite3.Connection:
@@ -307,7 +309,8 @@ class StateIndex(Index):
                 else:
                     self.conn.execute(
                         "INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?)",
-                        (LIVE, key, *prepared[key], now, self.user))
+                        (LIVE, key, *prepared[key], now, self.user),
+                    )
 
     def clear(self) -> None:
         with self.lock, transaction(self.conn):

@@ -5,6 +5,7 @@ objects as Parquet, numpy arrays as ``.npy`` without pickles, scikit-learn model
 paths as paths, bytes as they are. Arbitrary pickles only when the user opted in, and they are
 only ever loaded back for the user who wrote them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,17 @@ from ..errors import Forbidden, InvalidInput
 
 # The kinds of stored values (``kind_of`` picks one).
 JSON, TIME, PATH, BYTES, FRAME, SERIES, ARRAY, SKOPS, BUNDLE, PICKLE = (
-    "json", "time", "path", "bytes", "parquet", "series", "npy", "skops", "bundle", "pickle")
+    "json",
+    "time",
+    "path",
+    "bytes",
+    "parquet",
+    "series",
+    "npy",
+    "skops",
+    "bundle",
+    "pickle",
+)
 
 
 @dataclass
@@ -177,10 +188,11 @@ def decode(stored: Encoded, *, owner: str, user: str, allow_pickle: bool = False
     if kind == BUNDLE:
         parts, offset = {}, 0
         for part in stored.meta["parts"]:
-            chunk = data[offset:offset + part["size"]]
+            chunk = data[offset : offset + part["size"]]
             offset += part["size"]
-            parts[part["key"]] = decode(Encoded(part["kind"], chunk, part["meta"]), owner=owner, user=user,
-                                        allow_pickle=allow_pickle)
+            parts[part["key"]] = decode(
+                Encoded(part["kind"], chunk, part["meta"]), owner=owner, user=user, allow_pickle=allow_pickle
+            )
         container = stored.meta["container"]
         return parts if container == "dict" else (tuple if container == "tuple" else list)(parts.values())
     if kind == PICKLE:
@@ -220,5 +232,3 @@ def _module_if_loaded(name: str):
     """The module if the program imported it: a value of its types cannot exist otherwise, and
     the check must not pay for importing pandas, numpy or scikit-learn."""
     return sys.modules.get(name)
-
-

@@ -1,4 +1,5 @@
 """``SessionBar``: save, list, load, rename and delete snapshots of an ``AppState`` from any app."""
+
 from __future__ import annotations
 
 import html
@@ -44,8 +45,9 @@ class SessionBar(widgets.VBox):
         self.name.on_submit(lambda _: self._act(self._save))
         self.new_button.on_click(lambda _: self._act(self._new))
         super().__init__(
-            [widgets.HTML(CSS), widgets.HBox([self.name, self.save_button, self.new_button]),
-             self.message, self.table], **kwargs)
+            [widgets.HTML(CSS), widgets.HBox([self.name, self.save_button, self.new_button]), self.message, self.table],
+            **kwargs,
+        )
         self.add_class("mlapp-session-bar")
         self.refresh()
         if state.message:
@@ -116,17 +118,25 @@ class SessionBar(widgets.VBox):
             label.add_class("mlapp-snapshot-name")
             buttons = []
             confirm = self._armed == ("delete", name)
-            for text, action, style in (("Load", self._load, "success"), ("Rename", self._rename, ""),
-                                        ("Delete", self._delete, "danger")):
+            for text, action, style in (
+                ("Load", self._load, "success"),
+                ("Rename", self._rename, ""),
+                ("Delete", self._delete, "danger"),
+            ):
                 label_text = "Confirm delete" if text == "Delete" and confirm else text
                 tooltip = f"{text} snapshot {name!r}" + (" to the name in the box" if text == "Rename" else "")
-                button = widgets.Button(description=label_text, button_style=style, tooltip=tooltip,
-                                        layout=widgets.Layout(width="auto"))
+                button = widgets.Button(
+                    description=label_text, button_style=style, tooltip=tooltip, layout=widgets.Layout(width="auto")
+                )
                 button.on_click(lambda _, action=action, name=name: self._act(action, name))
                 buttons.append(button)
-            row = [label, widgets.Label(snap["created"].replace("T", " ")[:16] + " UTC"),
-                   widgets.Label(human_size(snap["size"])), widgets.Label(snap["summary"]),
-                   widgets.HBox(buttons)]
+            row = [
+                label,
+                widgets.Label(snap["created"].replace("T", " ")[:16] + " UTC"),
+                widgets.Label(human_size(snap["size"])),
+                widgets.Label(snap["summary"]),
+                widgets.HBox(buttons),
+            ]
             for cell in row:
                 cell.add_class("mlapp-snapshot-cell")
             row[-1].add_class("mlapp-snapshot-row")

@@ -6,20 +6,40 @@ In a notebook::
     TrainingMonitor(job)                  # a Job, a job id, or a log file path
     TrainingMonitor("train.log", parsers=[r"iter (?P<step>\\d+) loss (?P<loss>\\S+)", *default_parsers()])
 """
+
 from __future__ import annotations
 
 import typing
 
 from .metrics import MetricStore, Series, read_metrics
-from .parsers import (JSONLinesParser, KerasParser, KeyValueParser, MetricParser, RegexParser, default_parsers,
-                      parse_lines)
+from .parsers import (
+    JSONLinesParser,
+    KerasParser,
+    KeyValueParser,
+    MetricParser,
+    RegexParser,
+    default_parsers,
+    parse_lines,
+)
 from .tail import LogTail
 
 if typing.TYPE_CHECKING:
     from .widgets import TrainingMonitor
 
-__all__ = ["TrainingMonitor", "LogTail", "MetricStore", "Series", "read_metrics", "MetricParser", "JSONLinesParser",
-           "KerasParser", "KeyValueParser", "RegexParser", "default_parsers", "parse_lines"]
+__all__ = [
+    "JSONLinesParser",
+    "KerasParser",
+    "KeyValueParser",
+    "LogTail",
+    "MetricParser",
+    "MetricStore",
+    "RegexParser",
+    "Series",
+    "TrainingMonitor",
+    "default_parsers",
+    "parse_lines",
+    "read_metrics",
+]
 
 
 def __getattr__(name):

@@ -3,6 +3,7 @@
 Both act on jobs, so they reuse the jobs room's handler base: the job is looked up as the
 caller sees jobs (their own, or everyone's for an admin), and another user's job is a 404.
 """
+
 from __future__ import annotations
 
 import math
@@ -90,7 +91,7 @@ _NUMBERS = {"type": "array", "items": {"type": "number", "nullable": True}}
 SERIES = {
     "type": "object",
     "description": "one metric: its values and, per value, the step and epoch it was logged at "
-                   "(null when unknown). Non-finite values are the strings NaN, Infinity, -Infinity.",
+    "(null when unknown). Non-finite values are the strings NaN, Infinity, -Infinity.",
     "properties": {
         "family": {"type": "string", "description": "the chart it belongs on (loss for val_loss)"},
         "value": {"type": "array", "items": {"oneOf": [{"type": "number"}, {"type": "string"}]}},
@@ -106,35 +107,66 @@ openapi_paths = {
             "tags": ["training"],
             "parameters": [
                 JOB_PARAM,
-                {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0},
-                 "description": "byte offset to parse from: 0, or the 'next' of the previous answer"},
-                {"name": "step", "in": "query", "schema": {"type": "number"},
-                 "description": "'carry.step' of the previous answer"},
-                {"name": "epoch", "in": "query", "schema": {"type": "number"},
-                 "description": "'carry.epoch' of the previous answer"},
+                {
+                    "name": "since",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "byte offset to parse from: 0, or the 'next' of the previous answer",
+                },
+                {
+                    "name": "step",
+                    "in": "query",
+                    "schema": {"type": "number"},
+                    "description": "'carry.step' of the previous answer",
+                },
+                {
+                    "name": "epoch",
+                    "in": "query",
+                    "schema": {"type": "number"},
+                    "description": "'carry.epoch' of the previous answer",
+                },
             ],
             "responses": {
-                "200": {"description": "metrics", "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "required": ["since", "next", "size", "series"],
-                    "properties": {
-                        "since": {"type": "integer"},
-                        "start": {"type": "integer", "description": "where parsing started (0 after a reset)"},
-                        "next": {"type": "integer", "description": "offset to ask for next time"},
-                        "size": {"type": "integer", "description": "size of the log in bytes"},
-                        "more": {"type": "boolean", "description": "more is already waiting: ask again now"},
-                        "reset": {"type": "boolean", "description": "the log restarted: drop what you had"},
-                        "lines": {"type": "integer"},
-                        "notes": {"type": "array", "items": {"type": "string"}},
-                        "carry": {"type": "object", "description": "pass back as step and epoch next time",
-                                  "properties": {"step": {"type": "number", "nullable": True},
-                                                 "epoch": {"type": "number", "nullable": True}}},
-                        "series": {"type": "object", "additionalProperties": SERIES},
-                        "state": {"type": "string"},
-                        "finished": {"type": "boolean"},
+                "200": {
+                    "description": "metrics",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["since", "next", "size", "series"],
+                                "properties": {
+                                    "since": {"type": "integer"},
+                                    "start": {
+                                        "type": "integer",
+                                        "description": "where parsing started (0 after a reset)",
+                                    },
+                                    "next": {"type": "integer", "description": "offset to ask for next time"},
+                                    "size": {"type": "integer", "description": "size of the log in bytes"},
+                                    "more": {
+                                        "type": "boolean",
+                                        "description": "more is already waiting: ask again now",
+                                    },
+                                    "reset": {"type": "boolean", "description": "the log restarted: drop what you had"},
+                                    "lines": {"type": "integer"},
+                                    "notes": {"type": "array", "items": {"type": "string"}},
+                                    "carry": {
+                                        "type": "object",
+                                        "description": "pass back as step and epoch next time",
+                                        "properties": {
+                                            "step": {"type": "number", "nullable": True},
+                                            "epoch": {"type": "number", "nullable": True},
+                                        },
+                                    },
+                                    "series": {"type": "object", "additionalProperties": SERIES},
+                                    "state": {"type": "string"},
+                                    "finished": {"type": "boolean"},
+                                },
+                            }
+                        }
                     },
-                }}}},
-                **ERRORS, **NOT_FOUND,
+                },
+                **ERRORS,
+                **NOT_FOUND,
             },
         }
     },
@@ -145,7 +177,8 @@ openapi_paths = {
             "parameters": [JOB_PARAM],
             "responses": {
                 "200": {"description": "the log", "content": {"text/plain": {"schema": {"type": "string"}}}},
-                **ERRORS, **NOT_FOUND,
+                **ERRORS,
+                **NOT_FOUND,
             },
         }
     },

@@ -4,6 +4,7 @@ The store keeps the whole history (a float per value and per x, in growing NumPy
 chart asks for at most ``max_points`` per line, downsampled so that the shape, the extremes and
 the latest value are never hidden.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -14,8 +15,21 @@ from ..data.downsample import downsample as downsample_rows
 from .parsers import Columns, MetricParser, make_parsers, parse_lines
 from .tail import LogTail, MiB
 
-_PREFIXES = ("validation_", "valid_", "val_", "training_", "train_", "test_", "eval_",
-             "validation/", "valid/", "val/", "train/", "test/", "eval/")
+_PREFIXES = (
+    "validation_",
+    "valid_",
+    "val_",
+    "training_",
+    "train_",
+    "test_",
+    "eval_",
+    "validation/",
+    "valid/",
+    "val/",
+    "train/",
+    "test/",
+    "eval/",
+)
 _SUFFIXES = ("_validation", "_val", "_train", "_test", "/validation", "/val", "/train", "/test", "/eval")
 
 
@@ -24,10 +38,10 @@ def family(name: str) -> str:
     lower = name.lower()
     for prefix in _PREFIXES:
         if lower.startswith(prefix) and len(name) > len(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     for suffix in _SUFFIXES:
         if lower.endswith(suffix) and len(name) > len(suffix):
-            return name[:-len(suffix)]
+            return name[: -len(suffix)]
     return name
 
 
@@ -44,13 +58,13 @@ class _Buffer:
         end = self.size + len(values)
         if end > len(self.data):
             grown = np.empty(max(end, 2 * len(self.data)))
-            grown[:self.size] = self.data[:self.size]
+            grown[: self.size] = self.data[: self.size]
             self.data = grown
-        self.data[self.size:end] = values
+        self.data[self.size : end] = values
         self.size = end
 
     def view(self) -> np.ndarray:
-        return self.data[:self.size]
+        return self.data[: self.size]
 
 
 class Series:
@@ -199,8 +213,9 @@ def _json_number(value: float) -> float | None:
     return None if value != value else value
 
 
-def read_metrics(path, since: int = 0, step: float | None = None, epoch: float | None = None,
-                 parsers=None, max_read: int = 4 * MiB) -> dict:
+def read_metrics(
+    path, since: int = 0, step: float | None = None, epoch: float | None = None, parsers=None, max_read: int = 4 * MiB
+) -> dict:
     """The metrics of a log from byte ``since``, as JSON (for the REST API).
 
     At most ``max_read`` bytes are parsed: ``next`` is where to continue, ``more`` says more is
@@ -213,12 +228,23 @@ def read_metrics(path, since: int = 0, step: float | None = None, epoch: float |
         store.carry(step, epoch)
     store.add_lines(read.lines)
     return {
-        "since": since, "start": read.start, "next": read.end, "size": read.size, "more": read.more,
-        "reset": read.reset, "missing": read.missing, "lines": len(read.lines), "notes": read.notes,
+        "since": since,
+        "start": read.start,
+        "next": read.end,
+        "size": read.size,
+        "more": read.more,
+        "reset": read.reset,
+        "missing": read.missing,
+        "lines": len(read.lines),
+        "notes": read.notes,
         "carry": {"step": _json_number(store.last_step), "epoch": _json_number(store.last_epoch)},
         "series": {
-            name: {"family": s.family, "value": _json_numbers(s.values, True),
-                   "step": _json_numbers(s.x("step"), False), "epoch": _json_numbers(s.x("epoch"), False)}
+            name: {
+                "family": s.family,
+                "value": _json_numbers(s.values, True),
+                "step": _json_numbers(s.x("step"), False),
+                "epoch": _json_numbers(s.x("epoch"), False),
+            }
             for name, s in store.series.items()
         },
     }

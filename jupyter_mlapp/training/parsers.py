@@ -10,6 +10,7 @@ return columns (line numbers and values per metric), and the two common formats 
 paths in C++ through pyarrow: JSON lines are read by Arrow's JSON reader, and ``key=value``
 lines by RE2 with a pattern learned from the first line of each shape.
 """
+
 from __future__ import annotations
 
 import io
@@ -198,9 +199,7 @@ class JSONLinesParser(MetricParser):
 
 _VALUE = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:[Nn]a[Nn]|[Ii]nf(?:inity)?)"
 # key=value or key: value; the key may be quoted (Python dict reprs, e.g. Hugging Face logs).
-_PAIR = re.compile(
-    rf"""(?P<q>['"]?)(?P<key>[A-Za-z_][\w./-]*)(?P=q)\s*[=:]\s*(?P<value>{_VALUE})(?![\w.:%/])"""
-)
+_PAIR = re.compile(rf"""(?P<q>['"]?)(?P<key>[A-Za-z_][\w./-]*)(?P=q)\s*[=:]\s*(?P<value>{_VALUE})(?![\w.:%/])""")
 # The value slot of a learned line shape, for RE2 (which has neither lookarounds nor backrefs).
 _RE2_VALUE = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?i:nan|inf(?:inity)?)"
 _DIGITS = re.compile(r"[0-9]+")
@@ -239,8 +238,8 @@ class KeyValueParser(MetricParser):
         parts, keys, pos = ["^"], [], 0
         for i, m in enumerate(matches):
             # Numbers outside the keys vary from line to line ("Epoch 3: loss=..."); keys stay literal.
-            parts.append(_DIGITS.sub("[0-9]+", re.escape(line[pos:m.start("key")])))
-            parts.append(re.escape(line[m.start("key"):m.start("value")]))
+            parts.append(_DIGITS.sub("[0-9]+", re.escape(line[pos : m.start("key")])))
+            parts.append(re.escape(line[m.start("key") : m.start("value")]))
             parts.append(f"(?P<g{i}>{_RE2_VALUE})")
             keys.append(m["key"])
             pos = m.end("value")
@@ -306,7 +305,9 @@ class KeyValueParser(MetricParser):
         array = batch.arrow(rows[candidates])
         try:
             tokens = self._tokens(line, matches)
-            found = (_split_values(array, pattern, *tokens) if tokens else None) or _extract_values(array, pattern, len(keys))
+            found = (_split_values(array, pattern, *tokens) if tokens else None) or _extract_values(
+                array, pattern, len(keys)
+            )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
         if found is None:  # the shape does not even match its own line (an exotic key)
@@ -317,8 +318,12 @@ class KeyValueParser(MetricParser):
         matched_rows = rows[matched]
         columns: Columns = {}
         for key, column in zip(keys, values):
-            put_column(columns, X_ALIASES.get(key.lower(), key), matched_rows,
-                       pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
+            put_column(
+                columns,
+                X_ALIASES.get(key.lower(), key),
+                matched_rows,
+                pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False),
+            )
         return matched_rows, columns
 
 

@@ -6,6 +6,7 @@ its newline arrives, and notices a log that was truncated, replaced (rotation: a
 removed. Lines longer than ``max_line`` are replaced by a short placeholder; undecodable bytes
 become U+FFFD.
 """
+
 from __future__ import annotations
 
 import os
@@ -123,11 +124,11 @@ class LogTail:
                 result.lines = lines
                 return
             self._skip_done(self._skipping + newline + 1, lines, result)
-            self._anchor = chunk[max(0, newline + 1 - ANCHOR):newline + 1]
-            chunk = chunk[newline + 1:]
+            self._anchor = chunk[max(0, newline + 1 - ANCHOR) : newline + 1]
+            chunk = chunk[newline + 1 :]
         data = self._partial + chunk if self._partial else chunk
         last = data.rfind(b"\n")
-        complete, rest = (data[:last + 1], data[last + 1:]) if last >= 0 else (b"", data)
+        complete, rest = (data[: last + 1], data[last + 1 :]) if last >= 0 else (b"", data)
         if complete:
             lines.extend(self._decode(complete, result))
             self.offset += len(complete)
@@ -140,7 +141,9 @@ class LogTail:
         result.lines = lines
 
     def _skip_done(self, skipped: int, lines: list[str], result: TailRead) -> None:
-        lines.append(f"[a line of {human_size(skipped)} was not read: lines over {human_size(self.max_line)} are skipped]")
+        lines.append(
+            f"[a line of {human_size(skipped)} was not read: lines over {human_size(self.max_line)} are skipped]"
+        )
         result.notes.append(f"skipped a line of {human_size(skipped)} (longer than {human_size(self.max_line)})")
         self.offset += skipped
         self._skipping = 0
@@ -161,6 +164,8 @@ class LogTail:
             long = [i for i, line in enumerate(lines) if len(line) > self.max_line]
             for i in long:
                 size = len(lines[i].encode("utf-8", "replace"))
-                lines[i] = f"[a line of {human_size(size)} was not read: lines over {human_size(self.max_line)} are skipped]"
+                lines[i] = (
+                    f"[a line of {human_size(size)} was not read: lines over {human_size(self.max_line)} are skipped]"
+                )
                 result.notes.append(f"skipped a line of {human_size(size)} (longer than {human_size(self.max_line)})")
         return lines

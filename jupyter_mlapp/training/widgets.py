@@ -7,6 +7,7 @@ It reads the log from its start (so it rebuilds the whole history of a job start
 kernel or before a page reload), then follows it at the chosen refresh interval from a
 background thread, so the charts move while the notebook runs other cells.
 """
+
 from __future__ import annotations
 
 import html
@@ -29,8 +30,14 @@ from .tail import LogTail, human_size
 
 INTERVALS = (("off", 0), ("1 s", 1), ("2 s", 2), ("5 s", 5), ("10 s", 10), ("30 s", 30))
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-STATE_COLORS = {"queued": "#888", "running": "#1f77b4", "succeeded": "#2ca02c", "failed": "#d62728",
-                "killed": "#d62728", "lost": "#d62728"}
+STATE_COLORS = {
+    "queued": "#888",
+    "running": "#1f77b4",
+    "succeeded": "#2ca02c",
+    "failed": "#d62728",
+    "killed": "#d62728",
+    "lost": "#d62728",
+}
 CATCH_UP_BUDGET = 0.5  # seconds of reading per refresh before the charts are drawn again
 JOB_POLL = 5.0
 
@@ -62,13 +69,23 @@ class TrainingMonitor(widgets.VBox):
 
     job_state = Unicode("", help="the state of the job watched ('' for a log file)")
 
-    def __init__(self, source, parsers=None, interval: float = 1, max_points: int = 2000,
-                 tail_lines: int = 200, jobs=None, **kwargs):
+    def __init__(
+        self,
+        source,
+        parsers=None,
+        interval: float = 1,
+        max_points: int = 2000,
+        tail_lines: int = 200,
+        jobs=None,
+        **kwargs,
+    ):
         self._wake = threading.Event()
         self._stop = threading.Event()  # first: close() (called on garbage collection too) needs it
         if max_points < 10 or tail_lines < 1 or interval not in dict(INTERVALS).values():
-            raise InvalidInput(f"interval is one of {', '.join(str(v) for _, v in INTERVALS)} seconds, "
-                               "max_points at least 10 and tail_lines at least 1")
+            raise InvalidInput(
+                f"interval is one of {', '.join(str(v) for _, v in INTERVALS)} seconds, "
+                "max_points at least 10 and tail_lines at least 1"
+            )
         super().__init__(**kwargs)
         self.add_class("mlapp-training-monitor")
         self.max_points = max_points
@@ -88,8 +105,9 @@ class TrainingMonitor(widgets.VBox):
 
         self.title = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self.state = widgets.HTML().add_class("mlapp-training-state")
-        self.interval = widgets.Dropdown(options=INTERVALS, value=interval, description="Refresh",
-                                         layout=widgets.Layout(width="160px"))
+        self.interval = widgets.Dropdown(
+            options=INTERVALS, value=interval, description="Refresh", layout=widgets.Layout(width="160px")
+        )
         self.interval.style.description_width = "56px"
         self.refresh_button = widgets.Button(icon="refresh", tooltip="Refresh now", layout=widgets.Layout(width="40px"))
         self.download = widgets.HTML().add_class("mlapp-training-download")
@@ -100,10 +118,16 @@ class TrainingMonitor(widgets.VBox):
         self.charts.add_class("mlapp-training-charts")
         self.log_view = widgets.HTML().add_class("mlapp-training-log")
         self.children = [
-            widgets.HBox([self.title, self.state, self.interval, self.refresh_button, self.download],
-                         layout=widgets.Layout(align_items="center")),
-            self.message, self.notes, self.summary, self.charts,
-            widgets.HTML("<b>Log</b> (latest lines)"), self.log_view,
+            widgets.HBox(
+                [self.title, self.state, self.interval, self.refresh_button, self.download],
+                layout=widgets.Layout(align_items="center"),
+            ),
+            self.message,
+            self.notes,
+            self.summary,
+            self.charts,
+            widgets.HTML("<b>Log</b> (latest lines)"),
+            self.log_view,
         ]
         self._show_summary()
         self.interval.observe(self._interval_changed, "value")
@@ -127,7 +151,9 @@ class TrainingMonitor(widgets.VBox):
     def _attach(self, source) -> None:
         if hasattr(source, "log_path") and hasattr(source, "id"):
             self.job = self._job_manager().get(source.id)
-        elif isinstance(source, os.PathLike) or (isinstance(source, str) and (os.sep in source or Path(source).is_file())):
+        elif isinstance(source, os.PathLike) or (
+            isinstance(source, str) and (os.sep in source or Path(source).is_file())
+        ):
             path = Path(source).expanduser()
             self._tail = LogTail(path)
             self.title.value = f"<b>{html.escape(path.name)}</b>"
@@ -144,9 +170,14 @@ class TrainingMonitor(widgets.VBox):
 
     def _download_link(self, href: str | None, filename: str) -> None:
         """A link to the server (behind its login); none outside a server (nothing to link to)."""
-        self.download.value = "" if not href else (
-            f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' download='{html.escape(filename)}' "
-            f"target='_blank' title='Download the whole log'>&#x2B73; Download log</a>")
+        self.download.value = (
+            ""
+            if not href
+            else (
+                f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' download='{html.escape(filename)}' "
+                f"target='_blank' title='Download the whole log'>&#x2B73; Download log</a>"
+            )
+        )
 
     # -- polling -----------------------------------------------------------------------------------
     def _interval_changed(self, change) -> None:
@@ -217,13 +248,17 @@ class TrainingMonitor(widgets.VBox):
                 had_metrics = bool(self.store.series)  # a metric is news once others are plotted
                 for name in self.store.add_lines(read.lines):
                     if had_metrics:
-                        self._note(f"new:{name}", f"new metric <b>{html.escape(name)}</b> from log line {self.store.lines}")
-                self._log.extend(read.lines[-self._log.maxlen:])
+                        self._note(
+                            f"new:{name}", f"new metric <b>{html.escape(name)}</b> from log line {self.store.lines}"
+                        )
+                self._log.extend(read.lines[-self._log.maxlen :])
                 grew = True
             if not read.more or time.monotonic() - started > CATCH_UP_BUDGET:
                 break
         if read.more:
-            self._note("history", f"reading the history: {read.end * 100 // max(read.size, 1)}% of {human_size(read.size)}")
+            self._note(
+                "history", f"reading the history: {read.end * 100 // max(read.size, 1)}% of {human_size(read.size)}"
+            )
         else:
             self._notes.pop("history", None)
         if grew:
@@ -252,8 +287,10 @@ class TrainingMonitor(widgets.VBox):
                 self._drawn[series.name] = (series.version, axis)
                 bad = series.nonfinite
                 if bad:
-                    self._note(f"nonfinite:{series.name}",
-                               f"{html.escape(series.name)}: {bad} NaN/inf value{'s' if bad > 1 else ''} not plotted")
+                    self._note(
+                        f"nonfinite:{series.name}",
+                        f"{html.escape(series.name)}: {bad} NaN/inf value{'s' if bad > 1 else ''} not plotted",
+                    )
             figure.axes[0].label = axis
         # A restarted log may have dropped metrics: empty their lines rather than keep stale ones.
         for fam, (_, marks) in self._charts.items():
@@ -265,11 +302,18 @@ class TrainingMonitor(widgets.VBox):
 
     def _chart(self, fam: str):
         x_scale, y_scale = bq.LinearScale(), bq.LinearScale()
-        axes = [bq.Axis(scale=x_scale, label="step", grid_lines="dashed"),
-                bq.Axis(scale=y_scale, orientation="vertical", tick_format=".3g", grid_lines="dashed")]
-        figure = bq.Figure(marks=[], axes=axes, title=fam, legend_location="top-right",
-                           fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
-                           layout=widgets.Layout(width="460px", height="300px"))
+        axes = [
+            bq.Axis(scale=x_scale, label="step", grid_lines="dashed"),
+            bq.Axis(scale=y_scale, orientation="vertical", tick_format=".3g", grid_lines="dashed"),
+        ]
+        figure = bq.Figure(
+            marks=[],
+            axes=axes,
+            title=fam,
+            legend_location="top-right",
+            fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
+            layout=widgets.Layout(width="460px", height="300px"),
+        )
         figure.add_class("mlapp-training-chart")
         self._charts[fam] = (figure, {})
         self.charts.children = [*self.charts.children, figure]
@@ -279,9 +323,16 @@ class TrainingMonitor(widgets.VBox):
         figure, marks = self._charts[fam]
         x_scale, y_scale = figure.axes[0].scale, figure.axes[1].scale
         color = PALETTE[len(marks) % len(PALETTE)]
-        mark = bq.Lines(x=[], y=[], scales={"x": x_scale, "y": y_scale}, labels=[series.name], colors=[color],
-                        display_legend=True, stroke_width=2,
-                        line_style="dashed" if series.name != fam else "solid")
+        mark = bq.Lines(
+            x=[],
+            y=[],
+            scales={"x": x_scale, "y": y_scale},
+            labels=[series.name],
+            colors=[color],
+            display_legend=True,
+            stroke_width=2,
+            line_style="dashed" if series.name != fam else "solid",
+        )
         marks[series.name] = mark
         figure.marks = [*figure.marks, mark]
         return mark
@@ -293,12 +344,19 @@ class TrainingMonitor(widgets.VBox):
                 axis = self.store.axis(members)
                 x = series.x(axis)
                 at = f" at {axis} {x[-1]:g}" if len(x) and x[-1] == x[-1] else ""
-                rows.append(f"<span class='mlapp-metric' data-metric='{html.escape(series.name)}' data-points='{len(series)}'>"
-                            f"<b>{html.escape(series.name)}</b> {_format(series.last())}{at} "
-                            f"<small>({len(series)} points)</small></span>")
-        self.summary.value = " &nbsp;·&nbsp; ".join(rows) if rows else (
-            "<i>No metrics yet: waiting for lines such as <code>loss=0.41</code>, "
-            "<code>{\"loss\": 0.41}</code> or Keras progress lines.</i>")
+                rows.append(
+                    f"<span class='mlapp-metric' data-metric='{html.escape(series.name)}' data-points='{len(series)}'>"
+                    f"<b>{html.escape(series.name)}</b> {_format(series.last())}{at} "
+                    f"<small>({len(series)} points)</small></span>"
+                )
+        self.summary.value = (
+            " &nbsp;·&nbsp; ".join(rows)
+            if rows
+            else (
+                "<i>No metrics yet: waiting for lines such as <code>loss=0.41</code>, "
+                '<code>{"loss": 0.41}</code> or Keras progress lines.</i>'
+            )
+        )
 
     def _show_log(self) -> None:
         text = html.escape("\n".join(self._log))
@@ -306,7 +364,8 @@ class TrainingMonitor(widgets.VBox):
             "<div style='height:220px;overflow:auto;display:flex;flex-direction:column-reverse;"
             "border:1px solid #ddd;background:#fafafa'><pre style='flex:none;margin:4px 4px auto;font-size:12px;line-height:1.4;"
             "white-space:pre-wrap;word-break:break-all'>"
-            f"{text}</pre></div>")
+            f"{text}</pre></div>"
+        )
 
     def _show_state(self, read) -> None:
         if self.job is not None:
@@ -314,11 +373,17 @@ class TrainingMonitor(widgets.VBox):
             color = STATE_COLORS.get(job.state, "#888")
             ended = ""
             if job.finished:
-                ended = f" (exit {job.exit_code})" if job.exit_code is not None else (f" ({job.signal})" if job.signal else "")
+                ended = (
+                    f" (exit {job.exit_code})"
+                    if job.exit_code is not None
+                    else (f" ({job.signal})" if job.signal else "")
+                )
             runtime = _duration(job.runtime)
             self.job_state = job.state
-            self.state.value = (f"<span data-state='{job.state}' style='color:{color}'>&#9679; <b>{job.state}</b>{ended}</span>"
-                                f"{' · ' + runtime if runtime else ''} · {human_size(read.size)}")
+            self.state.value = (
+                f"<span data-state='{job.state}' style='color:{color}'>&#9679; <b>{job.state}</b>{ended}</span>"
+                f"{' · ' + runtime if runtime else ''} · {human_size(read.size)}"
+            )
         else:
             self.state.value = "missing" if read.missing else f"{human_size(read.size)} · {self.store.lines} lines"
 
@@ -332,12 +397,14 @@ class TrainingMonitor(widgets.VBox):
     def _note_parser_failures(self) -> None:
         for parser in self.store.parsers:
             if isinstance(parser, FunctionParser) and parser.failures:
-                self._note(f"parser:{parser.name}", f"parser {html.escape(parser.name)} failed on {parser.failures} "
-                                                    f"line(s): {html.escape(parser.last_error)}")
+                self._note(
+                    f"parser:{parser.name}",
+                    f"parser {html.escape(parser.name)} failed on {parser.failures} "
+                    f"line(s): {html.escape(parser.last_error)}",
+                )
 
     def _show_notes(self) -> None:
-        self.notes.value = "".join(
-            f"<div style='color:#8a6d00'>&#9888; {note}</div>" for note in self._notes.values())
+        self.notes.value = "".join(f"<div style='color:#8a6d00'>&#9888; {note}</div>" for note in self._notes.values())
 
     def _show_message(self, text: str) -> None:
         self.message.value = f"<div style='color:#d62728'>{html.escape(text)}</div>"

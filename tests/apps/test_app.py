@@ -1,4 +1,5 @@
 """The App shell: menu order, routing (deep links, reloads), shared state, errors in place, plugins."""
+
 from __future__ import annotations
 
 import sys
@@ -16,8 +17,16 @@ from jupyter_mlapp.files.urls import server_url
 @pytest.fixture(autouse=True)
 def plain_kernel(monkeypatch):
     """A notebook kernel outside Voila, as the local owner, unless a test says otherwise."""
-    for name in ("VOILA_BASE_URL", "VOILA_REQUEST_URL", "QUERY_STRING", "SCRIPT_NAME", "JPY_SESSION_NAME",
-                 "MLAPP_BASE_URL", "MLAPP_WORKSPACE", "MLAPP_ROLE"):
+    for name in (
+        "VOILA_BASE_URL",
+        "VOILA_REQUEST_URL",
+        "QUERY_STRING",
+        "SCRIPT_NAME",
+        "JPY_SESSION_NAME",
+        "MLAPP_BASE_URL",
+        "MLAPP_WORKSPACE",
+        "MLAPP_ROLE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MLAPP_USER", "ann")
 
@@ -195,17 +204,20 @@ def plugin_on_path(tmp_path, monkeypatch):
     """A tiny installed plugin: a module and a dist-info whose entry_points.txt names its pages."""
     site = tmp_path / "site"
     site.mkdir()
-    (site / "drift_pages.py").write_text(textwrap.dedent("""
+    (site / "drift_pages.py").write_text(
+        textwrap.dedent("""
         import ipywidgets as widgets
 
         def drift_page(state):
             return widgets.HTML(f"drift for {state.app}")
-    """))
+    """)
+    )
     info = site / "drift_pages-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: drift-pages\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(
-        "[jupyter_mlapp.pages]\nDrift report = drift_pages:drift_page\nMissing = no_such_module:page\n")
+        "[jupyter_mlapp.pages]\nDrift report = drift_pages:drift_page\nMissing = no_such_module:page\n"
+    )
     monkeypatch.syspath_prepend(str(site))
     yield
     sys.modules.pop("drift_pages", None)
@@ -226,7 +238,9 @@ def test_server_url_is_where_the_browser_reached_voila(monkeypatch):
     assert server_url() is None
     voila(monkeypatch)
     monkeypatch.setenv("VOILA_BASE_URL", "/base/")
-    monkeypatch.setenv("VOILA_REQUEST_URL", "https://ml.example.org:8443/base/voila/render/notebooks/ml_app.ipynb?page=Data")
+    monkeypatch.setenv(
+        "VOILA_REQUEST_URL", "https://ml.example.org:8443/base/voila/render/notebooks/ml_app.ipynb?page=Data"
+    )
     assert server_url() == "https://ml.example.org:8443/base/"
 
 

@@ -1,6 +1,7 @@
 """Login tests: the in-process server runs with the same secure defaults as `jupyter mlapp`
 (our IdentityProvider, Authorizer, kernel manager), plus JupyterLab and Voila, and a browser-like
 HTTP client that keeps cookies and sends the XSRF value only when asked."""
+
 from __future__ import annotations
 
 import sys
@@ -84,13 +85,20 @@ class Browser:
         if body is None and method in ("POST", "PUT", "PATCH"):
             body = ""
         url = self.origin + path if path.startswith("/") else self.base + path  # absolute or base-relative
-        request = HTTPRequest(url, method=method, headers=headers, body=body,
-                              follow_redirects=False, request_timeout=60, allow_nonstandard_methods=True)
+        request = HTTPRequest(
+            url,
+            method=method,
+            headers=headers,
+            body=body,
+            follow_redirects=False,
+            request_timeout=60,
+            allow_nonstandard_methods=True,
+        )
         response = await AsyncHTTPClient().fetch(request, raise_error=False)
         for header in response.headers.get_list("Set-Cookie"):
             self.set_cookie_headers.append(header)
             for name, morsel in SimpleCookie(header).items():
-                if morsel["expires"] and "1970" in morsel["expires"] or morsel.value == "":
+                if (morsel["expires"] and "1970" in morsel["expires"]) or morsel.value == "":
                     self.cookies.pop(name, None)
                 else:
                     self.cookies[name] = morsel.value
@@ -98,13 +106,18 @@ class Browser:
 
     async def login(self, username: str, password: str, next_url: str = "/lab"):
         await self.fetch("GET", "login")  # sets the _xsrf cookie, as the page does
-        return await self.fetch("POST", f"login?{urlencode({'next': next_url})}",
-                                form={"username": username, "password": password}, xsrf=True)
+        return await self.fetch(
+            "POST",
+            f"login?{urlencode({'next': next_url})}",
+            form={"username": username, "password": password},
+            xsrf=True,
+        )
 
 
 @pytest.fixture
 def browser_for(http_server, jp_http_port, jp_base_url, jp_serverapp):
     """A fresh Browser for the in-process server (each call: a new cookie jar)."""
+
     def make() -> Browser:
         return Browser(f"http://127.0.0.1:{jp_http_port}", jp_base_url)
 

@@ -1,5 +1,6 @@
 """Role x route x method, for real requests to Jupyter's, JupyterLab's, Voila's and our routes,
 and kernels: whose they are, who may reach them, what a viewer may send them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,10 +10,10 @@ import uuid
 
 import psutil
 import pytest
+from harness import make_root
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from harness import make_root
 from jupyter_mlapp.auth.kernels import MLAppKernelConnection
 
 ROLES = ("owner", "admin", "editor", "viewer")
@@ -82,8 +83,9 @@ async def test_role_route_method_matrix(as_role):
         for role in ROLES:
             if method == "POST" and path == "api/shutdown" and role in ADMINS:
                 continue
-            response = await call(as_role[role], method, path.format(role=role),
-                                  json.loads(json.dumps(body).replace("{role}", role)))
+            response = await call(
+                as_role[role], method, path.format(role=role), json.loads(json.dumps(body).replace("{role}", role))
+            )
             ok = response.code not in (401, 403) and response.code < 500
             if ok != (role in allowed) or (role not in allowed and response.code != 403):
                 wrong.append(f"{role:6} {method:6} {path}: {response.code}")
@@ -103,8 +105,12 @@ def kernel_env(jp_serverapp, kernel_id) -> dict:
 
 
 async def test_kernels_belong_to_who_started_them(as_role, jp_serverapp):
-    started = await call(as_role["editor"], "POST", "api/kernels",
-                         {"name": "python3", "env": {"MLAPP_USER": "mallory", "MLAPP_ROLE": "admin"}})
+    started = await call(
+        as_role["editor"],
+        "POST",
+        "api/kernels",
+        {"name": "python3", "env": {"MLAPP_USER": "mallory", "MLAPP_ROLE": "admin"}},
+    )
     assert started.code == 201
     kernel_id = json.loads(started.body)["id"]
     env = kernel_env(jp_serverapp, kernel_id)
@@ -118,10 +124,17 @@ async def test_kernels_belong_to_who_started_them(as_role, jp_serverapp):
 
 
 def ws_message(msg_type: str, content: dict, channel="shell") -> str:
-    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": "test", "username": "x",
-              "date": "2026-01-01T00:00:00Z", "version": "5.3"}
-    return json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
-                       "channel": channel, "buffers": []})
+    header = {
+        "msg_id": uuid.uuid4().hex,
+        "msg_type": msg_type,
+        "session": "test",
+        "username": "x",
+        "date": "2026-01-01T00:00:00Z",
+        "version": "5.3",
+    }
+    return json.dumps(
+        {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": channel, "buffers": []}
+    )
 
 
 async def replies(ws, until: str, seconds: float = 30) -> list[str]:
@@ -142,10 +155,10 @@ async def replies(ws, until: str, seconds: float = 30) -> list[str]:
     return types
 
 
-async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(as_role, jp_serverapp, jp_http_port, jp_base_url,
-                                                                 tmp_path, browser_for, accounts, store, monkeypatch):
-    page = await call(as_role["viewer"], "GET",
-                      "voila/render/notebooks/hello.ipynb?MLAPP_USER=mallory&user=mallory")
+async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(
+    as_role, jp_serverapp, jp_http_port, jp_base_url, tmp_path, browser_for, accounts, store, monkeypatch
+):
+    page = await call(as_role["viewer"], "GET", "voila/render/notebooks/hello.ipynb?MLAPP_USER=mallory&user=mallory")
     html = page.body.decode()
     assert page.code == 200 and "Hello, vera" in html and "mallory" not in html.replace("MLAPP_USER=mallory", "")
     kernel_id = re.search(r'"kernelId": "([0-9a-f-]+)"', html).group(1)
@@ -179,8 +192,9 @@ async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(as_role, jp_ser
     signed_in = browser_for()
     await signed_in.login("vera", accounts["vera"])
     url = f"ws://127.0.0.1:{jp_http_port}{jp_base_url}api/kernels/{kernel_id}/channels?session_id=cookie"
-    cookie_ws = await websocket_connect(HTTPRequest(url, headers={
-        "Cookie": "; ".join(f"{k}={v}" for k, v in signed_in.cookies.items())}))
+    cookie_ws = await websocket_connect(
+        HTTPRequest(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in signed_in.cookies.items())})
+    )
     cookie_ws.write_message(ws_message("kernel_info_request", {}))
     assert "kernel_info_reply" in await replies(cookie_ws, until="kernel_info_reply")
     store.end_sessions("vera")

@@ -4,6 +4,7 @@
   never a 5xx;
 - signed in with a cookie but without the XSRF value: every state-changing request refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,13 +23,21 @@ UPSTREAM_BROKEN = {"PublicStaticFileHandler", "LicensesHandler", "TemplateStatic
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Pages anyone may see: the sign-in pages (no data), the server's version, static assets.
 PUBLIC = (LoginPage, LogoutPage, SetupPage)
-PUBLIC_NAMES = {"APIVersionHandler", "FileFindHandler", "ThemesHandler", "MultiStaticFileHandler",
-                # redirects to another route (which refuses in turn), no data
-                "NotebooksRedirectHandler", "TrailingSlashHandler", "RedirectWithParams"}
+PUBLIC_NAMES = {
+    "APIVersionHandler",
+    "FileFindHandler",
+    "ThemesHandler",
+    "MultiStaticFileHandler",
+    # redirects to another route (which refuses in turn), no data
+    "NotebooksRedirectHandler",
+    "TrailingSlashHandler",
+    "RedirectWithParams",
+}
 
 
 def example(pattern: str) -> str:
     """A path the regular expression matches, preferring short, plain characters."""
+
     def walk(items) -> str:
         out = []
         for op, arg in items:
@@ -54,10 +63,16 @@ def example(pattern: str) -> str:
     def pick(char_set) -> str:
         negated = any(op is C.NEGATE for op, _ in char_set)
         for candidate in "a0-x":
-            if all(not (op is C.LITERAL and chr(arg) == candidate) for op, arg in char_set) if negated else \
-                    any((op is C.LITERAL and chr(arg) == candidate) or (op is C.RANGE and arg[0] <= ord(candidate) <= arg[1])
-                        or (op is C.CATEGORY and arg in (C.CATEGORY_WORD, C.CATEGORY_DIGIT) and candidate.isalnum())
-                        for op, arg in char_set):
+            if (
+                all(not (op is C.LITERAL and chr(arg) == candidate) for op, arg in char_set)
+                if negated
+                else any(
+                    (op is C.LITERAL and chr(arg) == candidate)
+                    or (op is C.RANGE and arg[0] <= ord(candidate) <= arg[1])
+                    or (op is C.CATEGORY and arg in (C.CATEGORY_WORD, C.CATEGORY_DIGIT) and candidate.isalnum())
+                    for op, arg in char_set
+                )
+            ):
                 return candidate
         return "a"
 

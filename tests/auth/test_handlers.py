@@ -1,5 +1,6 @@
 """Login, logout, password change and user management over HTTP, on an in-process server with
 the secure defaults of `jupyter mlapp`."""
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,9 @@ async def test_brute_force_is_refused_after_five_failures(browser_for, accounts)
     assert refused.code == 429
     assert "Too many failed sign-in attempts" in refused.body.decode()
     assert int(refused.headers["Retry-After"]) > 800
-    api = await browser.fetch("POST", "mlapp/api/auth/login", {"username": "eddie", "password": accounts["eddie"]},
-                              xsrf=True)
+    api = await browser.fetch(
+        "POST", "mlapp/api/auth/login", {"username": "eddie", "password": accounts["eddie"]}, xsrf=True
+    )
     assert api.code == 429 and "try again in" in body(api)["error"]
 
 
@@ -131,11 +133,19 @@ async def test_password_change_ends_other_logins_and_keeps_this_one(browser_for,
     here, there = browser_for(), browser_for()
     await here.login("eddie", accounts["eddie"])
     await there.login("eddie", accounts["eddie"])
-    wrong = await here.fetch("POST", "mlapp/api/auth/password",
-                             {"current_password": "not-it-at-all", "new_password": "a new password 2"}, xsrf=True)
+    wrong = await here.fetch(
+        "POST",
+        "mlapp/api/auth/password",
+        {"current_password": "not-it-at-all", "new_password": "a new password 2"},
+        xsrf=True,
+    )
     assert wrong.code == 401
-    changed = await here.fetch("POST", "mlapp/api/auth/password",
-                               {"current_password": accounts["eddie"], "new_password": "a new password 2"}, xsrf=True)
+    changed = await here.fetch(
+        "POST",
+        "mlapp/api/auth/password",
+        {"current_password": accounts["eddie"], "new_password": "a new password 2"},
+        xsrf=True,
+    )
     assert changed.code == 200
     assert (await here.fetch("GET", "mlapp/api/auth/me")).code == 200
     assert (await there.fetch("GET", "mlapp/api/auth/me")).code == 403
@@ -148,12 +158,23 @@ async def test_account_page_changes_the_password(browser_for, accounts):
     await browser.login("vera", accounts["vera"])
     page = await browser.fetch("GET", "mlapp/account")
     assert page.code == 200 and "Vera" in page.body.decode() and "viewer" in page.body.decode()
-    mismatch = await browser.fetch("POST", "mlapp/account", form={
-        "current_password": accounts["vera"], "new_password": "new password 3", "confirm_password": "typo"}, xsrf=True)
+    mismatch = await browser.fetch(
+        "POST",
+        "mlapp/account",
+        form={"current_password": accounts["vera"], "new_password": "new password 3", "confirm_password": "typo"},
+        xsrf=True,
+    )
     assert mismatch.code == 400 and "do not match" in mismatch.body.decode()
-    done = await browser.fetch("POST", "mlapp/account", form={
-        "current_password": accounts["vera"], "new_password": "new password 3",
-        "confirm_password": "new password 3"}, xsrf=True)
+    done = await browser.fetch(
+        "POST",
+        "mlapp/account",
+        form={
+            "current_password": accounts["vera"],
+            "new_password": "new password 3",
+            "confirm_password": "new password 3",
+        },
+        xsrf=True,
+    )
     assert done.code == 200 and "password was changed" in done.body.decode()
 
 
@@ -193,16 +214,23 @@ async def test_api_tokens_for_scripts(browser_for, accounts):
 async def test_admin_manages_users(browser_for, accounts, store):
     admin = browser_for()
     await admin.login("ada", accounts["ada"])
-    created = await admin.fetch("POST", "mlapp/api/auth/users", {
-        "username": "Zoe", "password": "zoe password 1", "role": "viewer", "display_name": "Zoé Z"}, xsrf=True)
+    created = await admin.fetch(
+        "POST",
+        "mlapp/api/auth/users",
+        {"username": "Zoe", "password": "zoe password 1", "role": "viewer", "display_name": "Zoé Z"},
+        xsrf=True,
+    )
     assert created.code == 201
     assert body(created) == {**body(created), "username": "zoe", "role": "viewer", "display_name": "Zoé Z"}
     users = body(await admin.fetch("GET", "mlapp/api/auth/users"))["users"]
     assert [u["username"] for u in users] == ["ada", "eddie", "vera", "zoe"]
     assert all(set(u) == {"username", "display_name", "role", "created", "last_login", "disabled"} for u in users)
-    assert body(await admin.fetch("PATCH", "mlapp/api/auth/users/zoe", {"role": "editor"}, xsrf=True))["role"] == "editor"
-    assert (await admin.fetch("POST", "mlapp/api/auth/users", {"username": "zoe", "password": "whatever 12"},
-                              xsrf=True)).code == 409
+    assert (
+        body(await admin.fetch("PATCH", "mlapp/api/auth/users/zoe", {"role": "editor"}, xsrf=True))["role"] == "editor"
+    )
+    assert (
+        await admin.fetch("POST", "mlapp/api/auth/users", {"username": "zoe", "password": "whatever 12"}, xsrf=True)
+    ).code == 409
     assert (await admin.fetch("PATCH", "mlapp/api/auth/users/ada", {"role": "viewer"}, xsrf=True)).code == 409
     assert (await admin.fetch("DELETE", "mlapp/api/auth/users/zoe", xsrf=True)).code == 204
     assert (await admin.fetch("GET", "mlapp/api/auth/users/zoe")).code == 404
@@ -210,12 +238,20 @@ async def test_admin_manages_users(browser_for, accounts, store):
 
 
 LOGIN_BAD_INPUT = [
-    ("not json at all", 400), ([1, 2], 400), ({}, 400), ({"username": "", "password": ""}, 400),
-    ({"username": "vera", "password": ""}, 400), ({"username": "vera", "password": "x" * 5000}, 400),
-    ({"username": "v" * 10_000, "password": "whatever1"}, 400), ({"username": "vérä", "password": "whatever1"}, 400),
-    ({"username": "vera\x00", "password": "whatever1"}, 400), ({"username": "vera", "password": "pass\x07word"}, 400),
-    ({"username": "' OR '1'='1", "password": "' OR '1'='1"}, 400), ({"username": "vera'--", "password": "x"}, 400),
-    ({"username": ["vera"], "password": "whatever1"}, 400), ({"username": "vera", "password": 12345678}, 400),
+    ("not json at all", 400),
+    ([1, 2], 400),
+    ({}, 400),
+    ({"username": "", "password": ""}, 400),
+    ({"username": "vera", "password": ""}, 400),
+    ({"username": "vera", "password": "x" * 5000}, 400),
+    ({"username": "v" * 10_000, "password": "whatever1"}, 400),
+    ({"username": "vérä", "password": "whatever1"}, 400),
+    ({"username": "vera\x00", "password": "whatever1"}, 400),
+    ({"username": "vera", "password": "pass\x07word"}, 400),
+    ({"username": "' OR '1'='1", "password": "' OR '1'='1"}, 400),
+    ({"username": "vera'--", "password": "x"}, 400),
+    ({"username": ["vera"], "password": "whatever1"}, 400),
+    ({"username": "vera", "password": 12345678}, 400),
     ({"username": "admin", "password": "' OR 1=1; DROP TABLE users; --"}, 401),
 ]
 
@@ -277,15 +313,22 @@ async def test_passwords_are_never_logged_nor_returned(browser_for, accounts, ca
     secrets = [accounts["ada"], "brand new pw 42", "zoe's secret pw", "wrong guess pw 7"]
     admin = browser_for()
     responses = [await admin.login("ada", secrets[3]), await admin.login("ada", accounts["ada"])]
-    responses.append(await admin.fetch("POST", "mlapp/api/auth/users", {
-        "username": "zoe", "password": secrets[2], "role": "editor"}, xsrf=True))
+    responses.append(
+        await admin.fetch(
+            "POST", "mlapp/api/auth/users", {"username": "zoe", "password": secrets[2], "role": "editor"}, xsrf=True
+        )
+    )
     responses.append(await admin.fetch("PATCH", "mlapp/api/auth/users/zoe", {"password": secrets[1]}, xsrf=True))
     responses.append(await admin.fetch("GET", "mlapp/api/auth/users"))
     responses.append(await admin.fetch("GET", "mlapp/api/auth/users/zoe"))
-    responses.append(await admin.fetch("POST", "mlapp/api/auth/password",
-                                       {"current_password": secrets[3], "new_password": secrets[1]}, xsrf=True))
-    responses.append(await admin.fetch("POST", "mlapp/api/auth/login",
-                                       {"username": "zoe", "password": secrets[2]}, xsrf=True))
+    responses.append(
+        await admin.fetch(
+            "POST", "mlapp/api/auth/password", {"current_password": secrets[3], "new_password": secrets[1]}, xsrf=True
+        )
+    )
+    responses.append(
+        await admin.fetch("POST", "mlapp/api/auth/login", {"username": "zoe", "password": secrets[2]}, xsrf=True)
+    )
     text = caplog.text + "".join(r.body.decode() + str(r.headers) for r in responses)
     assert "User ada logged in" in caplog.text
     for secret in secrets:

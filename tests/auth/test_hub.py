@@ -5,6 +5,7 @@ jupyter-mlapp, started as the Hub starts any server (``jupyterhub-singleuser``) 
 ``jupyter mlapp``. Roles still hold: the owner is an admin, others the Hub lets in get the role
 of their account on that server, else viewer.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,12 @@ import requests
 
 from jupyter_mlapp.auth.identity import HUB_VARIABLES, hub_environment
 
-SPAWNED = {"JUPYTERHUB_API_TOKEN": "t0k3n", "JUPYTERHUB_API_URL": "http://hub:8081/hub/api",
-           "JUPYTERHUB_SERVICE_PREFIX": "/user/ann/", "JUPYTERHUB_USER": "ann"}
+SPAWNED = {
+    "JUPYTERHUB_API_TOKEN": "t0k3n",
+    "JUPYTERHUB_API_URL": "http://hub:8081/hub/api",
+    "JUPYTERHUB_SERVICE_PREFIX": "/user/ann/",
+    "JUPYTERHUB_USER": "ann",
+}
 
 
 def me(hub, session, server="ann") -> requests.Response:
@@ -41,8 +46,12 @@ def test_the_hubs_user_is_the_identity_and_our_login_steps_aside(jupyterhub, own
 
     assert session.get(f"{jupyterhub.url}/user/{owner}/login", timeout=30).status_code == 404
     xsrf = {"X-XSRFToken": session.cookies.get("_xsrf", path=f"/user/{owner}/")}
-    r = session.post(f"{jupyterhub.url}/user/{owner}/mlapp/api/auth/login", headers=xsrf, timeout=30,
-                     json={"username": owner, "password": "anything"})
+    r = session.post(
+        f"{jupyterhub.url}/user/{owner}/mlapp/api/auth/login",
+        headers=xsrf,
+        timeout=30,
+        json={"username": owner, "password": "anything"},
+    )
     assert r.status_code == 400 and "signs in through JupyterHub" in r.json()["error"]
 
     # XSRF still guards every state-changing request made with the Hub's cookie.
@@ -62,14 +71,22 @@ def test_without_signing_in_at_the_hub_nothing_is_served(jupyterhub):
     assert r.status_code == 302 and "/hub/api/oauth2/authorize" in r.headers["Location"]  # the Hub's login
 
 
-@pytest.mark.parametrize("user, role, lab", [("bob", "viewer", 403), ("dora", "editor", 200), ("gus", "editor", 200)],
-                         ids=["no-account", "editor-account", "editor-by-hub-group"])
+@pytest.mark.parametrize(
+    "user, role, lab",
+    [("bob", "viewer", 403), ("dora", "editor", 200), ("gus", "editor", 200)],
+    ids=["no-account", "editor-account", "editor-by-hub-group"],
+)
 def test_others_the_hub_lets_in_get_the_role_of_their_account_or_group(jupyterhub, user, role, lab):
     jupyterhub.open_server("ann")
     session = jupyterhub.login(user)
     r = jupyterhub.authorize(session, session.get(f"{jupyterhub.url}/user/ann/voila/tree", timeout=30))
     assert r.status_code == 200, r.text[:500]
-    assert me(jupyterhub, session).json()["user"] == {"username": user, "display_name": user, "role": role, "kind": "hub"}
+    assert me(jupyterhub, session).json()["user"] == {
+        "username": user,
+        "display_name": user,
+        "role": role,
+        "kind": "hub",
+    }
     assert session.get(f"{jupyterhub.url}/user/ann/lab", timeout=30).status_code == lab
 
 
@@ -77,7 +94,9 @@ def test_a_disabled_account_is_refused_though_the_hub_lets_them_in(jupyterhub):
     jupyterhub.open_server("ann")
     session = jupyterhub.login("erin")
     r = jupyterhub.authorize(session, session.get(f"{jupyterhub.url}/user/ann/voila/tree", timeout=30))
-    assert r.status_code == 403 and "The jupyter-mlapp account erin is disabled on this server." in r.text  # Voila's page
+    assert (
+        r.status_code == 403 and "The jupyter-mlapp account erin is disabled on this server." in r.text
+    )  # Voila's page
     r = me(jupyterhub, session)
     assert r.status_code == 403 and r.json()["error"] == "The jupyter-mlapp account erin is disabled on this server."
 
@@ -105,8 +124,9 @@ def test_signing_out_goes_through_the_hub_and_ends_the_app_kernels(jupyterhub):
 
 def test_without_jupyterhub_installed_accounts_stay_in_charge(monkeypatch, capfd):
     """The variables alone (say, copied into a container) do not switch logins off."""
-    from jupyter_mlapp.extension import MLApp
     from jupyter_server.serverapp import ServerApp
+
+    from jupyter_mlapp.extension import MLApp
 
     for name, value in SPAWNED.items():
         monkeypatch.setenv(name, value)
@@ -127,7 +147,7 @@ async def test_every_route_refuses_whom_the_hub_has_not_let_in(jp_serverapp, jup
 
     jupyterhub.open_server("ann")
     base, wrong = jp_serverapp.base_url, []
-    registered = [(path[len(base):], handler) for _, path, handler in all_routes(jp_serverapp)]
+    registered = [(path[len(base) :], handler) for _, path, handler in all_routes(jp_serverapp)]
     assert len(registered) > 60
     for who, session in {"anonymous": requests.Session(), "frank": jupyterhub.login("frank")}.items():
         for path, handler in registered:

@@ -1,5 +1,6 @@
 """`jupyter mlapp` as a user runs it: the first-start setup link, the `user` commands, the
 server's token, HTTPS cookies behind a proxy, and a log free of passwords."""
+
 from __future__ import annotations
 
 import os
@@ -8,22 +9,30 @@ import subprocess
 
 import pytest
 import requests
-
 from harness import JUPYTER_MLAPP, MLAppServer, make_root
 
 SETUP_LINK = re.compile(r"(http://127\.0\.0\.1:\d+/mlapp/setup\?code=[\w-]+)")
 
 
 def user_cli(home, *args, password: str | None = None):
-    return subprocess.run([*JUPYTER_MLAPP, "user", *args], input=password, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "MLAPP_HOME": str(home)})
+    return subprocess.run(
+        [*JUPYTER_MLAPP, "user", *args],
+        input=password,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MLAPP_HOME": str(home)},
+    )
 
 
 def sign_in(server, username, password) -> requests.Session:
     browser = requests.Session()
     browser.get(f"{server.url}/login")
-    response = browser.post(f"{server.url}/login", allow_redirects=False, data={
-        "username": username, "password": password, "_xsrf": browser.cookies["_xsrf"]})
+    response = browser.post(
+        f"{server.url}/login",
+        allow_redirects=False,
+        data={"username": username, "password": password, "_xsrf": browser.cookies["_xsrf"]},
+    )
     assert response.status_code == 302, response.text
     return browser
 
@@ -32,8 +41,9 @@ def sign_in(server, username, password) -> requests.Session:
 def first_start(tmp_path_factory):
     """A server started on an empty home folder, shared by this module's tests."""
     home = tmp_path_factory.mktemp("home")
-    server = MLAppServer(home, make_root(tmp_path_factory.mktemp("root")),
-                         args=["--ServerApp.trust_xheaders=True"]).start()
+    server = MLAppServer(
+        home, make_root(tmp_path_factory.mktemp("root")), args=["--ServerApp.trust_xheaders=True"]
+    ).start()
     yield server
     server.stop()
 
@@ -46,9 +56,17 @@ def test_first_start_prints_a_one_time_link_that_creates_the_admin(first_start):
     browser = requests.Session()
     form = browser.get(link)
     assert form.status_code == 200 and "Create the first admin" in form.text
-    created = browser.post(link, allow_redirects=False, data={
-        "username": "root-admin", "display_name": "The Admin", "password": "first admin pw 1",
-        "confirm_password": "first admin pw 1", "_xsrf": browser.cookies["_xsrf"]})
+    created = browser.post(
+        link,
+        allow_redirects=False,
+        data={
+            "username": "root-admin",
+            "display_name": "The Admin",
+            "password": "first admin pw 1",
+            "confirm_password": "first admin pw 1",
+            "_xsrf": browser.cookies["_xsrf"],
+        },
+    )
     assert created.status_code == 302 and created.headers["Location"].endswith("/lab")
     me = browser.get(f"{server.url}/mlapp/api/auth/me").json()["user"]
     assert (me["username"], me["role"], me["display_name"]) == ("root-admin", "admin", "The Admin")
@@ -58,8 +76,9 @@ def test_first_start_prints_a_one_time_link_that_creates_the_admin(first_start):
 
 def test_user_commands_reach_the_running_server_at_once(first_start):
     server = first_start
-    added = user_cli(server.home, "add", "Vera", "--role=viewer", "--display-name=Vera V",
-                     password="vera viewer pw 1\n")  # stdin is a pipe, as in a script
+    added = user_cli(
+        server.home, "add", "Vera", "--role=viewer", "--display-name=Vera V", password="vera viewer pw 1\n"
+    )  # stdin is a pipe, as in a script
     assert added.returncode == 0 and "Added vera (viewer)." in added.stdout, added.stderr
     assert "vera viewer pw 1" not in added.stdout + added.stderr
 
@@ -85,8 +104,12 @@ def test_cookie_is_secure_behind_an_https_proxy(first_start):
     browser = requests.Session()
     proxy = {"X-Forwarded-Proto": "https"}  # what a TLS-terminating proxy adds (trust_xheaders on)
     browser.get(f"{server.url}/login", headers=proxy)
-    response = browser.post(f"{server.url}/login", headers=proxy, allow_redirects=False, data={
-        "username": "root-admin", "password": "first admin pw 1", "_xsrf": browser.cookies["_xsrf"]})
+    response = browser.post(
+        f"{server.url}/login",
+        headers=proxy,
+        allow_redirects=False,
+        data={"username": "root-admin", "password": "first admin pw 1", "_xsrf": browser.cookies["_xsrf"]},
+    )
     cookie = response.headers["Set-Cookie"]
     assert response.status_code == 302
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -1,4 +1,5 @@
 """The account store: real SQLite files, real argon2 hashes."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -11,8 +12,24 @@ from argon2 import PasswordHasher
 from jupyter_mlapp.auth.store import UserStore
 from jupyter_mlapp.errors import Conflict, InvalidInput, NotFound
 
-BAD_USERNAMES = ["", "   ", "Ann Lee", "ann/../x", "../etc", "ann\x00", "ann\nb", "ännä", "a" * 65,
-                 "'; DROP TABLE users; --", "bob' OR '1'='1", ".hidden", "-dash", None, 42, ["ann"]]
+BAD_USERNAMES = [
+    "",
+    "   ",
+    "Ann Lee",
+    "ann/../x",
+    "../etc",
+    "ann\x00",
+    "ann\nb",
+    "ännä",
+    "a" * 65,
+    "'; DROP TABLE users; --",
+    "bob' OR '1'='1",
+    ".hidden",
+    "-dash",
+    None,
+    42,
+    ["ann"],
+]
 BAD_PASSWORDS = ["", "short", "x" * 1025, "tab\tpassword", "nul\x00password", "zero\u200bwidth-pw", None, 12345678]
 
 
@@ -78,11 +95,17 @@ def test_bad_passwords_are_refused_and_change_nothing(store, password):
     assert snapshot(store) == before
 
 
-@pytest.mark.parametrize("change", [
-    lambda s: s.set_role("ann", "root"), lambda s: s.set_role("ann", ["admin"]),
-    lambda s: s.set_display_name("ann", "x" * 101), lambda s: s.set_display_name("ann", "bell\x07"),
-    lambda s: s.set_disabled("ann", "yes"), lambda s: s.add("bob", "a fine password", "superuser"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.set_role("ann", "root"),
+        lambda s: s.set_role("ann", ["admin"]),
+        lambda s: s.set_display_name("ann", "x" * 101),
+        lambda s: s.set_display_name("ann", "bell\x07"),
+        lambda s: s.set_disabled("ann", "yes"),
+        lambda s: s.add("bob", "a fine password", "superuser"),
+    ],
+)
 def test_bad_changes_are_refused_and_change_nothing(store, change):
     store.add("ann", "correct horse battery", "admin")
     before = snapshot(store)
@@ -108,8 +131,11 @@ def test_generation_moves_on_logout_password_change_and_disable(store):
 
 def test_the_last_admin_stays(store):
     store.add("ann", "correct horse battery", "admin")
-    for change in (lambda: store.remove("ann"), lambda: store.set_role("ann", "editor"),
-                   lambda: store.set_disabled("ann", True)):
+    for change in (
+        lambda: store.remove("ann"),
+        lambda: store.set_role("ann", "editor"),
+        lambda: store.set_disabled("ann", True),
+    ):
         with pytest.raises(Conflict, match="last enabled admin"):
             change()
     store.add("bob", "another password", "admin")

@@ -1,4 +1,5 @@
 """Brute-force throttling, on a clock the test moves."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """`jupyter mlapp user ...` through the real entry point, in this process (the end-to-end
 commands against a running server are in test_server.py)."""
+
 from __future__ import annotations
 
 import io
@@ -16,6 +17,7 @@ from jupyter_mlapp.extension import MLApp
 @pytest.fixture
 def run(monkeypatch, capsys):
     """Run `jupyter mlapp user <args>`; returns (exit code, stdout, stderr)."""
+
     def clear():  # traitlets keeps one application instance per class hierarchy (servers' too)
         for app in (*cli.COMMANDS, cli.UserApp, JupyterApp):
             app.clear_instance()
@@ -54,7 +56,10 @@ def test_add_list_passwd_role_disable_enable_remove(run, mlapp_home):
 
 
 def test_a_jupyterhub_user_gets_a_role_and_no_password(run, mlapp_home):
-    assert run("add", "dora", "--role=viewer", "--no-password", stdin="")[:2] == (0, "Added dora (viewer, no password).\n")
+    assert run("add", "dora", "--role=viewer", "--no-password", stdin="")[:2] == (
+        0,
+        "Added dora (viewer, no password).\n",
+    )
     store = UserStore(mlapp_home)
     assert store.get("dora").role == "viewer"
     for attempt in ("!", "dora", "a long password guess"):  # nothing signs in as dora here
@@ -63,17 +68,24 @@ def test_a_jupyterhub_user_gets_a_role_and_no_password(run, mlapp_home):
     assert store.authenticate("dora", "dora now has one").username == "dora"
 
 
-@pytest.mark.parametrize("args,stdin,message", [
-    (["add", "Bad Name"], "a fine password\n", "username must be 1-64 characters: lower-case letters a-z, "
-                                               "digits, '.', '_' or '-', starting with a letter or digit"),
-    (["add", "shorty"], "short\n", "password must have at least 8 characters"),
-    (["add", "x", "--role=root"], "a fine password\n", "role must be one of admin, editor, viewer"),
-    (["add", "ann"], "a fine password\n", "a user named 'ann' already exists"),
-    (["remove", "nobody"], "", "no user named 'nobody'"),
-    (["set-role", "ann", "viewer"], "", "cannot demote 'ann': it is the last enabled admin"),
-    (["disable"], "", "usage: jupyter mlapp user disable NAME"),
-    (["set-role", "ann"], "", "usage: jupyter mlapp user set-role NAME ROLE"),
-])
+@pytest.mark.parametrize(
+    "args,stdin,message",
+    [
+        (
+            ["add", "Bad Name"],
+            "a fine password\n",
+            "username must be 1-64 characters: lower-case letters a-z, "
+            "digits, '.', '_' or '-', starting with a letter or digit",
+        ),
+        (["add", "shorty"], "short\n", "password must have at least 8 characters"),
+        (["add", "x", "--role=root"], "a fine password\n", "role must be one of admin, editor, viewer"),
+        (["add", "ann"], "a fine password\n", "a user named 'ann' already exists"),
+        (["remove", "nobody"], "", "no user named 'nobody'"),
+        (["set-role", "ann", "viewer"], "", "cannot demote 'ann': it is the last enabled admin"),
+        (["disable"], "", "usage: jupyter mlapp user disable NAME"),
+        (["set-role", "ann"], "", "usage: jupyter mlapp user set-role NAME ROLE"),
+    ],
+)
 def test_errors_are_one_line(run, store, args, stdin, message):
     store.add("ann", "ann admin pw 1", "admin")
     before = [a.to_dict() for a in store.list()]
@@ -123,8 +135,11 @@ def run_in_terminal(args: list[str], answers: list[tuple[str, str]], home) -> tu
 
 def test_a_person_types_the_password_twice_and_it_is_not_shown(mlapp_home):
     secret = "Typed pw 4 tom"
-    code, shown = run_in_terminal(["user", "add", "tom", "--role=viewer"],
-                                  [("Password for tom:", secret), ("Same password again:", secret)], mlapp_home)
+    code, shown = run_in_terminal(
+        ["user", "add", "tom", "--role=viewer"],
+        [("Password for tom:", secret), ("Same password again:", secret)],
+        mlapp_home,
+    )
     assert code == 0, shown
     assert "Password for tom:" in shown and "Same password again:" in shown and "Added tom (viewer)." in shown
     assert secret not in shown  # no echo
@@ -132,7 +147,10 @@ def test_a_person_types_the_password_twice_and_it_is_not_shown(mlapp_home):
 
 
 def test_two_different_passwords_typed_add_no_one(mlapp_home):
-    code, shown = run_in_terminal(["user", "add", "tom"], [("Password for tom:", "Typed pw 4 tom"),
-                                                           ("Same password again:", "Typed pw 4 tim")], mlapp_home)
+    code, shown = run_in_terminal(
+        ["user", "add", "tom"],
+        [("Password for tom:", "Typed pw 4 tom"), ("Same password again:", "Typed pw 4 tim")],
+        mlapp_home,
+    )
     assert code == 1 and "jupyter mlapp user: the passwords do not match" in shown
     assert UserStore(mlapp_home).get("tom") is None

@@ -1,5 +1,6 @@
 """The flagship ML app in Voila, as a signed-in editor uses it: every page, a training job watched
 live and through a reload, folders in the file explorer, snapshots, links to Lab and static files."""
+
 from __future__ import annotations
 
 import re
@@ -8,10 +9,10 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from playwright.sync_api import expect
-
 from conftest import screenshot
 from harness import MLAppServer, make_root
+from playwright.sync_api import expect
+
 from jupyter_mlapp.auth.store import UserStore
 
 pytestmark = pytest.mark.browser
@@ -151,12 +152,14 @@ def test_files_create_and_delete_a_folder(server, page):
     details = explorer.locator(".mlapp-files-details")
     expect(details).to_contain_text("22 B")
     expect(details.get_by_role("link", name="Download")).to_have_attribute(
-        "href", f"/files/{name}/notes.txt?download=1")
+        "href", f"/files/{name}/notes.txt?download=1"
+    )
     row.locator(".mlapp-file-name").click()
 
     explorer.get_by_role("button", name="Delete").click()
     expect(explorer.locator(".mlapp-files-prompt")).to_contain_text(
-        f"Delete the folder {name} and everything in it (1 entry)?")
+        f"Delete the folder {name} and everything in it (1 entry)?"
+    )
     explorer.locator(".mlapp-files-prompt").get_by_role("button", name="Delete").click()
     expect(explorer.locator(".mlapp-files-message")).to_have_text(f"Deleted {name}")
     expect(row).to_have_count(0)
@@ -189,8 +192,12 @@ def test_save_and_load_a_snapshot(server, page):
 def test_open_in_jupyterlab_keeps_the_editor_an_editor(server):
     browser = requests.Session()
     browser.get(f"{server.url}/login", timeout=30)
-    signed_in = browser.post(f"{server.url}/login?next=/voila", allow_redirects=False, timeout=30, data={
-        "username": USER, "password": PASSWORD, "_xsrf": browser.cookies.get("_xsrf")})
+    signed_in = browser.post(
+        f"{server.url}/login?next=/voila",
+        allow_redirects=False,
+        timeout=30,
+        data={"username": USER, "password": PASSWORD, "_xsrf": browser.cookies.get("_xsrf")},
+    )
     assert signed_in.status_code == 302
     lab = browser.get(f"{server.url}/lab/tree/notebooks/ml_app.ipynb", timeout=60)  # the app's link
     assert lab.status_code == 200

@@ -1,14 +1,15 @@
 """Signing in with a real browser: an admin reaches JupyterLab, a viewer their Voila app (which
 knows who they are) and not JupyterLab, and signing out returns to the login page."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 from argon2 import PasswordHasher
+from harness import screenshot
 from playwright.sync_api import expect
 
-from harness import screenshot
 from jupyter_mlapp.auth.store import UserStore
 
 # The server hashes at this cost too (configured below), so logins stay quick on a busy machine.
@@ -23,9 +24,14 @@ def server(tmp_path_factory):
     store = UserStore(home, hasher=HASHER)
     store.add("ada", "ada admin pw 1", "admin", display_name="Ada")
     store.add("vera", "vera viewer pw 1", "viewer", display_name="Vera")
-    server = MLAppServer(home, make_root(tmp_path_factory.mktemp("root")), args=[
-        f"--MLAppIdentityProvider.hash_time_cost={HASHER.time_cost}",
-        f"--MLAppIdentityProvider.hash_memory_kib={HASHER.memory_cost}"]).start()
+    server = MLAppServer(
+        home,
+        make_root(tmp_path_factory.mktemp("root")),
+        args=[
+            f"--MLAppIdentityProvider.hash_time_cost={HASHER.time_cost}",
+            f"--MLAppIdentityProvider.hash_memory_kib={HASHER.memory_cost}",
+        ],
+    ).start()
     yield server
     server.stop()
 

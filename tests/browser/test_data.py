@@ -1,4 +1,5 @@
 """The data viewer app in Voila: pick a data set, sort it, chart it, and scroll a million rows."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from harness import screenshot
 from playwright.sync_api import expect
 
-from harness import screenshot
 from jupyter_mlapp.data import DataCatalog
 
 pytestmark = pytest.mark.browser
@@ -31,12 +32,13 @@ def decode_reply(payload: bytes) -> Reply:
     """Jupyter's v1 kernel websocket frame: the count of offsets, the offsets (uint64 LE), then
     channel, header, parent header, metadata, content and the binary buffers."""
     count = int.from_bytes(payload[:8], "little")
-    offsets = [int.from_bytes(payload[8 + 8 * i:16 + 8 * i], "little") for i in range(count)]
+    offsets = [int.from_bytes(payload[8 + 8 * i : 16 + 8 * i], "little") for i in range(count)]
     parts = [payload[a:b] for a, b in zip(offsets, [*offsets[1:], len(payload)])]
     reply = json.loads(parts[4])["data"]["content"]
     buffers = parts[5:]
     columns = {
-        name: column["value"] if column.get("type") == "raw"
+        name: column["value"]
+        if column.get("type") == "raw"
         else np.frombuffer(buffers[column["value"]], dtype=column["dtype"])
         for name, column in reply["value"]["data"].items()
     }

@@ -1,12 +1,14 @@
 """A user opens the printed URL: JupyterLab with the ML App panel, and a Voila app."""
+
 from __future__ import annotations
 
 import re
 
+from harness import screenshot
 from playwright.sync_api import expect
 
-from harness import screenshot
 from jupyter_mlapp import __version__
+
 
 def test_lab_shows_the_ml_app_panel_with_the_server_version(mlapp_server, page):
     # The URL the server printed, token included, as a user copies it: no bypass.

@@ -1,13 +1,13 @@
 """A real JupyterHub with a real browser: signed in at the Hub, people use jupyter-mlapp apps as
 themselves, with their roles."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from harness import screenshot
+from playwright.sync_api import expect
 
 APP = "voila/render/notebooks/hello.ipynb"  # greets current_user()
 

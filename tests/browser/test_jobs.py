@@ -1,13 +1,13 @@
 """The jobs Voila app: a user starts a job, sees it running in the live table, kills it, removes it."""
+
 from __future__ import annotations
 
 import re
 import uuid
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import screenshot
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 

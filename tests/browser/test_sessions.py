@@ -1,12 +1,12 @@
 """The session demo app in Voila, in Chromium: autosave and restore, snapshots save/load/delete."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import screenshot
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 

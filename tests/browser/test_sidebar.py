@@ -1,4 +1,5 @@
 """The ML App panel in JupyterLab against a real server: jobs, environments, sessions, models."""
+
 from __future__ import annotations
 
 import re
@@ -7,9 +8,8 @@ import sys
 import time
 
 import pytest
-from playwright.sync_api import expect
-
 from harness import MLAppServer, make_root, screenshot
+from playwright.sync_api import expect
 
 COUNTER = "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.2)\n"
 
@@ -76,7 +76,11 @@ def test_remove_a_finished_job_then_clear_the_finished_ones(lab):
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
-    removed, cleared, active = start("done-once", "true"), start("done-twice", "true"), start("still-going", "sleep", "300")
+    removed, cleared, active = (
+        start("done-once", "true"),
+        start("done-twice", "true"),
+        start("still-going", "sleep", "300"),
+    )
     item = {job_id: jobs.locator(f"[data-job-id='{job_id}']") for job_id in (removed, cleared, active)}
     expect(item[removed]).to_have_attribute("data-state", "succeeded", timeout=20_000)
     expect(item[cleared]).to_have_attribute("data-state", "succeeded", timeout=20_000)
@@ -107,9 +111,22 @@ def test_remove_a_finished_job_then_clear_the_finished_ones(lab):
 
 def test_a_training_job_shows_a_live_mini_chart_of_its_loss(lab):
     server, page = lab
-    started = server.api("POST", "jobs", json={
-        "name": "sgd", "command": [sys.executable, "-m", "jupyter_mlapp.training.examples.train_sgd",
-                                   "--epochs", "30", "--delay", "0.3"]}).json()
+    started = server.api(
+        "POST",
+        "jobs",
+        json={
+            "name": "sgd",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyter_mlapp.training.examples.train_sgd",
+                "--epochs",
+                "30",
+                "--delay",
+                "0.3",
+            ],
+        },
+    ).json()
     item = section(page, "jobs").locator(f"[data-job-id='{started['id']}']")
     chart = item.locator(".jp-MLApp-sparkline")
     expect(chart).to_contain_text("loss", timeout=30_000)
@@ -196,7 +213,11 @@ def test_new_notebook_on_an_environment_kernel(lab):
     expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=30_000)
 
     def notebook_kernels():
-        return {s["kernel"]["name"] for s in server.session().get(f"{server.url}/api/sessions", timeout=30).json() if s.get("kernel")}
+        return {
+            s["kernel"]["name"]
+            for s in server.session().get(f"{server.url}/api/sessions", timeout=30).json()
+            if s.get("kernel")
+        }
 
     deadline = time.monotonic() + 30
     while "python3" not in notebook_kernels() and time.monotonic() < deadline:
@@ -206,11 +227,27 @@ def test_new_notebook_on_an_environment_kernel(lab):
 
 def test_a_hidden_panel_polls_nothing(lab):
     server, page = lab
-    started = server.api("POST", "jobs", json={"name": "quiet", "command": [
-        sys.executable, "-m", "jupyter_mlapp.training.examples.train_sgd", "--epochs", "60", "--delay", "0.2"]}).json()
+    started = server.api(
+        "POST",
+        "jobs",
+        json={
+            "name": "quiet",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyter_mlapp.training.examples.train_sgd",
+                "--epochs",
+                "60",
+                "--delay",
+                "0.2",
+            ],
+        },
+    ).json()
     calls = []
     page.on("request", lambda request: "/mlapp/api/" in request.url and calls.append(request.url))
-    expect(section(page, "jobs").locator(f"[data-job-id='{started['id']}'] .jp-MLApp-sparkline")).to_be_visible(timeout=30_000)
+    expect(section(page, "jobs").locator(f"[data-job-id='{started['id']}'] .jp-MLApp-sparkline")).to_be_visible(
+        timeout=30_000
+    )
     assert calls  # visible: it polls (jobs about once a second, the mini chart too)
 
     page.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']").click()  # collapse it

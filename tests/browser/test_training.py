@@ -1,12 +1,12 @@
 """The training monitor app in Voila: start the example training, watch it live, reload, see it end."""
+
 from __future__ import annotations
 
 import re
 import time
 
-from playwright.sync_api import expect
-
 from harness import screenshot
+from playwright.sync_api import expect
 
 EPOCHS = 12
 
@@ -51,7 +51,9 @@ def test_start_watch_reload_and_finish(mlapp_server, page):
     expect(page.locator(".mlapp-training-chart").filter(has_text="val_loss")).to_have_count(1)
     page.wait_for_function(
         "n => [...document.querySelectorAll('.mlapp-training-chart')].some("
-        "c => c.textContent.includes('loss') && c.querySelectorAll('path.dot').length >= n)", arg=grown)
+        "c => c.textContent.includes('loss') && c.querySelectorAll('path.dot').length >= n)",
+        arg=grown,
+    )
     screenshot(page, "training-monitor-running")
 
     # A reload is a new kernel: the app attaches to the job again and rebuilds its history.

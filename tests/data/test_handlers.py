@@ -1,4 +1,5 @@
 """GET /mlapp/api/data/datasets: the catalog over REST, behind authentication."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,13 @@ async def test_lists_all_data_sets_sorted(jp_fetch):
     ids = [d["id"] for d in body["datasets"]]
     assert len(ids) == 757 and [i.lower() for i in ids] == sorted(i.lower() for i in ids)
     airq = next(d for d in body["datasets"] if d["id"] == "Airq")
-    assert airq == {"id": "Airq", "title": "Air Quality for Californian Metropolitan Areas",
-                    "package": "Ecdat", "key": "Airq",
-                    "label": "Airq — Air Quality for Californian Metropolitan Areas"}
+    assert airq == {
+        "id": "Airq",
+        "title": "Air Quality for Californian Metropolitan Areas",
+        "package": "Ecdat",
+        "key": "Airq",
+        "label": "Airq — Air Quality for Californian Metropolitan Areas",
+    }
 
 
 async def test_search_by_id_or_title(jp_fetch):

@@ -1,4 +1,5 @@
 """TableView: windows and sorts of a frame that is never copied or changed."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -34,8 +35,9 @@ def mixed() -> pd.DataFrame:
         {
             "x": [3.0, np.nan, -1.5, 2.0, np.nan, 0.0, -0.0, 7.25],
             "name": ["delta", None, "alpha", "Charlie", "bravo", None, "alpha", "echo"],
-            "when": pd.to_datetime(["2024-03-01", None, "2023-01-05", "2024-01-01", "1999-12-31",
-                                    "2030-06-01", None, "2024-03-01"]),
+            "when": pd.to_datetime(
+                ["2024-03-01", None, "2023-01-05", "2024-01-01", "1999-12-31", "2030-06-01", None, "2024-03-01"]
+            ),
             "n": pd.array([5, None, 3, 3, 1, None, 2, 4], dtype="Int64"),
             "i": [10, -3, 7, 7, 0, 2**40, -(2**40), 1],
         },
@@ -60,8 +62,7 @@ def test_sort_matches_pandas_with_missing_values_last(mixed, column):
         view.sort(column, ascending)
         expected = mixed[column].sort_values(ascending=ascending, na_position="last", kind="stable")
         got = mixed[column].iloc[view.positions(0, len(mixed))]
-        pd.testing.assert_series_equal(got.reset_index(drop=True), expected.reset_index(drop=True),
-                                       check_index=False)
+        pd.testing.assert_series_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_index=False)
         assert got.index.tolist() == expected.index.tolist()  # ties keep frame order both ways
     view.sort(None)
     assert view.positions(0, 8).tolist() == list(range(8))
@@ -182,11 +183,15 @@ def test_a_large_frame_costs_no_copy_and_one_order_per_sort():
     assert peak < 3 * 8 * rows + size * 0.1  # while sorting: the packed keys and their prefixes
 
 
-@pytest.mark.parametrize("values", [
-    pd.Categorical(["b", "a", "b", None, "c", "a", "b"], categories=["c", "b", "a"], ordered=True),
-    pd.array(["b", "a", "b", None, "c", "a", "b"], dtype="string"),
-    [1, "a", 1, "b", "a", 1, None],  # mixed types: ordered by their text
-], ids=["ordered-category", "string", "mixed"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Categorical(["b", "a", "b", None, "c", "a", "b"], categories=["c", "b", "a"], ordered=True),
+        pd.array(["b", "a", "b", None, "c", "a", "b"], dtype="string"),
+        [1, "a", 1, "b", "a", 1, None],  # mixed types: ordered by their text
+    ],
+    ids=["ordered-category", "string", "mixed"],
+)
 def test_descending_keeps_ties_in_frame_order_for_every_kind_of_column(values):
     frame = pd.DataFrame({"v": values})
     view = TableView(frame)

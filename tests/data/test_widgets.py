@@ -1,5 +1,6 @@
 """DataViewer in the kernel: the messages the grid sends, sorting by header clicks, the chart,
 and visible messages for everything that goes wrong."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -79,8 +80,10 @@ def test_header_clicks_sort_ascending_descending_then_back():
 def test_front_end_filters_use_row_positions():
     frame = pd.DataFrame({"v": [5, 1, 7, 3]}, index=list("wxyz"))
     viewer = DataViewer(frame)
-    viewer.grid._transforms = [{"type": "filter", "column": "v", "operator": ">", "value": 2},
-                               {"type": "sort", "column": "v", "desc": True}]
+    viewer.grid._transforms = [
+        {"type": "filter", "column": "v", "operator": ">", "value": 2},
+        {"type": "sort", "column": "v", "desc": True},
+    ]
     message, _ = viewer.grid.window_message(0, 2, 0, 0)
     assert message["value"]["data"]["index"]["value"] == ["y", "w", "z"]
     assert viewer.grid._row_count == 3
@@ -184,8 +187,9 @@ def test_filter_dialog_gets_the_unique_values_of_a_column():
 
 
 def test_64_bit_integers_reach_the_browser_intact_and_empty_frames_show():
-    frame = pd.DataFrame({"big": np.array([2**40, -5], dtype=np.int64),
-                          "u": np.array([1, 2**63], dtype=np.uint64), "small": [1, 2]})
+    frame = pd.DataFrame(
+        {"big": np.array([2**40, -5], dtype=np.int64), "u": np.array([1, 2**63], dtype=np.uint64), "small": [1, 2]}
+    )
     message, buffers = DataViewer(frame).grid.window_message(0, 1, 0, 2)
     data = message["value"]["data"]
     assert np.frombuffer(buffers[data["big"]["value"]], dtype=data["big"]["dtype"]).tolist() == [2**40, -5]
@@ -201,14 +205,15 @@ def test_a_request_for_the_whole_frame_gets_one_screen(big):
     grid.send = lambda content, buffers=None: sent.append((content, buffers))
     grid._handle_comm_msg(None, {"type": "data-request", "r1": 0, "r2": len(big) - 1, "c1": 0, "c2": 5}, [])
     grid._handle_comm_msg(None, {"type": "data-request", "r1": "x", "r2": None}, [])  # ignored
-    (content, buffers), = sent
+    ((content, buffers),) = sent
     assert content["r2"] - content["r1"] < 1500 and wire_bytes(content, buffers) < 300_000
 
 
 def test_zooming_a_date_axis_in_the_browser_reaches_the_kernel():
     rows = 100_000
-    frame = pd.DataFrame({"v": np.arange(rows, dtype=float)},
-                         index=pd.date_range("2024-01-01", periods=rows, freq="s", name="time"))
+    frame = pd.DataFrame(
+        {"v": np.arange(rows, dtype=float)}, index=pd.date_range("2024-01-01", periods=rows, freq="s", name="time")
+    )
     chart = DataViewer(frame).chart
     assert len(chart.lines[0].x) <= MAX_POINTS
     # What the browser sends on a zoom: JavaScript's Date.toJSON.

@@ -1,4 +1,5 @@
 """/mlapp/api/files/...: the same confined operations over REST, errors as JSON."""
+
 from __future__ import annotations
 
 import json
@@ -70,19 +71,22 @@ async def test_download_names_the_file_safely(jp_fetch, jp_root_dir):
     assert response.headers["Content-Type"] == "application/octet-stream"
 
 
-@pytest.mark.parametrize("op, method, body, params, status, message", [
-    ("list", "GET", None, {"path": "../"}, 403, "'..' is not allowed"),
-    ("stat", "GET", None, {"path": "/etc/passwd"}, 403, "absolute paths are not allowed"),
-    ("content", "GET", None, {"path": "nope.txt"}, 404, "no such file or folder: nope.txt"),
-    ("mkdir", "POST", {"path": "a\u202eb"}, {}, 400, "control character U+202E"),
-    ("mkdir", "POST", {"path": 3}, {}, 400, "'path' must be a string"),
-    ("mkdir", "POST", b"[1]", {}, 400, "must be a JSON object"),
-    ("create", "POST", {"path": "a.txt", "content": 1}, {}, 400, "'content' must be a string"),
-    ("delete", "POST", {"path": "", "recursive": True}, {}, 403, "root folder cannot be deleted"),
-    ("delete", "POST", {"path": "x", "recursive": "yes"}, {}, 400, "'recursive' must be true or false"),
-    ("tree", "GET", None, {"depth": "99"}, 400, "'depth' must be between 0 and 8"),
-    ("content", "PUT", b"x", {"path": "../../escape.txt"}, 403, "'..' is not allowed"),
-])
+@pytest.mark.parametrize(
+    "op, method, body, params, status, message",
+    [
+        ("list", "GET", None, {"path": "../"}, 403, "'..' is not allowed"),
+        ("stat", "GET", None, {"path": "/etc/passwd"}, 403, "absolute paths are not allowed"),
+        ("content", "GET", None, {"path": "nope.txt"}, 404, "no such file or folder: nope.txt"),
+        ("mkdir", "POST", {"path": "a\u202eb"}, {}, 400, "control character U+202E"),
+        ("mkdir", "POST", {"path": 3}, {}, 400, "'path' must be a string"),
+        ("mkdir", "POST", b"[1]", {}, 400, "must be a JSON object"),
+        ("create", "POST", {"path": "a.txt", "content": 1}, {}, 400, "'content' must be a string"),
+        ("delete", "POST", {"path": "", "recursive": True}, {}, 403, "root folder cannot be deleted"),
+        ("delete", "POST", {"path": "x", "recursive": "yes"}, {}, 400, "'recursive' must be true or false"),
+        ("tree", "GET", None, {"depth": "99"}, 400, "'depth' must be between 0 and 8"),
+        ("content", "PUT", b"x", {"path": "../../escape.txt"}, 403, "'..' is not allowed"),
+    ],
+)
 async def test_bad_requests_are_json_errors(jp_fetch, op, method, body, params, status, message):
     code, payload = await error(jp_fetch, op, method, body, **params)
     assert code == status and message in payload["error"]

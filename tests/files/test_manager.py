@@ -1,4 +1,5 @@
 """FileManager: every operation, and every way out of the root refused (fuzzed)."""
+
 from __future__ import annotations
 
 import itertools
@@ -39,7 +40,10 @@ def test_list_shows_folders_first_with_sizes_and_times_and_hides_links_out(sandb
     files, _ = sandbox
     entries = files.list()
     assert [(e["name"], e["type"]) for e in entries] == [
-        ("data", "folder"), ("data-link", "folder"), ("notes.txt", "file")]
+        ("data", "folder"),
+        ("data-link", "folder"),
+        ("notes.txt", "file"),
+    ]
     notes = entries[-1]
     assert notes["size"] == 5 and notes["path"] == "notes.txt" and notes["mtime"] > 0
     assert [e["name"] for e in files.list("data")] == ["raw", "iris.csv"]
@@ -146,21 +150,24 @@ def test_links_inside_work_links_out_are_refused(sandbox):
     assert (secret / "key.txt").read_text() == "top secret"
 
 
-@pytest.mark.parametrize("path, error, message", [
-    ("../secret/key.txt", Forbidden, "'..' is not allowed"),
-    ("data/../../secret", Forbidden, "'..' is not allowed"),
-    ("/etc/passwd", Forbidden, "absolute paths are not allowed"),
-    ("~/.ssh", Forbidden, "absolute paths"),
-    ("data\\..\\..\\secret", InvalidInput, "use '/'"),
-    ("a\x00b", InvalidInput, "control character U+0000"),
-    ("line\nbreak", InvalidInput, "control character U+000A"),
-    ("evil\u202etxt.exe", InvalidInput, "control character U+202E"),
-    ("bad\udcffbyte", InvalidInput, "not valid Unicode"),
-    ("x" * 256, InvalidInput, "longer than 255 bytes"),
-    ("a/" * 600, InvalidInput, "longer than 1024 characters"),
-    (b"notes.txt", InvalidInput, "must be a string"),
-    (None, InvalidInput, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "path, error, message",
+    [
+        ("../secret/key.txt", Forbidden, "'..' is not allowed"),
+        ("data/../../secret", Forbidden, "'..' is not allowed"),
+        ("/etc/passwd", Forbidden, "absolute paths are not allowed"),
+        ("~/.ssh", Forbidden, "absolute paths"),
+        ("data\\..\\..\\secret", InvalidInput, "use '/'"),
+        ("a\x00b", InvalidInput, "control character U+0000"),
+        ("line\nbreak", InvalidInput, "control character U+000A"),
+        ("evil\u202etxt.exe", InvalidInput, "control character U+202E"),
+        ("bad\udcffbyte", InvalidInput, "not valid Unicode"),
+        ("x" * 256, InvalidInput, "longer than 255 bytes"),
+        ("a/" * 600, InvalidInput, "longer than 1024 characters"),
+        (b"notes.txt", InvalidInput, "must be a string"),
+        (None, InvalidInput, "must be a string"),
+    ],
+)
 def test_bad_paths_are_refused_with_a_clear_message(sandbox, path, error, message):
     files, _ = sandbox
     with pytest.raises(error, match=re.escape(message)):
@@ -188,18 +195,41 @@ def test_format_size():
 
 
 # -- fuzzing: thousands of generated names, none may leave the root -------------------------
-PIECES = ["..", ".", "", "data", "escape", "data-link", "~", "%2e%2e", "\x00", "\u202e", "\udcff",
-          "\\..", "..\\", "…", "x" * 300, "/", "new"]
+PIECES = [
+    "..",
+    ".",
+    "",
+    "data",
+    "escape",
+    "data-link",
+    "~",
+    "%2e%2e",
+    "\x00",
+    "\u202e",
+    "\udcff",
+    "\\..",
+    "..\\",
+    "…",
+    "x" * 300,
+    "/",
+    "new",
+]
 GENERATED = ["/".join(parts) for n in (1, 2, 3) for parts in itertools.product(PIECES, repeat=n)]
 
 
 def assert_contained(files: FileManager, secret: Path, before: dict, path) -> None:
     """Run every operation on ``path``: each succeeds inside the root or raises a clear error."""
     operations = [
-        lambda: files.list(path), lambda: files.stat(path), lambda: files.tree(path, depth=1),
-        lambda: files.download(path), lambda: files.mkdir(path), lambda: files.create(path, "x"),
-        lambda: files.upload(path, b"y", overwrite=True), lambda: files.rename(path, "renamed"),
-        lambda: files.rename("notes.txt", path), lambda: files.delete(path),
+        lambda: files.list(path),
+        lambda: files.stat(path),
+        lambda: files.tree(path, depth=1),
+        lambda: files.download(path),
+        lambda: files.mkdir(path),
+        lambda: files.create(path, "x"),
+        lambda: files.upload(path, b"y", overwrite=True),
+        lambda: files.rename(path, "renamed"),
+        lambda: files.rename("notes.txt", path),
+        lambda: files.delete(path),
     ]
     for operation in operations:
         try:
@@ -235,8 +265,12 @@ def test_thousands_of_generated_paths_stay_inside(sandbox):
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(list("./\\~a\x00\x1f\x7f\u202e\u200f\ud800 é漢") + ["..", "escape", "data"]),
-                max_size=30).map("".join) | st.text(max_size=20))
+@given(
+    st.lists(
+        st.sampled_from(list("./\\~a\x00\x1f\x7f\u202e\u200f\ud800 é漢") + ["..", "escape", "data"]), max_size=30
+    ).map("".join)
+    | st.text(max_size=20)
+)
 def test_random_paths_stay_inside(sandbox, path):
     files, secret = sandbox
     assert_contained(files, secret, snapshot(secret), path)

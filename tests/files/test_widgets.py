@@ -1,4 +1,5 @@
 """FileExplorer driven as a user clicks it: tree, breadcrumbs, create, rename, delete, upload."""
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,7 @@ def test_expand_select_and_open(explorer):
     row(explorer, "data").children[1].click()
     row(explorer, "data").children[1].click()  # a second click opens the folder
     assert explorer.folder == "data" and names(explorer) == ["raw", "iris.csv"]
-    assert [c.description for c in explorer.crumbs.children if isinstance(c, widgets.Button)] == [
-        "Workspace", "data"]
+    assert [c.description for c in explorer.crumbs.children if isinstance(c, widgets.Button)] == ["Workspace", "data"]
     explorer.crumbs.children[0].click()
     assert explorer.folder == "" and names(explorer) == ["data", "README.md"]
 
@@ -80,8 +80,12 @@ def test_create_rename_delete_with_confirmation(explorer):
 
 
 def test_bad_names_show_a_message_not_a_traceback(explorer):
-    for name, message in (("../evil", "cannot contain a slash"), ("data", "already exists"),
-                          ("a\x00", "control character"), ("", "type a name first")):
+    for name, message in (
+        ("../evil", "cannot contain a slash"),
+        ("data", "already exists"),
+        ("a\x00", "control character"),
+        ("", "type a name first"),
+    ):
         explorer.selected = ""
         explorer.new_folder_button.click()
         explorer.prompt_text.value = name
@@ -94,13 +98,27 @@ def test_bad_names_show_a_message_not_a_traceback(explorer):
 
 def test_upload_into_the_selected_folder(explorer):
     explorer.selected = "data/raw"
-    explorer.upload.value = ({"name": "a.bin", "type": "", "size": 3, "content": memoryview(b"abc"),
-                              "last_modified": datetime.now(timezone.utc)},)
+    explorer.upload.value = (
+        {
+            "name": "a.bin",
+            "type": "",
+            "size": 3,
+            "content": memoryview(b"abc"),
+            "last_modified": datetime.now(timezone.utc),
+        },
+    )
     assert (explorer.manager.root / "data" / "raw" / "a.bin").read_bytes() == b"abc"
     assert "Uploaded a.bin to data/raw" in explorer.message.value
     assert explorer.upload.value == ()
-    explorer.upload.value = ({"name": "a.bin", "type": "", "size": 1, "content": memoryview(b"z"),
-                              "last_modified": datetime.now(timezone.utc)},)
+    explorer.upload.value = (
+        {
+            "name": "a.bin",
+            "type": "",
+            "size": 1,
+            "content": memoryview(b"z"),
+            "last_modified": datetime.now(timezone.utc),
+        },
+    )
     assert "already exists" in explorer.message.value
 
 

@@ -3,6 +3,7 @@
 The server decides who is asking (an IdentityProvider), never the request body: these tests
 plug in the smallest such provider, so ownership rules are tested whatever the login in use.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,11 @@ def keep_job_settings(monkeypatch) -> None:
 def jp_server_config(mlapp_home, monkeypatch):
     keep_job_settings(monkeypatch)
     return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
-                      "identity_provider_class": TokenUsers, "token": "unused-server-token"},
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_mlapp": True},
+            "identity_provider_class": TokenUsers,
+            "token": "unused-server-token",
+        },
         "IdentityProvider": {"token": "unused-server-token"},
         "MLApp": {"home": str(mlapp_home), "job_kill_grace": 2.0, "job_limit": 4},
     }

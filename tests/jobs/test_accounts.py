@@ -1,5 +1,6 @@
 """The jobs API behind jupyter-mlapp's own login: accounts with roles and API tokens, and the
 server owner (the holder of the server's token)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,11 @@ OWNER = "root"
 def jp_server_config(mlapp_home, monkeypatch):
     keep_job_settings(monkeypatch)
     return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
-                      "identity_provider_class": "jupyter_mlapp.auth.identity.MLAppIdentityProvider",
-                      "authorizer_class": "jupyter_mlapp.auth.authorizer.MLAppAuthorizer"},
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_mlapp": True},
+            "identity_provider_class": "jupyter_mlapp.auth.identity.MLAppIdentityProvider",
+            "authorizer_class": "jupyter_mlapp.auth.authorizer.MLAppAuthorizer",
+        },
         "MLAppIdentityProvider": {"owner_name": OWNER},
         "MLApp": {"home": str(mlapp_home)},
     }

@@ -1,5 +1,6 @@
 """Environments made for real: virtual environments (`python -m venv`), conda-layout prefixes,
 a workspace project's .venv; jobs and kernels run in them."""
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,14 @@ def envs_root(tmp_path_factory):
 def finder(envs_root, monkeypatch):
     # No conda installed here: conda environments come from ~/.conda/environments.txt.
     monkeypatch.setenv("HOME", str(envs_root / "home"))
-    monkeypatch.setenv("PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                                                if not (Path(p) / "conda").exists()))
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "conda").exists())
+    )
     monkeypatch.delenv("CONDA_EXE", raising=False)
     (envs_root / "home" / ".conda").mkdir(exist_ok=True)
-    (envs_root / "home" / ".conda" / "environments.txt").write_text(f"{envs_root / 'conda-envs' / 'torch'}\n/gone/env\n")
+    (envs_root / "home" / ".conda" / "environments.txt").write_text(
+        f"{envs_root / 'conda-envs' / 'torch'}\n/gone/env\n"
+    )
     return EnvironmentFinder(env_dirs=[envs_root / "venvs"], workspace=envs_root / "workspace")
 
 
@@ -98,10 +102,14 @@ def run_in(jobs: JobManager, environment: str, code: str) -> list[str]:
 def test_a_job_runs_with_the_venv_interpreter_and_activation(finder, envs_root, mlapp_home):
     jobs = JobManager(home=mlapp_home, user="alice", environments=finder, workspace=envs_root)
     venv = str(envs_root / "venvs" / "plain")
-    out = run_in(jobs, "plain", """
+    out = run_in(
+        jobs,
+        "plain",
+        """
         import os, shutil, sys
         print(sys.prefix, os.environ["VIRTUAL_ENV"], shutil.which("python"), os.environ.get("CONDA_PREFIX", "-"))
-    """)
+    """,
+    )
     assert out == [venv, venv, f"{venv}/bin/python", "-"]
     assert jobs.list()[0].environment == "plain"
 
@@ -109,10 +117,14 @@ def test_a_job_runs_with_the_venv_interpreter_and_activation(finder, envs_root, 
 def test_a_job_runs_in_a_conda_environment(finder, envs_root, mlapp_home):
     jobs = JobManager(home=mlapp_home, user="alice", environments=finder, workspace=envs_root)
     prefix = str(envs_root / "conda-envs" / "torch")
-    out = run_in(jobs, prefix, """
+    out = run_in(
+        jobs,
+        prefix,
+        """
         import os, shutil, sys
         print(sys.executable, os.environ["CONDA_PREFIX"], os.environ["CONDA_DEFAULT_ENV"], shutil.which("python"))
-    """)
+    """,
+    )
     assert out == [f"{prefix}/bin/python", prefix, "torch", f"{prefix}/bin/python"]
 
 
@@ -137,8 +149,11 @@ def test_a_kernel_from_an_environment_kernel_spec_runs_in_that_environment(finde
     try:
         client.wait_for_ready(timeout=90)
         out = []
-        client.execute_interactive("import os, sys; print(sys.prefix, os.environ['VIRTUAL_ENV'])", timeout=60,
-                                   output_hook=lambda msg: out.append(msg["content"].get("text", "")))
+        client.execute_interactive(
+            "import os, sys; print(sys.prefix, os.environ['VIRTUAL_ENV'])",
+            timeout=60,
+            output_hook=lambda msg: out.append(msg["content"].get("text", "")),
+        )
         assert "".join(out).split() == [str(envs_root / "venvs" / "withkernel")] * 2
     finally:
         client.stop_channels()

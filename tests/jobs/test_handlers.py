@@ -1,4 +1,5 @@
 """REST API of jobs: a real server extension, real jobs, per-user isolation."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,9 @@ async def wait_state(api, user, job_id, states=("succeeded", "failed", "killed",
 
 
 async def test_start_list_get_and_read_the_log(api):
-    status, job = await api("alice", "POST", "jobs", body={"command": ["sh", "-c", "echo hi; echo oops >&2"], "name": "echo"})
+    status, job = await api(
+        "alice", "POST", "jobs", body={"command": ["sh", "-c", "echo hi; echo oops >&2"], "name": "echo"}
+    )
     assert status == 201, job
     assert job["user"] == "alice" and job["name"] == "echo"
     done = await wait_state(api, "alice", job["id"])
@@ -66,18 +69,21 @@ async def test_kill_and_kill_all(api):
     assert status == 200 and not again["killed"] and "already ended (killed)" in again["message"]
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"command": []}, "the command is empty"),
-    ({"name": "x"}, "'command' is required"),
-    ({"command": ["true"], "user": "bob"}, "unknown field 'user'"),
-    ({"command": ["definitely-not-a-command"]}, "not found on the PATH"),
-    ({"command": ["true"], "cwd": ".."}, "outside the workspace"),
-    ({"command": ["true"], "cwd": "missing"}, "does not exist"),
-    ({"command": ["true"], "environment": "nope"}, "unknown environment 'nope'"),
-    ({"command": 42}, "a command is a list of strings or a command line"),
-    ("not json", "not valid JSON"),
-    ("[1, 2]", "must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"command": []}, "the command is empty"),
+        ({"name": "x"}, "'command' is required"),
+        ({"command": ["true"], "user": "bob"}, "unknown field 'user'"),
+        ({"command": ["definitely-not-a-command"]}, "not found on the PATH"),
+        ({"command": ["true"], "cwd": ".."}, "outside the workspace"),
+        ({"command": ["true"], "cwd": "missing"}, "does not exist"),
+        ({"command": ["true"], "environment": "nope"}, "unknown environment 'nope'"),
+        ({"command": 42}, "a command is a list of strings or a command line"),
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+    ],
+)
 async def test_bad_input_is_a_400_with_a_clear_message(api, body, message):
     status, answer = await api("alice", "POST", "jobs", body=body)
     assert status == 400 and message in answer["error"], answer
@@ -130,9 +136,12 @@ async def test_clear_finished_counts_what_it_removed(api):
         job = (await api(user, "POST", "jobs", body={"command": ["true"]}))[1]
         await wait_state(api, user, job["id"])
     sleeper = (await api("alice", "POST", "jobs", body={"command": ["sleep", "60"]}))[1]
-    for body, message in (({"older_than": "old"}, "older_than is a number of seconds"),
-                          ({"older_than": -5}, "older_than is a number of seconds"),
-                          ({"before": 1}, "unknown field 'before'"), ("[]", "must be a JSON object")):
+    for body, message in (
+        ({"older_than": "old"}, "older_than is a number of seconds"),
+        ({"older_than": -5}, "older_than is a number of seconds"),
+        ({"before": 1}, "unknown field 'before'"),
+        ("[]", "must be a JSON object"),
+    ):
         status, answer = await api("alice", "POST", "jobs", "clear-finished", body=body)
         assert status == 400 and message in answer["error"], answer
     assert await api("alice", "POST", "jobs", "clear-finished", body={"older_than": 3600}) == (200, {"removed": 0})

@@ -1,5 +1,6 @@
 """The server keeps the job history for ``c.MLApp.job_history_days``: older finished jobs go at
 start (and hourly), with their logs; queued and running jobs stay whatever their age."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,11 @@ def history(mlapp_home, tmp_path):
 def jp_server_config(mlapp_home, monkeypatch, history):
     keep_job_settings(monkeypatch)
     return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
-                      "identity_provider_class": TokenUsers, "token": "unused-server-token"},
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_mlapp": True},
+            "identity_provider_class": TokenUsers,
+            "token": "unused-server-token",
+        },
         "IdentityProvider": {"token": "unused-server-token"},
         "MLApp": {"home": str(mlapp_home), "job_history_days": 7},
     }
@@ -47,7 +51,9 @@ async def test_the_server_prunes_old_finished_jobs_at_start(api, history, mlapp_
         await asyncio.sleep(0.1)
     assert set(listed) == {history["recent"], history["active"]}
     assert listed[history["active"]]["state"] == "running"
-    assert not (mlapp_home / "jobs" / history["old"]).exists() and not (mlapp_home / "jobs" / history["bobs_old"]).exists()
+    assert (
+        not (mlapp_home / "jobs" / history["old"]).exists() and not (mlapp_home / "jobs" / history["bobs_old"]).exists()
+    )
     assert (mlapp_home / "jobs" / history["recent"] / "output.log").read_text() == "recent\n"
 
 

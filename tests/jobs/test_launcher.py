@@ -1,4 +1,5 @@
 """The launcher forks supervisors for the jobs of a home folder: faster starts, same behaviour."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """JobManager with real processes: output, exit codes, stdin, kills, queue, users, logs."""
+
 from __future__ import annotations
 
 import os
@@ -39,13 +40,16 @@ def python(code: str) -> list[str]:
 
 
 def test_output_exit_code_and_times(jobs):
-    job = jobs.start(python("""
+    job = jobs.start(
+        python("""
         import sys
         print("to stdout")
         print("to stderr", file=sys.stderr)
         print("again stdout")
         sys.exit(3)
-    """), name="fails")
+    """),
+        name="fails",
+    )
     assert job.user == "alice" and job.name == "fails" and job.state in ("queued", "running")
     done = jobs.wait(job.id, timeout=30)
     assert (done.state, done.exit_code, done.signal) == ("failed", 3, None)
@@ -57,11 +61,14 @@ def test_output_exit_code_and_times(jobs):
 
 
 def test_stdin_lines_answer_the_questions(jobs):
-    job = jobs.start(python("""
+    job = jobs.start(
+        python("""
         name = input("name? ")
         epochs = int(input("epochs? "))
         print(f"training {name} for {epochs} epochs")
-    """), stdin=["resnet", "5"])
+    """),
+        stdin=["resnet", "5"],
+    )
     assert jobs.wait(job.id, timeout=30).state == "succeeded"
     assert "training resnet for 5 epochs" in jobs.read_log(job.id).text
 
@@ -69,7 +76,8 @@ def test_stdin_lines_answer_the_questions(jobs):
 def test_environment_variables_and_working_folder(jobs, tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "train.py").write_text(
-        "import os; print(os.getcwd(), os.environ['EPOCHS'], os.environ['MLAPP_JOB_ID'], os.environ['MLAPP_USER'])\n")
+        "import os; print(os.getcwd(), os.environ['EPOCHS'], os.environ['MLAPP_JOB_ID'], os.environ['MLAPP_USER'])\n"
+    )
     job = jobs.start(["train.py"], cwd="data", env={"EPOCHS": "7"})
     assert jobs.wait(job.id, timeout=30).state == "succeeded"
     assert job.argv[0] == PY  # a script runs with the (here: the server's) interpreter
@@ -88,12 +96,14 @@ def test_kill_ends_the_whole_group_and_records_the_signal(jobs):
 
 
 def test_a_job_ignoring_sigterm_is_killed_after_the_grace_period(jobs):
-    job = jobs.start(python("""
+    job = jobs.start(
+        python("""
         import signal, time
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("ready", flush=True)
         time.sleep(300)
-    """))
+    """)
+    )
     assert until(lambda: "ready" in jobs.read_log(job.id).text)
     started = time.monotonic()
     jobs.kill(job.id)
@@ -139,8 +149,9 @@ def test_a_job_whose_supervisor_dies_is_lost(jobs):
     assert lost and "supervisor" in lost.reason
     result = jobs.kill(job.id)  # the child still runs: kill ends it although nobody supervises it
     assert result.killed and "was lost" in result.message
-    assert until(lambda: not psutil.pid_exists(running.pid) or
-                 psutil.Process(running.pid).status() == psutil.STATUS_ZOMBIE, 10)
+    assert until(
+        lambda: not psutil.pid_exists(running.pid) or psutil.Process(running.pid).status() == psutil.STATUS_ZOMBIE, 10
+    )
 
 
 def test_queue_keeps_the_limit_and_the_order(mlapp_home, tmp_path):
@@ -159,12 +170,21 @@ def test_queue_keeps_the_limit_and_the_order(mlapp_home, tmp_path):
 def test_the_limit_holds_across_processes(mlapp_home, tmp_path):
     """Two processes (a kernel and the server, say) start jobs on one home: 2 at a time in all."""
     jobs = JobManager(home=mlapp_home, user="alice", limit=2, workspace=tmp_path)
-    other = subprocess.run([PY, "-c", textwrap.dedent(f"""
+    other = subprocess.run(
+        [
+            PY,
+            "-c",
+            textwrap.dedent(f"""
         from jupyter_mlapp.jobs import JobManager
         jobs = JobManager(home={str(mlapp_home)!r}, user="bob", limit=2)
         for i in range(3):
             jobs.start(["sleep", "0.3"], name=f"bob{{i}}")
-    """)], capture_output=True, text=True, timeout=60)
+    """),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert other.returncode == 0, other.stderr
     mine = [jobs.start(["sleep", "0.3"], name=f"alice{i}") for i in range(3)]
     admin = jobs.as_user("root", admin=True)
@@ -203,20 +223,23 @@ def test_users_see_and_control_only_their_own_jobs(jobs):
     assert bob.wait(job.id, timeout=30).state == "killed"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"command": []}, "the command is empty"),
-    ({"command": "   "}, "the command is empty"),
-    ({"command": ["no-such-program-xyz"]}, "not found on the PATH"),
-    ({"command": ["./missing.sh"]}, "not found"),
-    ({"command": ["missing.py"]}, "script missing.py not found"),
-    ({"command": ["true"], "cwd": "no/such/folder"}, "does not exist"),
-    ({"command": ["true"], "environment": "no-such-env"}, "unknown environment"),
-    ({"command": ["true"], "env": {"BAD NAME": "x"}}, "not a valid environment variable name"),
-    ({"command": ["true"], "env": {"A": None}}, "must be a string"),
-    ({"command": "echo 'unclosed"}, "cannot read the command line"),
-    ({"command": ["true"], "name": "  "}, "blank"),
-    ({"command": ["true"], "stdin": 5}, "stdin is a string or a list of lines"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"command": []}, "the command is empty"),
+        ({"command": "   "}, "the command is empty"),
+        ({"command": ["no-such-program-xyz"]}, "not found on the PATH"),
+        ({"command": ["./missing.sh"]}, "not found"),
+        ({"command": ["missing.py"]}, "script missing.py not found"),
+        ({"command": ["true"], "cwd": "no/such/folder"}, "does not exist"),
+        ({"command": ["true"], "environment": "no-such-env"}, "unknown environment"),
+        ({"command": ["true"], "env": {"BAD NAME": "x"}}, "not a valid environment variable name"),
+        ({"command": ["true"], "env": {"A": None}}, "must be a string"),
+        ({"command": "echo 'unclosed"}, "cannot read the command line"),
+        ({"command": ["true"], "name": "  "}, "blank"),
+        ({"command": ["true"], "stdin": 5}, "stdin is a string or a list of lines"),
+    ],
+)
 def test_bad_input_is_refused_and_leaves_nothing(jobs, kwargs, message):
     with pytest.raises(InvalidInput, match=message):
         jobs.start(**kwargs)
@@ -234,10 +257,12 @@ def test_a_job_that_cannot_start_is_failed_with_the_reason_in_its_log(jobs, tmp_
 
 
 def test_log_reads_are_bounded_and_resume_on_character_boundaries(jobs):
-    job = jobs.start(python("""
+    job = jobs.start(
+        python("""
         import sys
         sys.stdout.write("é" * 3_000_000)  # 6 MB of two-byte characters
-    """))
+    """)
+    )
     assert jobs.wait(job.id, timeout=60).state == "succeeded"
     first = jobs.read_log(job.id, limit=10**9)
     assert first.size == 6_000_000 and first.next_offset - first.offset == 4 * 1024 * 1024
@@ -250,11 +275,13 @@ def test_log_reads_are_bounded_and_resume_on_character_boundaries(jobs):
 
 
 def test_cpu_and_memory_of_a_running_job(jobs):
-    job = jobs.start(python("""
+    job = jobs.start(
+        python("""
         data = bytearray(50 * 1024 * 1024)
         while True:
             pass
-    """))
+    """)
+    )
     assert until(lambda: (j := jobs.get(job.id)).memory and j.memory > 50 * 1024 * 1024)
     assert until(lambda: (jobs.list()[0].cpu_percent or 0) > 10, interval=0.3)
     jobs.kill(job.id)
@@ -279,14 +306,22 @@ def test_the_notebook_api_acts_for_the_kernels_user(monkeypatch, tmp_path):
 
 def test_a_job_outlives_the_kernel_that_started_it(mlapp_home, tmp_path):
     """A notebook kernel starts a job and dies (SIGKILL): the job runs on and its end is recorded."""
-    kernel = subprocess.Popen([PY, "-c", textwrap.dedent(f"""
+    kernel = subprocess.Popen(
+        [
+            PY,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from jupyter_mlapp.jobs import JobManager
         job = JobManager(home={str(mlapp_home)!r}, user="alice").start(
             ["sh", "-c", "sleep 1; echo survived"], cwd={str(tmp_path)!r})
         print(job.id, flush=True)
         time.sleep(300)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     job_id = kernel.stdout.readline().strip()
     kernel.kill()
     kernel.wait()
@@ -300,8 +335,10 @@ def test_a_job_outlives_the_kernel_that_started_it(mlapp_home, tmp_path):
 def ended_days_ago(jobs, job_id: str, days: float) -> None:
     """Back-date a job's end in the SQLite file itself, as if it had ended ``days`` ago."""
     with sqlite3.connect(jobs.store.path) as conn:
-        conn.execute("UPDATE jobs SET ended_at = ?, created_at = ? WHERE id = ?",
-                     (time.time() - days * 86400, time.time() - days * 86400 - 60, job_id))
+        conn.execute(
+            "UPDATE jobs SET ended_at = ?, created_at = ? WHERE id = ?",
+            (time.time() - days * 86400, time.time() - days * 86400 - 60, job_id),
+        )
 
 
 def finished(jobs, *names: str) -> list[str]:
@@ -376,7 +413,9 @@ def test_removing_never_deletes_outside_the_jobs_folder(jobs, tmp_path):
     elsewhere = tmp_path / "precious.log"
     elsewhere.write_text("keep me")
     with sqlite3.connect(jobs.store.path) as conn:  # a record edited to point outside
-        conn.execute("UPDATE jobs SET log_path = ?, stdin_path = ? WHERE id = ?", (str(elsewhere), str(tmp_path), job_id))
+        conn.execute(
+            "UPDATE jobs SET log_path = ?, stdin_path = ? WHERE id = ?", (str(elsewhere), str(tmp_path), job_id)
+        )
     jobs.remove(job_id)
     assert elsewhere.read_text() == "keep me" and tmp_path.is_dir() and not (jobs.root / job_id).exists()
 
@@ -419,8 +458,10 @@ def test_the_history_keeps_recent_and_active_jobs_and_prunes_the_rest_at_once(jo
     ended_days_ago(jobs, bobs_old, 8)
     active = running(jobs)
     with sqlite3.connect(jobs.store.path) as conn:  # started long ago, runs still: never pruned
-        conn.execute("UPDATE jobs SET created_at = ?, started_at = ? WHERE id = ?",
-                     (time.time() - 30 * 86400, time.time() - 30 * 86400, active.id))
+        conn.execute(
+            "UPDATE jobs SET created_at = ?, started_at = ? WHERE id = ?",
+            (time.time() - 30 * 86400, time.time() - 30 * 86400, active.id),
+        )
     stop = jobs.keep_history(7)
     try:
         admin = jobs.as_user("root", admin=True)
@@ -444,13 +485,15 @@ def test_closing_the_manager_stops_the_history_pruning(jobs):
 
 def test_processes_that_leave_the_jobs_group_are_killed_with_it(jobs):
     """A job that starts a daemon in a session of its own (setsid) cannot leave it running."""
-    job = jobs.start(python("""
+    job = jobs.start(
+        python("""
         import subprocess, time
         daemon = subprocess.Popen(["sleep", "300"], start_new_session=True)
         open("daemon.pid", "w").write(str(daemon.pid))
         print("ready", flush=True)
         time.sleep(300)
-    """))
+    """)
+    )
     assert until(lambda: "ready" in jobs.read_log(job.id).text)
     daemon = int((jobs.workspace / "daemon.pid").read_text())
     assert os.getpgid(daemon) != os.getpgid(jobs.get(job.id).pid)  # out of the job's group indeed
@@ -460,11 +503,13 @@ def test_processes_that_leave_the_jobs_group_are_killed_with_it(jobs):
 
 
 def test_a_daemon_left_behind_by_a_finished_job_is_stopped(jobs):
-    job = jobs.start(python("""
+    job = jobs.start(
+        python("""
         import subprocess
         daemon = subprocess.Popen(["sleep", "300"], start_new_session=True)
         open("daemon.pid", "w").write(str(daemon.pid))
-    """))
+    """)
+    )
     assert jobs.wait(job.id, timeout=30).state == "succeeded"
     daemon = int((jobs.workspace / "daemon.pid").read_text())
     assert until(lambda: not psutil.pid_exists(daemon) or psutil.Process(daemon).status() == psutil.STATUS_ZOMBIE, 10)

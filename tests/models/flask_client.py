@@ -4,6 +4,7 @@ Only two things changed for jupyter-mlapp: the base URL (was ``http://localhost:
 credentials header. Run: ``MLAPP_URL=... MLAPP_TOKEN=... python flask_client.py WORKDIR``; it
 prints what it got as one JSON line.
 """
+
 import base64
 import json
 import os
@@ -22,11 +23,17 @@ r.raise_for_status()
 report["algorithms"] = r.json()["algorithms"]
 
 # 2. The weights of the detector trained on our collection, then its classes (form-encoded).
-r = requests.post(BASE_URL + "/models", data={"algorithm": "blobs", "Model_path": "synthetic", "return_weights": True},
-                  headers=HEADERS)
+r = requests.post(
+    BASE_URL + "/models",
+    data={"algorithm": "blobs", "Model_path": "synthetic", "return_weights": True},
+    headers=HEADERS,
+)
 report["weights"] = r.json()["weights"]
-r = requests.post(BASE_URL + "/models", data={"algorithm": "blobs", "Model_path": "synthetic", "return_classes": True},
-                  headers=HEADERS)
+r = requests.post(
+    BASE_URL + "/models",
+    data={"algorithm": "blobs", "Model_path": "synthetic", "return_classes": True},
+    headers=HEADERS,
+)
 report["classes"] = r.json()["classes"]
 
 # 3. Upload the prediction config as a JSON file, read it back.

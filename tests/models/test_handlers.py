@@ -1,4 +1,5 @@
 """Every endpoint of /mlapp/api/models with good and bad input, form-encoded and JSON, per user."""
+
 from __future__ import annotations
 
 import base64
@@ -11,6 +12,7 @@ from tornado.httpclient import HTTPClientError
 from urllib3 import encode_multipart_formdata
 
 from .conftest import blobs_png, digit_png, make_zip, png_base64
+
 
 @pytest.fixture
 def jp_server_config(mlapp_home):
@@ -30,8 +32,9 @@ def jp_server_config(mlapp_home):
 def api(jp_fetch, saved):
     """Call the models API; returns (status, parsed JSON) for good and bad answers alike."""
 
-    async def call(path, method="GET", json_body=None, form=None, files=None, body=None, content_type=None,
-                   token=None, params=None):
+    async def call(
+        path, method="GET", json_body=None, form=None, files=None, body=None, content_type=None, token=None, params=None
+    ):
         headers = {}
         if token:
             headers["Authorization"] = f"token {token}"
@@ -44,9 +47,17 @@ def api(jp_fetch, saved):
         if content_type:
             headers["Content-Type"] = content_type
         try:
-            response = await jp_fetch("mlapp", "api", "models", path, method=method, headers=headers,
-                                      params=params, allow_nonstandard_methods=True,
-                                      **({"body": body} if method != "GET" else {}))
+            response = await jp_fetch(
+                "mlapp",
+                "api",
+                "models",
+                path,
+                method=method,
+                headers=headers,
+                params=params,
+                allow_nonstandard_methods=True,
+                **({"body": body} if method != "GET" else {}),
+            )
         except HTTPClientError as err:
             response = err.response
             assert response is not None, err
@@ -89,8 +100,12 @@ async def test_post_models_returns_weights_or_classes(api, encoding):
 
 async def test_configs_from_a_json_file_upload_are_per_user(api, accounts):
     config = {"algorithm": "blobs", "Model_path": "synthetic", "DETECTION_MIN_CONFIDENCE": 0.9, "IMAGE_MIN_DIM": 64}
-    status, answer = await api("configs", "POST", token=accounts["alice"],
-                               files={"file": ("config.json", json.dumps(config).encode(), "application/json")})
+    status, answer = await api(
+        "configs",
+        "POST",
+        token=accounts["alice"],
+        files={"file": ("config.json", json.dumps(config).encode(), "application/json")},
+    )
     assert status == 200 and answer["config"] == config and answer["client"] == "alice"
     assert (await api("configs", token=accounts["alice"]))[1]["config"] == config
     assert (await api("configs", token=accounts["bob"]))[1]["config"] == {}
@@ -124,11 +139,14 @@ async def test_base64_turns_a_zip_of_images_into_strings(api):
     assert status == 200 and len(answer) == 2
 
 
-@pytest.mark.parametrize("archive, status_code, message", [
-    (make_zip({"../../etc/cron.d/x.png": b"x"}), 400, "points outside"),
-    (make_zip({"bomb.png": b"\0" * (20 << 20)}), 413, "zip bomb"),
-    (b"not a zip at all", 400, "not a zip"),
-])
+@pytest.mark.parametrize(
+    "archive, status_code, message",
+    [
+        (make_zip({"../../etc/cron.d/x.png": b"x"}), 400, "points outside"),
+        (make_zip({"bomb.png": b"\0" * (20 << 20)}), 413, "zip bomb"),
+        (b"not a zip at all", 400, "not a zip"),
+    ],
+)
 async def test_base64_refuses_traversal_bombs_and_non_zips(api, archive, status_code, message):
     status, answer = await api("base64", "POST", files={"file": ("x.zip", archive, "application/zip")})
     assert status == status_code and message in answer["error"]
@@ -142,12 +160,14 @@ async def test_base64_without_a_file_says_so(api):
 async def test_predict_rows_json_form_and_csv(api, iris):
     X, y, clf = iris
     status, answer = await api("predict", "POST", json_body={"algorithm": "iris", "rows": [ROW]})
-    assert status == 200 and answer["Responses"] == [[{"results": {"class_name": ["setosa"],
-                                                                   "scores": [pytest.approx(0.98, abs=0.02)]}}, None]]
+    assert status == 200 and answer["Responses"] == [
+        [{"results": {"class_name": ["setosa"], "scores": [pytest.approx(0.98, abs=0.02)]}}, None]
+    ]
     status, answer = await api("predict", "POST", form={"algorithm": "iris", "rows": [json.dumps(ROW)] * 2})
     assert status == 200 and len(answer["Responses"]) == 2
     csv = "Sepal.Length,Sepal.Width,Petal.Length,Petal.Width\n" + "\n".join(
-        ",".join(str(v) for v in row) for row in X.iloc[[0, 60, 120]].itertuples(index=False))
+        ",".join(str(v) for v in row) for row in X.iloc[[0, 60, 120]].itertuples(index=False)
+    )
     status, answer = await api("predict", "POST", body=csv, content_type="text/csv", params={"algorithm": "iris"})
     assert status == 200
     assert [r[0]["results"]["class_name"][0] for r in answer["Responses"]] == list(clf.predict(X.iloc[[0, 60, 120]]))
@@ -155,23 +175,37 @@ async def test_predict_rows_json_form_and_csv(api, iris):
 
 async def test_predict_images_form_encoded_with_created_images(api, digits):
     d, model = digits
-    status, answer = await api("predict", "POST", form={"algorithm": "digits", "images": [digit_png(d, 5), digit_png(d, 7)],
-                                                        "create_images": "True"})
+    status, answer = await api(
+        "predict",
+        "POST",
+        form={"algorithm": "digits", "images": [digit_png(d, 5), digit_png(d, 7)], "create_images": "True"},
+    )
     assert status == 200
     expected = [[f"digit {i}"] for i in model.predict(d.data[[5, 7]] / 16)]
     assert [r[0]["results"]["class_name"] for r in answer["Responses"]] == expected
     assert all(base64.b64decode(image).startswith(b"\x89PNG") for _, image in answer["Responses"])
 
 
-@pytest.mark.parametrize("body, status_code, message", [
-    ({"algorithm": "iris", "rows": [{**ROW, "Petal.Width": "wide"}]}, 400, "rows[0]['Petal.Width'] must be a number"),
-    ({"algorithm": "iris", "rows": [{"sepal": 1}]}, 400, "missing column(s) 'Sepal.Length'"),
-    ({"algorithm": "digits", "images": ["@@not-base64@@"]}, 400, "images[0] is not valid base64"),
-    ({"algorithm": "digits", "images": [png_base64(np.zeros((28, 28)))]}, 400, "28x28 pixels; this model takes 8x8"),
-    ({"algorithm": "mask_rcnn", "images": []}, 404, "unknown algorithm 'mask_rcnn'"),
-    ({"algorithm": "iris", "Model_path": "coco", "rows": [ROW]}, 404, "has no weights 'coco'"),
-    ({"algorithm": "iris", "rows": [ROW] * 1001}, 413, "at most 1000"),
-])
+@pytest.mark.parametrize(
+    "body, status_code, message",
+    [
+        (
+            {"algorithm": "iris", "rows": [{**ROW, "Petal.Width": "wide"}]},
+            400,
+            "rows[0]['Petal.Width'] must be a number",
+        ),
+        ({"algorithm": "iris", "rows": [{"sepal": 1}]}, 400, "missing column(s) 'Sepal.Length'"),
+        ({"algorithm": "digits", "images": ["@@not-base64@@"]}, 400, "images[0] is not valid base64"),
+        (
+            {"algorithm": "digits", "images": [png_base64(np.zeros((28, 28)))]},
+            400,
+            "28x28 pixels; this model takes 8x8",
+        ),
+        ({"algorithm": "mask_rcnn", "images": []}, 404, "unknown algorithm 'mask_rcnn'"),
+        ({"algorithm": "iris", "Model_path": "coco", "rows": [ROW]}, 404, "has no weights 'coco'"),
+        ({"algorithm": "iris", "rows": [ROW] * 1001}, 413, "at most 1000"),
+    ],
+)
 async def test_predict_bad_input_is_a_clear_4xx(api, body, status_code, message):
     status, answer = await api("predict", "POST", json_body=body)
     assert status == status_code and message in answer["error"]
@@ -180,19 +214,26 @@ async def test_predict_bad_input_is_a_clear_4xx(api, body, status_code, message)
 async def test_predict_malformed_json_and_csv(api):
     status, answer = await api("predict", "POST", body="{oops", content_type="application/json")
     assert status == 400 and "not valid JSON" in answer["error"]
-    status, answer = await api("predict", "POST", body="Sepal.Length\n5.0\n", content_type="text/csv",
-                               params={"algorithm": "iris"})
+    status, answer = await api(
+        "predict", "POST", body="Sepal.Length\n5.0\n", content_type="text/csv", params={"algorithm": "iris"}
+    )
     assert status == 400 and "missing column(s)" in answer["error"]
-    status, answer = await api("predict", "POST", body="a\n1\n", content_type="text/csv", params={"algorithm": "digits"})
+    status, answer = await api(
+        "predict", "POST", body="a\n1\n", content_type="text/csv", params={"algorithm": "digits"}
+    )
     assert status == 400 and "takes images" in answer["error"]
 
 
 async def test_a_pickle_is_never_used_for_another_user(api, saved, accounts, iris):
     X, y, clf = iris
     saved.save(clf, "private", format="pickle", trusted=True, X=X, user="alice")
-    status, answer = await api("predict", "POST", token=accounts["bob"], json_body={"algorithm": "private", "rows": [ROW]})
+    status, answer = await api(
+        "predict", "POST", token=accounts["bob"], json_body={"algorithm": "private", "rows": [ROW]}
+    )
     assert status == 403 and "only they may use it" in answer["error"]
-    status, answer = await api("predict", "POST", token=accounts["alice"], json_body={"algorithm": "private", "rows": [ROW]})
+    status, answer = await api(
+        "predict", "POST", token=accounts["alice"], json_body={"algorithm": "private", "rows": [ROW]}
+    )
     assert status == 200 and answer["Responses"][0][0]["results"]["class_name"] == ["setosa"]
 
 
@@ -201,14 +242,24 @@ async def test_health_and_version(api):
     assert status == 200 and answer["status"] == "ok" and answer["models"] == 3 and answer["unavailable"] == []
     status, answer = await api("version")
     from jupyter_mlapp import __version__
+
     assert status == 200 and answer == {"version": __version__, "api": "1"}
 
 
-@pytest.mark.parametrize("path, method", [("models", "GET"), ("predict", "POST"), ("configs", "GET"), ("health", "GET")])
+@pytest.mark.parametrize(
+    "path, method", [("models", "GET"), ("predict", "POST"), ("configs", "GET"), ("health", "GET")]
+)
 async def test_every_endpoint_requires_credentials(jp_fetch, saved, path, method):
     with pytest.raises(HTTPClientError) as err:
-        await jp_fetch("mlapp", "api", "models", path, method=method, headers={"Authorization": ""},
-                       **({"body": "{}"} if method == "POST" else {}))
+        await jp_fetch(
+            "mlapp",
+            "api",
+            "models",
+            path,
+            method=method,
+            headers={"Authorization": ""},
+            **({"body": "{}"} if method == "POST" else {}),
+        )
     assert err.value.code in (401, 403)
 
 
@@ -216,8 +267,12 @@ async def test_only_the_saver_or_an_admin_retires_weights(api, saved, accounts, 
     X, y, clf = iris
     saved.save(clf, "alices", model_path="v1", X=X, user="alice")
     saved.save(clf, "alices", model_path="v2", X=X, user="alice")
-    retire = lambda path, token=None: api("models", "DELETE", token=token,  # noqa: E731
-                                          params={"algorithm": "alices", "Model_path": path})
+    retire = lambda path, token=None: api(
+        "models",
+        "DELETE",
+        token=token,
+        params={"algorithm": "alices", "Model_path": path},
+    )
     status, answer = await retire("v1", accounts["bob"])
     assert status == 403 and "belong to alice" in answer["error"]
     assert await retire("v1", accounts["alice"]) == (204, None)

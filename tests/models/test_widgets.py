@@ -1,4 +1,5 @@
 """ModelsPanel in a kernel: the table, a test prediction (row or image), the client snippet."""
+
 from __future__ import annotations
 
 import base64
@@ -27,7 +28,10 @@ def test_predict_on_an_example_row_and_a_snippet_to_copy(saved, iris):
     panel.predict()
     assert "<b>setosa</b>" in panel.result.value and panel.message.value == ""
     python = panel.snippet.value
-    assert "https://models.example.com/mlapp/api/models" in python and "requests.post(BASE_URL + &quot;/predict&quot;" in python
+    assert (
+        "https://models.example.com/mlapp/api/models" in python
+        and "requests.post(BASE_URL + &quot;/predict&quot;" in python
+    )
     assert "curl -H &quot;Authorization: token $MLAPP_TOKEN&quot;" in python
 
 
@@ -49,9 +53,15 @@ def test_predict_on_an_uploaded_image_draws_the_boxes(saved):
     panel = ModelsPanel(saved)
     panel.choice.value = "blobs"
     content = base64.b64decode(blobs_png())
-    panel.upload.value = ({"name": "spots.png", "type": "image/png", "size": len(content),
-                           "content": memoryview(content),
-                           "last_modified": datetime.datetime.now()},)
+    panel.upload.value = (
+        {
+            "name": "spots.png",
+            "type": "image/png",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.datetime.now(),
+        },
+    )
     panel.predict()
     assert "2 region(s)" in panel.result.value and "data:image/png;base64," in panel.result.value
     assert "base64 -w0 image.png" in panel.snippet.value

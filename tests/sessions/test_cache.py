@@ -1,4 +1,5 @@
 """The explicit cache on real files and real processes: keys, schedules, compute-once."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,7 +58,7 @@ def test_neither_edited_code_nor_an_unrelated_input_recomputes(counted):
     assert train(data.copy(), verbose=True) == 10  # same content, other object, unrelated flag
 
     @cache(key=lambda data, verbose: ("forest", fingerprint(data)))
-    def train(data, verbose):  # noqa: F811 - the user edited the function
+    def train(data, verbose):
         return counted(-1)
 
     assert train(data, verbose=False) == 10
@@ -91,7 +92,7 @@ def test_frames_models_and_arrays_are_cached_in_safe_formats(counted):
     got_model, score = Cache(user="alice").get_or_compute("model and score", counted)
     assert got_model.coef_ == pytest.approx(model.coef_) and score == {"r2": 0.5}
     with pytest.raises(InvalidInput, match="allow_pickle"):
-        cache.get_or_compute("lambda", lambda: (lambda: 1))
+        cache.get_or_compute("lambda", lambda: lambda: 1)
     assert Cache(user="alice", allow_pickle=True).get_or_compute("lambda", lambda: threading.Lock) is threading.Lock
 
 
@@ -114,22 +115,25 @@ def test_weekends_keeps_fridays_result_all_week_and_recomputes_on_saturday(count
     assert counted.calls == ["friday", "saturday", "sunday"]
 
 
-@pytest.mark.parametrize("expires, later, stale", [
-    ("daily", dt.timedelta(hours=5), False),       # 23:00 the same day
-    ("daily", dt.timedelta(hours=7), True),        # 01:00 the next day
-    ("2h", dt.timedelta(minutes=119), False),
-    ("2h", dt.timedelta(minutes=121), True),
-    (3600, dt.timedelta(minutes=61), True),
-    (dt.timedelta(days=1), dt.timedelta(hours=23), False),
-    ("hourly", dt.timedelta(minutes=29), False),   # 18:30 -> 18:59
-    ("hourly", dt.timedelta(minutes=31), True),    # 18:30 -> 19:01
-    ("weekly", dt.timedelta(days=2), False),       # Sunday: same week
-    ("weekly", dt.timedelta(days=3), True),        # Monday: a new week
-    ("mon, wed", dt.timedelta(days=3), True),
-    ("tuesday", dt.timedelta(days=3), False),
-    ("weekdays", dt.timedelta(days=1), False),
-    (None, dt.timedelta(days=400), False),
-])
+@pytest.mark.parametrize(
+    "expires, later, stale",
+    [
+        ("daily", dt.timedelta(hours=5), False),  # 23:00 the same day
+        ("daily", dt.timedelta(hours=7), True),  # 01:00 the next day
+        ("2h", dt.timedelta(minutes=119), False),
+        ("2h", dt.timedelta(minutes=121), True),
+        (3600, dt.timedelta(minutes=61), True),
+        (dt.timedelta(days=1), dt.timedelta(hours=23), False),
+        ("hourly", dt.timedelta(minutes=29), False),  # 18:30 -> 18:59
+        ("hourly", dt.timedelta(minutes=31), True),  # 18:30 -> 19:01
+        ("weekly", dt.timedelta(days=2), False),  # Sunday: same week
+        ("weekly", dt.timedelta(days=3), True),  # Monday: a new week
+        ("mon, wed", dt.timedelta(days=3), True),
+        ("tuesday", dt.timedelta(days=3), False),
+        ("weekdays", dt.timedelta(days=1), False),
+        (None, dt.timedelta(days=400), False),
+    ],
+)
 def test_schedules(expires, later, stale):
     computed = FRIDAY.replace(minute=30) if expires == "hourly" else FRIDAY
     assert Expiry.parse(expires).is_stale(computed.timestamp(), (computed + later).timestamp()) is stale
@@ -189,8 +193,9 @@ def test_concurrent_processes_compute_once(tmp_path, mlapp_home):
         "print(Cache(user='alice').get_or_compute('shared', slow)['auc'])\n"
     )
     env = {**os.environ, "MLAPP_HOME": str(mlapp_home)}
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
-             for _ in range(3)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env) for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert outputs == ["0.91"] * 3
     assert len(log.read_text().splitlines()) == 1

@@ -5,6 +5,7 @@ cheap) and kills it with SIGKILL after a random delay: while it loads, autosaves
 three small keys in one commit, saves, renames or deletes snapshots, or collects garbage. After
 each kill this test loads the state as a new kernel would and checks it whole.
 """
+
 from __future__ import annotations
 
 import os
@@ -87,8 +88,13 @@ def check_values(values: dict, where: str) -> int:
 
 @pytest.mark.timeout(240)
 def test_sigkill_at_random_moments_never_breaks_the_state(mlapp_home):
-    helper = subprocess.Popen([sys.executable, "-c", WRITER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True, env={**os.environ, "MLAPP_HOME": str(mlapp_home)})
+    helper = subprocess.Popen(
+        [sys.executable, "-c", WRITER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MLAPP_HOME": str(mlapp_home)},
+    )
     try:
         assert helper.stdout.readline().strip() == "ready"
         last = advanced = 0
@@ -111,17 +117,22 @@ def test_sigkill_at_random_moments_never_breaks_the_state(mlapp_home):
                 index = StateIndex("alice", "crash")
                 try:
                     for snapshot in Snapshots(index).list():
-                        slot = index.conn.execute("SELECT id FROM snapshots WHERE name=?",
-                                                  (snapshot["name"],)).fetchone()[0]
-                        values = {row["key"]: decode(index.read(row), owner=row["writer"], user="alice")
-                                  for row in index.rows(slot)}
+                        slot = index.conn.execute(
+                            "SELECT id FROM snapshots WHERE name=?", (snapshot["name"],)
+                        ).fetchone()[0]
+                        values = {
+                            row["key"]: decode(index.read(row), owner=row["writer"], user="alice")
+                            for row in index.rows(slot)
+                        }
                         check_values(values, f"round {round_}, snapshot {snapshot['name']}")
                 finally:
                     index.close()
             finally:
                 state.close()
-        print(f"{ROUNDS} kills in {time.monotonic() - started:.1f}s; {advanced} rounds committed, "
-              f"the writer got to counter {last}")
+        print(
+            f"{ROUNDS} kills in {time.monotonic() - started:.1f}s; {advanced} rounds committed, "
+            f"the writer got to counter {last}"
+        )
         # Most kills land mid-load or mid-write; some rounds must have committed, or the test
         # proved nothing about writes.
         assert advanced >= min(5, ROUNDS // 10), "the writer hardly ever committed"

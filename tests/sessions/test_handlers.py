@@ -1,4 +1,5 @@
 """REST API of sessions on a real in-process server, with state written by a real AppState."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,11 @@ def jp_server_config(mlapp_home):
     """The server with jupyter-mlapp's identities: the token holder is the owner, accounts with
     API tokens are other users."""
     return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True},
-                      "identity_provider_class": "jupyter_mlapp.auth.identity.MLAppIdentityProvider",
-                      "authorizer_class": "jupyter_mlapp.auth.authorizer.MLAppAuthorizer"},
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_mlapp": True},
+            "identity_provider_class": "jupyter_mlapp.auth.identity.MLAppIdentityProvider",
+            "authorizer_class": "jupyter_mlapp.auth.authorizer.MLAppAuthorizer",
+        },
         "MLApp": {"home": str(mlapp_home)},
     }
 
@@ -154,8 +157,13 @@ async def test_cache_info_and_clear_over_rest(jp_fetch, api):
 
 
 async def test_every_route_needs_authentication(jp_fetch):
-    for method, parts in (("GET", ["apps"]), ("GET", ["apps", "churn"]), ("DELETE", ["apps", "churn"]),
-                          ("GET", ["cache"]), ("DELETE", ["cache"])):
+    for method, parts in (
+        ("GET", ["apps"]),
+        ("GET", ["apps", "churn"]),
+        ("DELETE", ["apps", "churn"]),
+        ("GET", ["cache"]),
+        ("DELETE", ["cache"]),
+    ):
         with pytest.raises(HTTPClientError) as err:
             await jp_fetch("mlapp", "api", "sessions", *parts, method=method, headers={"Authorization": ""})
         assert err.value.code in (401, 403)

@@ -1,4 +1,5 @@
 """AppState on real files: values of every kind, autosave, widgets, snapshots, users, damage."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,11 +57,22 @@ def test_values_of_every_kind_come_back_exactly(open_state):
     state = open_state()
     model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
     values = {
-        "int": 3, "float": 0.01, "text": "héllo", "none": None, "flag": True, "list": [1, "a", [2]],
-        "dict": {"a": {"b": [1.5]}}, "range": (2, 8), "day": dt.date(2024, 5, 4),
-        "when": dt.datetime(2024, 5, 4, 12, 30), "path": pathlib.Path("/data/train.csv"),
-        "posix": pathlib.PurePosixPath("a/b"), "raw": b"\x00\xffpng", "frame": frame(),
-        "series": pd.Series([1.0, 2.0], name="y"), "array": np.arange(12).reshape(3, 4),
+        "int": 3,
+        "float": 0.01,
+        "text": "héllo",
+        "none": None,
+        "flag": True,
+        "list": [1, "a", [2]],
+        "dict": {"a": {"b": [1.5]}},
+        "range": (2, 8),
+        "day": dt.date(2024, 5, 4),
+        "when": dt.datetime(2024, 5, 4, 12, 30),
+        "path": pathlib.Path("/data/train.csv"),
+        "posix": pathlib.PurePosixPath("a/b"),
+        "raw": b"\x00\xffpng",
+        "frame": frame(),
+        "series": pd.Series([1.0, 2.0], name="y"),
+        "array": np.arange(12).reshape(3, 4),
         "scalar": np.float32(1.5),
         "bundle": ({"auc": 0.9}, frame(20), [np.arange(3), pathlib.Path("x")]),
     }
@@ -157,8 +169,10 @@ def poll(predicate, timeout=10.0):
 def disk_values(home, user="alice", app="churn") -> dict:
     conn = sqlite3.connect(app_folder(user, app, home) / "state.db")
     try:
-        return {k: (bytes(v) if v is not None else None) for k, v in
-                conn.execute("SELECT key, inline FROM entries WHERE slot=0")}
+        return {
+            k: (bytes(v) if v is not None else None)
+            for k, v in conn.execute("SELECT key, inline FROM entries WHERE slot=0")
+        }
     finally:
         conn.close()
 
@@ -183,13 +197,21 @@ def test_a_one_key_autosave_leaves_large_values_untouched(open_state, mlapp_home
     files = [p for p in blobs if p.is_file()]
     assert len(files) == 1
     before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files]
-    updated = {r: t for r, t in sqlite3.connect(app_folder("alice", "churn", mlapp_home) / "state.db")
-               .execute("SELECT key, updated FROM entries")}
+    updated = {
+        r: t
+        for r, t in sqlite3.connect(app_folder("alice", "churn", mlapp_home) / "state.db").execute(
+            "SELECT key, updated FROM entries"
+        )
+    }
     state["lr"] = 0.2
     state.autosave()
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files] == before
-    after = {r: t for r, t in sqlite3.connect(app_folder("alice", "churn", mlapp_home) / "state.db")
-             .execute("SELECT key, updated FROM entries")}
+    after = {
+        r: t
+        for r, t in sqlite3.connect(app_folder("alice", "churn", mlapp_home) / "state.db").execute(
+            "SELECT key, updated FROM entries"
+        )
+    }
     assert after["data"] == updated["data"] and after["lr"] > updated["lr"]
 
 
@@ -270,8 +292,24 @@ def test_loading_a_missing_snapshot_leaves_the_state_untouched(open_state, mlapp
             op("gone")
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 129, "a/b", "a\\b", "..", "a..b", ".hidden",
-                                  "nul\x00", "line\nbreak", "tab\t", " padded", "rtl\u202e"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "   ",
+        "x" * 129,
+        "a/b",
+        "a\\b",
+        "..",
+        "a..b",
+        ".hidden",
+        "nul\x00",
+        "line\nbreak",
+        "tab\t",
+        " padded",
+        "rtl\u202e",
+    ],
+)
 def test_bad_names_are_refused_with_a_clear_message(open_state, name):
     state = open_state()
     with pytest.raises(InvalidInput) as err:
@@ -429,8 +467,10 @@ def test_two_kernels_writing_at_once_lose_no_key_and_no_snapshot(mlapp_home, tmp
         "state.close()\n"
     )
     env = {**os.environ, "MLAPP_HOME": str(mlapp_home)}
-    procs = [subprocess.Popen([sys.executable, "-c", code, tab], env=env, stderr=subprocess.PIPE, text=True)
-             for tab in ("a", "b")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, tab], env=env, stderr=subprocess.PIPE, text=True)
+        for tab in ("a", "b")
+    ]
     for proc in procs:
         assert proc.wait(120) == 0, proc.stderr.read()
     state = AppState("churn", user="alice")

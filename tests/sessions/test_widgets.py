@@ -1,4 +1,5 @@
 """SessionBar driven as a user would (its buttons), on a real AppState and real files."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -20,8 +21,13 @@ def rows(bar: SessionBar) -> list[str]:
 
 
 def button(bar: SessionBar, action: str, name: str) -> widgets.Button:
-    (found,) = [b for cell in bar.table.children if isinstance(cell, widgets.HBox)
-                for b in cell.children if b.tooltip.startswith(f"{action} snapshot {name!r}")]
+    (found,) = [
+        b
+        for cell in bar.table.children
+        if isinstance(cell, widgets.HBox)
+        for b in cell.children
+        if b.tooltip.startswith(f"{action} snapshot {name!r}")
+    ]
     return found
 
 

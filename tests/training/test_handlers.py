@@ -1,4 +1,5 @@
 """GET /mlapp/api/jobs/<id>/metrics and /log/download on a real server with a real training job."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from jobs.test_handlers import wait_state
 from tornado.httpclient import HTTPClientError
 
-from jobs.test_handlers import wait_state
 from jupyter_mlapp.training.examples import train_sgd_command
 
 
@@ -17,8 +18,9 @@ async def follow_metrics(api, user, job_id, timeout=90):
     series, calls, since, carry = {}, 0, 0, {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status, answer = await api(user, "GET", "jobs", job_id, "metrics", since=since,
-                                   **{k: v for k, v in carry.items() if v is not None})
+        status, answer = await api(
+            user, "GET", "jobs", job_id, "metrics", since=since, **{k: v for k, v in carry.items() if v is not None}
+        )
         assert status == 200, answer
         calls += 1
         for name, part in answer["series"].items():
@@ -62,12 +64,20 @@ async def test_only_the_owner_or_an_admin_reads_a_jobs_metrics_and_log(api, jp_f
     status, answer = await api("alice", "GET", "jobs", "0123456789ab", "metrics")
     assert status == 404
 
-    response = await jp_fetch("mlapp", "api", "jobs", job["id"], "log", "download",
-                              headers={"Authorization": "token alice-token"})
+    response = await jp_fetch(
+        "mlapp", "api", "jobs", job["id"], "log", "download", headers={"Authorization": "token alice-token"}
+    )
     assert response.body == b"step=1 loss=0.5\n"
     assert response.headers["Content-Disposition"] == f'attachment; filename="{job["id"]}.log"'
     for token in ("bob-token", ""):
         with pytest.raises(HTTPClientError) as err:
-            await jp_fetch("mlapp", "api", "jobs", job["id"], "log", "download",
-                           headers={"Authorization": f"token {token}" if token else ""})
+            await jp_fetch(
+                "mlapp",
+                "api",
+                "jobs",
+                job["id"],
+                "log",
+                "download",
+                headers={"Authorization": f"token {token}" if token else ""},
+            )
         assert err.value.code in (401, 403, 404)

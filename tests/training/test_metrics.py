@@ -1,7 +1,9 @@
 """MetricStore: x axes, carried steps, chart families, downsampling that keeps what matters."""
+
 from __future__ import annotations
 
 import json
+
 import numpy as np
 
 from jupyter_mlapp.training.metrics import MetricStore, downsample, family, read_metrics

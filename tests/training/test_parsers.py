@@ -1,4 +1,5 @@
 """Metric parsers on logs shaped like real ones, and the fast paths agreeing with the slow ones."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,17 @@ import numpy as np
 import pytest
 
 from jupyter_mlapp.errors import InvalidInput
-from jupyter_mlapp.training.parsers import (JSONLinesParser, KerasParser, KeyValueParser, LineBatch, MetricParser,
-                                            RegexParser, default_parsers, make_parsers, parse_lines)
+from jupyter_mlapp.training.parsers import (
+    JSONLinesParser,
+    KerasParser,
+    KeyValueParser,
+    LineBatch,
+    MetricParser,
+    RegexParser,
+    default_parsers,
+    make_parsers,
+    parse_lines,
+)
 
 
 def as_dict(columns):
@@ -118,7 +128,9 @@ def test_key_value_fast_path_agrees_with_line_by_line():
         if kind < 0.6:
             lines.append(f"epoch={i // 100} step={i} loss={rng.random():.6f} acc={rng.random():.4f}")
         elif kind < 0.7:
-            lines.append(f"[val] Epoch {i // 100}: val_loss: {rng.random():.5e}, val_acc: {rng.choice(['nan', 'inf', '0.5'])}")
+            lines.append(
+                f"[val] Epoch {i // 100}: val_loss: {rng.random():.5e}, val_acc: {rng.choice(['nan', 'inf', '0.5'])}"
+            )
         elif kind < 0.8:
             lines.append(f"lr={rng.random() * 1e-3:.3g}")
         elif kind < 0.85:
@@ -178,8 +190,9 @@ def test_keras_parser_alone_recognizes_its_lines_only():
 
 
 def test_json_types_that_change_mid_log_fall_back_line_by_line():
-    lines = [json.dumps({"step": i, "loss": 0.5}) for i in range(100)] + \
-            [json.dumps({"step": 100 + i, "loss": "n/a" if i % 2 else 1}) for i in range(100)]
+    lines = [json.dumps({"step": i, "loss": 0.5}) for i in range(100)] + [
+        json.dumps({"step": 100 + i, "loss": "n/a" if i % 2 else 1}) for i in range(100)
+    ]
     found = as_dict(parse_lines(lines, [JSONLinesParser()]))
     assert len(found["step"][0]) == 200
     assert len(found["loss"][0]) == 150  # the strings are not metrics; every number is kept

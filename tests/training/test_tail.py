@@ -1,4 +1,5 @@
 """LogTail on a real file that grows, breaks lines, gets truncated, rotated, removed and filled with junk."""
+
 from __future__ import annotations
 
 import os

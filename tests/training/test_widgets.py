@@ -1,4 +1,5 @@
 """TrainingMonitor on plain log files and on real background jobs running the example training."""
+
 from __future__ import annotations
 
 import time
@@ -34,9 +35,13 @@ def monitors():
 
 def test_one_chart_per_family_with_x_by_epoch(tmp_path, monitors):
     log = tmp_path / "train.log"
-    log.write_text("starting\n" + "".join(
-        f"epoch={e} loss={1 / e:.4f} val_loss={1.2 / e:.4f} accuracy={e / 10} val_accuracy={e / 11:.4f}\n"
-        for e in range(1, 6)))
+    log.write_text(
+        "starting\n"
+        + "".join(
+            f"epoch={e} loss={1 / e:.4f} val_loss={1.2 / e:.4f} accuracy={e / 10} val_accuracy={e / 11:.4f}\n"
+            for e in range(1, 6)
+        )
+    )
     monitor = TrainingMonitor(log, interval=0)
     monitors.append(monitor)
     assert charts(monitor) == {"loss": ["loss", "val_loss"], "accuracy": ["accuracy", "val_accuracy"]}
@@ -56,7 +61,9 @@ def test_appends_new_metrics_and_bad_input_show_up_as_notes(tmp_path, monitors):
     monitor = TrainingMonitor(log, interval=0)
     monitors.append(monitor)
     with open(log, "ab") as fh:
-        fh.write(b"step=2 loss=nan lr=0.1\n\x00\xff\xfe junk\n" + b"z" * (1024 * 1024 + 5) + b"\nstep=3 loss=0.5 lr=0.05\n")
+        fh.write(
+            b"step=2 loss=nan lr=0.1\n\x00\xff\xfe junk\n" + b"z" * (1024 * 1024 + 5) + b"\nstep=3 loss=0.5 lr=0.05\n"
+        )
     monitor.refresh()
     assert charts(monitor) == {"loss": ["loss"], "lr": ["lr"]}
     assert list(monitor.charts.children[0].marks[0].y) == [1.0, 0.5]  # NaN kept in the store, not drawn
@@ -122,8 +129,9 @@ def test_a_user_regex_parser(tmp_path, monitors):
     assert monitor.series("loss").x("step").tolist() == [10, 20]
 
 
-def test_attaches_to_a_running_job_and_a_later_monitor_rebuilds_the_history(mlapp_home, tmp_path, monitors,
-                                                                             monkeypatch):
+def test_attaches_to_a_running_job_and_a_later_monitor_rebuilds_the_history(
+    mlapp_home, tmp_path, monitors, monkeypatch
+):
     monkeypatch.setenv("MLAPP_BASE_URL", "/base/")  # as the server hands it to its kernels
     jobs = JobManager(home=mlapp_home, user="alice", workspace=tmp_path)
     job = jobs.start(train_sgd_command(epochs=6, delay=0.3, fmt="json"), name="sgd")

@@ -6,6 +6,7 @@ object or a Keras-style progress line, so every parser of the training monitor h
 
     python -m jupyter_mlapp.training.examples.train_sgd --epochs 20 --delay 0.5 --lr 0.01
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,16 +52,18 @@ def main(argv=None) -> int:
     scaler = StandardScaler().fit(x_train)
     x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)
     classes = np.unique(y)
-    model = SGDClassifier(loss="log_loss", learning_rate="constant", eta0=args.lr, alpha=1e-4,
-                          random_state=args.seed)
+    model = SGDClassifier(loss="log_loss", learning_rate="constant", eta0=args.lr, alpha=1e-4, random_state=args.seed)
     rng = np.random.default_rng(args.seed)
     steps = -(-len(x_train) // args.batch_size)
-    print(f"training SGDClassifier on digits: {len(x_train)} train / {len(x_val)} validation samples, "
-          f"{args.epochs} epochs, lr {args.lr}", flush=True)
+    print(
+        f"training SGDClassifier on digits: {len(x_train)} train / {len(x_val)} validation samples, "
+        f"{args.epochs} epochs, lr {args.lr}",
+        flush=True,
+    )
     for epoch in range(1, args.epochs + 1):
         order = rng.permutation(len(x_train))
         for start in range(0, len(order), args.batch_size):
-            batch = order[start:start + args.batch_size]
+            batch = order[start : start + args.batch_size]
             model.partial_fit(x_train[batch], y_train[batch], classes=classes)
         metrics = {
             "loss": log_loss(y_train, model.predict_proba(x_train), labels=classes),
