@@ -6,9 +6,13 @@ key changes, when the user clears it, or when its schedule says so.
 ... def train(data, depth): ...
 
 Unlike caches that hash a function's code and every argument, nothing here is recomputed because
-the function was edited or an unrelated input changed: the key is exactly what the user says.
-Concurrent callers of one key (threads, kernels, processes) compute it once: the others wait on a
-lock file and read the result.
+the function was edited or an unrelated input changed: the key is exactly what the user says, in
+the function's own namespace (two functions given one key keep two results), and ``version=`` is
+how the author says "my code changed, recompute". Concurrent callers of one key (threads, kernels,
+processes) compute it once: the others wait on a lock file and read the result.
+
+Each user has their own cache; ``shared="<app>"`` keeps one for every user of an app (data
+preparation paid once, not once per viewer).
 """
 
 from __future__ import annotations
@@ -23,15 +27,17 @@ import logging
 import os
 import pathlib
 import re
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import current_user
 from ..errors import InvalidInput, NotFound
-from ..home import transaction
+from ..home import room_dir, transaction
 from .snapshots import iso
-from .store import Index, _private_dir, check_name, user_folder
+from .store import ROOM, Index, _private_dir, check_name, user_folder
 from .values import decode, encode
 
 log = logging.getLogger(__name__)
@@ -211,87 +217,190 @@ class CacheIndex(Index):
         id TEXT PRIMARY KEY, label TEXT NOT NULL, kind TEXT NOT NULL, meta TEXT, inline BLOB,
         blob TEXT, size INTEGER NOT NULL, created REAL NOT NULL, used REAL NOT NULL,
         hits INTEGER NOT NULL DEFAULT 0, expires TEXT NOT NULL, seconds REAL NOT NULL,
-        writer TEXT NOT NULL);
+        writer TEXT NOT NULL, namespace TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '');
     """
+    # Added since the first schema: an index written before them gains them when opened.
+    ADDED_COLUMNS = (("namespace", "TEXT NOT NULL DEFAULT ''"), ("version", "TEXT NOT NULL DEFAULT ''"))
     BLOB_REFS = "SELECT DISTINCT blob FROM cache WHERE blob IS NOT NULL"
+
+    def _connect(self, path):
+        conn = super()._connect(path)
+        have = {row["name"] for row in conn.execute("PRAGMA table_info(cache)")}
+        with transaction(conn):
+            for column, definition in self.ADDED_COLUMNS:
+                if column not in have:
+                    conn.execute(f"ALTER TABLE cache ADD COLUMN {column} {definition}")
+        return conn
+
+
+SHARED = ".shared"  # <home>/sessions/.shared/<app>/cache: a name no user folder can have (check_name)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a cached function's result came from: ``str(origin)`` says it in a sentence."""
+
+    from_cache: bool
+    key: str
+    namespace: str
+    version: str
+    computed: str  # ISO time of the computation
+    seconds: float  # how long the computation took
+    shared: str | None  # the app whose users share this result, or None (this user's own)
+
+    def __str__(self) -> str:
+        how = "from the cache" if self.from_cache else "computed now"
+        text = f"{how}: computed {self.computed} in {self.seconds:.1f} s under key {self.key[:80]!r}"
+        if self.version:
+            text += f", version {self.version}"
+        return text + (f", shared by the users of {self.shared}" if self.shared else "")
 
 
 class Cache:
-    """A user's cache on disk (``<home>/sessions/<user>/cache``).
+    """A user's cache on disk (``<home>/sessions/<user>/cache``), or with ``shared="<app>"`` the
+    cache every user of that app shares (``<home>/sessions/.shared/<app>/cache``).
 
     ``cache`` (the module's instance) works for ``current_user()`` in ``$MLAPP_HOME``, resolved
     at each call. ``allow_pickle=True`` lets it keep results no safe format can (only ever read
-    back by the same user).
+    back by the same user, so never in a shared cache). ``cache.last`` is the ``Origin`` of the
+    last result this thread got.
     """
 
     def __init__(
-        self, user: str | None = None, home=None, *, allow_pickle: bool = False, clock: Callable[[], float] = time.time
+        self,
+        user: str | None = None,
+        home=None,
+        *,
+        shared: str | None = None,
+        allow_pickle: bool = False,
+        clock: Callable[[], float] = time.time,
     ):
-        self._user, self._home = user, home
+        if shared is not None:
+            check_name(shared, "app name")
+            if allow_pickle:
+                raise InvalidInput("a shared cache keeps safe formats only: a pickle is never read by another user")
+        self._user, self._home, self.shared = user, home, shared
         self.allow_pickle = allow_pickle
         self.clock = clock
         self._indexes: dict[tuple, CacheIndex] = {}
+        self._shared: dict[str, Cache] = {}
+        self._local = threading.local()
 
     @property
     def user(self) -> str:
         return check_name(self._user or current_user(), "user name")
 
+    @property
+    def last(self) -> Origin | None:
+        """Where the last result this thread got from this cache came from."""
+        return getattr(self._local, "origin", None)
+
     def _index(self) -> CacheIndex:
         from ..home import home_dir
 
-        where = (self.user, str(home_dir(self._home)))
+        where = (self.shared or self.user, str(home_dir(self._home)))
         if where not in self._indexes:
-            self._indexes[where] = CacheIndex(user_folder(where[0], where[1]) / "cache")
+            if self.shared:
+                folder = _private_dir(room_dir(ROOM, where[1]) / SHARED / self.shared)
+            else:
+                folder = user_folder(where[0], where[1])
+            self._indexes[where] = CacheIndex(folder / "cache")
         return self._indexes[where]
+
+    def for_app(self, app: str) -> Cache:
+        """The cache shared by every user of ``app`` (same home and clock as this one)."""
+        if app not in self._shared:
+            self._shared[app] = Cache(self._user, self._home, shared=app, clock=self.clock)
+        return self._shared[app]
 
     def close(self) -> None:
         for index in self._indexes.values():
             index.close()
         self._indexes.clear()
+        for shared in self._shared.values():
+            shared.close()
 
     # -- use --------------------------------------------------------------------------------------
-    def __call__(self, fn: Callable | None = None, *, key=None, expires=None, allow_pickle: bool | None = None):
+    def __call__(
+        self,
+        fn: Callable | None = None,
+        *,
+        key=None,
+        expires=None,
+        version=None,
+        namespace: str | None = None,
+        shared: str | None = None,
+        allow_pickle: bool | None = None,
+    ):
         """Decorate a function: ``@cache``, ``@cache(key="model")`` or
-        ``@cache(key=lambda data, lr: (fingerprint(data), lr), expires="daily")``.
+        ``@cache(key=lambda data, lr: (fingerprint(data), lr), expires="daily", version=2)``.
 
         ``key`` is text (one result whatever the arguments), or a callable given the function's
-        arguments. Without one, the key is the function's name and the fingerprint of all its
-        arguments (never its code: editing the function does not recompute).
+        arguments. Without one, the key is the fingerprint of all its arguments (never its code:
+        editing the function does not recompute; raise ``version`` when it should). Keys live in
+        the function's namespace (its module and qualified name); functions given the same
+        ``namespace="..."`` share their results. ``shared="<app>"`` keeps them for every user of
+        that app. ``fn.origin()`` tells where this thread's last result of ``fn`` came from.
         """
         if fn is not None and not callable(fn):
             raise InvalidInput(f"@cache takes the key as a keyword: @cache(key={fn!r})")
         expiry = Expiry.parse(expires)
+        store = self.for_app(shared) if shared is not None else self
 
         def decorate(func):
-            name = f"{func.__module__}.{func.__qualname__}"
+            space = namespace if namespace is not None else f"{func.__module__}.{func.__qualname__}"
+            local = threading.local()
 
             @functools.wraps(func)
             def cached(*args, **kwargs):
                 if key is None:
-                    k = [name, list(args), kwargs]
+                    k = [list(args), kwargs]
                 elif callable(key):
                     k = key(*args, **kwargs)
                 else:
                     k = key
-                return self.get_or_compute(k, lambda: func(*args, **kwargs), expires=expiry, allow_pickle=allow_pickle)
+                value = store.get_or_compute(
+                    k,
+                    lambda: func(*args, **kwargs),
+                    expires=expiry,
+                    version=version,
+                    namespace=space,
+                    allow_pickle=allow_pickle,
+                )
+                local.origin = store.last
+                return value
 
-            cached.cache = self
+            cached.cache = store
+            cached.origin = lambda: getattr(local, "origin", None)
             return cached
 
         return decorate(fn) if fn is not None else decorate
 
-    def get_or_compute(self, key, compute: Callable[[], Any], expires=None, *, allow_pickle: bool | None = None):
-        """The cached value of ``key`` if it is there and fresh, else ``compute()``, stored."""
+    def get_or_compute(
+        self,
+        key,
+        compute: Callable[[], Any],
+        expires=None,
+        *,
+        version=None,
+        namespace: str = "",
+        allow_pickle: bool | None = None,
+    ):
+        """The cached value of ``key`` (in ``namespace``) if it is there, fresh and of this
+        ``version``, else ``compute()``, stored. ``self.last`` then says which it was."""
         expiry = Expiry.parse(expires)
         text = key_text(key)
-        key_id = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        wanted = "" if version is None else str(version)
+        key_id = _key_id(namespace, text)
         pickle_ok = self.allow_pickle if allow_pickle is None else allow_pickle
+        if pickle_ok and self.shared:
+            raise InvalidInput("a shared cache keeps safe formats only: a pickle is never read by another user")
         index = self._index()
-        found = self._lookup(index, key_id, expiry, pickle_ok)
+        found = self._lookup(index, key_id, expiry, wanted, pickle_ok)
         if found is not _MISS:
             return found
         with self._locked(index, key_id, text):
-            found = self._lookup(index, key_id, expiry, pickle_ok)  # another caller computed it
+            found = self._lookup(index, key_id, expiry, wanted, pickle_ok)  # another caller computed it
             if found is not _MISS:
                 return found
             started = time.perf_counter()
@@ -302,16 +411,18 @@ class Cache:
             now = self.clock()
             with index.lock, transaction(index.conn):
                 index.conn.execute(
-                    "INSERT OR REPLACE INTO cache VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (key_id, text[:LABEL_MAX], *row, now, now, 0, expiry.text, seconds, self.user),
+                    "INSERT OR REPLACE INTO cache (id, label, kind, meta, inline, blob, size, created, used, hits,"
+                    " expires, seconds, writer, namespace, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (key_id, text[:LABEL_MAX], *row, now, now, 0, expiry.text, seconds, self.user, namespace, wanted),
                 )
             log.info("cache: computed %s in %.1fs", text[:80], seconds)
+        self._local.origin = Origin(False, text, namespace, wanted, iso(now), round(seconds, 3), self.shared)
         return value
 
-    def _lookup(self, index: CacheIndex, key_id: str, expiry: Expiry, allow_pickle: bool):
+    def _lookup(self, index: CacheIndex, key_id: str, expiry: Expiry, version: str, allow_pickle: bool):
         with index.lock:
             row = index.conn.execute("SELECT * FROM cache WHERE id=?", (key_id,)).fetchone()
-        if row is None or expiry.is_stale(row["created"], self.clock()):
+        if row is None or row["version"] != version or expiry.is_stale(row["created"], self.clock()):
             return _MISS
         try:
             value = decode(index.read(row), owner=row["writer"], user=self.user, allow_pickle=allow_pickle)
@@ -322,6 +433,9 @@ class Cache:
             return _MISS
         with index.lock, transaction(index.conn):
             index.conn.execute("UPDATE cache SET hits=hits+1, used=? WHERE id=?", (self.clock(), key_id))
+        self._local.origin = Origin(
+            True, row["label"], row["namespace"], version, iso(row["created"]), round(row["seconds"], 3), self.shared
+        )
         return value
 
     @contextlib.contextmanager
@@ -360,20 +474,26 @@ class Cache:
                 "seconds": round(r["seconds"], 3),
                 "expires": r["expires"],
                 "stale": _stale_now(r, now),
+                "namespace": r["namespace"],
+                "version": r["version"],
+                "writer": r["writer"],
+                "shared": self.shared,
             }
             for r in rows
         ]
 
-    def clear(self, key=None) -> int:
-        """Forget ``key`` (a key as given to the cache, or an ``id`` from ``info()``), or every
-        result when ``key`` is None. Returns how many were removed; ``NotFound`` for an unknown key."""
+    def clear(self, key=None, *, namespace: str = "") -> int:
+        """Forget ``key`` (a key as given to the cache, in ``namespace``, or an ``id`` from
+        ``info()``), or every result when ``key`` is None. Returns how many were removed;
+        ``NotFound`` for an unknown key. A decorated function's results: ``fn.cache.clear(key,
+        namespace=...)`` or the ids of ``info()``."""
         index = self._index()
         with index.lock, transaction(index.conn):
             if key is None:
                 removed = index.conn.execute("DELETE FROM cache").rowcount
             else:
                 ids = {key} if isinstance(key, str) else set()
-                ids.add(hashlib.blake2b(key_text(key).encode(), digest_size=16).hexdigest())
+                ids.add(_key_id(namespace, key_text(key)))
                 removed = sum(index.conn.execute("DELETE FROM cache WHERE id=?", (i,)).rowcount for i in ids)
                 if not removed:
                     raise NotFound(f"nothing cached under {key_text(key)[:80]!r}")
@@ -382,6 +502,13 @@ class Cache:
 
 
 _MISS = object()
+
+
+def _key_id(namespace: str, text: str) -> str:
+    # Without a namespace the id is the key's alone, as it was before namespaces: results cached
+    # by get_or_compute before then are still found.
+    named = f"{namespace}\0{text}" if namespace else text
+    return hashlib.blake2b(named.encode(), digest_size=16).hexdigest()
 
 
 def _stale_now(row, now: float) -> bool:

@@ -27,6 +27,10 @@ class SessionsHandler(MLAppHandler):
             raise web.HTTPError(403, "only admins may see another user's sessions")
         return user
 
+    @property
+    def role(self) -> str:
+        return getattr(self.current_user, "role", None) or "viewer"
+
 
 class AppsHandler(SessionsHandler):
     @web.authenticated
@@ -96,7 +100,13 @@ class CacheHandler(SessionsHandler):
     @authorized
     def get(self):
         with self.manager.cache(self.who) as cache:
-            self.write_json({"entries": cache.info()})
+            entries = cache.info()
+        shared = []
+        if self.role in ("editor", "admin"):
+            for app in self.manager.shared_apps():
+                with self.manager.shared_cache(app, self.role) as cache:
+                    shared += cache.info()
+        self.write_json({"entries": entries, "shared": shared})
 
     @web.authenticated
     @authorized
@@ -115,6 +125,16 @@ class CacheEntryHandler(SessionsHandler):
             self.write_json({"removed": cache.clear(key_id)})
 
 
+class SharedCacheEntryHandler(SessionsHandler):
+    @web.authenticated
+    @authorized
+    def delete(self, app, key_id):
+        with self.manager.shared_cache(app, self.role) as cache:
+            if key_id not in {entry["id"] for entry in cache.info()}:
+                raise web.HTTPError(404, f"no shared result with id {key_id!r} for app {app!r}")
+            self.write_json({"removed": cache.clear(key_id)})
+
+
 APP = r"/sessions/apps/(?P<app>[^/]+)"
 SNAPSHOT = APP + r"/snapshots/(?P<name>[^/]+)"
 
@@ -130,6 +150,7 @@ def setup(app) -> list[tuple]:
         (SNAPSHOT + r"/load", LoadSnapshotHandler, kwargs),
         (r"/sessions/cache", CacheHandler, kwargs),
         (r"/sessions/cache/(?P<key_id>[0-9a-f]+)", CacheEntryHandler, kwargs),
+        (r"/sessions/cache/shared/(?P<app>[^/]+)/(?P<key_id>[0-9a-f]+)", SharedCacheEntryHandler, kwargs),
     ]
 
 
@@ -203,6 +224,10 @@ _CACHE_ENTRY = {
         "seconds": {"type": "number"},
         "expires": {"type": "string"},
         "stale": {"type": "boolean"},
+        "namespace": {"type": "string", "description": "the cached function (module.name), or '' for direct calls"},
+        "version": {"type": "string"},
+        "writer": {"type": "string", "description": "the user whose call computed it"},
+        "shared": {"type": "string", "nullable": True, "description": "the app whose users share it, or null"},
     },
 }
 
@@ -312,12 +337,19 @@ openapi_paths = {
     },
     "/sessions/cache": {
         "get": {
-            "summary": "Your cached results",
+            "summary": "Your cached results, and (editors and admins) those shared by an app's users",
             "tags": _TAGS,
             "parameters": [_USER],
             "responses": {
                 **_ok(
-                    "entries", {"type": "object", "properties": {"entries": {"type": "array", "items": _CACHE_ENTRY}}}
+                    "entries",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "entries": {"type": "array", "items": _CACHE_ENTRY},
+                            "shared": {"type": "array", "items": _CACHE_ENTRY},
+                        },
+                    },
                 ),
                 **_AUTH,
             },
@@ -338,6 +370,14 @@ openapi_paths = {
             "tags": _TAGS,
             "parameters": [{"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}, _USER],
             "responses": {**_ok("removed", {"type": "object"}), **_ERRORS},
+        }
+    },
+    "/sessions/cache/shared/{app}/{key_id}": {
+        "delete": {
+            "summary": "Forget one result shared by an app's users (editors and admins)",
+            "tags": _TAGS,
+            "parameters": [_APP, {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {**_ok("removed", {"type": "object"}), **_BAD, **_ERRORS},
         }
     },
 }

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 
-from ..errors import NotFound
-from .cache import Cache
+from ..errors import Forbidden, NotFound
+from ..home import room_dir
+from .cache import SHARED, Cache
 from .snapshots import Snapshots, iso
-from .store import LIVE, StateIndex, app_folder, check_name, user_folder
+from .store import LIVE, ROOM, StateIndex, app_folder, check_name, user_folder
 
 
 class SessionManager:
@@ -103,6 +104,25 @@ class SessionManager:
     def cache(self, user: str):
         """``user``'s cache (closed after use: the server opens it per request)."""
         cache = Cache(user=user, home=self.home)
+        try:
+            yield cache
+        finally:
+            cache.close()
+
+    def shared_apps(self) -> list[str]:
+        """The apps with a cache shared by their users."""
+        folder = room_dir(ROOM, self.home) / SHARED
+        return sorted(p.name for p in folder.iterdir() if (p / "cache").is_dir()) if folder.exists() else []
+
+    @contextlib.contextmanager
+    def shared_cache(self, app: str, role: str):
+        """The cache every user of ``app`` shares: editors and admins see and clear it (they
+        publish the apps); a viewer's results live in the app, not in this list."""
+        if role not in ("editor", "admin"):
+            raise Forbidden("only editors and admins see the caches shared by an app's users")
+        if app not in self.shared_apps():
+            raise NotFound(f"no shared cache for app {app!r}")
+        cache = Cache(home=self.home, shared=app)
         try:
             yield cache
         finally:

@@ -239,3 +239,97 @@ def test_info_says_which_results_are_stale_now(counted):
     assert info["custom"]["expires"] == "custom: <lambda>" and not info["custom"]["stale"]
     with pytest.raises(InvalidInput, match="@cache\\(key='model'\\)"):
         cache("model")
+
+
+def test_two_cached_functions_with_one_key_keep_their_own_results():
+    cache = Cache(user="alice")
+
+    @cache(key=lambda xs: "numbers")
+    def mean(xs):
+        return sum(xs) / len(xs)
+
+    @cache(key=lambda xs: "numbers")
+    def max_(xs):
+        return max(xs)
+
+    assert mean([1, 2, 6]) == 3 and max_([1, 2, 6]) == 6
+    assert mean([1, 2, 6]) == 3 and max_([1, 2, 6]) == 6  # now both from the cache
+    assert {e["namespace"] for e in cache.info()} == {f"{__name__}.{f.__qualname__}" for f in (mean, max_)}
+
+    @cache(key="prep", namespace="shared prep")
+    def prepare_a():
+        return "a"
+
+    @cache(key="prep", namespace="shared prep")
+    def prepare_b():
+        return "b"
+
+    assert prepare_a() == "a" and prepare_b() == "a"  # one namespace asked for: one result
+
+
+def test_version_recomputes_on_purpose_and_origin_says_where_a_result_came_from(counted):
+    cache = Cache(user="alice")
+
+    def make(version):
+        @cache(key="model", version=version)
+        def train():
+            return counted(f"v{version}")
+
+        return train
+
+    train = make(1)
+    assert train() == "v1" and not train.origin().from_cache
+    assert train() == "v1"
+    origin = train.origin()
+    assert origin.from_cache and origin.key == "model" and origin.version == "1" and origin.namespace.endswith("train")
+    assert str(origin).startswith("from the cache: computed ") and "'model'" in str(origin)
+    assert make(2)() == "v2" and make(2)() == "v2"  # the author changed the code and said so
+    assert counted.calls == ["v1", "v2"]
+    assert [(e["key"], e["version"]) for e in cache.info()] == [("model", "2")]  # replaced, not piled up
+    cache.get_or_compute("direct", lambda: 1)
+    assert cache.last.key == "direct" and not cache.last.from_cache and cache.last.namespace == ""
+
+
+def test_a_shared_cache_is_paid_once_for_every_user_of_an_app_and_per_user_by_default(counted):
+    def prepare_for(user):
+        cache = Cache(user=user)
+
+        @cache(key="airquality", shared="dashboard")
+        def prepare():
+            return counted(f"prepared by {user}")
+
+        @cache(key="airquality")
+        def mine():
+            return counted(f"{user}'s own")
+
+        return prepare, mine
+
+    alice, bob = prepare_for("alice"), prepare_for("bob")
+    assert alice[0]() == "prepared by alice" and bob[0]() == "prepared by alice"
+    assert bob[0].origin().from_cache and bob[0].origin().shared == "dashboard"
+    assert alice[1]() == "alice's own" and bob[1]() == "bob's own"
+    assert counted.calls == ["prepared by alice", "alice's own", "bob's own"]
+    shared = Cache(user="carol", shared="dashboard")
+    assert [(e["key"], e["writer"], e["shared"]) for e in shared.info()] == [("airquality", "alice", "dashboard")]
+    assert len(Cache(user="carol").info()) == 0
+    with pytest.raises(InvalidInput, match="pickle"):
+        Cache(user="alice", shared="dashboard", allow_pickle=True)
+    with pytest.raises(InvalidInput):
+        Cache(user="alice", shared="../escape")
+
+
+def test_an_index_of_the_first_schema_gains_the_new_columns(mlapp_home):
+    import sqlite3
+
+    folder = mlapp_home / "sessions" / "alice" / "cache"
+    folder.mkdir(parents=True)
+    conn = sqlite3.connect(folder / "cache.db")
+    conn.execute(
+        "CREATE TABLE cache (id TEXT PRIMARY KEY, label TEXT NOT NULL, kind TEXT NOT NULL, meta TEXT, inline BLOB,"
+        " blob TEXT, size INTEGER NOT NULL, created REAL NOT NULL, used REAL NOT NULL,"
+        " hits INTEGER NOT NULL DEFAULT 0, expires TEXT NOT NULL, seconds REAL NOT NULL, writer TEXT NOT NULL)"
+    )
+    conn.commit()
+    conn.close()
+    cache = Cache(user="alice")
+    assert cache.get_or_compute("old", lambda: 1) == 1 and cache.get_or_compute("old", lambda: 2) == 1

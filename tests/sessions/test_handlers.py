@@ -156,6 +156,25 @@ async def test_cache_info_and_clear_over_rest(jp_fetch, api):
     assert (await api("GET", "cache"))["entries"] == []
 
 
+async def test_a_cache_shared_by_an_apps_users_is_listed_for_editors_and_cleared_by_them(jp_fetch, api, mlapp_home):
+    store = UserStore(mlapp_home)
+    store.add("vera", "a long enough password", role="viewer")
+    _, vera_token = store.create_token("vera")
+    shared = Cache(user="vera", shared="dashboard")
+    shared.get_or_compute("prepared", lambda: [1, 2], namespace="app.prepare")
+    shared.close()
+    listed = await api("GET", "cache")
+    assert [(e["key"], e["namespace"], e["writer"], e["shared"]) for e in listed["shared"]] == [
+        ("prepared", "app.prepare", "vera", "dashboard")
+    ]
+    assert (await api("GET", "cache", token=vera_token))["shared"] == []  # a viewer sees only their own
+    entry_id = listed["shared"][0]["id"]
+    await api("DELETE", "cache", "shared", "dashboard", entry_id, token=vera_token, expect=403)
+    await api("DELETE", "cache", "shared", "elsewhere", entry_id, expect=404)
+    assert (await api("DELETE", "cache", "shared", "dashboard", entry_id))["removed"] == 1
+    assert (await api("GET", "cache"))["shared"] == []
+
+
 async def test_every_route_needs_authentication(jp_fetch):
     for method, parts in (
         ("GET", ["apps"]),
