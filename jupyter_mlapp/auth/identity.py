@@ -28,7 +28,7 @@ from tornado import web
 from traitlets import Float, Integer, Unicode, default
 
 from ..errors import InvalidInput, MLAppError
-from .store import Account, UserStore, check_password_for_login
+from .store import Account, UserStore, check_password_for_login, normalize_username
 from .throttle import LoginThrottle
 
 DEFAULT_HASHER = PasswordHasher()  # argon2-cffi's defaults: RFC 9106's low-memory profile
@@ -86,10 +86,15 @@ class AccountRoles:
 class MLAppIdentityProvider(AccountRoles, IdentityProvider):
     """Accounts with roles on top of Jupyter's token login."""
 
-    max_failures = Integer(5, help="Failed logins for one account or from one address before refusing.").tag(
+    max_failures = Integer(
+        5, help="Failed logins for an account from one address (or for the account from new addresses) before delays."
+    ).tag(config=True)
+    max_delay = Float(15 * 60, help="Seconds: the longest delay between failed logins (delays double from 1 s).").tag(
         config=True
     )
-    failure_window = Float(15 * 60, help="Seconds over which failed logins count, and refusal lasts.").tag(config=True)
+    failure_window = Float(24 * 3600, help="Seconds after the last failed login when the failures are forgotten.").tag(
+        config=True
+    )
     owner_name = Unicode(help="The username of the server's token holder. Default: the local account.").tag(config=True)
     hash_time_cost = Integer(DEFAULT_HASHER.time_cost, help="argon2id passes per password hash.").tag(config=True)
     hash_memory_kib = Integer(DEFAULT_HASHER.memory_cost, help="argon2id memory (KiB) per password hash.").tag(
@@ -121,7 +126,7 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.throttle = LoginThrottle(self.max_failures, self.failure_window)
+        self.throttle = LoginThrottle(self.max_failures, self.max_delay, self.failure_window)
 
     @property
     def hasher(self) -> PasswordHasher:
@@ -218,22 +223,21 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
         With no username, the password may be the server's token (as on Jupyter's login page).
         """
         address = handler.request.remote_ip
-        self.throttle.check(username, address)
-        if not username and self.token and hmac.compare_digest(password.encode(), self.token.encode()):
-            self.throttle.success(None, address)
-            return self.owner()
-        try:
-            check_password_for_login(password)
-            # argon2 takes a tenth of a second and much memory: off the event loop.
-            account = await asyncio.get_running_loop().run_in_executor(
-                None, self.store.authenticate, username, password
-            )
-        except InvalidInput:
-            self.throttle.failure(None, address)
-            raise
+        # Malformed input cannot guess a password: refused before it counts.
+        check_password_for_login(password)
+        if username:
+            username = normalize_username(username)
+        # Counted now, before the hash: a burst of attempts is throttled like a sequence.
+        self.throttle.admit(username, address)
+        if not username:
+            if self.token and hmac.compare_digest(password.encode(), self.token.encode()):
+                self.throttle.success(None, address)
+                return self.owner()
+            raise InvalidInput("username is required")
+        # argon2 takes a tenth of a second and much memory: off the event loop.
+        account = await asyncio.get_running_loop().run_in_executor(None, self.store.authenticate, username, password)
         if account is None:
-            self.throttle.failure(username, address)
-            handler.log.warning("Failed login for %r from %s", username[:64], address)
+            handler.log.warning("Failed login for %r from %s", username, address)
             raise LoginFailed("Invalid username or password.")
         self.throttle.success(account.username, address)
         handler.log.info("User %s logged in from %s", account.username, address)

@@ -58,8 +58,9 @@ class Browser:
     """What a browser does with our server: cookies kept, redirects not followed, the _xsrf
     value sent only when the test says so (as a page of ours would, and another site could not)."""
 
-    def __init__(self, origin: str, base_url: str):
+    def __init__(self, origin: str, base_url: str, address: str | None = None):
         self.origin = origin
+        self.address = address  # the client's source address (any of 127.0.0.0/8), as another machine
         self.base = origin + base_url
         self.cookies: dict[str, str] = {}
         self.set_cookie_headers: list[str] = []
@@ -93,8 +94,10 @@ class Browser:
             follow_redirects=False,
             request_timeout=60,
             allow_nonstandard_methods=True,
+            network_interface=self.address,
         )
-        response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        # Room for a burst of concurrent requests (the first call on a loop sets the limit).
+        response = await AsyncHTTPClient(max_clients=64).fetch(request, raise_error=False)
         for header in response.headers.get_list("Set-Cookie"):
             self.set_cookie_headers.append(header)
             for name, morsel in SimpleCookie(header).items():
@@ -116,9 +119,10 @@ class Browser:
 
 @pytest.fixture
 def browser_for(http_server, jp_http_port, jp_base_url, jp_serverapp):
-    """A fresh Browser for the in-process server (each call: a new cookie jar)."""
+    """A fresh Browser for the in-process server (each call: a new cookie jar; ``address``: the
+    source address it connects from)."""
 
-    def make() -> Browser:
-        return Browser(f"http://127.0.0.1:{jp_http_port}", jp_base_url)
+    def make(address: str | None = None) -> Browser:
+        return Browser(f"http://127.0.0.1:{jp_http_port}", jp_base_url, address)
 
     return make
