@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mlapp-installed
 LABEXT := jupyter_mlapp/labextension/package.json
+VOILA_TEMPLATE := $(VENV)/share/jupyter/voila/templates/mlapp
 LABEXT_SOURCES := $(wildcard labextension/src/*) labextension/package.json labextension/tsconfig.json $(wildcard labextension/style/*)
 # Jupyter refuses to run as root unless told; CI and containers run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -12,19 +13,19 @@ HUB_PROXY := $(VENV)/hub-proxy/node_modules/.bin/configurable-http-proxy
 
 .PHONY: run test bench build install browser clean
 
-run: $(STAMP) $(LABEXT)
+run: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json
 	$(VENV)/bin/jupyter mlapp --port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG)
 
-test: $(STAMP) $(LABEXT) browser $(HUB_PROXY)
+test: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json browser $(HUB_PROXY)
 	cd labextension && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) $(LABEXT)
+bench: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed: benchmarks fall back to a Python load generator"
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
-install: $(STAMP) $(LABEXT)
+install: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json
 
 build: $(LABEXT)
 
@@ -51,6 +52,10 @@ $(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
 	. $(VENV)/bin/activate && cd labextension && npm run build:prod
 	rm -rf $(LABEXT_INSTALLED) && cp -r jupyter_mlapp/labextension $(LABEXT_INSTALLED)
 	touch $@
+
+# Our Voila template, where the wheel's shared-data puts it (an editable install has no shared-data).
+$(VOILA_TEMPLATE)/conf.json: $(wildcard jupyter_mlapp/integrations/voila_templates/mlapp/*) | $(STAMP)
+	rm -rf $(VOILA_TEMPLATE) && mkdir -p $(dir $(VOILA_TEMPLATE)) && cp -r jupyter_mlapp/integrations/voila_templates/mlapp $(VOILA_TEMPLATE)
 
 # The login tests run a real JupyterHub, whose proxy is a Node program.
 $(HUB_PROXY): | $(VENV)/bin/python

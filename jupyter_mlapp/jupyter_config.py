@@ -51,6 +51,9 @@ c.ServerApp.allow_remote_access = False
 # (clickjacking). The same header goes on every response of the server.
 c.ServerApp.tornado_settings = {
     "headers": {"Content-Security-Policy": "frame-ancestors 'self'"},
+    # Voila's page config: no MathJax URL (see VoilaConfiguration.template below).
+    "mathjax_url": None,
+    "mathjax_config": None,
 }
 
 # Don't open a browser from a server process; the URL with its token is printed instead.
@@ -63,6 +66,12 @@ c.ServerApp.default_url = "/lab"
 # A failing app shows a short message, not a Python traceback with file paths.
 c.ServerApp.jpserver_extensions = {"voila": True, "jupyterlab": True, "jupyter_mlapp": True}
 c.VoilaConfiguration.show_tracebacks = False
+
+# No request leaves the server: an app page that fetched fonts or MathJax from a CDN would stall on
+# a server without internet and tell a third party who opened which app. Our Voila template drops
+# the lab template's Font Awesome links (voila.js bundles it), and no MathJax URL makes Voila use
+# the MathJax 3 that JupyterLab bundles instead of the one from cdnjs.
+c.VoilaConfiguration.template = "mlapp"
 
 # Every conda or virtual environment with ipykernel is also a kernel (`mlapp-<kind>-<name>`),
 # in JupyterLab and in Voila apps, besides the kernels installed the usual way.
