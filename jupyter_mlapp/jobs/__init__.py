@@ -9,7 +9,11 @@ In a notebook::
     jobs.envs()
 
 The functions act for ``jupyter_mlapp.current_user()`` on the shared home folder; an admin's
-(``current_role()``) see and control every user's jobs, as in the REST API.
+(``current_role()``) see and control every user's jobs, as in the REST API. A viewer starts no
+command of their own: an app offers them the work its author fixed, as a template::
+
+    train = jobs.template("train", ["train.py"], params={"epochs": jobs.Int(1, 100, default=5)})
+    train.start(epochs=10)  # train.py --epochs 10, after checking 10 is within 1..100
 """
 
 from __future__ import annotations
@@ -18,7 +22,12 @@ import sys
 import types
 
 __all__ = [
+    "Choice",
+    "Float",
+    "Int",
     "JobManager",
+    "JobTemplate",
+    "Text",
     "clear_finished",
     "envs",
     "get",
@@ -29,6 +38,8 @@ __all__ = [
     "read_log",
     "remove",
     "start",
+    "start_template",
+    "template",
     "wait",
 ]
 
@@ -54,6 +65,10 @@ def __getattr__(name):
         from .manager import JobManager
 
         return JobManager
+    if name in ("Choice", "Float", "Int", "JobTemplate", "Text"):
+        from . import templates
+
+        return getattr(templates, name)
     raise AttributeError(name)
 
 
@@ -72,6 +87,20 @@ def manager() -> JobManager:
 def start(command, name=None, cwd=None, env=None, environment=None, stdin=None) -> Job:
     """Start a background job; see ``JobManager.start``."""
     return manager().start(command, name=name, cwd=cwd, env=env, environment=environment, stdin=stdin)
+
+
+def template(name: str, command, params: dict | None = None, **options) -> JobTemplate:
+    """Declare a job template that every user of this app may start, viewers included; see
+    ``jupyter_mlapp.jobs.templates``. ``options``: ``cwd``, ``env``, ``environment``,
+    ``environments`` (let the caller choose one by name), ``job_name`` (``"train {loss}"``)."""
+    from .templates import JobTemplate
+
+    return manager().add_template(JobTemplate(name, command, dict(params or {}), **options))
+
+
+def start_template(name: str, params: dict | None = None, environment=None, job_name=None) -> Job:
+    """Start a job from a declared template; see ``JobManager.start_template``."""
+    return manager().start_template(name, params, environment=environment, name=job_name)
 
 
 def get(job_id: str) -> Job:

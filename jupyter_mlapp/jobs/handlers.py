@@ -30,7 +30,8 @@ class JobsBase(MLAppHandler):
     @property
     def jobs(self) -> JobManager:
         """The manager as the caller sees it: their own jobs, or all for an admin."""
-        return self.manager.as_user(self.username, admin=getattr(self.current_user, "role", None) == "admin")
+        role = getattr(self.current_user, "role", None)  # None: plain Jupyter login, an editor
+        return self.manager.as_user(self.username, admin=role == "admin", role=role)
 
     async def call(self, method, *args, **kwargs):
         return await IOLoop.current().run_in_executor(None, functools.partial(method, *args, **kwargs))

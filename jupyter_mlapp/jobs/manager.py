@@ -6,7 +6,9 @@ the records in SQLite and the supervisors make them agree (see ``store`` and ``s
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import json
 import logging
 import math
 import os
@@ -20,12 +22,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import current_user
-from ..errors import Conflict, InvalidInput, NotFound
+from .. import current_role, current_user
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..home import room_dir
 from .backend import Backend, LocalBackend, LogChunk
 from .envs import Environment, EnvironmentFinder, default_finder
 from .store import ACTIVE, Job, JobStore
+from .templates import JobTemplate
 
 DEFAULT_GRACE = 10.0
 GRACE_ENV = "MLAPP_JOB_GRACE"
@@ -36,6 +39,10 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 JOB_FOLDER = re.compile(r"[0-9a-f]{1,32}")  # a job's folder is named by its id: never a path
 HISTORY_CHECK = 3600.0  # seconds between two prunings of the job history
 PYTHON_NAMES = ("python", "python3")
+STAFF = ("admin", "editor")  # the roles that may run commands of their own
+REDACTED = "*"
+SECRETS_CHECK = 10.0  # seconds a list of the server secrets found on disk is reused
+SECRET_VARIABLES = ("JUPYTER_TOKEN", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN")
 
 
 @dataclass
@@ -62,6 +69,10 @@ class JobManager:
     in state ``queued``. ``grace`` is the time between SIGTERM and SIGKILL when a job is killed
     (default 10 s, or ``$MLAPP_JOB_GRACE``). Relative working folders are in ``workspace``;
     with ``confine_cwd`` (the server's REST API) they cannot leave it.
+
+    ``role`` (default: ``current_role()``, set by the server for each kernel) decides what the
+    user may do: a viewer starts only templates (``start_template``) and kills or removes only the
+    template jobs they started; an editor or an admin starts any command.
     """
 
     def __init__(
@@ -70,6 +81,7 @@ class JobManager:
         user: str | None = None,
         *,
         admin: bool = False,
+        role: str | None = None,
         limit: int | None = None,
         grace: float | None = None,
         workspace: str | os.PathLike | None = None,
@@ -82,6 +94,9 @@ class JobManager:
         self.backend = backend or LocalBackend(self.store)
         self.user = user or current_user()
         self.admin = admin
+        self.role = role or ("admin" if admin else current_role())
+        self.templates: dict[str, JobTemplate] = {}  # shared by every view of as_user
+        self._secrets: tuple[float, list[str]] = (-SECRETS_CHECK, [])
         self.limit = int(limit or _env_number(LIMIT_ENV, int, 0) or os.cpu_count() or 1)
         self.grace = float(grace if grace is not None else _env_number(GRACE_ENV, float, DEFAULT_GRACE))
         self.workspace = Path(workspace or os.getcwd()).resolve()
@@ -95,11 +110,32 @@ class JobManager:
         if self.grace < 0:
             raise InvalidInput("the kill grace period cannot be negative")
 
-    def as_user(self, user: str, admin: bool = False) -> JobManager:
-        """The same jobs seen by ``user`` (the server makes one per request)."""
+    def as_user(self, user: str, admin: bool = False, role: str | None = None) -> JobManager:
+        """The same jobs seen by ``user`` of ``role`` (the server makes one per request)."""
         view = copy.copy(self)
-        view.user, view.admin = user, admin
+        view.user, view.admin, view.role = user, admin, role or ("admin" if admin else "editor")
         return view
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the user may run commands of their own (an unknown role may not)."""
+        return self.role in STAFF
+
+    def _require_staff(self, action: str) -> None:
+        if not self.is_staff:
+            raise Forbidden(
+                f"{action} is for editors: you are signed in as a {self.role}. "
+                "Apps offer viewers the jobs their author prepared.",
+                detail={"role": self.role},
+            )
+
+    def _require_control(self, job: Job, action: str) -> None:
+        """A viewer controls only the template jobs they started (their own work, fixed by an app)."""
+        if not self.is_staff and job.template is None:
+            raise Forbidden(
+                f"{action} job {job.name} is for editors: you are signed in as a {self.role}",
+                detail={"id": job.id, "role": self.role},
+            )
 
     # -- starting ------------------------------------------------------------------------------
     def start(
@@ -116,9 +152,13 @@ class JobManager:
         ``environment`` is the name or path of a conda or virtual environment (see ``envs()``):
         the job runs with its interpreter and its activation variables. ``stdin`` is a string or
         a list of lines fed to the command's standard input. The job waits in ``queued`` while
-        ``limit`` jobs run. Bad input raises ``InvalidInput`` and records nothing.
+        ``limit`` jobs run. Bad input raises ``InvalidInput`` and records nothing; a viewer is
+        refused (``Forbidden``: they start templates only).
         """
-        argv = self._command(command)
+        self._require_staff("starting a command")
+        return self._start(self._command(command), name=name, cwd=cwd, env=env, environment=environment, stdin=stdin)
+
+    def _start(self, argv, name=None, cwd=None, env=None, environment=None, stdin=None, template=None) -> Job:
         workdir = self._cwd(cwd)
         overlay = self._env(env)
         chosen = self._environment(environment)
@@ -156,6 +196,8 @@ class JobManager:
                 grace=self.grace,
                 state="queued",
                 created_at=time.time(),
+                role=self.role,
+                template=template,
             )
             self.store.insert(job)
         except BaseException:
@@ -163,6 +205,45 @@ class JobManager:
             raise
         self.dispatch()
         return self.store.get(job_id) or job
+
+    # -- templates: what viewers may start -----------------------------------------------------
+    def add_template(self, template: JobTemplate) -> JobTemplate:
+        """Offer ``template`` to every user of this manager (viewers included), replacing one of
+        the same name. Only code calls this (an app declares its templates as it starts): a
+        viewer's browser sends widget values, never a template."""
+        if not isinstance(template, JobTemplate):
+            raise InvalidInput("add_template takes a JobTemplate")
+        template.manager = self
+        self.templates[template.name] = template
+        return template
+
+    def start_template(
+        self, template: str, params: dict | None = None, environment: str | None = None, name: str | None = None
+    ) -> Job:
+        """Start a job from the template named ``template`` with ``params`` checked against its
+        parameters (any user may: the command is the template's). ``environment`` must be the
+        name of a discovered environment, and only for a template that lets the caller choose."""
+        found = self.templates.get(str(template))
+        if found is None:
+            raise NotFound(f"no job template {template}", detail={"known": sorted(self.templates)})
+        argv, values = found.argv(params or {})
+        chosen = found.environment
+        if environment not in (None, ""):
+            if not found.environments:
+                raise InvalidInput(f"template {found.name} runs in its own environment; it cannot be chosen")
+            names = {env.name for env in self.environments.environments()}
+            if environment not in names:  # a name, never a path: a path could be any interpreter
+                raise InvalidInput(f"unknown environment {str(environment)[:80]!r}; known: {', '.join(sorted(names))}")
+            chosen = environment
+        if name is not None:
+            name = str(name).strip()
+            if not name or not name.isprintable():
+                raise InvalidInput("a job name is a line of printable text")
+        elif found.job_name:
+            name = found.job_name.format_map({key: values.get(key, "") for key in found.params})
+        return self._start(
+            argv, name=name or found.name, cwd=found.cwd, env=found.env, environment=chosen, template=found.name
+        )
 
     def dispatch(self) -> None:
         """Start queued jobs while fewer than ``limit`` run (any process may do this)."""
@@ -235,7 +316,7 @@ class JobManager:
             if not script.is_file():
                 raise InvalidInput(f"script {first} not found in {cwd}")
             return [python, first, *rest]
-        if first in PYTHON_NAMES and environment is not None:
+        if first in PYTHON_NAMES:  # the chosen environment's, or the one this process runs in
             return [python, *rest]
         if os.sep in first:
             executable = cwd / first
@@ -295,7 +376,54 @@ class JobManager:
             raise InvalidInput("offset, limit and tail are whole numbers") from exc
         if offset < 0 or limit < 0 or (tail is not None and tail < 0):
             raise InvalidInput("offset, limit and tail cannot be negative")
-        return self.backend.read_log(job, offset, min(limit, MAX_LOG_READ), tail)
+        chunk = self.backend.read_log(job, offset, min(limit, MAX_LOG_READ), tail)
+        return chunk if self.admin else self._redact(job, chunk)
+
+    def server_secrets(self) -> list[str]:
+        """The tokens and cookie secrets of this OS user's Jupyter servers (their runtime
+        folder's ``jpserver-*.json`` and ``jupyter_cookie_secret``) and of this process's
+        environment: what a job's log must never show to anyone but an admin."""
+        checked, found = self._secrets
+        if time.monotonic() - checked < SECRETS_CHECK:
+            return found
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        secrets = {os.environ.get(name, "") for name in SECRET_VARIABLES}
+        runtime = Path(jupyter_runtime_dir())
+        try:
+            for info in runtime.glob("jpserver-*.json"):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    secrets.add(json.loads(info.read_text()).get("token") or "")
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                secrets.add((runtime / "jupyter_cookie_secret").read_text().strip())
+        except OSError:
+            pass
+        found = sorted((secret for secret in secrets if len(secret) >= 8), key=len, reverse=True)
+        self._secrets = (time.monotonic(), found)
+        return found
+
+    def _redact(self, job: Job, chunk: LogChunk) -> LogChunk:
+        """``chunk`` with every server secret starred out, also one cut by the chunk's edges (the
+        bytes either side are read to find it); same length, so offsets stay true."""
+        secrets = self.server_secrets()
+        if not secrets or not chunk.text:
+            return chunk
+        width = len(secrets[0])
+        start = max(0, chunk.offset - width)
+        before = self.backend.read_log(job, start, chunk.offset - start).text if start < chunk.offset else ""
+        after = self.backend.read_log(job, chunk.next_offset, width).text
+        text = before + chunk.text + after
+        hidden = bytearray(len(text))
+        for secret in secrets:
+            at = text.find(secret)
+            while at >= 0:
+                hidden[at : at + len(secret)] = b"\1" * len(secret)
+                at = text.find(secret, at + 1)
+        if not any(hidden):
+            return chunk
+        lo = len(before)
+        shown = "".join(REDACTED if hidden[lo + i] else c for i, c in enumerate(chunk.text))
+        return LogChunk(shown, chunk.offset, chunk.next_offset, chunk.size)
 
     def wait(self, job_id: str, timeout: float | None = None, interval: float = 0.05) -> Job:
         """Wait until the job has ended (or ``timeout`` seconds passed); the job as it is then."""
@@ -313,6 +441,7 @@ class JobManager:
         A job that has already ended is left alone (and its PID, maybe reused, never signalled).
         """
         job = self.get(job_id)
+        self._require_control(job, "killing")
         before, after = self.store.request_kill(job.id)
         if after is None:
             if before.state == "lost" and self.backend.kill(before):
@@ -329,6 +458,8 @@ class JobManager:
         """Kill every queued and running job this user may control; queued ones first, so none
         of them starts in a slot the others free."""
         jobs = self.store.list(user=None if self.admin else self.user, states=ACTIVE)
+        if not self.is_staff:  # leave alone what a viewer may not kill (jobs an editor started for them)
+            jobs = [job for job in jobs if job.template is not None]
         jobs.sort(key=lambda job: job.state != "queued")
         return [self.kill(job.id) for job in jobs]
 
@@ -340,6 +471,7 @@ class JobManager:
         whose command still runs; the job of another user is ``NotFound``, as for ``get``.
         """
         job = self.get(job_id)
+        self._require_control(job, "removing")
         if not job.finished:
             raise Conflict(f"job {job.name} is {job.state}: kill it first", detail={"id": job.id, "state": job.state})
         if self.backend.still_runs(job):
@@ -364,7 +496,7 @@ class JobManager:
             raise InvalidInput("older_than is a number of seconds, at least 0")
         removed = 0
         for job in self.store.finished_before(before, user=None if self.admin else self.user):
-            if self.backend.still_runs(job):
+            if self.backend.still_runs(job) or (not self.is_staff and job.template is None):
                 continue
             gone = self.store.delete(job.id)
             if gone is not None:

@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     exit_code INTEGER,
     signal TEXT,
     kill_requested_at REAL,
-    reason TEXT
+    reason TEXT,
+    role TEXT,                      -- the starter's role, the job's MLAPP_ROLE
+    template TEXT                   -- the job template it was started from (viewers start only these)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs(user, seq);
@@ -85,6 +87,8 @@ class Job:
     signal: str | None = None
     kill_requested_at: float | None = None
     reason: str | None = None
+    role: str | None = None
+    template: str | None = None
     # Live figures of a running job (not stored): CPU % and resident memory of its process group.
     cpu_percent: float | None = field(default=None, compare=False)
     memory: int | None = field(default=None, compare=False)
@@ -126,6 +130,15 @@ class JobStore:
         self._local = threading.local()
         if create:  # supervisors open a store that exists: they skip this
             self.conn.executescript(SCHEMA)
+            self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Columns added since a home folder's database was made (added empty: older jobs had none)."""
+        with transaction(self.conn) as conn:  # one process adds them; the others then see them
+            have = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
+            for column in ("role", "template"):
+                if column not in have:
+                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
 
     @property
     def conn(self) -> sqlite3.Connection:

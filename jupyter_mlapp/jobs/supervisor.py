@@ -25,7 +25,11 @@ from .store import Job, JobStore
 PR_SET_CHILD_SUBREAPER = 36
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # Variables of the process that started the supervisor that must not leak into another user's job.
-PRIVATE_ENV = ("MLAPP_USER", "MLAPP_ROLE", "MLAPP_JOB_ID", "JPY_SESSION_NAME", "JPY_PARENT_PID")
+PRIVATE_ENV = ("MLAPP_USER", "MLAPP_ROLE", "MLAPP_JOB_ID")
+# Nor the server's credentials and where its runtime files are (its token, its cookie secret):
+# Jupyter's and JupyterHub's tokens, the kernel's JPY_* variables, the folders of the runtime.
+SECRET_ENV = ("JUPYTER_TOKEN", "JUPYTER_PASSWORD", "JUPYTER_RUNTIME_DIR", "XDG_RUNTIME_DIR")
+SECRET_PREFIXES = ("JPY_", "JUPYTERHUB_")
 
 
 def become_subreaper() -> None:
@@ -89,13 +93,28 @@ def descendants(root: int) -> list[int]:
 
 
 def child_environment(job: Job) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
+    """The job's environment: ours without the server's secrets, the job's overlay, and who it
+    runs for (its ``MLAPP_ROLE`` is its starter's: a viewer's template job is a viewer's)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRIVATE_ENV and k not in SECRET_ENV and not k.startswith(SECRET_PREFIXES)
+    }
     for key, value in job.env.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
-    env.update(MLAPP_USER=job.user, MLAPP_JOB_ID=job.id, PYTHONUNBUFFERED="1")
+    # An empty runtime folder of the job's own: `jupyter server list` there finds no server.
+    runtime = os.path.join(os.path.dirname(job.log_path), "runtime")
+    os.makedirs(runtime, mode=0o700, exist_ok=True)
+    env.update(
+        MLAPP_USER=job.user,
+        MLAPP_ROLE=job.role or "editor",
+        MLAPP_JOB_ID=job.id,
+        JUPYTER_RUNTIME_DIR=runtime,
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 

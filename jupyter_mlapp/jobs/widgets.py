@@ -84,6 +84,7 @@ class _Row(widgets.HBox):
     """One job's row: labels updated in place, a log, a kill and a remove button."""
 
     def __init__(self, job: Job, table: JobTable):
+        self.staff = table.manager.is_staff
         self.cells = [_cell(width) for _, width in COLUMNS[:-1]]
         self.log_button = widgets.Button(description="Log", icon="file-text-o", tooltip="Show this job's log")
         self.kill_button = widgets.Button(
@@ -131,8 +132,10 @@ class _Row(widgets.HBox):
             self.remove_class(f"mlapp-job-{self.state}")
             self.add_class(f"mlapp-job-{job.state}")
             self.state = job.state
-            self.kill_button.disabled = job.finished
-            self.remove_button.disabled = not job.finished
+            # A viewer controls only the template jobs they started (the manager says why otherwise).
+            mine = self.staff or job.template is not None
+            self.kill_button.disabled = job.finished or not mine
+            self.remove_button.disabled = not job.finished or not mine
         tip = job.reason or " ".join(job.command)
         if self.cells[1].tooltip != tip:
             self.cells[1].tooltip = tip
@@ -429,7 +432,9 @@ class EnvPicker(widgets.VBox):
 class JobLauncher(widgets.VBox):
     """A form to start a job: command line, name, environment and lines for its input.
 
-    ``JobLauncher(table=JobTable())`` shows the new job in the table at once.
+    ``JobLauncher(table=JobTable())`` shows the new job in the table at once. A viewer sees a
+    message instead of the form: they start only the templates an app offers (the manager refuses
+    them any other command, whatever the widget sends).
     """
 
     def __init__(self, manager=None, table: JobTable | None = None, **kwargs):
@@ -452,6 +457,13 @@ class JobLauncher(widgets.VBox):
         self.start_button.on_click(lambda _: self.start())
         self.message = widgets.HTML()
         self.message.add_class("mlapp-jobs-message")
+        if not manager.is_staff:
+            self.message.value = (
+                "<div class='mlapp-note mlapp-note-warn mlapp-error'>Starting commands is for editors: you are "
+                f"signed in as a {html.escape(manager.role)}. Ask an editor, or use an app that offers this job.</div>"
+            )
+            self.children = [self.message]
+            return
         self.children = [
             self.command,
             self.name,
