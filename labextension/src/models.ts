@@ -64,6 +64,29 @@ export interface ISnapshot {
   summary: string;
 }
 
+export interface ICacheEntry {
+  id: string;
+  key: string;
+  kind: string;
+  size: number;
+  created: string;
+  used: string;
+  hits: number;
+  seconds: number;
+  expires: string;
+  stale: boolean;
+  namespace: string;
+  version: string;
+  writer: string;
+  shared: string | null;
+}
+
+/** `train (v2)`: the cached function's short name, or `get_or_compute` for direct calls. */
+export function describeCacheOwner(entry: ICacheEntry): string {
+  const name = entry.namespace ? entry.namespace.split('.').pop() : 'get_or_compute';
+  return entry.version ? `${name} (v${entry.version})` : `${name}`;
+}
+
 /** A job's state as a short phrase for people, with its exit code or signal when it ended. */
 export function describeState(job: IJob): string {
   switch (job.state) {

@@ -4,6 +4,7 @@ import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { IStatus, requestAPI } from './api';
+import { CacheSection } from './cache';
 import { EnvironmentsSection } from './envs';
 import { mlappIcon } from './icons';
 import { JobsSection } from './jobs';
@@ -50,6 +51,7 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
         refresh={refreshEnvironments}
       />
       <SessionsSection />
+      <CacheSection />
       <ModelsSection />
     </div>
   );

@@ -150,3 +150,14 @@ describe('finished jobs', () => {
     );
   });
 });
+
+import { describeCacheOwner, ICacheEntry } from '../src/models';
+
+describe('describeCacheOwner', () => {
+  const entry = { namespace: 'app.data.prepare', version: '' } as ICacheEntry;
+  it('names the cached function, with its version when it has one', () => {
+    expect(describeCacheOwner(entry)).toBe('prepare');
+    expect(describeCacheOwner({ ...entry, version: '2' })).toBe('prepare (v2)');
+    expect(describeCacheOwner({ ...entry, namespace: '' })).toBe('get_or_compute');
+  });
+});

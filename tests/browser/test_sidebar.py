@@ -183,6 +183,40 @@ def test_delete_a_snapshot_and_switch_to_the_dark_theme(lab):
     screenshot(page, "sidebar-dark")
 
 
+def test_the_cache_lists_each_functions_results_and_clears_one(lab):
+    server, page = lab
+    from jupyter_mlapp.sessions import Cache
+
+    owner = server.api("GET", "status").json()["user"]["username"]
+    cache = Cache(user=owner, home=server.home)
+
+    @cache(key="numbers", version=2)
+    def mean():
+        return 3.0
+
+    @cache(key="numbers")
+    def maximum():
+        return 6
+
+    assert (mean(), maximum()) == (3.0, 6)
+    cache.for_app("dashboard").get_or_compute("prepared", lambda: [1, 2], namespace="app.prepare")
+    cache.close()
+
+    listed = section(page, "cache")
+    listed.get_by_role("button", name="Refresh cache").click()
+    entries = listed.locator(".jp-MLApp-cacheEntry")
+    expect(entries).to_have_count(3, timeout=15_000)
+    expect(listed).to_contain_text("mean (v2)")
+    expect(listed).to_contain_text("maximum")
+    expect(listed).to_contain_text("shared by the users of dashboard")
+    entries.filter(has_text="mean (v2)").get_by_role("button", name="Clear numbers").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Clear").click()
+    expect(entries).to_have_count(2, timeout=15_000)
+    assert [e["namespace"].rsplit(".", 1)[-1] for e in server.api("GET", "sessions/cache").json()["entries"]] == [
+        "maximum"
+    ]
+
+
 def test_models_are_listed_with_their_classes_and_prediction_url(lab):
     server, page = lab
     from sklearn.datasets import load_iris
