@@ -5,10 +5,14 @@ the collection it was trained on (``Model_path``, e.g. ``coco``). Each version r
 its input schema (columns and types, or image size), its prediction config defaults, its metrics,
 who saved it and when, and the SHA-256 of its weights file.
 
-Formats are safe by default: scikit-learn models are stored with skops, and loading trusts only
-the types the registry recorded when it wrote the file (a file changed behind its back fails the
-checksum). A raw pickle runs arbitrary code when loaded: it is refused unless the saver marks it
-trusted, and it is only ever unpickled for the user who saved it.
+Formats are safe by default: scikit-learn models are stored with skops, and the types a skops
+file may hold come from a fixed allow-list, never from the file: skops' own defaults, classes of
+scikit-learn, NumPy and SciPy, and what an admin adds (``c.MLApp.model_trusted_types``,
+``$MLAPP_MODEL_TRUSTED_TYPES``); functions such as ``builtins.eval`` or ``functools.partial``
+never. A model holding another type is refused at save, naming the types; at load the file must
+match its checksum and pass the same check again. A raw pickle runs arbitrary code when loaded:
+it is refused unless the saver marks it trusted, and it is only ever unpickled for the user who
+saved it. Viewers (``current_role()`` in a kernel) save and delete nothing.
 
 Layout: ``<root>/registry.sqlite`` (SQLite WAL: notebooks and servers save and read concurrently)
 and ``<root>/<name>/<Model_path>.<format>``.
@@ -17,9 +21,11 @@ and ``<root>/<name>/<Model_path>.<format>``.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import math
+import os
 import pickle
 import re
 import threading
@@ -27,6 +33,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import current_role
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..home import atomic_write, connect, room_dir, transaction
 
@@ -36,6 +43,31 @@ COLUMN_TYPES = ("number", "integer", "string", "boolean")
 IMAGE_MODES = ("L", "RGB")
 MAX_CONFIG_BYTES = 64 * 1024
 MAX_EXAMPLES = 5
+TRUSTED_TYPES_ENV = "MLAPP_MODEL_TRUSTED_TYPES"  # more types a skops file may hold, separated by ','
+TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")  # their classes (not functions) are trusted
+# Never trusted, even by an admin's configuration: what runs code or reaches the system.
+NEVER_TRUSTED = (
+    "builtins",
+    "functools",
+    "operator",
+    "os",
+    "posix",
+    "nt",
+    "subprocess",
+    "importlib",
+    "sys",
+    "shutil",
+    "pickle",
+    "marshal",
+    "runpy",
+    "code",
+    "ctypes",
+    "socket",
+    "pty",
+    "types",
+)
+STAFF = ("admin", "editor")
+OUR_TYPES = ("jupyter_mlapp.models.detectors.BlobDetector",)  # ours, trusted like scikit-learn's
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -131,6 +163,38 @@ class ModelInfo:
             "saved_at": latest.saved_at,
             "size": sum(v.size for v in self.versions.values()),
         }
+
+
+def never_trusted(name: str) -> bool:
+    module = name.split(".", 1)[0]
+    return module in NEVER_TRUSTED or any(word in name.split(".")[-1] for word in ("eval", "exec"))
+
+
+def _is_class_of_trusted_package(name: str) -> bool:
+    """Whether ``name`` (``module.Qual.name``) is a class defined in scikit-learn, NumPy or SciPy.
+    Only those packages' modules are imported to find out; a function is not a class."""
+    if name.split(".", 1)[0] not in TRUSTED_PACKAGES or never_trusted(name):
+        return False
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return isinstance(obj, type) and obj.__module__.split(".", 1)[0] in TRUSTED_PACKAGES
+    return False
+
+
+def check_role(role: str | None, action: str) -> None:
+    """Viewers save and delete no model; ``role`` None is this process's (``current_role()``)."""
+    role = role or current_role()
+    if role not in STAFF:
+        raise Forbidden(f"{action} models is for editors: you are signed in as a {role}", detail={"role": role})
 
 
 def check_name(value, what: str = "model name") -> str:
@@ -230,8 +294,22 @@ def class_names(model, classes) -> list[str]:
     return names
 
 
+NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+NAME_KEYS = ("algorithm", "Model_path")
+
+
+def _number_meant(key: str, value):
+    """The article's configs.json writes numbers as text (``"0.7"``, ``"1024"``): read them as
+    the numbers they mean. Names stay text (weights may be called ``"2024"``)."""
+    if key in NAME_KEYS or not isinstance(value, str) or not NUMBER_TEXT.fullmatch(value.strip()):
+        return value
+    number = float(value)
+    return int(number) if number.is_integer() and re.fullmatch(r"[+-]?\d+", value.strip()) else number
+
+
 def check_config(config) -> dict:
-    """A prediction config: a JSON object of plain values (thresholds, sizes, names)."""
+    """A prediction config: a JSON object of plain values (thresholds, sizes, names); numbers
+    written as text are read as numbers, keys we do not use are kept as given."""
     if config is None:
         return {}
     if not isinstance(config, dict):
@@ -239,7 +317,7 @@ def check_config(config) -> dict:
     text = json.dumps(_json_safe(config))
     if len(text) > MAX_CONFIG_BYTES:
         raise InvalidInput(f"the prediction config is larger than {MAX_CONFIG_BYTES // 1024} KB")
-    config = json.loads(text)
+    config = {key: _number_meant(key, value) for key, value in json.loads(text).items()}
     confidence = config.get("DETECTION_MIN_CONFIDENCE")
     if confidence is not None and (
         isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1
@@ -257,8 +335,14 @@ def check_config(config) -> dict:
 class ModelRegistry:
     """The models of one folder: ``room_dir("models")`` by default, or ``root`` (``--models DIR``)."""
 
-    def __init__(self, root: str | Path | None = None, home=None):
+    def __init__(self, root: str | Path | None = None, home=None, trusted_types=None):
         self.root = Path(root).expanduser().resolve() if root else room_dir("models", home)
+        if trusted_types is None:
+            trusted_types = [t for t in os.environ.get(TRUSTED_TYPES_ENV, "").split(",") if t.strip()]
+        refused = sorted(t.strip() for t in trusted_types if never_trusted(t.strip()))
+        if refused:
+            raise InvalidInput(f"these types can run code and are never trusted: {', '.join(refused)}")
+        self.trusted_types = frozenset([*OUR_TYPES, *(t.strip() for t in trusted_types)])
         self.root.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()  # one SQLite connection per thread
 
@@ -288,13 +372,16 @@ class ModelRegistry:
         format: str = "skops",
         trusted: bool = False,
         is_admin: bool = False,
+        role: str | None = None,
     ) -> Version:
         """Save ``model`` as weights ``model_path`` of ``name``; returns the recorded version.
 
         ``format``: ``skops`` (scikit-learn and NumPy objects), ``onnx`` or ``torchscript`` (the
         model's serialized bytes or a path to them, loaded with onnxruntime or torch when
-        installed), or ``pickle`` with ``trusted=True`` only.
+        installed), or ``pickle`` with ``trusted=True`` only. A viewer (``role``, default
+        ``current_role()``) is refused.
         """
+        check_role(role, "saving")
         check_name(name)
         check_name(model_path, "Model_path")
         if format not in FORMATS:
@@ -344,8 +431,29 @@ class ModelRegistry:
             self.db.execute("INSERT OR REPLACE INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
         return self.get(name).versions[model_path]
 
-    @staticmethod
-    def _serialize(model, format: str, trusted: bool) -> tuple[bytes, list[str]]:
+    def untrusted(self, types) -> list[str]:
+        """Those of ``types`` (what skops does not trust by itself) that our allow-list refuses."""
+        return sorted(
+            t
+            for t in types
+            if never_trusted(t) or (t not in self.trusted_types and not _is_class_of_trusted_package(t))
+        )
+
+    def _skops_types(self, data: bytes, when: str) -> list[str]:
+        """The types of a skops file beyond skops' defaults, all of them allowed, else refused."""
+        import skops.io
+
+        types = sorted(skops.io.get_untrusted_types(data=data))
+        refused = self.untrusted(types)
+        if refused:
+            raise InvalidInput(
+                f"{when}: the model holds types that are not trusted: {', '.join(refused)}. Models may hold "
+                "scikit-learn, NumPy and SciPy classes; an admin may trust more (c.MLApp.model_trusted_types)",
+                detail={"untrusted_types": refused},
+            )
+        return types
+
+    def _serialize(self, model, format: str, trusted: bool) -> tuple[bytes, list[str]]:
         if format == "skops":
             import skops.io
 
@@ -356,7 +464,7 @@ class ModelRegistry:
                     f"skops cannot store this model ({exc}); use onnx or torchscript, "
                     f"or pickle with trusted=True if you trust every reader"
                 ) from exc
-            return data, sorted(skops.io.get_untrusted_types(data=data))
+            return data, self._skops_types(data, "not saved")
         if format == "pickle":
             if not trusted:
                 raise InvalidInput(
@@ -408,7 +516,9 @@ class ModelRegistry:
         if version.format == "skops":
             import skops.io
 
-            return skops.io.loads(data, trusted=version.trusted_types)
+            # Checked again: the allow-list may have shrunk, or the record be older than it.
+            types = self._skops_types(data, f"weights {version.model_path!r} of {version.name!r} not loaded")
+            return skops.io.loads(data, trusted=types)
         if version.format == "pickle":
             if version.saved_by != user:
                 raise Forbidden(
@@ -424,7 +534,8 @@ class ModelRegistry:
 
         return TorchScriptModel(io.BytesIO(data), version.classes)
 
-    def delete(self, name: str, model_path: str, user: str, is_admin: bool = False) -> None:
+    def delete(self, name: str, model_path: str, user: str, is_admin: bool = False, role: str | None = None) -> None:
+        check_role(role, "deleting")
         version = self.get(name).version(model_path)
         if version.saved_by != user and not is_admin:
             raise Forbidden(f"weights {model_path!r} of {name!r} belong to {version.saved_by}")

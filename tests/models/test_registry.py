@@ -58,7 +58,7 @@ def test_skops_load_trusts_only_the_recorded_types(registry, iris):
     assert version.trusted_types == []  # plain scikit-learn: nothing beyond skops' defaults
 
 
-def test_custom_types_are_recorded_at_save_time(registry):
+def test_our_own_detector_type_is_trusted_and_recorded(registry):
     from jupyter_mlapp.models.detectors import BlobDetector
 
     version = registry.save(BlobDetector().fit(), "blobs", image={"height": None, "width": None}, user="alice")
@@ -190,3 +190,77 @@ def test_onnx_without_its_runtime_is_listed_unavailable_with_the_reason(registry
     assert listed["available"] is False
     assert listed["versions"][0]["reason"].startswith("onnxruntime is not installed")
     service.close()
+
+
+RUNS_CODE = "open({marker!r}, 'w').write('ran')"
+
+
+def code_running_model(marker):
+    """The red team's model: a Pipeline whose FunctionTransformer calls eval through partial."""
+    import functools
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    return make_pipeline(
+        FunctionTransformer(functools.partial(eval, RUNS_CODE.format(marker=str(marker)))), LogisticRegression()
+    )
+
+
+def test_a_model_that_would_run_code_is_refused_at_save_with_its_types_named(registry, tmp_path):
+    marker = tmp_path / "ran"
+    with pytest.raises(InvalidInput, match=r"not trusted: builtins.eval, functools.partial") as refused:
+        registry.save(code_running_model(marker), "evil", user="eddie", input_schema={"columns": []})
+    assert refused.value.detail == {"untrusted_types": ["builtins.eval", "functools.partial"]}
+    assert registry.list() == [] and not marker.exists()
+    with pytest.raises(InvalidInput, match="not trusted: numpy.savetxt"):  # a function, not a class
+        import numpy as np
+        from sklearn.preprocessing import FunctionTransformer
+
+        registry.save(FunctionTransformer(np.savetxt), "writer", user="eddie", input_schema={"columns": []})
+
+
+def test_a_skops_file_recorded_as_trusted_before_is_refused_at_load(registry, iris, tmp_path):
+    """A record made before the allow-list (trusted types taken from the file): never loaded."""
+    import hashlib
+    import json
+
+    import skops.io
+
+    X, y, clf = iris
+    version = registry.save(clf, "iris", X=X, user="eddie")
+    marker = tmp_path / "ran"
+    data = skops.io.dumps(code_running_model(marker))
+    (registry.root / version.file).write_bytes(data)
+    with registry.db:
+        registry.db.execute(
+            "UPDATE versions SET sha256 = ?, trusted_types = ? WHERE name = 'iris'",
+            (hashlib.sha256(data).hexdigest(), json.dumps(sorted(skops.io.get_untrusted_types(data=data)))),
+        )
+    stored = registry.get("iris").latest
+    with pytest.raises(InvalidInput, match="not loaded: the model holds types that are not trusted: builtins.eval"):
+        registry.load(stored, user="vera").transform(X.head(1))
+    assert not marker.exists()
+
+
+def test_an_admin_may_trust_more_types_but_never_code(mlapp_home, monkeypatch):
+    for config in (["functools.partial"], ["builtins.eval"], ["os.system"], ["subprocess.Popen"], ["mypkg.my_exec"]):
+        with pytest.raises(InvalidInput, match="never trusted"):
+            ModelRegistry(home=mlapp_home, trusted_types=config)
+    assert "mypkg.Scaler" in ModelRegistry(home=mlapp_home, trusted_types=["mypkg.Scaler"]).trusted_types
+    monkeypatch.setenv("MLAPP_MODEL_TRUSTED_TYPES", "mypkg.Scaler,mypkg.Other")
+    assert {"mypkg.Scaler", "mypkg.Other"} <= ModelRegistry(home=mlapp_home).trusted_types
+    assert ModelRegistry(home=mlapp_home).untrusted(["mypkg.Scaler", "mypkg.Evil"]) == ["mypkg.Evil"]
+
+
+def test_a_viewer_saves_and_deletes_no_model(mlapp_home, iris, monkeypatch):
+    X, y, clf = iris
+    version = models.save(clf, "iris", X=X)
+    monkeypatch.setenv("MLAPP_ROLE", "viewer")  # as the server sets it in a viewer's app kernel
+    with pytest.raises(Forbidden, match="saving models is for editors: you are signed in as a viewer"):
+        models.save(clf, "iris2", X=X)
+    registry = ModelRegistry(home=mlapp_home)
+    with pytest.raises(Forbidden, match="deleting models is for editors"):
+        registry.delete("iris", version.model_path, user=version.saved_by)
+    assert [m.name for m in registry.list()] == ["iris"]
