@@ -94,15 +94,23 @@ class FileManager:
 
     ``FileManager()`` uses the current user's root (see ``user_root``). Every method raises
     ``InvalidInput`` for a malformed path, ``Forbidden`` for one that would leave the root,
-    ``NotFound``/``Conflict`` as their names say.
+    ``NotFound``/``Conflict`` as their names say. A viewer (``role``, default ``current_role()``:
+    the kernel's, set by the server) reads and downloads only: every change is ``Forbidden``.
     """
 
-    def __init__(self, root: str | os.PathLike | None = None, show_hidden: bool = False):
+    def __init__(self, root: str | os.PathLike | None = None, show_hidden: bool = False, role: str | None = None):
+        from .. import current_role
+
         root = Path(root).expanduser() if root is not None else user_root()
         if not root.is_dir():
             raise NotFound(f"the root folder {root} does not exist")
         self.root = root.resolve()
         self.show_hidden = show_hidden
+        self.role = role or current_role()
+
+    def _require_writer(self) -> None:
+        if self.role not in ("admin", "editor"):
+            raise Forbidden(f"changing files is for editors: you are signed in as a {self.role}")
 
     def __repr__(self) -> str:
         return f"FileManager({str(self.root)!r})"
@@ -236,12 +244,14 @@ class FileManager:
 
     # -- writing ---------------------------------------------------------------------------
     def mkdir(self, path: str) -> dict:
+        self._require_writer()
         rel, target = self._new_location(path)
         target.mkdir()
         return self._entry(target, rel)
 
     def create(self, path: str, content: bytes | str = b"") -> dict:
         """A new file (empty by default); ``Conflict`` when the name is taken."""
+        self._require_writer()
         rel, target = self._new_location(path)
         data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
         self._check_size(len(data))
@@ -253,6 +263,7 @@ class FileManager:
 
     def upload(self, path: str, content: bytes, overwrite: bool = False) -> dict:
         """Store uploaded bytes at ``path``; an existing file is replaced only with ``overwrite``."""
+        self._require_writer()
         self._check_size(len(content))
         rel = self.normalize(path)
         if overwrite and rel:
@@ -278,6 +289,7 @@ class FileManager:
 
     def rename(self, path: str, new_path: str) -> dict:
         """Move or rename; the destination must not exist (no silent overwrite)."""
+        self._require_writer()
         _, source = self._locate(path, "renamed")
         rel, target = self._new_location(new_path)
         if source.is_dir() and not source.is_symlink() and source in target.parents:
@@ -287,6 +299,7 @@ class FileManager:
 
     def delete(self, path: str, recursive: bool = False) -> None:
         """Delete a file or an empty folder; a non-empty folder needs ``recursive=True``."""
+        self._require_writer()
         rel, entry = self._locate(path, "deleted")
         if entry.is_symlink() or not entry.is_dir():
             entry.unlink()  # a link goes, its target stays
