@@ -117,6 +117,60 @@ async def test_configs_from_a_json_file_upload_are_per_user(api, accounts):
     assert status == 400 and "which model?" in answer["error"]
 
 
+# The article's configs.json, as its Flask service's users keep it: every value written as text,
+# with Mask R-CNN settings this server does not use (only the algorithm names one of ours).
+ARTICLE_CONFIGS_JSON = b"""{
+    "algorithm": "blobs",
+    "Model_path": "synthetic",
+    "NAME": "coco",
+    "GPU_COUNT": "1",
+    "IMAGES_PER_GPU": "1",
+    "NUM_CLASSES": "81",
+    "DETECTION_MIN_CONFIDENCE": "0.7",
+    "DETECTION_NMS_THRESHOLD": "0.3",
+    "IMAGE_MIN_DIM": "1024",
+    "IMAGE_MAX_DIM": "1024",
+    "IMAGE_RESIZE_MODE": "square"
+}
+"""
+
+
+async def test_the_articles_configs_json_is_accepted_as_written(api, accounts):
+    status, answer = await api(
+        "configs",
+        "POST",
+        token=accounts["alice"],
+        files={"file": ("configs.json", ARTICLE_CONFIGS_JSON, "application/json")},
+    )
+    assert status == 200, answer
+    assert answer["config"] == {
+        "algorithm": "blobs",
+        "Model_path": "synthetic",
+        "NAME": "coco",
+        "GPU_COUNT": 1,
+        "IMAGES_PER_GPU": 1,
+        "NUM_CLASSES": 81,
+        "DETECTION_MIN_CONFIDENCE": 0.7,
+        "DETECTION_NMS_THRESHOLD": 0.3,
+        "IMAGE_MIN_DIM": 1024,
+        "IMAGE_MAX_DIM": 1024,
+        "IMAGE_RESIZE_MODE": "square",
+    }
+    assert (await api("configs", token=accounts["alice"]))[1]["config"] == answer["config"]
+    status, answer = await api("predict", "POST", token=accounts["alice"], json_body={"images": [blobs_png()]})
+    assert status == 200 and answer["algorithm"] == "blobs"
+    # both blobs are brighter than 0.7: the dimmer one (0.78) is kept
+    assert len(answer["Responses"][0][0]["results"]["scores"]) == 2
+    status, answer = await api("configs", "POST", json_body={"algorithm": "blobs", "DETECTION_MIN_CONFIDENCE": "high"})
+    assert status == 400 and "between 0 and 1" in answer["error"]
+
+
+async def test_predict_without_an_algorithm_among_several_models_names_them(api, accounts):
+    status, answer = await api("predict", "POST", token=accounts["bob"], json_body={"rows": [ROW]})
+    assert status == 400
+    assert "which model?" in answer["error"] and all(name in answer["error"] for name in ("blobs", "digits", "iris"))
+
+
 async def test_configs_json_body_and_form_and_bad_ones(api):
     status, answer = await api("configs", "POST", json_body={"algorithm": "iris", "TOP_K": 2})
     assert status == 200 and answer["config"] == {"algorithm": "iris", "TOP_K": 2}
