@@ -18,10 +18,11 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
-from traitlets import Bool, Float, Int, List, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import __version__, api
+from .apps.kernels import DEFAULT_PRELOAD, default_caps
 from .auth.identity import hub_environment
 from .home import HOME_ENV, check_writable, default_home
 from .web import API_PREFIX, APINotFoundHandler, openapi_path
@@ -72,7 +73,7 @@ class MLApp(ExtensionApp):
 
     name = "mlapp"
     description = "Ship ML applications from Jupyter: JupyterLab, Voila apps, jobs and models."
-    extension_url = "/lab"
+    extension_url = "/mlapp"  # viewers go on to the gallery, editors and admins to /lab
     load_other_extensions = True
     serverapp_class = MLAppServerApp
     subcommands = {
@@ -83,6 +84,10 @@ class MLApp(ExtensionApp):
         "serve": (
             "jupyter_mlapp.models.serve.ModelServerApp",
             "Serve the model registry's REST API alone (no JupyterLab).",
+        ),
+        "app": (
+            "jupyter_mlapp.apps.cli.AppCommand",
+            "Published apps: publish, unpublish, list.",
         ),
     }
 
@@ -136,6 +141,19 @@ class MLApp(ExtensionApp):
         "workspace's .venv/venv). Default: $MLAPP_ENV_DIRS (separated by ':').",
     ).tag(config=True)
 
+    apps = List(
+        Dict(),
+        help="Apps published when this home folder first serves the workspace, for the notebooks that "
+        "exist: [{'path': ..., 'title': ..., 'description': ..., 'audience': {...}, 'files': [...]}]. "
+        "Default: the apps of notebooks/. Editors may unpublish them afterwards.",
+    ).tag(config=True)
+
+    @default("apps")
+    def _default_apps(self):
+        from .apps.published import SHIPPED_APPS
+
+        return [dict(app) for app in SHIPPED_APPS]
+
     rooms = List(
         Unicode(),
         default_value=list(ROOMS),
@@ -159,6 +177,59 @@ class MLApp(ExtensionApp):
         "more requests before the model runs; 0: never wait.",
     ).tag(config=True)
     models_max_body_mb = Int(64, help="Largest prediction request body (MB); larger ones get a 413.").tag(config=True)
+
+    # App kernels (apps/kernels.py): the caps' defaults keep at most half the memory in app kernels.
+    app_kernels_total = Int(
+        help="Most app pages' kernels at once, all users; past it a page gets 'the server is busy' (503). "
+        "Default: $MLAPP_APP_KERNELS_TOTAL, else half the memory at 250 MB a kernel.",
+    ).tag(config=True)
+
+    @default("app_kernels_total")
+    def _default_app_kernels_total(self):
+        return int(os.environ.get("MLAPP_APP_KERNELS_TOTAL") or default_caps()["total"])
+
+    app_kernels_per_user = Int(
+        help="Most app pages' kernels one user holds at once. Default: $MLAPP_APP_KERNELS_PER_USER, else 3.",
+    ).tag(config=True)
+
+    @default("app_kernels_per_user")
+    def _default_app_kernels_per_user(self):
+        return int(os.environ.get("MLAPP_APP_KERNELS_PER_USER") or default_caps()["per_user"])
+
+    app_kernel_pool_size = Int(
+        help="Kernels kept warm (started, the apps' imports done) per kernel spec, handed to app pages "
+        "as they open; 0: none. Default: $MLAPP_APP_KERNEL_POOL, else 2 (1 on a small machine).",
+    ).tag(config=True)
+
+    @default("app_kernel_pool_size")
+    def _default_app_kernel_pool_size(self):
+        return int(os.environ.get("MLAPP_APP_KERNEL_POOL") or default_caps()["pool_size"])
+
+    app_kernel_pool_kernels = List(
+        Unicode(), help="The kernel specs the pool keeps warm. Default: the server's default kernel."
+    ).tag(config=True)
+    app_kernel_preload = List(
+        Unicode(),
+        default_value=list(DEFAULT_PRELOAD),
+        help="Modules a pooled kernel imports before it is handed to a page (default: what the shipped apps import).",
+    ).tag(config=True)
+    app_kernel_grace = Float(
+        help="Seconds an app page's kernel outlives its page (closed, reloaded, navigated away). "
+        "Default: $MLAPP_APP_KERNEL_GRACE, else 15.",
+    ).tag(config=True)
+
+    @default("app_kernel_grace")
+    def _default_app_kernel_grace(self):
+        return float(os.environ.get("MLAPP_APP_KERNEL_GRACE") or 15)
+
+    app_kernel_idle_timeout = Float(
+        help="Seconds without activity after which an app page's kernel is shut down even with its page "
+        "open (a reload restores the page); 0: never. Default: $MLAPP_APP_KERNEL_IDLE, else 3600.",
+    ).tag(config=True)
+
+    @default("app_kernel_idle_timeout")
+    def _default_app_kernel_idle_timeout(self):
+        return float(os.environ.get("MLAPP_APP_KERNEL_IDLE") or 3600)
 
     @property
     def home_path(self) -> Path:
@@ -245,6 +316,8 @@ class MLApp(ExtensionApp):
             except ModuleNotFoundError as exc:
                 if exc.name not in (f"jupyter_mlapp.{room}", f"jupyter_mlapp.{room}.handlers"):
                     raise
+        if "apps" in self.rooms:
+            yield importlib.import_module("jupyter_mlapp.apps.kernel_handlers")
 
     def initialize_handlers(self):
         for module in self.room_modules():
@@ -263,7 +336,7 @@ class MLApp(ExtensionApp):
         ]
 
     def openapi(self) -> dict:
-        paths = {}
+        paths: dict[str, dict] = {}
         for module in self.room_modules():
             paths.update(getattr(module, "openapi_paths", {}))
         base = self.serverapp.base_url if self.serverapp else "/"
@@ -286,8 +359,13 @@ class MLApp(ExtensionApp):
                 "schemas": {
                     "Error": {
                         "type": "object",
-                        "required": ["error"],
-                        "properties": {"error": {"type": "string"}, "detail": {}},
+                        "required": ["message", "reason"],
+                        "properties": {
+                            "message": {"type": "string"},
+                            "reason": {"type": "string"},
+                            "detail": {},
+                            "error": {"type": "string", "deprecated": True, "description": "message, old name"},
+                        },
                     }
                 },
                 "responses": {

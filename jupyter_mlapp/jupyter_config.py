@@ -59,8 +59,9 @@ c.ServerApp.tornado_settings = {
 # Don't open a browser from a server process; the URL with its token is printed instead.
 c.ServerApp.open_browser = False
 
-# Start in JupyterLab, where the "ML App" sidebar lives.
-c.ServerApp.default_url = "/lab"
+# Start at /mlapp: editors and admins go on to JupyterLab (where the "ML App" sidebar lives),
+# viewers to the gallery of the apps they may open.
+c.ServerApp.default_url = "/mlapp"
 
 # Voila serves the notebooks of notebooks/ as standalone apps at /voila/render/notebooks/<name>.ipynb.
 # A failing app shows a short message, not a Python traceback with file paths.

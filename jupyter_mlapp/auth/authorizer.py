@@ -91,9 +91,12 @@ class MLAppAuthorizer(Authorizer):
 
     admin_only = Dict(
         value_trait=List(Unicode()),
-        default_value={"mlapp:users": list(ALL), "server": ["write"]},
-        help="What only admins may do, as {resource: [actions]}: managing users and shutting the server down.",
+        default_value={"mlapp:users": list(ALL), "mlapp:appkernels": list(ALL), "server": ["write"]},
+        help="What only admins may do, as {resource: [actions]}: managing users and app kernels, "
+        "shutting the server down.",
     ).tag(config=True)
+
+    app_gate = None  # set by the apps room: apps.enforce.AppGate
 
     def is_authorized(self, handler, user, action: str, resource: str) -> bool:
         return self.decide(handler, user, action, resource_of(handler, resource))
@@ -115,6 +118,10 @@ class MLAppAuthorizer(Authorizer):
             return True
         if action in self.admin_only.get(resource, ()):
             return False
+        # Published apps decide which notebooks run and which files a viewer reads (apps/enforce.py).
+        verdict = self.app_gate(handler, user, action, resource) if self.app_gate else None
+        if verdict is not None:
+            return verdict
         if resource == "kernels":
             return self._kernel_allowed(handler, user, role)
         if role == "editor":

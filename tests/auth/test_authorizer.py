@@ -14,6 +14,7 @@ from harness import make_root
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from jupyter_mlapp.apps.published import Who
 from jupyter_mlapp.auth.kernels import MLAppKernelConnection
 
 ROLES = ("owner", "admin", "editor", "viewer")
@@ -26,9 +27,9 @@ MATRIX = [
     ("GET", "lab/tree/notebooks", None, STAFF),
     ("GET", "lab/api/settings", None, STAFF),
     ("PUT", "lab/api/workspaces/mlapp-test", {"data": {}, "metadata": {"id": "mlapp-test"}}, STAFF),
-    ("GET", "api/contents", None, ALL),
-    ("GET", "api/contents/notebooks/hello.ipynb", None, ALL),
-    ("GET", "files/notebooks/hello.ipynb", None, ALL),
+    ("GET", "api/contents", None, STAFF),  # viewers: no contents, no notebook source (apps/enforce.py)
+    ("GET", "api/contents/notebooks/hello.ipynb", None, STAFF),
+    ("GET", "files/notebooks/hello.ipynb", None, STAFF),
     ("POST", "api/contents/notebooks", {"type": "file", "ext": ".txt"}, STAFF),
     ("PUT", "api/contents/notes-{role}.txt", {"type": "file", "format": "text", "content": "hi"}, STAFF),
     ("PATCH", "api/contents/notes-{role}.txt", {"path": "renamed-{role}.txt"}, STAFF),
@@ -59,9 +60,12 @@ MATRIX = [
 
 
 @pytest.fixture
-def as_role(browser_for, accounts, store, jp_auth_header, jp_root_dir):
+def as_role(browser_for, accounts, store, jp_auth_header, jp_root_dir, jp_serverapp):
     """{role: Browser} each sending its own credentials: the server token, or an API token."""
     make_root(jp_root_dir)
+    # The root got its notebooks after the server started (which publishes the shipped ones): publish hello.
+    (mlapp,) = jp_serverapp.extension_manager.extension_apps["jupyter_mlapp"]
+    mlapp.managers["apps"].publish("notebooks/hello.ipynb", by=Who("ada", "admin"))
     browsers = {}
     for role in ROLES:
         browser = browser_for()

@@ -7,12 +7,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sre_constants as C
 import sre_parse
 
+import nbformat
 from tornado.routing import PathMatches, RuleRouter
 
+from jupyter_mlapp.apps.published import Who
 from jupyter_mlapp.auth.handlers import LoginPage, LogoutPage, SetupPage
 
 # Refused requests these cannot answer at all (bugs of theirs, no data leaks): Jupyter's
@@ -137,10 +140,16 @@ async def test_every_state_changing_request_needs_the_xsrf_value(jp_serverapp, b
     assert (await admin.fetch("GET", "mlapp/api/auth/me")).code == 200  # still signed in
 
 
-async def test_voila_serves_workspace_images_to_signed_in_users_only(browser_for, accounts, jp_root_dir):
+async def test_voila_serves_workspace_images_to_signed_in_users_only(browser_for, accounts, jp_root_dir, jp_serverapp):
     (jp_root_dir / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n confidential")
     anonymous = await browser_for().fetch("GET", "voila/files/plot.png")
     assert anonymous.code in (302, 403) and b"confidential" not in anonymous.body
     viewer = browser_for()
     await viewer.login("vera", accounts["vera"])
+    # A viewer reads only what a published app declares public (apps/enforce.py).
+    refused = await viewer.fetch("GET", "voila/files/plot.png")
+    assert refused.code == 403 and b"confidential" not in refused.body
+    (jp_root_dir / "app.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()))
+    (mlapp,) = jp_serverapp.extension_manager.extension_apps["jupyter_mlapp"]
+    mlapp.managers["apps"].publish("app.ipynb", by=Who("ada", "admin"), files=["plot.png"])
     assert (await viewer.fetch("GET", "voila/files/plot.png")).body.endswith(b"confidential")
