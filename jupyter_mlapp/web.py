@@ -76,9 +76,13 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
         super().send_error(status_code, **kwargs)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """``{"error": "...", "detail": ...}``; never a traceback, whatever the server settings."""
+        """Jupyter's error body, ``{"message": "...", "reason": "..."}`` (what JupyterLab's
+        ``ServerConnection.ResponseError`` reads), plus ``detail`` (what the input got wrong, for a
+        form to point at) and ``error``, the message under its old name for one release. Never a
+        traceback, whatever the server settings."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         detail = None
+        message: str | None
         if isinstance(exc, MLAppError):
             message, detail = exc.message, exc.detail
         elif isinstance(exc, web.HTTPError):
@@ -89,7 +93,9 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
         else:
             message = self._reason
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"error": message, "detail": detail}, default=str))
+        reason = getattr(exc, "reason", None) or self._reason
+        body = {"message": message, "reason": reason, "detail": detail, "error": message}
+        self.finish(json.dumps(body, default=str))
 
 
 class APINotFoundHandler(MLAppHandler):

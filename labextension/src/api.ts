@@ -41,7 +41,7 @@ export async function requestAPI<T>(
   }
   if (!response.ok) {
     const message =
-      (data && typeof data === 'object' && data.error) ||
+      (data && typeof data === 'object' && (data.message ?? data.error)) ||
       `${response.status} ${response.statusText}`;
     throw new MLAppAPIError(message, response.status, data?.detail ?? null);
   }

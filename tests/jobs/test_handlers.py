@@ -87,7 +87,7 @@ async def test_kill_and_kill_all(api):
 async def test_bad_input_is_a_400_with_a_clear_message(api, body, message):
     status, answer = await api("alice", "POST", "jobs", body=body)
     assert status == 400 and message in answer["error"], answer
-    assert set(answer) == {"error", "detail"}
+    assert set(answer) == {"message", "reason", "error", "detail"} and answer["message"] == answer["error"]
     assert (await api("alice", "GET", "jobs"))[1] == {"jobs": []}
 
 

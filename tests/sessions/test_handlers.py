@@ -45,7 +45,7 @@ def api(http_server_client, jp_base_url, jp_auth_header):
                 await http_server_client.fetch(url, method=method, body=body, headers=headers)
             assert err.value.code == expect, err.value.response.body
             payload = json.loads(err.value.response.body)
-            assert set(payload) == {"error", "detail"} and payload["error"]
+            assert set(payload) == {"message", "reason", "error", "detail"} and payload["message"]
             return payload
         response = await http_server_client.fetch(url, method=method, body=body, headers=headers)
         assert response.code == expect
