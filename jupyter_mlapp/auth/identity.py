@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -127,6 +128,9 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.throttle = LoginThrottle(self.max_failures, self.max_delay, self.failure_window)
+        # The owner has no account generation to bump: this run's owner logins carry this value,
+        # and the owner's logout replaces it, which ends them all (as logout does for an account).
+        self._owner_sessions = secrets.token_hex(16)
 
     @property
     def hasher(self) -> PasswordHasher:
@@ -149,8 +153,9 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
         return MLAppUser(self.owner_name, role="admin", kind="owner")
 
     def _token_digest(self) -> str:
-        # Binds an owner's cookie to this run's token: a new token ends old owner logins.
-        return hashlib.sha256(f"mlapp-owner:{self.token}".encode()).hexdigest()[:32]
+        # Binds an owner's cookie to this run's token and owner logins: a new token, the owner's
+        # logout and a restart end them.
+        return hashlib.sha256(f"mlapp-owner:{self.token}:{self._owner_sessions}".encode()).hexdigest()[:32]
 
     def _token_user(self, handler) -> MLAppUser | None:
         given = self.get_token(handler)
@@ -261,6 +266,8 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
             return
         if user.kind == "account":
             self.store.end_sessions(user.username)
+        elif user.kind == "owner":
+            self._owner_sessions = secrets.token_hex(16)
         await end_app_session(handler, user.username, self.store.home)
         handler.log.info("User %s logged out", user.username)
 

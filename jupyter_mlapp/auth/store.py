@@ -368,7 +368,8 @@ class UserStore:
         )
 
     def create_first_admin(self, code, username, password, display_name=None) -> Account:
-        """Use the one-time code: create the first admin, and the code is spent."""
+        """Use the one-time code: create the first admin (signed in by it: their first login), and
+        the code is spent."""
         name = normalize_username(username)
         display_name = check_display_name(display_name, name)
         password_hash = self.hasher.hash(check_password(password))
@@ -376,8 +377,10 @@ class UserStore:
             if not self.setup_code_valid(code):
                 raise InvalidInput("this setup link was already used or has expired; restart the server for a new one")
             db.execute("DELETE FROM setup_codes")
+            now = time.time()
             db.execute(
-                "INSERT INTO users (username, display_name, password_hash, role, created) VALUES (?, ?, ?, 'admin', ?)",
-                (name, display_name, password_hash, time.time()),
+                "INSERT INTO users (username, display_name, password_hash, role, created, last_login) "
+                "VALUES (?, ?, ?, 'admin', ?, ?)",
+                (name, display_name, password_hash, now, now),
             )
         return self.get(name)

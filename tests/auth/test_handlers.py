@@ -349,8 +349,9 @@ async def test_a_burst_of_logins_is_throttled_like_a_sequence(browser_for, mlapp
         *(browser.fetch("POST", "login", form={"username": "bert", "password": pw}, xsrf=True) for pw in passwords)
     )
     codes = [r.code for r in responses]
-    assert codes.count(401) == 5, codes  # as many checked as a sequence gets before the delays
-    assert codes[-1] == 429 and codes.count(429) == 19, codes
+    # As many checked as a sequence gets before the delays (and one more for each delay of 1, 2, ...
+    # seconds that a slow machine lets pass during the burst); not all of them.
+    assert 5 <= codes.count(401) <= 7 and codes[-1] == 429, codes
     assert "Too many failed sign-in attempts" in responses[-1].body.decode()
 
 
@@ -364,3 +365,18 @@ async def test_wrong_passwords_from_elsewhere_do_not_lock_out_an_address_that_si
     assert (await browser_for("127.0.0.2").login("eddie", accounts["eddie"])).code == 302
     # A new address for vera waits like the attacker: the account stays protected.
     assert (await browser_for("127.0.0.3").login("vera", accounts["vera"])).code == 429
+
+
+async def test_the_owners_cookie_is_refused_after_the_owner_logs_out(browser_for, jp_serverapp):
+    owner = browser_for()
+    token = jp_serverapp.identity_provider.token
+    assert (await owner.fetch("GET", f"mlapp/api/auth/me?token={token}")).code == 200  # the printed URL
+    assert body(await owner.fetch("GET", "mlapp/api/auth/me"))["user"]["kind"] == "owner"  # the cookie alone
+    stolen = dict(owner.cookies)
+    await owner.fetch("GET", "mlapp/account")  # a page of ours: the _xsrf cookie
+    assert (await owner.fetch("POST", "mlapp/api/auth/logout", xsrf=True)).code == 200
+    replay = browser_for()
+    replay.cookies = stolen
+    assert (await replay.fetch("GET", "mlapp/api/auth/me")).code == 403
+    # The token itself still signs the owner in again.
+    assert body(await browser_for().fetch("GET", f"mlapp/api/auth/me?token={token}"))["user"]["kind"] == "owner"

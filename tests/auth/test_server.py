@@ -67,11 +67,18 @@ def test_first_start_prints_a_one_time_link_that_creates_the_admin(first_start):
             "_xsrf": browser.cookies["_xsrf"],
         },
     )
-    assert created.status_code == 302 and created.headers["Location"].endswith("/lab")
+    assert created.status_code == 302 and "/login" not in created.headers["Location"]  # signed in, to the start page
     me = browser.get(f"{server.url}/mlapp/api/auth/me").json()["user"]
     assert (me["username"], me["role"], me["display_name"]) == ("root-admin", "admin", "The Admin")
     again = requests.get(link)  # one time only
     assert again.status_code == 404 and "no longer valid" in again.text
+
+
+def test_user_list_shows_when_the_first_admin_signed_in(first_start):
+    # The admin made by the setup link above is signed in by it: a login like any other.
+    listed = user_cli(first_start.home, "list")
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("root-admin"))
+    assert "never" not in row and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row), listed.stdout
 
 
 def test_user_commands_reach_the_running_server_at_once(first_start):
