@@ -38,3 +38,14 @@ class Conflict(MLAppError):
 
 class TooLarge(MLAppError):
     status = 413
+
+
+class ServerBusy(MLAppError):
+    """Not now: too many app kernels, or a database another process holds locked. HTTP 503 with
+    ``Retry-After``; the request may succeed when tried again."""
+
+    status = 503
+
+    def __init__(self, message: str, detail=None, retry_after: int = 60):
+        super().__init__(message, detail)
+        self.retry_after = retry_after

@@ -22,6 +22,7 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import __version__, api
+from .apps.kernels import DEFAULT_PRELOAD, default_caps
 from .auth.identity import hub_environment
 from .home import HOME_ENV, check_writable, default_home
 from .web import API_PREFIX, APINotFoundHandler, openapi_path
@@ -177,6 +178,59 @@ class MLApp(ExtensionApp):
     ).tag(config=True)
     models_max_body_mb = Int(64, help="Largest prediction request body (MB); larger ones get a 413.").tag(config=True)
 
+    # App kernels (apps/kernels.py): the caps' defaults keep at most half the memory in app kernels.
+    app_kernels_total = Int(
+        help="Most app pages' kernels at once, all users; past it a page gets 'the server is busy' (503). "
+        "Default: $MLAPP_APP_KERNELS_TOTAL, else half the memory at 250 MB a kernel.",
+    ).tag(config=True)
+
+    @default("app_kernels_total")
+    def _default_app_kernels_total(self):
+        return int(os.environ.get("MLAPP_APP_KERNELS_TOTAL") or default_caps()["total"])
+
+    app_kernels_per_user = Int(
+        help="Most app pages' kernels one user holds at once. Default: $MLAPP_APP_KERNELS_PER_USER, else 3.",
+    ).tag(config=True)
+
+    @default("app_kernels_per_user")
+    def _default_app_kernels_per_user(self):
+        return int(os.environ.get("MLAPP_APP_KERNELS_PER_USER") or default_caps()["per_user"])
+
+    app_kernel_pool_size = Int(
+        help="Kernels kept warm (started, the apps' imports done) per kernel spec, handed to app pages "
+        "as they open; 0: none. Default: $MLAPP_APP_KERNEL_POOL, else 2 (1 on a small machine).",
+    ).tag(config=True)
+
+    @default("app_kernel_pool_size")
+    def _default_app_kernel_pool_size(self):
+        return int(os.environ.get("MLAPP_APP_KERNEL_POOL") or default_caps()["pool_size"])
+
+    app_kernel_pool_kernels = List(
+        Unicode(), help="The kernel specs the pool keeps warm. Default: the server's default kernel."
+    ).tag(config=True)
+    app_kernel_preload = List(
+        Unicode(),
+        default_value=list(DEFAULT_PRELOAD),
+        help="Modules a pooled kernel imports before it is handed to a page (default: what the shipped apps import).",
+    ).tag(config=True)
+    app_kernel_grace = Float(
+        help="Seconds an app page's kernel outlives its page (closed, reloaded, navigated away). "
+        "Default: $MLAPP_APP_KERNEL_GRACE, else 15.",
+    ).tag(config=True)
+
+    @default("app_kernel_grace")
+    def _default_app_kernel_grace(self):
+        return float(os.environ.get("MLAPP_APP_KERNEL_GRACE") or 15)
+
+    app_kernel_idle_timeout = Float(
+        help="Seconds without activity after which an app page's kernel is shut down even with its page "
+        "open (a reload restores the page); 0: never. Default: $MLAPP_APP_KERNEL_IDLE, else 3600.",
+    ).tag(config=True)
+
+    @default("app_kernel_idle_timeout")
+    def _default_app_kernel_idle_timeout(self):
+        return float(os.environ.get("MLAPP_APP_KERNEL_IDLE") or 3600)
+
     @property
     def home_path(self) -> Path:
         return Path(self.home).expanduser().resolve()
@@ -262,6 +316,8 @@ class MLApp(ExtensionApp):
             except ModuleNotFoundError as exc:
                 if exc.name not in (f"jupyter_mlapp.{room}", f"jupyter_mlapp.{room}.handlers"):
                     raise
+        if "apps" in self.rooms:
+            yield importlib.import_module("jupyter_mlapp.apps.kernel_handlers")
 
     def initialize_handlers(self):
         for module in self.room_modules():

@@ -91,8 +91,9 @@ class MLAppAuthorizer(Authorizer):
 
     admin_only = Dict(
         value_trait=List(Unicode()),
-        default_value={"mlapp:users": list(ALL), "server": ["write"]},
-        help="What only admins may do, as {resource: [actions]}: managing users and shutting the server down.",
+        default_value={"mlapp:users": list(ALL), "mlapp:appkernels": list(ALL), "server": ["write"]},
+        help="What only admins may do, as {resource: [actions]}: managing users and app kernels, "
+        "shutting the server down.",
     ).tag(config=True)
 
     app_gate = None  # set by the apps room: apps.enforce.AppGate

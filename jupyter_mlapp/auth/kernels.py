@@ -18,11 +18,18 @@ from jupyter_server.base.call_context import CallContext
 from jupyter_server.services.kernels.connection.base import deserialize_binary_message, deserialize_msg_from_ws_v1
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
 
 from .. import ROLE_ENV, USER_ENV
+from ..errors import ServerBusy
 
 # What the widgets of a Voila app send: the notebook itself is executed by the server.
 WIDGET_MESSAGES = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request"})
+# The comms a widget frontend opens itself: ipywidgets 8's control comm (the page asks for every
+# widget's state) and ipywidgets 7's version check. A frontend's "jupyter.widget" comm_open would
+# make the kernel build a widget of any class from state the browser chose: the app's own code
+# creates its widgets, so a viewer never needs it.
+FRONTEND_COMM_TARGETS = frozenset({"jupyter.widget.control", "jupyter.widget.version"})
 
 
 def request_handler():
@@ -37,6 +44,7 @@ class MLAppKernelManager(AsyncMappingKernelManager):
         super().__init__(**kwargs)
         self.owners: dict[str, str] = {}
         self.app_kernels: set[str] = set()
+        self.apps = None  # the app pages' kernels (jupyter_mlapp.apps.kernels.AppKernels), once set up
 
     def _kernel_start_kwargs(self, **kwargs):
         kwargs = super()._kernel_start_kwargs(**kwargs)
@@ -52,16 +60,66 @@ class MLAppKernelManager(AsyncMappingKernelManager):
         handler = request_handler()
         user = getattr(handler, "current_user", None)
         known = kernel_id in self
-        kernel_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        page = user is not None and not known and type(handler).__module__.startswith("voila.")
+        if page and self.apps is not None:
+            kernel_id = await self._start_app_kernel(handler, user, path, **kwargs)
+        else:
+            kernel_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
         if user is not None and not known:
             self.owners[kernel_id] = user.username
-            if type(handler).__module__.startswith("voila."):
+            if page:
                 self.app_kernels.add(kernel_id)
         return kernel_id
+
+    async def _start_app_kernel(self, handler, user, path, **kwargs) -> str:
+        """A Voila page's kernel, through the app kernels' manager (pool, caps, lifecycle)."""
+        env = self._kernel_start_kwargs(**kwargs)["env"]
+        try:
+            kernel_id = await self.apps.open_page(
+                user=user.username,
+                role=env[ROLE_ENV],
+                app=(handler.path_args or [handler.request.path])[0],
+                kernel_name=kwargs.get("kernel_name"),
+                cwd=self.cwd_for_path(path) if path is not None else self.root_dir,
+                env=env,
+                start_cold=lambda: super(MLAppKernelManager, self).start_kernel(path=path, **kwargs),
+            )
+        except ServerBusy as exc:
+            # Tornado clears the headers before the error page: add Retry-After back as it does.
+            defaults, retry_after = handler.set_default_headers, str(exc.retry_after)
+
+            def set_default_headers():
+                defaults()
+                handler.set_header("Retry-After", retry_after)
+
+            handler.set_default_headers = set_default_headers
+            raise web.HTTPError(exc.status, exc.message, reason="Server Busy") from exc
+        # The page is served once Voila has executed the notebook: from then on its kernel lives
+        # as long as the page keeps a websocket open.
+        served = handler.on_finish
+
+        def on_finish():
+            served()
+            self.apps.page_served(kernel_id)
+
+        handler.on_finish = on_finish
+        return kernel_id
+
+    def notify_connect(self, kernel_id):
+        super().notify_connect(kernel_id)
+        if self.apps is not None:
+            self.apps.connected(kernel_id)
+
+    def notify_disconnect(self, kernel_id):
+        super().notify_disconnect(kernel_id)
+        if self.apps is not None:
+            self.apps.disconnected(kernel_id)
 
     def remove_kernel(self, kernel_id):
         self.owners.pop(kernel_id, None)
         self.app_kernels.discard(kernel_id)
+        if self.apps is not None:
+            self.apps.forget(kernel_id)
         return super().remove_kernel(kernel_id)
 
     def owner_of(self, kernel_id: str) -> str | None:
@@ -112,21 +170,23 @@ class MLAppKernelConnection(ZMQChannelsWebsocketConnection):
                 self.websocket_handler.close(4001, "signed out")
                 return
         if getattr(self.websocket_handler.current_user, "role", None) == "viewer":
-            msg_type = self._msg_type(incoming_msg)
-            if msg_type not in WIDGET_MESSAGES:
+            refused = self._refused(incoming_msg)
+            if refused:
                 self.log.warning(
-                    "Dropped %r from viewer %s: viewers only use app widgets",
-                    msg_type,
+                    "Dropped %s from viewer %s: viewers only use app widgets",
+                    refused,
                     self.websocket_handler.current_user.username,
                 )
                 return
         super().handle_incoming_message(incoming_msg)
 
-    def _msg_type(self, incoming_msg) -> str | None:
+    def _refused(self, incoming_msg) -> str | None:
+        """Why a viewer's message may not reach the kernel (None: it may)."""
         try:
             if self.subprotocol == "v1.kernel.websocket.jupyter.org":
                 _, msg_list = deserialize_msg_from_ws_v1(incoming_msg)
                 header = self.get_part("header", None, msg_list)
+                content = lambda: self.get_part("content", None, msg_list)  # noqa: E731 (parsed when needed)
             else:
                 msg = (
                     deserialize_binary_message(incoming_msg)
@@ -134,6 +194,12 @@ class MLAppKernelConnection(ZMQChannelsWebsocketConnection):
                     else json.loads(incoming_msg)
                 )
                 header = msg.get("header")
-            return header.get("msg_type")
-        except Exception:  # unreadable: treat as not allowed
+                content = lambda: msg.get("content")  # noqa: E731
+            msg_type = header.get("msg_type")
+            if msg_type not in WIDGET_MESSAGES:
+                return repr(msg_type)
+            if msg_type == "comm_open" and content().get("target_name") not in FRONTEND_COMM_TARGETS:
+                return f"comm_open {content().get('target_name')!r}"
             return None
+        except Exception:  # unreadable: treat as not allowed
+            return "an unreadable message"

@@ -1,0 +1,126 @@
+"""App kernels over REST, for admins: ``/mlapp/api/appkernels`` lists the app pages' kernels
+(app, user, age, memory) and the pool's, ``DELETE /mlapp/api/appkernels/{id}`` stops one.
+
+``setup`` builds the server's ``AppKernels`` from the ``c.MLApp.app_*`` settings and gives it to
+the kernel manager, which routes Voila's kernel starts through it (``auth/kernels.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from ..web import MLAppHandler, json_content
+from .kernels import AppKernels
+
+
+class AppKernelsHandler(MLAppHandler):
+    auth_resource = "appkernels"  # admins only (the Authorizer's admin_only)
+    manager: AppKernels
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        # psutil reads /proc for each kernel and its children: off the event loop.
+        kernels = await asyncio.to_thread(self.manager.list)
+        self.write_json(
+            {
+                "kernels": kernels,
+                "limits": {
+                    "total": self.manager.total,
+                    "per_user": self.manager.per_user,
+                    "pool_size": self.manager.pool_size,
+                },
+            }
+        )
+
+
+class AppKernelHandler(AppKernelsHandler):
+    @web.authenticated
+    @authorized
+    async def delete(self, kernel_id):
+        await self.manager.stop(kernel_id)
+        self.log.info("%s stopped app kernel %s", self.username, kernel_id)
+        self.set_status(204)
+        self.finish()
+
+
+def setup(app) -> list[tuple]:
+    km = app.serverapp.kernel_manager
+    ours = hasattr(km, "apps")
+    if not ours:  # another kernel manager than ours: Voila's own behaviour, nothing to list
+        app.log.warning("App kernels are not managed: the server's kernel manager is not jupyter-mlapp's")
+    apps = AppKernels(
+        km,
+        per_user=app.app_kernels_per_user,
+        total=app.app_kernels_total,
+        pool_size=app.app_kernel_pool_size if ours else 0,
+        pool_kernels=app.app_kernel_pool_kernels or [km.default_kernel_name],
+        preload=app.app_kernel_preload,
+        grace=app.app_kernel_grace,
+        idle_timeout=app.app_kernel_idle_timeout,
+    )
+    if ours:
+        km.apps = apps
+    app.managers["appkernels"] = apps
+    IOLoop.current().add_callback(apps.start)
+    kwargs = {"manager": apps}
+    return [
+        (r"/appkernels", AppKernelsHandler, kwargs),
+        (r"/appkernels/(?P<kernel_id>[^/]+)", AppKernelHandler, kwargs),
+    ]
+
+
+KERNEL = {
+    "type": "object",
+    "required": ["id", "state", "memory"],
+    "properties": {
+        "id": {"type": "string"},
+        "app": {"type": "string", "nullable": True, "description": "the notebook; null for a pooled kernel"},
+        "user": {"type": "string", "nullable": True},
+        "state": {"type": "string", "enum": ["open", "closing", "pooled"]},
+        "started": {"type": "number", "nullable": True},
+        "age": {"type": "number", "nullable": True, "description": "seconds since its page opened"},
+        "memory": {"type": "integer", "description": "bytes (RSS of the kernel and its children)"},
+        "execution_state": {"type": "string", "nullable": True},
+    },
+}
+ERRORS = {"401": {"$ref": "#/components/responses/Unauthorized"}}
+openapi_paths = {
+    "/appkernels": {
+        "get": {
+            "summary": "App kernels: each open app page's and the warm pool's (admins)",
+            "tags": ["apps"],
+            "responses": {
+                "200": {
+                    "description": "kernels and limits",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "kernels": {"type": "array", "items": KERNEL},
+                                "limits": {"type": "object", "additionalProperties": {"type": "integer"}},
+                            },
+                        }
+                    ),
+                },
+                **ERRORS,
+            },
+        }
+    },
+    "/appkernels/{kernel_id}": {
+        "delete": {
+            "summary": "Stop an app kernel (its page shows the kernel gone; a reload starts another)",
+            "tags": ["apps"],
+            "parameters": [{"name": "kernel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "204": {"description": "stopped"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+                **ERRORS,
+            },
+        }
+    },
+}
