@@ -257,7 +257,11 @@ class HealthHandler(ModelsAPIHandler):
             for v in m["versions"]
             if not v["available"]
         ]
-        self.write_json({"status": "ok", "models": len(models), "unavailable": unavailable})
+        answer = {"status": "ok", "models": len(models), "unavailable": unavailable}
+        workers = self.settings.get("mlapp_workers")  # `jupyter mlapp serve` and its worker processes
+        if workers:
+            answer["workers"] = workers()
+        self.write_json(answer)
 
 
 class VersionHandler(ModelsAPIHandler):

@@ -4,26 +4,58 @@ It is the Jupyter server of ``jupyter mlapp`` with the same secure defaults, con
 identity provider and authorizer (so the same tokens, API tokens and accounts work), but it loads
 only jupyter-mlapp's ``models`` room and none of Jupyter's own services that run code or touch
 files (kernels, terminals, contents): a stolen credential can predict, not execute.
+
+``--workers N`` (default: the number of cores) runs N worker processes on the one port: this
+process supervises them and serves nothing itself. Each worker is the whole server (its own event
+loop, model copies and micro-batchers) and listens with SO_REUSEPORT, so the kernel spreads new
+connections over them. The first worker starts alone (it settles the port and the token, and a bad
+setting fails once, with one message); the others start with its port and token. A worker that
+dies is started again; SIGTERM (or Ctrl-C) lets each worker finish its in-flight requests, then
+stops. Workers share nothing but the registry folder, whose changes each reads within a second.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_core.application import JupyterApp
 from jupyter_server import serverapp
 from threadpoolctl import threadpool_limits
-from traitlets import Dict
+from tornado.netutil import bind_sockets
+from traitlets import Dict, Float, Int, default
 from traitlets.config import Config
 
-from ..extension import MLApp, MLAppServerApp, secure_defaults
+from ..extension import MLApp, MLAppServerApp, fail, secure_defaults
+from ..home import atomic_write
 
 ENDPOINTS = "/mlapp/api/models"
+# What the supervisor tells a worker: its number, the pipe to say it listens, where the workers'
+# table is, and (from the first worker on) the port.
+WORKER_ENV, READY_ENV, STATUS_ENV, PORT_ENV = (
+    "MLAPP_SERVE_WORKER",
+    "MLAPP_SERVE_READY_FD",
+    "MLAPP_SERVE_STATUS",
+    "MLAPP_SERVE_PORT",
+)
+# A worker that dies this soon after starting, again and again, is started again less often.
+CRASH_LOOP_SECONDS = 5.0
+STOP_LINE = "Use Control-C to stop this server and shut down all kernels (twice to skip confirmation)."
 
 
 class ModelServerApp(MLAppServerApp):
     name = "jupyter-mlapp-serve"
     description = (
         "Serve the model registry's REST API alone (no JupyterLab): "
-        "jupyter mlapp serve --models DIR --port N. Clients authenticate with the printed token "
-        "(Authorization: token <token>) or a per-user API token."
+        "jupyter mlapp serve --models DIR --port N [--workers N]. Clients authenticate with the printed "
+        "token (Authorization: token <token>) or a per-user API token."
     )
     # Login pages and /api/status only: no kernels, terminals, contents or file downloads.
     default_services = ("api", "auth", "security")
@@ -31,6 +63,7 @@ class ModelServerApp(MLAppServerApp):
     subcommands = Dict()  # not Jupyter's list/stop/password/extension: this server has none of them
     examples = """
     jupyter mlapp serve --models ~/models --port 9000      # the printed URL carries its token
+    jupyter mlapp serve --models ~/models --port 9000 --workers 4
     jupyter mlapp serve --models ~/models --ip 0.0.0.0 --certfile cert.pem --keyfile key.pem
     jupyter mlapp serve --models ~/models --max-batch-size 32 --max-wait-ms 1
 """
@@ -40,8 +73,22 @@ class ModelServerApp(MLAppServerApp):
             "models": "MLApp.models_dir",
             "max-batch-size": "MLApp.models_max_batch_size",
             "max-wait-ms": "MLApp.models_max_wait_ms",
+            "workers": "ModelServerApp.workers",
         }
     )
+
+    workers = Int(
+        help="Worker processes answering on the one port, each with its own models and micro-batchers. "
+        "Default: $MLAPP_SERVE_WORKERS, else the number of cores."
+    ).tag(config=True)
+
+    @default("workers")
+    def _default_workers(self):
+        return int(os.environ.get("MLAPP_SERVE_WORKERS") or os.cpu_count() or 1)
+
+    drain_seconds = Float(
+        30, help="On SIGTERM, how long a worker lets its in-flight requests finish before it stops."
+    ).tag(config=True)
 
     def initialize(self, argv=None, **kwargs):
         # The secure defaults of `jupyter mlapp` first; config files and the command line on top.
@@ -55,10 +102,276 @@ class ModelServerApp(MLAppServerApp):
             )
         )
         self.update_config(defaults)
+        self.worker = os.environ.get(WORKER_ENV)
+        if self.worker is None:  # the supervisor: the settings only, no server
+            JupyterApp.initialize(self, argv)
+            if self.workers < 1:
+                fail(f"--workers must be at least 1, not {self.workers}")
+            self._argv = list(sys.argv[1:] if argv is None else argv)
+            return
+        self.worker = int(self.worker)
+        self._in_flight = 0
         super().initialize(argv, find_extensions=False)
-        # One BLAS thread per model call: concurrency comes from batching and the worker threads,
-        # and more BLAS threads would fight the event loop for the same cores.
+        if os.environ.get(PORT_ENV):  # a worker after the first: the port the first one settled
+            self.port = int(os.environ[PORT_ENV])
+        self._count_requests()
+        self.web_app.settings["mlapp_workers"] = self.worker_status
+        # One BLAS thread per model call: concurrency comes from batching and the worker processes,
+        # and more BLAS threads would fight the event loops for the same cores.
         threadpool_limits(1)
+
+    def start(self):
+        if self.worker is None:
+            sys.exit(Supervisor(self).run())
+        super().start()
+
+    # -- a worker ---------------------------------------------------------------------------------
+    def _find_http_port(self):
+        if not os.environ.get(PORT_ENV):  # the first worker checks (or, with --port=0, picks) the port
+            super()._find_http_port()
+
+    def _bind_http_server_tcp(self) -> bool:
+        try:
+            sockets = bind_sockets(self.port, self.ip, reuse_port=True)
+        except OSError as exc:
+            self.log.critical("port %s on %s is not available (%s)", self.port, self.ip, exc.strerror)
+            return False
+        self.port = sockets[0].getsockname()[1]
+        self.http_server.add_sockets(sockets)
+        ready = os.environ.get(READY_ENV)
+        if ready:
+            with os.fdopen(int(ready), "w") as pipe:
+                pipe.write(json.dumps({"port": self.port, "token": self.identity_provider.token}) + "\n")
+        return True
+
+    def init_signal(self) -> None:
+        super().init_signal()
+        # Ctrl-C reaches every worker of the terminal's process group: each drains and stops
+        # (Jupyter's "Shut down this server (y/[n])?" prompt would ask N times on one terminal).
+        signal.signal(signal.SIGINT, self._signal_stop)
+
+    def _signal_stop(self, sig, frame) -> None:
+        if not self._stopping:  # a second SIGTERM (the supervisor's after the terminal's) changes nothing
+            super()._signal_stop(sig, frame)
+
+    def _count_requests(self) -> None:
+        """Count requests from routing to their log line: what SIGTERM lets finish."""
+        app = self.web_app
+        find_handler, log_request = app.find_handler, app.log_request
+
+        def counted_find_handler(request, **kwargs):
+            self._in_flight += 1
+            return find_handler(request, **kwargs)
+
+        def counted_log_request(handler):
+            self._in_flight -= 1
+            log_request(handler)
+
+        app.find_handler, app.log_request = counted_find_handler, counted_log_request
+
+    async def _stop(self) -> None:
+        import asyncio
+
+        # stop() closed the listening socket already: new connections go to the other workers.
+        deadline = time.monotonic() + self.drain_seconds
+        if self._in_flight > 0:
+            self.log.info("worker %s: finishing %d request(s) in flight", self.worker, self._in_flight)
+        while self._in_flight > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await super()._stop()
+
+    async def cleanup_kernels(self) -> None:
+        """This server runs no kernels: nothing to shut down (and nothing to say about it)."""
+
+    def running_server_info(self, kernel_count: bool = True) -> str:
+        """What this server serves (Jupyter's own line speaks of notebooks and kernels)."""
+        models = self.extension_manager.extension_apps.get("jupyter_mlapp", set())
+        folder = next((app.models_dir or str(Path(app.home) / "models") for app in models), "")
+        return (
+            f"Serving the model registry {folder} (worker {self.worker + 1} of {self.workers}, pid {os.getpid()})\n"
+            f"jupyter-mlapp model server (Jupyter Server {serverapp.ServerApp.version}) is running at:\n"
+            f"{self.display_url}"
+        )
+
+    def start_app(self) -> None:
+        # Jupyter logs that Control-C "shuts down all kernels": this server has none.
+        def reword(record):
+            if record.msg == STOP_LINE:
+                record.msg = "Use Control-C (or SIGTERM) to stop this server once its requests are answered."
+            return True
+
+        self.log.addFilter(reword)
+        try:
+            super().start_app()
+        finally:
+            self.log.removeFilter(reword)
+
+    def worker_status(self) -> dict:
+        """The workers as ``/health`` reports them: the supervisor's table and which one answers."""
+        workers = []
+        path = os.environ.get(STATUS_ENV)
+        if path:
+            try:
+                workers = json.loads(Path(path).read_text())
+            except (OSError, ValueError):  # being replaced: the next health check reads it
+                pass
+        return {
+            "count": self.workers,
+            "alive": sum(1 for w in workers if w.get("alive")),
+            "answered_by": {"worker": self.worker, "pid": os.getpid()},
+            "workers": workers,
+        }
+
+
+class Worker:
+    """One worker process as the supervisor sees it."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.proc: subprocess.Popen | None = None
+        self.ready_pipe: int | None = None
+        self.started_at = 0.0
+        self.restarts = 0
+        self.ready = False
+        self.next_start = 0.0
+
+    def as_dict(self) -> dict:
+        alive = self.proc is not None and self.proc.poll() is None
+        return {
+            "worker": self.index,
+            "pid": self.proc.pid if self.proc else None,
+            "alive": alive and self.ready,
+            "started_at": self.started_at,
+            "restarts": self.restarts,
+        }
+
+
+class Supervisor:
+    """Starts the workers, starts again any that dies, and stops them all on SIGTERM or Ctrl-C."""
+
+    def __init__(self, app: ModelServerApp):
+        self.app = app
+        self.log = app.log
+        self.workers = [Worker(i) for i in range(app.workers)]
+        self.folder = Path(tempfile.mkdtemp(prefix="mlapp-serve-"))
+        self.status = self.folder / "workers.json"
+        self.env = {**os.environ, STATUS_ENV: str(self.status)}
+        self.stopping = False
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        try:
+            first = self.workers[0]
+            self._spawn(first)
+            code = self._wait_ready([first])
+            if code is None:
+                for worker in self.workers[1:]:
+                    self._spawn(worker)
+                code = self._wait_ready(self.workers[1:])
+            if code is not None:  # a worker could not start: the reason is on stderr already
+                self._stop_all()
+                return code
+            self.log.info("%d worker(s) serving on port %s", len(self.workers), self.env[PORT_ENV])
+            self._supervise()
+            return 0
+        finally:
+            self._stop_all()
+            self.status.unlink(missing_ok=True)
+            self.folder.rmdir()
+
+    def _stop(self, signum, frame) -> None:
+        self.stopping = True
+
+    def _spawn(self, worker: Worker) -> None:
+        read, write = os.pipe()
+        env = {**self.env, WORKER_ENV: str(worker.index), READY_ENV: str(write)}
+        worker.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_mlapp", "serve", *self.app._argv], env=env, pass_fds=(write,)
+        )
+        os.close(write)
+        worker.ready_pipe, worker.ready, worker.started_at = read, False, time.time()
+        self._write_status()
+
+    def _on_ready(self, worker: Worker) -> bool:
+        """Read the worker's "listening" line; False if it exited first."""
+        line = os.read(worker.ready_pipe, 4096)
+        os.close(worker.ready_pipe)
+        worker.ready_pipe = None
+        if not line:
+            return False
+        worker.ready = True
+        if PORT_ENV not in self.env:  # the first worker settled these: every other one uses them
+            told = json.loads(line)
+            self.env[PORT_ENV] = str(told["port"])
+            self.env["JUPYTER_TOKEN"] = told["token"]
+        self._write_status()
+        return True
+
+    def _wait_ready(self, workers: list[Worker]) -> int | None:
+        """Wait until each of ``workers`` listens; the exit code of one that stopped instead."""
+        waiting = {w.ready_pipe: w for w in workers}
+        while waiting:
+            if self.stopping:
+                return 0
+            readable, _, _ = select.select(list(waiting), [], [], 0.2)
+            for fd in readable:
+                worker = waiting.pop(fd)
+                if not self._on_ready(worker):
+                    return worker.proc.wait() or 1
+        return None
+
+    def _supervise(self) -> None:
+        while not self.stopping:
+            pipes = {w.ready_pipe: w for w in self.workers if w.ready_pipe is not None}
+            try:
+                readable, _, _ = select.select(list(pipes), [], [], 0.2)
+            except InterruptedError:
+                continue
+            for fd in readable:
+                self._on_ready(pipes[fd])
+            now = time.time()
+            for worker in self.workers:
+                if worker.proc.poll() is None or self.stopping:
+                    continue
+                if worker.ready_pipe is not None:
+                    os.close(worker.ready_pipe)
+                    worker.ready_pipe = None
+                if worker.next_start == 0.0:  # just seen dead
+                    quick = now - worker.started_at < CRASH_LOOP_SECONDS
+                    worker.next_start = now + (min(30.0, 2.0**worker.restarts) if quick else 0.0)
+                    self.log.warning(
+                        "worker %d (pid %d) exited with code %s; starting it again%s",
+                        worker.index + 1,
+                        worker.proc.pid,
+                        worker.proc.returncode,
+                        f" in {worker.next_start - now:.0f} s" if quick else "",
+                    )
+                    self._write_status()
+                if now >= worker.next_start:
+                    worker.restarts += 1
+                    worker.next_start = 0.0
+                    self._spawn(worker)
+
+    def _stop_all(self) -> None:
+        """SIGTERM to every worker (each drains), SIGKILL to one still running after the drain time."""
+        running = [w.proc for w in self.workers if w.proc is not None and w.proc.poll() is None]
+        for proc in running:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.app.drain_seconds + 10
+        for proc in running:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for worker in self.workers:
+            if worker.ready_pipe is not None:
+                os.close(worker.ready_pipe)
+                worker.ready_pipe = None
+
+    def _write_status(self) -> None:
+        atomic_write(self.status, json.dumps([w.as_dict() for w in self.workers]).encode())
 
 
 main = ModelServerApp.launch_instance

@@ -42,6 +42,7 @@ class ModelServer(MLAppServer):
             f"--MLApp.home={self.home}",
             "--ServerApp.log_level=INFO",
             *(["--allow-root"] if os.geteuid() == 0 else []),
+            *self.args,
         ]
 
     @property
@@ -83,6 +84,14 @@ def test_starts_and_lists_a_broken_model_as_unavailable_with_its_reason(model_se
     ]
     listed = model_server.session().get(f"{model_server.base}/models").json()
     assert sorted(listed["algorithms"]) == ["blobs", "iris"]
+
+
+def test_its_log_says_what_it_serves_not_notebooks_or_kernels(model_server):
+    assert model_server.wait_for_output(r"worker\(s\) serving on port", timeout=120)
+    log = "".join(model_server.output)
+    assert "Serving notebooks" not in log and "kernel" not in log.lower()
+    assert f"Serving the model registry {model_server.models} (worker 1 of" in log
+    assert "Use Control-C (or SIGTERM) to stop this server once its requests are answered." in log
 
 
 def test_requires_credentials_and_serves_no_kernels_or_files(model_server):
