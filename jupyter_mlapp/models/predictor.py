@@ -10,6 +10,7 @@ while one batch runs in a worker thread, new requests queue, and the next batch 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -108,7 +109,7 @@ def csv_rows(text: str, schema: dict) -> list[dict]:
             if len(rows) >= MAX_CSV_ROWS:
                 raise TooLarge(f"more than {MAX_CSV_ROWS} CSV rows in one request")
             row = {}
-            for name, value in zip(header, values):
+            for name, value in zip(header, values, strict=True):
                 try:
                     row[name] = convert[types[name]](value) if name in types else value
                 except (ValueError, KeyError):
@@ -124,12 +125,11 @@ def csv_rows(text: str, schema: dict) -> list[dict]:
 class Predictor:
     """One loaded model version: turns checked inputs into raw outputs, and raw outputs into results."""
 
-    def __init__(self, version: Version, model):
-        self.version = version
+    def __init__(self, model, schema: dict, task: str, classes: list[str] | None = None):
         self.model = model
-        self.schema = version.input_schema
-        self.task = version.task
-        self.classes = version.classes or [str(c) for c in getattr(model, "classes_", [])]
+        self.schema = schema
+        self.task = task
+        self.classes = classes or [str(c) for c in getattr(model, "classes_", [])]
         self._feature_names = getattr(model, "feature_names_in_", None)
         self._numeric = self.schema.get("type") == "table" and all(
             c["type"] in ("number", "integer") for c in self.schema["columns"]
@@ -153,7 +153,17 @@ class Predictor:
         return method(X)
 
     def run(self, inputs: list) -> list:
-        """Raw outputs for a batch (called in a worker thread): probabilities, labels or detections."""
+        """Raw outputs for a batch (called in a worker thread): probabilities, labels or detections.
+
+        Inputs passed the schema; what the model still refuses of them (a value out of its
+        range, a category it never saw) is the input's problem, told as such: a 400, never a 500.
+        """
+        try:
+            return self._run(inputs)
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+            raise InvalidInput(f"the model cannot predict this input: {type(exc).__name__}: {exc}"[:500]) from exc
+
+    def _run(self, inputs: list) -> list:
         if self.task == "detection":
             return list(self.model.detect(inputs))
         if self.schema.get("type") == "image":
@@ -188,6 +198,35 @@ class Predictor:
         return {"class_name": [], "scores": [], "value": float(raw)}
 
 
+def check_sample_prediction(model, schema: dict, examples: list[dict], task: str) -> None:
+    """Refuse to save a model that its own sample does not fit (an ``X`` with other columns than
+    it was trained on): saved, every prediction would fail. The sample (``X``'s first rows, or a
+    row of zeros for numbers only) takes the path a prediction takes."""
+    if schema.get("type") != "table" or not hasattr(model, "predict"):
+        return
+    columns = [c["name"] for c in schema["columns"]]
+    trained = getattr(model, "feature_names_in_", None)
+    if trained is not None and [str(c) for c in trained] != columns:
+        raise InvalidInput(
+            f"X has the columns {', '.join(columns)} but the model was trained on {', '.join(map(str, trained))}: "
+            "save it with the X it was trained on"[:500]
+        )
+    rows = None
+    if examples:
+        with contextlib.suppress(InvalidInput):  # missing values in the sample: not the model's fault
+            rows = check_rows(examples, schema)
+    if rows is None and all(c["type"] in ("number", "integer") for c in schema["columns"]):
+        rows = [[0] * len(columns)]
+    if rows is None:
+        return
+    try:
+        Predictor(model, schema, task).run(rows)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"the model cannot predict a sample of X ({exc.message}): save it with the X it was trained on"[:500]
+        ) from exc
+
+
 class MicroBatcher:
     """Runs ``fn(list_of_inputs) -> list_of_outputs`` on batches of concurrent requests.
 
@@ -195,8 +234,9 @@ class MicroBatcher:
     runs, they queue, and the next batch takes everything queued, up to ``max_batch_size``
     inputs; under such concurrent load it also waits for more, so a burst fills a batch: up to
     ``max_wait`` seconds, and never longer than the last model call took (for a model that
-    answers in 0.2 ms, waiting 2 ms would cost more latency than batching saves). One batch per model runs at a time, in ``executor``, so the event loop
-    keeps accepting and answering requests meanwhile.
+    answers in 0.2 ms, waiting 2 ms would cost more latency than batching saves). One batch per
+    model runs at a time, in ``executor``, so the event loop keeps accepting and answering
+    requests meanwhile.
     """
 
     def __init__(self, fn: Callable[[list], list], max_batch_size: int = 64, max_wait: float = 0.002, executor=None):
@@ -317,7 +357,7 @@ class ModelService:
         key = (version.name, version.model_path)
         try:
             model = self.registry.load(version, user)
-            predictor = Predictor(version, model)
+            predictor = Predictor(model, version.input_schema, version.task, version.classes)
             entry = Loaded(
                 version, predictor, MicroBatcher(predictor.run, self.max_batch_size, self.max_wait, self.executor)
             )
@@ -467,7 +507,11 @@ class ModelService:
 
     def respond(self, entry: Loaded, config: dict, outputs: list, pictures, create_images: bool) -> dict:
         results = [entry.predictor.result(raw, config) for raw in outputs]
-        drawn = [images.draw_result(p, r) for p, r in zip(pictures, results)] if create_images and pictures else None
+        drawn = (
+            [images.draw_result(p, r) for p, r in zip(pictures, results, strict=True)]
+            if create_images and pictures
+            else None
+        )
         return {
             "Responses": [[{"results": r}, drawn[i] if drawn else None] for i, r in enumerate(results)],
             "algorithm": config["algorithm"],

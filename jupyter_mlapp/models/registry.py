@@ -400,6 +400,10 @@ class ModelRegistry:
         examples = []
         if X is not None and hasattr(X, "head"):
             examples = _json_safe(X.head(MAX_EXAMPLES).to_dict(orient="records"))
+        if format in ("skops", "pickle"):
+            from .predictor import check_sample_prediction  # (predictor imports this module)
+
+            check_sample_prediction(model, schema, examples, task_of(model))
         file = f"{name}/{model_path}.{FORMATS[format]}"
         with transaction(self.db):
             existing = self.db.execute(

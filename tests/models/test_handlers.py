@@ -171,6 +171,21 @@ async def test_predict_without_an_algorithm_among_several_models_names_them(api,
     assert "which model?" in answer["error"] and all(name in answer["error"] for name in ("blobs", "digits", "iris"))
 
 
+async def test_an_input_the_model_refuses_is_a_400_never_a_500(api, registry):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = pd.DataFrame({"color": ["red", "green", "blue", "red"]})
+    model = make_pipeline(OneHotEncoder(handle_unknown="error"), LogisticRegression()).fit(X, [1, 0, 0, 1])
+    registry.save(model, "colors", X=X, user="alice")
+    status, answer = await api("predict", "POST", json_body={"algorithm": "colors", "rows": [{"color": "red"}]})
+    assert status == 200, answer
+    status, answer = await api("predict", "POST", json_body={"algorithm": "colors", "rows": [{"color": "mauve"}]})
+    assert status == 400 and "the model cannot predict this input" in answer["error"] and "mauve" in answer["error"]
+
+
 async def test_configs_json_body_and_form_and_bad_ones(api):
     status, answer = await api("configs", "POST", json_body={"algorithm": "iris", "TOP_K": 2})
     assert status == 200 and answer["config"] == {"algorithm": "iris", "TOP_K": 2}
