@@ -35,6 +35,11 @@ PAGE_RESOURCES = {
 }
 
 
+# Rebuilding JupyterLab and installing extensions change the server for everyone: they are the
+# server's, whose writes are admins' only (``admin_only``), as shutting it down.
+SERVER_PATHS = ("lab/api/build", "lab/api/extensions")
+
+
 def is_ours(handler) -> bool:
     return isinstance(handler, MLAppHandler) or type(handler).__module__.startswith("jupyter_mlapp.")
 
@@ -52,7 +57,10 @@ def resource_of(handler, resource: str | None = None) -> str:
         return resource
     base = handler.settings.get("base_url", "/")
     path = handler.request.path[len(base) :] if handler.request.path.startswith(base) else handler.request.path
-    return PAGE_RESOURCES.get(path.strip("/").split("/", 1)[0], "other")
+    path = path.strip("/")
+    if any(path == p or path.startswith(p + "/") for p in SERVER_PATHS):
+        return "server"
+    return PAGE_RESOURCES.get(path.split("/", 1)[0], "other")
 
 
 def kernel_id_of(handler) -> str | None:

@@ -215,3 +215,13 @@ async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(
     # Signing out ends the viewer's app kernels: the next visit starts clean.
     await call(as_role["viewer"], "POST", "mlapp/api/auth/logout")
     assert kernel_id not in km.list_kernel_ids()
+
+
+async def test_only_admins_rebuild_jupyterlab_or_install_extensions(as_role):
+    # (An admin's request would really rebuild or install: not tried.)
+    for role in ("editor", "viewer"):
+        build = await call(as_role[role], "POST", "lab/api/build")
+        install = await call(as_role[role], "POST", "lab/api/extensions", {"cmd": "install", "extension_name": "x"})
+        assert build.code == install.code == 403, (role, build.code, install.code)
+        assert f"Your role ({role}) does not allow" in build.body.decode()
+    assert (await call(as_role["editor"], "GET", "lab/api/build")).code == 200  # the build status stays readable
