@@ -19,8 +19,12 @@ import html
 import re
 import traceback
 from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from urllib.parse import quote
 
 import ipywidgets as widgets
+from IPython import get_ipython
 from IPython.display import display
 
 from .. import current_role
@@ -28,47 +32,18 @@ from ..files.urls import base_url, files_url, lab_url
 from ..sessions import AppState
 from ..sessions.state import PAGE
 from . import plugins as plugin_pages
+from .log import CellLog
 from .routing import in_voila, notebook_path, replace_url_script, requested_page
 
 PageFunction = Callable[[AppState], object]
 EDITORS = ("admin", "editor")
 
-STYLE = """
-<style>
-.mlapp-app { width: 100%; box-sizing: border-box; font-family: var(--jp-ui-font-family, sans-serif); }
-.mlapp-app .mlapp-app-header { align-items: center; gap: 16px; padding: 10px 20px; background: #1e293b;
-  color: #f1f5f9; border-radius: 8px 8px 0 0; flex-wrap: wrap; }
-.mlapp-app .mlapp-app-header .widget-html-content { color: inherit; line-height: 1.4; }
-.mlapp-app .mlapp-app-header a { color: #bfdbfe; text-decoration: none; margin-left: 14px; }
-.mlapp-app .mlapp-app-header a:hover { text-decoration: underline; }
-.mlapp-app .mlapp-app-title { flex: 1 1 auto; }
-.mlapp-app .mlapp-app-title h1 { margin: 0; font-size: 20px; font-weight: 600; color: #fff; }
-.mlapp-app .mlapp-app-user { color: #cbd5e1; }
-.mlapp-app .mlapp-app-header .jupyter-button { background: #334155; color: #f1f5f9; width: auto; }
-.mlapp-app .mlapp-app-header .jupyter-button.mod-active { background: #2563eb; }
-.mlapp-app .mlapp-app-sessions { padding: 10px 20px; background: #f8fafc; border: 1px solid #e2e8f0; border-top: 0; }
-.mlapp-app .mlapp-app-body { align-items: stretch; min-height: 560px; border: 1px solid #e2e8f0;
-  border-top: 0; border-radius: 0 0 8px 8px; }
-.mlapp-app .mlapp-app-nav { flex: 0 0 176px; width: 176px; padding: 12px 8px; background: #f8fafc;
-  border-right: 1px solid #e2e8f0; }
-.mlapp-app .mlapp-app-nav .jupyter-button { width: 100%; height: 34px; margin: 2px 0; text-align: left;
-  padding-left: 12px; background: transparent; border-radius: 6px; color: #334155; box-shadow: none; }
-.mlapp-app .mlapp-app-nav .jupyter-button:hover { background: #e2e8f0; }
-.mlapp-app .mlapp-app-nav .jupyter-button.mlapp-nav-current { background: #2563eb; color: #fff; font-weight: 600; }
-.mlapp-app .mlapp-app-content { flex: 1 1 auto; min-width: 0; padding: 16px 24px 24px; overflow-x: auto; }
-.mlapp-app .mlapp-page-title h2 { margin: 0 0 14px; font-size: 18px; font-weight: 600; color: #0f172a; }
-.mlapp-app .mlapp-page-error { border: 1px solid #fecaca; background: #fef2f2; color: #991b1b;
-  padding: 12px 16px; border-radius: 6px; }
-.mlapp-app .mlapp-page-error details { margin-top: 8px; color: #475569; }
-.mlapp-app .mlapp-page-error pre { white-space: pre-wrap; font-size: 12px; max-height: 300px; overflow: auto; }
-.mlapp-app .mlapp-app-notice { color: #92400e; }
-/* for page authors: short notes and action results */
-.mlapp-app .mlapp-note { padding: 10px 14px; border-radius: 6px; background: #eff6ff; color: #1e3a8a; }
-.mlapp-app .mlapp-note-warn { background: #fffbeb; color: #92400e; }
-.mlapp-app .mlapp-error { color: #b91c1c; }
-.mlapp-app .mlapp-ok { color: #15803d; }
-</style>
-"""
+STYLE = f"<style>{(Path(__file__).parent / 'app.css').read_text()}</style>"
+JUPYTER_PAGE = "Jupyter"
+THEMES = (("", "auto"), ("", "light"), ("", "dark"))
+THEME_ICONS = ("adjust", "sun", "moon")
+THEME_TIPS = ("Theme: as the browser prefers", "Light theme", "Dark theme")
+THEME_KEY = "app.theme"  # in the app's state: the choice is kept across reloads
 
 
 def app_name(title: str) -> str:
@@ -83,6 +58,12 @@ class App:
 
     ``links={"Licence": "notebooks/LICENSE.html"}`` puts links in the header to static files of
     the workspace, opened in a new tab through Jupyter's authenticated file serving.
+
+    ``jupyter=True`` adds a last page, "Jupyter", with JupyterLab inside the app on the app's
+    notebook (``jupyter="data/"``: on that file or folder), for editors and admins only: the page
+    is not even in a viewer's app. It is the server's own JupyterLab in a frame of the same origin,
+    behind the same login, with its protections on (XSRF, ``frame-ancestors 'self'``); it keeps
+    its own workspace (``mlapp-<name>``), so it does not rearrange the editor's JupyterLab tab.
     """
 
     def __init__(
@@ -95,15 +76,20 @@ class App:
         user: str | None = None,
         home=None,
         links: dict[str, str] | None = None,
+        jupyter: bool | str = False,
     ):
         self.title = title
         self.name = name or app_name(title)
         self.plugins = plugins
         self.links = dict(links or {})
+        self.jupyter = jupyter
         self._own: dict[str, PageFunction] = {}
         self._state = state
         self._user, self._home = user, home
         self.view: AppView | None = None
+        shell = get_ipython()
+        # Served as an app, the cells' own outputs go to the app's log (editors), not above the app.
+        self.log = CellLog.for_shell(shell, keep=current_role() in EDITORS) if in_voila() and shell else None
 
     def page(self, title: str) -> Callable[[PageFunction], PageFunction]:
         """Decorator: ``@app.page("Data")`` adds the function as a page; pages appear in the
@@ -127,7 +113,24 @@ class App:
         if self.plugins:
             for title, function in plugin_pages.discover():
                 pages.setdefault(title, function)
+        if self.jupyter_url() and current_role() in EDITORS:
+            pages.setdefault(JUPYTER_PAGE, self._jupyter_page)
         return pages
+
+    def jupyter_url(self) -> str | None:
+        """Where the Jupyter page's JupyterLab opens (None: no page, or no server to embed)."""
+        if not self.jupyter:
+            return None
+        path = notebook_path() if self.jupyter is True else str(self.jupyter).strip("/")
+        lab = lab_url()
+        return f"{lab}/workspaces/mlapp-{self.name}/tree/{quote(path)}" if lab and path else lab
+
+    def _jupyter_page(self, state: AppState) -> widgets.Widget:
+        frame = widgets.HTML(
+            f"<iframe class='mlapp-jupyter-frame' src='{html.escape(self.jupyter_url())}' title='JupyterLab'></iframe>"
+        )
+        frame.add_class("mlapp-jupyter")
+        return frame
 
     @property
     def state(self) -> AppState:
@@ -147,7 +150,12 @@ class App:
         return self.view
 
     def show(self) -> None:
-        display(self.widget())
+        with self.paused_log():  # the app itself is the page
+            display(self.widget())
+
+    def paused_log(self):
+        """A block whose outputs go to the page, not to the app's log."""
+        return self.log.paused() if self.log else nullcontext()
 
     @property
     def page_title(self) -> str | None:
@@ -186,7 +194,8 @@ class AppView(widgets.VBox):
         self.sessions = widgets.VBox(layout=widgets.Layout(display="none"))
         self.sessions.add_class("mlapp-app-sessions")
         self.url_script = widgets.Output(layout=widgets.Layout(display="none"))
-        self.children = [widgets.HTML(STYLE), self._header(), self.sessions, body, self.url_script]
+        self.cell_log = self._log_view()
+        self.children = [widgets.HTML(STYLE), self._header(), self.sessions, body, self.cell_log, self.url_script]
 
         self.state.observe(PAGE, self._on_state_page)
         asked = requested_page() if in_voila() else None
@@ -228,13 +237,52 @@ class AppView(widgets.VBox):
         )
         self.sessions_button.on_click(lambda _: self.toggle_sessions())
         logout = widgets.HTML(f"<a class='mlapp-logout' href='{html.escape(base)}logout'>Sign out</a>" if base else "")
-        header = widgets.HBox([title, links_html, who, self.sessions_button, logout])
+        # Shown on a phone only (app.css), where the sidebar folds away behind it.
+        self.menu_button = widgets.Button(icon="bars", tooltip="Pages", layout=widgets.Layout(width="40px"))
+        self.menu_button.add_class("mlapp-menu-button")
+        self.menu_button.on_click(lambda _: self.toggle_menu())
+        self.theme_switch = widgets.ToggleButtons(
+            options=THEMES, icons=list(THEME_ICONS), tooltips=list(THEME_TIPS), style={"button_width": "34px"}
+        )
+        self.theme_switch.add_class("mlapp-theme-switch")
+        self.theme_switch.observe(self._on_theme, "value")
+        self.state.link(self.theme_switch, "value", THEME_KEY)
+        header = widgets.HBox(
+            [self.menu_button, title, links_html, who, self.sessions_button, self.theme_switch, logout]
+        )
         header.add_class("mlapp-app-header")
         return header
 
+    def toggle_menu(self) -> None:
+        """Open or close the pages menu (a phone's folded sidebar)."""
+        (self.remove_class if "mlapp-menu-open" in self._dom_classes else self.add_class)("mlapp-menu-open")
+
+    def _on_theme(self, change=None) -> None:
+        for theme in ("light", "dark"):
+            (self.add_class if self.theme_switch.value == theme else self.remove_class)(f"mlapp-theme-{theme}")
+
     def close(self) -> None:
         self.state.unobserve(PAGE, self._on_state_page)
+        if self.app.log and self._show_log in self.app.log.listeners:
+            self.app.log.listeners.remove(self._show_log)
         super().close()
+
+    # -- log ---------------------------------------------------------------------------------
+    def _log_view(self) -> widgets.Accordion:
+        """The cells' outputs, folded at the foot of the app; shown to editors once there are any."""
+        self.cell_log_output = widgets.Output()
+        log = widgets.Accordion([self.cell_log_output], selected_index=None, layout=widgets.Layout(display="none"))
+        log.add_class("mlapp-app-log")
+        if self.app.log and self.app.log.keep:
+            self.app.log.listeners.append(self._show_log)
+            self._show_log(tuple(self.app.log.outputs), log)
+        return log
+
+    def _show_log(self, outputs: tuple[dict, ...], log: widgets.Accordion | None = None) -> None:
+        log = log or self.cell_log
+        self.cell_log_output.outputs = outputs
+        log.set_title(0, f"Log: what the notebook's cells printed ({len(outputs)}, only editors see this)")
+        log.layout.display = "flex" if outputs else "none"
 
     def toggle_sessions(self) -> None:
         """Show or hide the snapshots panel (the session bar is built on first use)."""
@@ -259,6 +307,7 @@ class AppView(widgets.VBox):
             raise ValueError(f"there is no page {title!r}; the pages are {', '.join(self.pages)}")
         changed = title != self.current
         self.current = title
+        self.remove_class("mlapp-menu-open")  # a page picked from the phone's menu: show it
         for name, button in self.menu.items():
             (button.add_class if name == title else button.remove_class)("mlapp-nav-current")
         page = self._built.get(title) or self._build(title)
@@ -286,7 +335,7 @@ class AppView(widgets.VBox):
         output = widgets.Output()
         failure = None
         # (inside the capture, or Output would print the traceback into the page and swallow it)
-        with output:
+        with self.app.paused_log(), output:
             try:
                 result = self.pages[title](self.state)
                 if result is not None and not isinstance(result, widgets.Widget):

@@ -60,6 +60,11 @@ def menu(view):
     return [b.description for b in view.menu.values()]
 
 
+def header_html(view) -> str:
+    """What the header's HTML parts show (title, links, user, sign-out), in order."""
+    return "".join(w.value for w in view.children[1].children if isinstance(w, widgets.HTML))
+
+
 def current(view):
     return [b.description for b in view.menu.values() if "mlapp-nav-current" in b._dom_classes]
 
@@ -146,7 +151,7 @@ def test_viewers_get_no_traceback_and_no_lab_link(monkeypatch):
     view = app.widget()
     app.navigate("Broken")
     assert "<details>" not in view.content.children[0].children[1].value
-    assert "Open in JupyterLab" not in view.children[1].children[1].value
+    assert "Open in JupyterLab" not in header_html(view)
 
 
 def test_editor_links_to_lab_static_files_and_logout(monkeypatch, tmp_path):
@@ -156,13 +161,12 @@ def test_editor_links_to_lab_static_files_and_logout(monkeypatch, tmp_path):
     monkeypatch.setenv("VOILA_BASE_URL", "/base/")
     assert notebook_path() == "notebooks/my app.ipynb"
     app = make_app(links={"Licence": "notebooks/LICENSE.html", "Outside": "/etc/passwd"})
-    header = app.widget().children[1]
-    links = header.children[1].value
+    links = header_html(app.widget())
     assert "href='/base/lab/tree/notebooks/my%20app.ipynb' target='_blank'" in links
     assert "href='/base/files/notebooks/LICENSE.html' target='_blank'" in links
     assert "Outside" not in links  # not served: outside the workspace
-    assert "href='/base/logout'" in header.children[-1].value
-    assert "ann" in header.children[2].value
+    assert "href='/base/logout'" in links
+    assert "ann" in links
 
 
 def test_loading_a_snapshot_goes_to_its_page():
@@ -249,7 +253,7 @@ def test_in_jupyterlab_the_lab_link_opens_the_notebook_itself(monkeypatch):
     monkeypatch.setenv("MLAPP_BASE_URL", "/")
     assert notebook_path() == "projects/churn.ipynb"
     view = make_app().widget()
-    assert "href='/lab/tree/projects/churn.ipynb'" in view.children[1].children[1].value
+    assert "href='/lab/tree/projects/churn.ipynb'" in header_html(view)
     assert view.url_script.outputs == ()  # JupyterLab's own URL is left alone
     view.menu["Train"].click()
     assert view.url_script.outputs == ()
@@ -261,3 +265,92 @@ def test_showing_again_replaces_the_old_view():
     new = app.widget()
     app.state.page = "Train"
     assert new.current == "Train" and old.current == "Data"
+
+
+@pytest.fixture
+def shell():
+    """A real IPython shell running cells, as the kernel of a Voila app does."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def test_in_an_app_the_cells_outputs_go_to_the_editors_log(shell, monkeypatch):
+    monkeypatch.setenv("MLAPP_ROLE", "editor")
+    voila(monkeypatch)
+    shell.run_cell("from jupyter_mlapp.apps import App\napp = App('Debug demo')\nprint('loading the data')")
+    shell.run_cell("@app.page('Home')\ndef home(state):\n    print('built home')\n    return None\n'a stray value'")
+    shell.run_cell("import sys\napp.show()\nprint('oops', file=sys.stderr)")
+    view = shell.user_ns["app"].view
+    assert "mlapp-app-log" in view.cell_log._dom_classes and view.cell_log.layout.display == "flex"
+    assert view.cell_log.selected_index is None  # folded
+    texts = [o.get("text") or o["data"]["text/plain"] for o in view.cell_log_output.outputs]
+    assert texts == ["loading the data\n", "'a stray value'", "oops\n"]
+    assert "(3, only editors see this)" in view.cell_log.get_title(0)
+    # ("built home", the page function's own output, is not there: it belongs to its page.)
+    # After the app is shown, a cell that prints still goes to the log, live.
+    shell.run_cell("print('later')")
+    assert view.cell_log_output.outputs[-1]["text"] == "later\n"
+
+
+def test_a_viewer_gets_no_log_and_no_stray_outputs(shell, monkeypatch, capsys):
+    monkeypatch.setenv("MLAPP_ROLE", "viewer")
+    voila(monkeypatch)
+    shell.run_cell("from jupyter_mlapp.apps import App\napp = App('Debug demo')\nprint('secret debug line')")
+    shell.run_cell("app.page('Home')(lambda state: None)\napp.show()\nprint('after show')")
+    app = shell.user_ns["app"]
+    assert not app.log.keep and list(app.log.outputs) == []
+    assert app.view.cell_log.layout.display == "none" and app.view.cell_log_output.outputs == ()
+    assert "secret debug line" not in capsys.readouterr().out  # nothing reached the page either
+
+
+def test_in_jupyterlab_the_notebook_shows_its_outputs(shell, capsys):
+    shell.run_cell("from jupyter_mlapp.apps import App\napp = App('Debug demo')\nprint('visible while prototyping')")
+    assert shell.user_ns["app"].log is None
+    assert "visible while prototyping" in capsys.readouterr().out
+
+
+def test_the_jupyter_page_embeds_lab_for_editors_only(monkeypatch):
+    monkeypatch.setenv("MLAPP_ROLE", "editor")
+    voila(monkeypatch, path="notebooks/my%20app.ipynb")
+    view = make_app(jupyter=True).widget()
+    assert menu(view)[-1] == "Jupyter"
+    view.navigate("Jupyter")
+    frame = view.content.children[0].children[-1].value
+    assert (
+        "<iframe class='mlapp-jupyter-frame' src='/lab/workspaces/mlapp-churn-model/tree/notebooks/my%20app.ipynb'"
+        in (frame)
+    )
+    assert make_app(jupyter="data/runs").jupyter_url() == "/lab/workspaces/mlapp-churn-model/tree/data/runs"
+
+    monkeypatch.setenv("MLAPP_ROLE", "viewer")
+    voila(monkeypatch, "page=Jupyter")
+    app = make_app(jupyter=True)
+    view = app.widget()
+    assert "Jupyter" not in menu(view) and app.page_title == "Data"  # a viewer asking for it gets nothing
+    assert "There is no page &#x27;Jupyter&#x27;" in view.content.children[0].value
+    with pytest.raises(ValueError, match="no page 'Jupyter'"):
+        app.navigate("Jupyter")
+
+
+def test_theme_switch_follows_the_browser_until_chosen_and_is_kept():
+    app = make_app()
+    view = app.widget()
+    assert view.theme_switch.value == "auto" and not {"mlapp-theme-light", "mlapp-theme-dark"} & set(view._dom_classes)
+    view.theme_switch.value = "dark"
+    assert "mlapp-theme-dark" in view._dom_classes
+    app.state.close()
+    view = make_app().widget()  # a reload: the choice is back
+    assert view.theme_switch.value == "dark" and "mlapp-theme-dark" in view._dom_classes
+    view.theme_switch.value = "light"
+    assert "mlapp-theme-light" in view._dom_classes and "mlapp-theme-dark" not in view._dom_classes
+
+
+def test_phone_menu_opens_and_closes_on_a_pick():
+    view = make_app().widget()
+    view.menu_button.click()
+    assert "mlapp-menu-open" in view._dom_classes
+    view.menu["Train"].click()
+    assert "mlapp-menu-open" not in view._dom_classes and view.current == "Train"
