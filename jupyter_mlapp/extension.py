@@ -24,7 +24,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from . import __version__, api
 from .apps.kernels import DEFAULT_PRELOAD, default_caps
 from .auth.identity import hub_environment
-from .home import HOME_ENV, check_writable, default_home
+from .home import HOME_ENV, check_writable, default_home, use_server_busy_timeout
 from .web import API_PREFIX, APINotFoundHandler, openapi_path
 
 # Rooms with a REST API, in the order their handlers are added. A room listed here whose
@@ -270,6 +270,7 @@ class MLApp(ExtensionApp):
         self.refuse_empty_credentials()
         # Kernels started by this server (notebooks, Voila apps) share its home folder.
         os.environ[HOME_ENV] = str(self.home_path)
+        use_server_busy_timeout()  # a locked database answers one request a 503, it stalls nothing
         self.log.info("jupyter-mlapp %s: home folder %s", __version__, self.home_path)
 
     def after_extensions_load(self, patch) -> None:

@@ -50,18 +50,45 @@ def check_writable(path: str | os.PathLike) -> None:
         raise PermissionError(f"home folder {path} is not writable ({exc.strerror or exc})") from exc
 
 
-def connect(path: str | os.PathLike, timeout: float = 30.0) -> sqlite3.Connection:
+# How long a connection waits for another process's write lock before "database is locked". A
+# kernel's autosave may wait; the server must not (a request holds a worker thread meanwhile): it
+# calls use_server_busy_timeout() at start, and a locked file answers that one request a 503.
+KERNEL_BUSY_TIMEOUT = 30.0
+SERVER_BUSY_TIMEOUT = 2.0
+_busy_timeout = KERNEL_BUSY_TIMEOUT
+
+
+def use_server_busy_timeout() -> None:
+    global _busy_timeout
+    _busy_timeout = SERVER_BUSY_TIMEOUT
+
+
+def connect(path: str | os.PathLike, timeout: float | None = None, readonly: bool = False) -> sqlite3.Connection:
     """Open a SQLite database in WAL mode, safe for several processes writing at once.
 
     ``isolation_level=None`` leaves transactions to the caller (``with transaction(conn):``).
+    ``readonly`` opens an existing database for reading only: it never takes the write lock, so
+    it never waits for a writer (WAL readers see the last commit). ``timeout`` defaults to this
+    process's busy timeout (30 s in kernels, 2 s in the server).
     """
-    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+    timeout = _busy_timeout if timeout is None else timeout
+    if readonly:
+        target, uri = Path(path).resolve().as_uri() + "?mode=ro", True
+    else:
+        target, uri = str(path), False
+    conn = sqlite3.connect(target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def is_locked(exc: BaseException) -> bool:
+    """``exc`` says another process holds the database's lock (not damage: try again later)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -10,7 +11,8 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
-from .errors import MLAppError
+from .errors import MLAppError, ServerBusy
+from .home import is_locked
 
 API_PREFIX = "/mlapp/api"
 
@@ -38,6 +40,19 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
     def username(self) -> str:
         """Who is asking, as the server's IdentityProvider decided (never from the request body)."""
         return self.current_user.username
+
+    async def call(self, fn, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` off the event loop: a manager call that touches SQLite or the disk
+        never stalls the other requests. A database another process holds locked is a 503 for this
+        request (``Retry-After``), not a wait."""
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except Exception as exc:
+            if is_locked(exc):
+                raise ServerBusy(
+                    "The data is being written by another process; try again in a moment.", retry_after=2
+                ) from exc
+            raise
 
     def json_body(self) -> dict:
         """The request body as a JSON object, or a 400 that says what is wrong with it."""
@@ -85,6 +100,8 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
         message: str | None
         if isinstance(exc, MLAppError):
             message, detail = exc.message, exc.detail
+            if isinstance(exc, ServerBusy):
+                self.set_header("Retry-After", str(exc.retry_after))
         elif isinstance(exc, web.HTTPError):
             message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
             message = message or self._reason

@@ -11,6 +11,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..errors import NotFound
 from ..web import MLAppHandler, json_content
 from .manager import SessionManager
 
@@ -35,104 +36,127 @@ class SessionsHandler(MLAppHandler):
 class AppsHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def get(self):
-        self.write_json({"apps": self.manager.apps(self.who)})
+    async def get(self):
+        self.write_json({"apps": await self.call(self.manager.apps, self.who)})
 
 
 class AppStateHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def get(self, app):
-        self.write_json(self.manager.state(self.who, app))
+    async def get(self, app):
+        self.write_json(await self.call(self.manager.state, self.who, app))
 
     @web.authenticated
     @authorized
-    def delete(self, app):
-        self.manager.clear(self.who, app)
+    async def delete(self, app):
+        await self.call(self.manager.clear, self.who, app)
         self.write_json({"app": app, "cleared": True})
 
 
 class SnapshotsHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def get(self, app):
-        self.write_json({"app": app, "snapshots": self.manager.snapshots(self.who, app)})
+    async def get(self, app):
+        self.write_json({"app": app, "snapshots": await self.call(self.manager.snapshots, self.who, app)})
 
     @web.authenticated
     @authorized
-    def post(self, app):
+    async def post(self, app):
         body = self.json_body()
         overwrite = body.get("overwrite", False)
         if not isinstance(overwrite, bool):
             raise web.HTTPError(400, "'overwrite' must be true or false")
-        info = self.manager.save_snapshot(self.who, app, self.string_field(body, "name"), overwrite=overwrite)
+        name = self.string_field(body, "name")
+        info = await self.call(self.manager.save_snapshot, self.who, app, name, overwrite=overwrite)
         self.write_json(info, status=201)
 
 
 class SnapshotHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def get(self, app, name):
-        self.write_json(self.manager.snapshot(self.who, app, name))
+    async def get(self, app, name):
+        self.write_json(await self.call(self.manager.snapshot, self.who, app, name))
 
     @web.authenticated
     @authorized
-    def patch(self, app, name):
+    async def patch(self, app, name):
         new_name = self.string_field(self.json_body(), "name")
-        self.write_json(self.manager.rename_snapshot(self.who, app, name, new_name))
+        self.write_json(await self.call(self.manager.rename_snapshot, self.who, app, name, new_name))
 
     @web.authenticated
     @authorized
-    def delete(self, app, name):
-        self.manager.delete_snapshot(self.who, app, name)
+    async def delete(self, app, name):
+        await self.call(self.manager.delete_snapshot, self.who, app, name)
         self.write_json({"app": app, "deleted": name})
 
 
 class LoadSnapshotHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def post(self, app, name):
-        self.write_json(self.manager.load_snapshot(self.who, app, name))
+    async def post(self, app, name):
+        self.write_json(await self.call(self.manager.load_snapshot, self.who, app, name))
 
 
 class CacheHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def get(self):
-        with self.manager.cache(self.who) as cache:
-            entries = cache.info()
-        shared = []
-        if self.role in ("editor", "admin"):
-            for app in self.manager.shared_apps():
-                with self.manager.shared_cache(app, self.role) as cache:
-                    shared += cache.info()
-        self.write_json({"entries": entries, "shared": shared})
+    async def get(self):
+        who, role = self.who, self.role
+
+        def read():
+            with self.manager.cache(who) as cache:
+                entries = cache.info()
+            shared = []
+            if role in ("editor", "admin"):
+                for app in self.manager.shared_apps():
+                    with self.manager.shared_cache(app, role) as cache:
+                        shared += cache.info()
+            return {"entries": entries, "shared": shared}
+
+        self.write_json(await self.call(read))
 
     @web.authenticated
     @authorized
-    def delete(self):
-        with self.manager.cache(self.who) as cache:
-            self.write_json({"removed": cache.clear()})
+    async def delete(self):
+        who = self.who
+
+        def clear():
+            with self.manager.cache(who) as cache:
+                return cache.clear()
+
+        self.write_json({"removed": await self.call(clear)})
+
+
+def clear_entry(cache, key_id: str, missing: str) -> int:
+    if key_id not in {entry["id"] for entry in cache.info()}:
+        raise NotFound(missing)
+    return cache.clear(key_id)
 
 
 class CacheEntryHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def delete(self, key_id):
-        with self.manager.cache(self.who) as cache:
-            if key_id not in {entry["id"] for entry in cache.info()}:
-                raise web.HTTPError(404, f"no cached result with id {key_id!r}")
-            self.write_json({"removed": cache.clear(key_id)})
+    async def delete(self, key_id):
+        who = self.who
+
+        def clear():
+            with self.manager.cache(who) as cache:
+                return clear_entry(cache, key_id, f"no cached result with id {key_id!r}")
+
+        self.write_json({"removed": await self.call(clear)})
 
 
 class SharedCacheEntryHandler(SessionsHandler):
     @web.authenticated
     @authorized
-    def delete(self, app, key_id):
-        with self.manager.shared_cache(app, self.role) as cache:
-            if key_id not in {entry["id"] for entry in cache.info()}:
-                raise web.HTTPError(404, f"no shared result with id {key_id!r} for app {app!r}")
-            self.write_json({"removed": cache.clear(key_id)})
+    async def delete(self, app, key_id):
+        role = self.role
+
+        def clear():
+            with self.manager.shared_cache(app, role) as cache:
+                return clear_entry(cache, key_id, f"no shared result with id {key_id!r} for app {app!r}")
+
+        self.write_json({"removed": await self.call(clear)})
 
 
 APP = r"/sessions/apps/(?P<app>[^/]+)"

@@ -21,11 +21,11 @@ class SessionManager:
         self.home = home
 
     @contextlib.contextmanager
-    def _index(self, user: str, app: str):
+    def _index(self, user: str, app: str, readonly: bool = False):
         check_name(app, "app name")
         if not (app_folder(user, app, self.home) / StateIndex.FILE).exists():
             raise NotFound(f"no saved state for app {app!r}")
-        index = StateIndex(user, app, self.home)
+        index = StateIndex(user, app, self.home, readonly=readonly)
         try:
             yield index
         finally:
@@ -44,7 +44,7 @@ class SessionManager:
     def state(self, user: str, app: str) -> dict:
         """The autosaved state of ``app``: each key's kind, size, time and summary, with the value
         itself for small plain values (JSON up to 4 KB)."""
-        with self._index(user, app) as index:
+        with self._index(user, app, readonly=True) as index:
             rows = index.rows(LIVE)
             snapshots = len(Snapshots(index).list())
             warnings = list(index.notices)
@@ -76,11 +76,11 @@ class SessionManager:
             index.clear()
 
     def snapshots(self, user: str, app: str) -> list[dict]:
-        with self._index(user, app) as index:
+        with self._index(user, app, readonly=True) as index:
             return Snapshots(index).list()
 
     def snapshot(self, user: str, app: str, name: str) -> dict:
-        with self._index(user, app) as index:
+        with self._index(user, app, readonly=True) as index:
             return Snapshots(index).info(name)
 
     def save_snapshot(self, user: str, app: str, name: str, overwrite: bool = False) -> dict:

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -98,7 +99,8 @@ class Index:
     SCHEMA = ""
     BLOB_REFS = ""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, readonly: bool = False):
+        self.readonly = readonly  # the server's reads: no write lock, never waiting for a writer
         self.folder = _private_dir(Path(folder))
         self.path = self.folder / self.FILE
         self.good_path = self.path.with_suffix(".good.db")
@@ -109,6 +111,13 @@ class Index:
 
     # -- the index ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
+        if self.readonly:
+            try:
+                return self._connect(self.path)
+            except sqlite3.OperationalError:  # locked or unreadable, not damaged: the caller says so
+                raise
+            except sqlite3.DatabaseError:  # damaged: repair it, which takes a writable opening
+                self.readonly = False
         attempts = 0
         while True:
             try:
@@ -150,17 +159,21 @@ class Index:
         return self._connect(self.path)
 
     def _connect(self, path: Path) -> sqlite3.Connection:
-        conn = connect(path)
+        conn = connect(path, readonly=self.readonly)
         try:
-            with transaction(conn):
-                for statement in _statements(self.SCHEMA):
-                    conn.execute(statement)
+            # Create what is missing only: an existing index opens without taking the write lock.
+            have = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if not self.readonly and not set(_created(self.SCHEMA)) <= have:
+                with transaction(conn):
+                    for statement in _statements(self.SCHEMA):
+                        conn.execute(statement)
             # The index is small (large values live in blobs): checking every page is cheap, and
             # finds a truncated or overwritten file now rather than half-way through a load.
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 raise sqlite3.DatabaseError(verdict)
-            os.chmod(path, 0o600)
+            if not self.readonly:
+                os.chmod(path, 0o600)
         except sqlite3.DatabaseError:
             conn.close()
             raise
@@ -271,6 +284,11 @@ def _statements(script: str):
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
+def _created(script: str) -> list[str]:
+    """The tables and indexes a schema script creates."""
+    return re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", script)
+
+
 LIVE = 0  # the slot of the live (autosaved) state; snapshots use their own id as slot
 
 
@@ -290,9 +308,9 @@ class StateIndex(Index):
     """
     BLOB_REFS = "SELECT DISTINCT blob FROM entries WHERE blob IS NOT NULL"
 
-    def __init__(self, user: str, app: str, home=None):
+    def __init__(self, user: str, app: str, home=None, readonly: bool = False):
         self.user, self.app = user, app
-        super().__init__(app_folder(user, app, home))
+        super().__init__(app_folder(user, app, home), readonly=readonly)
 
     def rows(self, slot: int = LIVE) -> list[sqlite3.Row]:
         with self.lock:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import threading
 import time
 import uuid
 
@@ -19,6 +21,7 @@ import websocket
 from harness import MLAppServer, make_root
 
 from jupyter_mlapp.auth.store import UserStore
+from jupyter_mlapp.sessions.store import StateIndex
 
 GRACE = 3.0
 HELLO = "/voila/render/notebooks/hello.ipynb"
@@ -58,6 +61,7 @@ def server(tmp_path_factory):
         ],
     ).start()
     server.tokens = {name: store.create_token(name, "tests")[1] for name in USERS}
+    server.home_path = home
     yield server
     server.stop()
 
@@ -255,3 +259,48 @@ def test_admins_list_app_kernels_and_stop_one(server):
         assert missing.status_code == 404 and "no app kernel" in missing.json()["error"]
     finally:
         ws.close()
+
+
+def test_a_locked_state_file_stalls_nobody_else(server):
+    """A kernel holding the write lock of vera's state: her writes answer 503 "try again" after a
+    short wait, her reads are served (read-only, WAL), and nobody else waits at all."""
+    for user in ("vera", "walt"):
+        StateIndex(user, "demo", server.home_path).close()
+    path = StateIndex("vera", "demo", server.home_path).path
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as an autosave in one of vera's kernels would
+    writes, timings = [], []
+
+    def write():
+        start = time.monotonic()
+        writes.append((server_call(server, "vera", "DELETE", "sessions/apps/demo"), time.monotonic() - start))
+
+    try:
+        threads = [threading.Thread(target=write) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        for _ in range(20):
+            for user, path_ in (("walt", "sessions/apps/demo"), ("walt", "sessions/apps"), ("vera", "sessions/apps")):
+                start = time.monotonic()
+                assert server_call(server, user, "GET", path_).status_code == 200
+                timings.append(time.monotonic() - start)
+            start = time.monotonic()
+            assert requests.get(f"{server.url}/login", timeout=30).status_code == 200
+            timings.append(time.monotonic() - start)
+        for thread in threads:
+            thread.join()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert max(timings) < 1.0, sorted(timings)[-5:]  # generous for a loaded machine; the benchmark has the p99
+    for response, seconds in writes:
+        assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+        assert "try again in a moment" in response.json()["error"]
+        assert seconds < 15
+    assert server_call(server, "vera", "DELETE", "sessions/apps/demo").status_code == 200  # once released
+
+
+def server_call(server, user, method, path):
+    headers = {"Authorization": f"token {server.tokens[user]}"}
+    return requests.request(method, f"{server.url}/mlapp/api/{path}", headers=headers, timeout=60)
