@@ -118,16 +118,21 @@ def main(argv=None) -> int:
 
     if args.save_as:
         import jupyter_mlapp.models as registry
+        from jupyter_mlapp.errors import MLAppError
 
-        version = registry.save(
-            make_pipeline(scaler, model),
-            args.save_as,
-            model_path=args.dataset.replace("/", "_"),
-            X=x_train,
-            classes=[str(c) for c in classes],
-            metrics=metrics,
-            description=f"SGDClassifier({args.loss}) on {args.dataset}, target {target}",
-        )
+        try:
+            version = registry.save(
+                make_pipeline(scaler, model),
+                args.save_as,
+                model_path=args.dataset.replace("/", "_"),
+                X=x_train,
+                classes=[str(c) for c in classes],
+                metrics=metrics,
+                description=f"SGDClassifier({args.loss}) on {args.dataset}, target {target}",
+            )
+        except MLAppError as error:  # a viewer's run (its MLAPP_ROLE is theirs), or a name taken
+            print(f"ml_app_train: the model was not saved: {error}", flush=True)
+            return 1
         print(f"saved model {args.save_as!r} (weights {version.model_path!r}) to the registry", flush=True)
     return 0
 

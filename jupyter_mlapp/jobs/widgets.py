@@ -457,13 +457,6 @@ class JobLauncher(widgets.VBox):
         self.start_button.on_click(lambda _: self.start())
         self.message = widgets.HTML()
         self.message.add_class("mlapp-jobs-message")
-        if not manager.is_staff:
-            self.message.value = (
-                "<div class='mlapp-note mlapp-note-warn mlapp-error'>Starting commands is for editors: you are "
-                f"signed in as a {html.escape(manager.role)}. Ask an editor, or use an app that offers this job.</div>"
-            )
-            self.children = [self.message]
-            return
         self.children = [
             self.command,
             self.name,
@@ -471,6 +464,15 @@ class JobLauncher(widgets.VBox):
             self.stdin,
             widgets.HBox([self.start_button, self.message]),
         ]
+        if not manager.is_staff:  # the form stays, greyed out, under the reason
+            self.notice = widgets.HTML(
+                "<div class='mlapp-error' style='color:#c62828; font-weight:600'>Starting commands is for editors: you are "
+                f"signed in as a {html.escape(manager.role)}. Ask an editor, or use an app that offers this job.</div>"
+            )
+            for field in (self.command, self.name, self.stdin, self.start_button, self.environment.dropdown):
+                field.disabled = True
+            self.command.placeholder = "for editors only"
+            self.children = [self.notice, *self.children]
 
     def start(self) -> Job | None:
         stdin = self.stdin.value.splitlines() if self.stdin.value else None

@@ -43,3 +43,64 @@ def test_job_table_shows_a_job_running_then_killed(mlapp_server, page):
     confirmation.get_by_role("button", name="Yes, remove").click()
     expect(row).to_have_count(0, timeout=15_000)
     expect(page.locator(".mlapp-jobs .mlapp-jobs-message")).to_contain_text(f"Removed job {name}.")
+
+
+HASH_ARGS = ["--MLAppIdentityProvider.hash_time_cost=1", "--MLAppIdentityProvider.hash_memory_kib=8192"]
+VIEWER, VIEWER_PASSWORD = "vera", "vera viewer pw 1"
+
+
+@pytest.fixture(scope="module")
+def viewer_server(tmp_path_factory):
+    """A server with one viewer account (the login page is the way in)."""
+    from argon2 import PasswordHasher
+    from harness import MLAppServer, make_root
+
+    from jupyter_mlapp.auth.store import UserStore
+
+    home = tmp_path_factory.mktemp("viewer-home")
+    UserStore(home, hasher=PasswordHasher(time_cost=1, memory_cost=8192)).add(VIEWER, VIEWER_PASSWORD, "viewer")
+    server = MLAppServer(home, make_root(tmp_path_factory.mktemp("viewer-root")), args=HASH_ARGS).start()
+    yield server
+    server.stop()
+
+
+def sign_in_to(page, server, app: str):
+    page.goto(f"{server.url}/login?next=/voila/render/notebooks/{app}")
+    page.locator("#username").fill(VIEWER)
+    page.locator("#password").fill(VIEWER_PASSWORD)
+    page.locator("#password").press("Enter")
+
+
+def test_a_viewer_types_a_command_and_nothing_runs(viewer_server, page, tmp_path):
+    sign_in_to(page, viewer_server, "jobs.ipynb")
+    launcher = page.locator(".mlapp-jobs-launcher")
+    expect(launcher).to_contain_text("Starting commands is for editors: you are signed in as a viewer", timeout=120_000)
+    command = launcher.get_by_role("textbox", name="Command")
+    start = launcher.get_by_role("button", name="Start job")
+    expect(command).to_be_disabled()
+    expect(start).to_be_disabled()
+    screenshot(page, "jobs-viewer-launcher")
+
+    # A viewer who un-greys the form (the browser is theirs) and starts a command anyway.
+    marker = tmp_path / "ran"
+    page.evaluate("document.querySelectorAll('.mlapp-jobs-launcher [disabled]').forEach(e => e.disabled = false)")
+    command.fill(f"touch {marker}")
+    command.press("Tab")
+    start.click()
+    expect(launcher).to_contain_text("starting a command is for editors: you are signed in as a viewer")
+    expect(page.locator(".mlapp-jobs-empty")).to_have_text("No jobs yet.")
+    assert not marker.exists()
+    screenshot(page, "jobs-viewer-refused")
+
+
+def test_a_viewer_trains_from_the_flagship_template_without_saving_a_model(viewer_server, page):
+    sign_in_to(page, viewer_server, "ml_app.ipynb?page=Train")
+    content = page.locator(".mlapp-app-content")
+    expect(content).to_contain_text("saving models is for editors", timeout=120_000)
+    expect(page.get_by_role("textbox", name="Save as")).to_be_disabled()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.locator(".mlapp-nav-current")).to_have_text("Monitor", timeout=30_000)
+    monitor = page.locator(".mlapp-training-monitor")
+    expect(monitor).to_contain_text("succeeded", timeout=120_000)
+    expect(monitor).to_contain_text("val_accuracy")
+    screenshot(page, "apps-viewer-trained")

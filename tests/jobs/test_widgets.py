@@ -115,3 +115,32 @@ def test_clear_finished_and_remove_ask_first(jobs):
     assert table.confirm_text.value == "Kill 1 job?" and table.confirm_button.description == "Yes, kill all"
     table.confirm_button.click()
     until(lambda: jobs.get(active.id).state == "killed")
+
+
+def test_a_viewer_sees_why_the_launcher_is_greyed_out_and_its_button_starts_nothing(jobs, tmp_path):
+    viewer = jobs.as_user("vera", role="viewer")
+    launcher = JobLauncher(viewer)
+    assert "Starting commands is for editors: you are signed in as a viewer" in launcher.notice.value
+    assert launcher.children[0] is launcher.notice and launcher.command.disabled and launcher.start_button.disabled
+    marker = tmp_path / "ran"
+    launcher.command.value = f"touch {marker}"  # what a hostile browser can still send
+    launcher.start_button.click()
+    assert "starting a command is for editors" in launcher.message.value and "mlapp-error" in launcher.message.value
+    assert viewer.list() == [] and not marker.exists()
+
+
+def test_a_viewer_kills_their_template_jobs_from_the_table_but_no_others(jobs):
+    from jupyter_mlapp.jobs import JobTemplate
+
+    jobs.add_template(JobTemplate("nap", ["sleep", "60"]))
+    viewer = jobs.as_user("vera", role="viewer")
+    theirs = viewer.start_template("nap")
+    other = jobs.as_user("vera").start(["sleep", "60"], name="by an editor")
+    table = JobTable(viewer, autorefresh=False)
+    rows = {row.job_id: row for row in table.body.children}
+    assert rows[other.id].kill_button.disabled and not rows[theirs.id].kill_button.disabled
+    table.kill(other.id)  # the button is greyed out; the call is refused anyway
+    assert "killing job by an editor is for editors" in table.message.value
+    rows[theirs.id].kill_button.click()
+    until(lambda: viewer.get(theirs.id).state == "killed")
+    jobs.as_user("vera").kill(other.id)
