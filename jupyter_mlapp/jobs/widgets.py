@@ -466,8 +466,9 @@ class JobLauncher(widgets.VBox):
         ]
         if not manager.is_staff:  # the form stays, greyed out, under the reason
             self.notice = widgets.HTML(
-                "<div class='mlapp-error' style='color:#c62828; font-weight:600'>Starting commands is for editors: you are "
-                f"signed in as a {html.escape(manager.role)}. Ask an editor, or use an app that offers this job.</div>"
+                "<div class='mlapp-error' style='color:#c62828; font-weight:600'>Starting commands is for editors: "
+                f"you are signed in as a {html.escape(manager.role)}. Ask an editor, or use an app that offers this "
+                "job.</div>"
             )
             for field in (self.command, self.name, self.stdin, self.start_button, self.environment.dropdown):
                 field.disabled = True
