@@ -8,6 +8,7 @@ failure (an unknown name, a file outside the workspace, a malformed file) into a
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import io
 import os
@@ -20,6 +21,9 @@ from ..errors import InvalidInput, NotFound
 from ..files.manager import FileManager, user_root
 
 FILE_TYPES = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
+# The separators a CSV file may use, as the viewer names them; "auto" sniffs the file's first lines.
+SEPARATORS = {"auto": None, "comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+SNIFF_BYTES = 64 * 1024
 # Folders that hold tooling, not a user's data: not worth walking.
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages", "venv", "env"}
 MAX_DEPTH = 4
@@ -130,8 +134,23 @@ class DataCatalog:
                         return sorted(found)
         return sorted(found)
 
-    def load_file(self, path: str) -> pd.DataFrame:
-        """Read a CSV or Parquet file of the workspace; a clear error when it cannot be read."""
+    def separator(self, path: str) -> str:
+        """The separator a CSV file of the workspace uses, sniffed from its first lines among
+        comma, semicolon, tab and pipe (comma when nothing else stands out)."""
+        real = self.files_root.resolve(path)
+        with open(real, "rb") as fh:
+            sample = fh.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+        lines = sample.splitlines()[:50]
+        if len(sample) == SNIFF_BYTES and len(lines) > 1:
+            lines = lines[:-1]  # the last one is cut
+        try:
+            return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+        except csv.Error:  # one column, or nothing consistent
+            return ","
+
+    def load_file(self, path: str, separator: str | None = None) -> pd.DataFrame:
+        """Read a CSV or Parquet file of the workspace; a clear error when it cannot be read.
+        A CSV file's ``separator`` is sniffed unless given (``";"``, or a name of ``SEPARATORS``)."""
         real = self.files_root.resolve(path)
         rel = self.files_root.normalize(path)
         kind = FILE_TYPES.get(real.suffix.lower())
@@ -139,8 +158,13 @@ class DataCatalog:
             raise InvalidInput(f"{rel!r} is not a CSV or Parquet file")
         if not real.is_file():
             raise InvalidInput(f"{rel!r} is not a file")
+        separator = SEPARATORS.get(separator, separator)
+        if kind == "CSV" and separator is not None and separator not in SEPARATORS.values():
+            raise InvalidInput(f"unknown separator {separator!r}: use one of {', '.join(SEPARATORS)}")
         try:
-            return pd.read_csv(real) if kind == "CSV" else pd.read_parquet(real)
+            if kind == "Parquet":
+                return pd.read_parquet(real)
+            return pd.read_csv(real, sep=separator or self.separator(path))
         except MemoryError:
             raise InvalidInput(f"{rel!r} is too large to load into memory") from None
         except Exception as exc:  # pandas/pyarrow raise many types for a malformed file

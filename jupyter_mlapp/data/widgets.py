@@ -22,7 +22,7 @@ from ipydatagrid import StreamingDataGrid, TextRenderer, VegaExpr
 from traitlets import Tuple, Unicode, observe
 
 from ..errors import MLAppError, NotFound
-from .catalog import DataCatalog
+from .catalog import SEPARATORS, DataCatalog
 from .downsample import MAX_POINTS, downsample, visible_rows
 from .table import TableView, as_frame
 
@@ -560,6 +560,7 @@ class DataViewer(widgets.VBox):
         self.grid: WindowedGrid | None = None
         self.chart: ChartPanel | None = None
         self._shown = ""  # the source on screen
+        self._separator_note = ""  # how the CSV file on screen was split
 
         self.search = widgets.Text(
             placeholder="Search by name or title; Enter loads a data set by name",
@@ -581,12 +582,22 @@ class DataViewer(widgets.VBox):
             icon="refresh", tooltip="List the workspace's data files again", layout=widgets.Layout(width="40px")
         )
         self.rescan.on_click(self._rescan_files)
+        # A CSV file's separator: sniffed ("auto"), or the user's choice when the sniff guessed wrong.
+        self.separator = widgets.Dropdown(
+            options=list(SEPARATORS),
+            value="auto",
+            description="Separator",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="200px", display="none"),
+        )
+        self.separator.add_class("mlapp-data-separator")
+        self.separator.observe(self._on_separator, "value")
         self.search.observe(self._refresh_options, "value")
         self.search.on_submit(self._load_typed_name)
         self.picker.observe(self._on_pick, "value")
         super().__init__(
             [
-                widgets.HBox([self.search, self.rescan]),
+                widgets.HBox([self.search, self.rescan, self.separator]),
                 self.picker,
                 self.message,
                 self.info,
@@ -636,15 +647,38 @@ class DataViewer(widgets.VBox):
         """Show ``source`` ("dataset:<name>", "file:<path>" or "frame:<name>"); on failure say
         why, keep the current view and return False."""
         kind, _, key = str(source).partition(":")
-        loaders = {"dataset": self.catalog.load_dataset, "file": self.catalog.load_file, "frame": self._frame}
+        loaders = {"dataset": self.catalog.load_dataset, "file": self._csv_or_parquet, "frame": self._frame}
         if kind not in loaders or not key:
             self._say(f"cannot open {source!r}: give 'dataset:<name>', 'file:<path>' or 'frame:<name>'", error=True)
             return False
+        if source != self._shown:  # another file: sniff its separator again
+            self.separator.unobserve(self._on_separator, "value")
+            self.separator.value = "auto"
+            self.separator.observe(self._on_separator, "value")
         if not self._display(lambda: loaders[kind](key), key):
             return False
         self._shown = source
         self.source = source
+        is_csv = kind == "file" and key.lower().endswith(".csv")
+        self.separator.layout.display = None if is_csv else "none"
+        if not is_csv and self._separator_note:
+            self._separator_note = ""
+            self._describe()
         return True
+
+    def _csv_or_parquet(self, path: str):
+        if not path.lower().endswith(".csv"):
+            return self.catalog.load_file(path)
+        chosen = self.separator.value
+        used = self.catalog.separator(path) if chosen == "auto" else SEPARATORS[chosen]
+        frame = self.catalog.load_file(path, used)
+        name = {v: k for k, v in SEPARATORS.items()}[used]
+        self._separator_note = f"{name}-separated" + (" (sniffed: change it above)" if chosen == "auto" else "")
+        return frame
+
+    def _on_separator(self, _change) -> None:
+        if self._shown.startswith("file:"):
+            self._display(lambda: self._csv_or_parquet(self._shown[len("file:") :]), self._shown[len("file:") :])
 
     @observe("source")
     def _on_source(self, change) -> None:
@@ -735,6 +769,8 @@ class DataViewer(widgets.VBox):
         view, grid = self.view, self.grid
         rows, cols = len(view.frame), len(view.columns)
         parts = [f"<b>{html.escape(view.name)}</b>", f"{rows:,} rows × {cols:,} columns"]
+        if self._separator_note:
+            parts.append(self._separator_note)
         if view.rows is not None:
             parts.append(f"{len(view):,} rows pass the filters")
         if view.sort_column is not None:

@@ -89,3 +89,19 @@ def test_symlinks_cannot_leave_the_workspace(workspace, tmp_path_factory):
     (workspace / "link.csv").symlink_to(outside)
     with pytest.raises(Forbidden):
         DataCatalog(workspace).load_file("link.csv")
+
+
+def test_a_semicolon_separated_csv_is_read_in_its_columns(workspace):
+    (workspace / "european.csv").write_text("city;temp;rain\nBerlin;3.5;12\nParis;7.25;8\nRome;12;3\n")
+    (workspace / "tabs.csv").write_text("a\tb\n1\t2\n3\t4\n")
+    catalog = DataCatalog(workspace)
+    assert catalog.separator("european.csv") == ";" and catalog.separator("tabs.csv") == "\t"
+    assert catalog.separator("data/small.csv") == ","
+    frame = catalog.load_file("european.csv")
+    assert list(frame.columns) == ["city", "temp", "rain"] and frame["temp"].tolist() == [3.5, 7.25, 12.0]
+    assert list(catalog.load_file("tabs.csv").columns) == ["a", "b"]
+    assert list(catalog.load_file("european.csv", separator="comma").columns) == ["city;temp;rain"]  # asked for
+    with pytest.raises(InvalidInput, match="unknown separator"):
+        catalog.load_file("european.csv", separator="#")
+    (workspace / "one.csv").write_text("name\nann\nbob\n")
+    assert catalog.load_file("one.csv")["name"].tolist() == ["ann", "bob"]

@@ -248,3 +248,19 @@ def test_an_app_state_link_reopens_the_data_set_after_a_refresh(tmp_path, mlapp_
     again = DataViewer(root=tmp_path)  # a refresh: a new kernel, a new viewer
     AppState("data_viewer", user="ada").link(again, "source", "data")
     assert again.source == "dataset:Airq" and len(again.view) == 30
+
+
+def test_a_semicolon_csv_is_split_by_its_sniffed_separator_and_the_viewer_offers_a_choice(tmp_path):
+    (tmp_path / "european.csv").write_text("city;temp\nBerlin;3.5\nParis;7.25\n")
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "v.parquet")
+    viewer = DataViewer(root=tmp_path)
+    assert viewer.separator.layout.display == "none"  # nothing to split yet
+    viewer.open_file("european.csv")
+    assert list(viewer.view.frame.columns) == ["city", "temp"] and "semicolon-separated (sniffed" in viewer.info.value
+    assert viewer.separator.layout.display != "none" and viewer.separator.value == "auto"
+    viewer.separator.value = "comma"  # the user overrules the sniff: one column, as asked
+    assert list(viewer.view.frame.columns) == ["city;temp"] and "comma-separated" in viewer.info.value
+    viewer.open_file("v.parquet")
+    assert viewer.separator.layout.display == "none" and "separated" not in viewer.info.value
+    viewer.open_file("european.csv")
+    assert viewer.separator.value == "auto" and list(viewer.view.frame.columns) == ["city", "temp"]
