@@ -224,13 +224,61 @@ def protect_voila_files(web_app) -> None:
         def head(self, path):
             return super().head(path)
 
+    replace_route_target(web_app, AllowListFileHandler, AppFileHandler)
+
+
+def replace_route_target(web_app, old: type, new: type) -> None:
+    """Serve ``old``'s routes with ``new`` (idempotent: once replaced, ``old`` is not found again)."""
+
     def walk(router):
         for rule in getattr(router, "rules", ()):
-            if rule.target is AllowListFileHandler:
-                rule.target = AppFileHandler
+            if rule.target is old:
+                rule.target = new
             walk(rule.target)
 
     walk(web_app.default_router)
+
+
+def answer_upstream_errors(web_app) -> None:
+    """Two upstream handlers reachable before login fail on a refusal or a bad path: Voila's
+    template files answer a path that is not ``<template>/static/<file>`` with a 500, and
+    JupyterLab's licenses handler never answers an error (its ``finish`` needs a MIME type, and
+    Jupyter's error page calls it without one), so anonymous users and viewers waited forever.
+    Written for voila 0.5 and jupyterlab_server 2.27."""
+    try:
+        from voila.static_file_handler import TemplateStaticFileHandler
+    except ImportError:
+        pass
+    else:
+
+        class TemplateFiles(TemplateStaticFileHandler):
+            def parse_url_path(self, path):
+                try:
+                    return super().parse_url_path(path)
+                except (ValueError, AssertionError, KeyError) as exc:  # not <template>/static/<file>
+                    raise web.HTTPError(404) from exc
+
+            @classmethod
+            def get_absolute_path(cls, root, path):
+                try:
+                    return super().get_absolute_path(root, path)
+                except (ValueError, AssertionError, KeyError) as exc:
+                    raise web.HTTPError(404) from exc
+
+        replace_route_target(web_app, TemplateStaticFileHandler, TemplateFiles)
+    try:
+        from jupyterlab_server.licenses_handler import LicensesHandler
+    except ImportError:
+        return
+
+    class Licenses(LicensesHandler):
+        def finish(self, *args, **kwargs):
+            if "_mime_type" in kwargs:  # the report
+                return super().finish(*args, **kwargs)
+            return super(LicensesHandler, self).finish(*args, **kwargs)  # an error: Jupyter's JSON
+
+    Licenses.__module__ = LicensesHandler.__module__  # still JupyterLab's page for the Authorizer, not ours
+    replace_route_target(web_app, LicensesHandler, Licenses)
 
 
 def explain_voila_errors(web_app) -> None:
@@ -421,6 +469,7 @@ def setup(app) -> list[tuple]:
     keep_token_out_of_pages(app.serverapp.web_app)
     app.after_extensions_load(protect_voila_files)
     app.after_extensions_load(explain_voila_errors)
+    app.after_extensions_load(answer_upstream_errors)
     kwargs = {"manager": store}
     return [
         (r"/auth/login", LoginHandler, kwargs),

@@ -69,7 +69,7 @@ class Browser:
     def xsrf(self) -> str:
         return self.cookies.get("_xsrf", "")
 
-    async def fetch(self, method: str, path: str, body=None, form=None, xsrf=False, headers=None):
+    async def fetch(self, method: str, path: str, body=None, form=None, xsrf=False, headers=None, timeout=60):
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -92,7 +92,7 @@ class Browser:
             headers=headers,
             body=body,
             follow_redirects=False,
-            request_timeout=60,
+            request_timeout=timeout,
             allow_nonstandard_methods=True,
             network_interface=self.address,
         )

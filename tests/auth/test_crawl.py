@@ -11,6 +11,7 @@ import json
 import re
 import sre_constants as C
 import sre_parse
+import time
 
 import nbformat
 from tornado.routing import PathMatches, RuleRouter
@@ -153,3 +154,23 @@ async def test_voila_serves_workspace_images_to_signed_in_users_only(browser_for
     (mlapp,) = jp_serverapp.extension_manager.extension_apps["jupyter_mlapp"]
     mlapp.managers["apps"].publish("app.ipynb", by=Who("ada", "admin"), files=["plot.png"])
     assert (await viewer.fetch("GET", "voila/files/plot.png")).body.endswith(b"confidential")
+
+
+async def test_voila_templates_and_jupyterlab_licenses_answer_anonymous_users_and_viewers_at_once(
+    browser_for, accounts
+):
+    viewer = browser_for()
+    assert (await viewer.login("vera", accounts["vera"])).code == 302
+    for who, browser in (("anonymous", browser_for()), ("viewer", viewer)):
+        for path in (
+            "voila/templates/x",
+            "voila/templates/x/static",
+            "voila/templates/x/y/z",
+            "voila/templates/nope/static/a.js",
+            "voila/templates/lab/static/nothing.js",
+            "lab/api/licenses/",
+        ):
+            started = time.monotonic()
+            response = await browser.fetch("GET", path, timeout=10)
+            took = time.monotonic() - started
+            assert response.code in (302, 403, 404) and took < 2, (who, path, response.code, took)
