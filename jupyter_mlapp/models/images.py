@@ -6,6 +6,7 @@ import base64
 import binascii
 import io
 import stat
+import warnings
 import zipfile
 from pathlib import PurePosixPath
 
@@ -33,8 +34,14 @@ def decode_base64(text, where: str) -> bytes:
 
 
 def open_image(data: bytes, where: str) -> Image.Image:
+    """The image, its header read (no pixels decoded yet); one whose header claims more pixels than
+    we take is ``TooLarge``, whatever Pillow's own limit says."""
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # Pillow warns past its limit: we refuse past ours below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # past twice Pillow's limit (a 100000x100000 header)
+        raise TooLarge(f"{where} claims more pixels than the {MAX_PIXELS:,} allowed ({exc})") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidInput(f"{where} is not an image in a format we read (PNG, JPEG, BMP, GIF, TIFF, WebP)") from exc
     width, height = image.size
