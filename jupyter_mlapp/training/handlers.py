@@ -15,6 +15,7 @@ from tornado import web
 from ..errors import InvalidInput, NotFound
 from ..jobs.handlers import ERRORS, JOB_ID, JOB_PARAM, NOT_FOUND, JobsBase
 from .metrics import read_metrics
+from .progress import log_progress
 from .tail import MiB
 
 DOWNLOAD_CHUNK = MiB
@@ -50,6 +51,10 @@ class MetricsHandler(TrainingBase):
         result = await self.call(read_metrics, job.log_path, since, step=step, epoch=epoch)
         result["state"] = job.state
         result["finished"] = job.finished
+        # Where the training is, from the log's last lines (whatever 'since' asked), with an ETA
+        # at the pace since the job started while it runs.
+        progress = await self.call(log_progress, job.log_path, job.runtime if job.state == "running" else None)
+        result["progress"] = progress.to_dict() if progress else None
         self.write_json(result)
 
 
@@ -160,6 +165,21 @@ openapi_paths = {
                                     "series": {"type": "object", "additionalProperties": SERIES},
                                     "state": {"type": "string"},
                                     "finished": {"type": "boolean"},
+                                    "progress": {
+                                        "type": "object",
+                                        "nullable": True,
+                                        "description": "where the training is, from the log's last lines "
+                                        "(Epoch 3/10, a tqdm bar, step 30/100); null when it says nothing of it",
+                                        "properties": {
+                                            "fraction": {"type": "number", "minimum": 0, "maximum": 1},
+                                            "label": {"type": "string"},
+                                            "eta": {
+                                                "type": "number",
+                                                "nullable": True,
+                                                "description": "seconds left at the pace so far (while running)",
+                                            },
+                                        },
+                                    },
                                 },
                             }
                         }

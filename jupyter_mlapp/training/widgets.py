@@ -26,6 +26,7 @@ from ..errors import InvalidInput, MLAppError
 from ..files.urls import base_url, files_url
 from .metrics import MetricStore, Series
 from .parsers import FunctionParser, make_parsers
+from .progress import parse_progress
 from .tail import LogTail, human_size
 
 INTERVALS = (("off", 0), ("1 s", 1), ("2 s", 2), ("5 s", 5), ("10 s", 10), ("30 s", 30))
@@ -117,11 +118,20 @@ class TrainingMonitor(widgets.VBox):
         self.charts = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
         self.charts.add_class("mlapp-training-charts")
         self.log_view = widgets.HTML().add_class("mlapp-training-log")
+        # Shown once the log says where the training is (Epoch 3/10, a tqdm bar, step 30/100).
+        self.progress = widgets.FloatProgress(value=0, min=0, max=1, layout=widgets.Layout(width="260px"))
+        self.progress.add_class("mlapp-training-progress")
+        self.progress_text = widgets.HTML().add_class("mlapp-training-progress-text")
+        self.progress_row = widgets.HBox(
+            [self.progress, self.progress_text], layout=widgets.Layout(align_items="center", display="none")
+        )
+        self._progress_start: tuple[float, float] | None = None  # (when, fraction) first seen, for a log file
         self.children = [
             widgets.HBox(
                 [self.title, self.state, self.interval, self.refresh_button, self.download],
                 layout=widgets.Layout(align_items="center"),
             ),
+            self.progress_row,
             self.message,
             self.notes,
             self.summary,
@@ -241,6 +251,7 @@ class TrainingMonitor(widgets.VBox):
                 self._log.clear()
                 self._drawn.clear()
                 self._notes.clear()
+                self._progress_start = None
                 grew = True
             for note in read.notes:
                 self._note(note, html.escape(note))
@@ -264,6 +275,7 @@ class TrainingMonitor(widgets.VBox):
         if grew:
             self._draw()
             self._show_log()
+        self._show_progress()
         self._note_parser_failures()
         self._show_state(read)
         self._show_notes()
@@ -366,6 +378,26 @@ class TrainingMonitor(widgets.VBox):
             "white-space:pre-wrap;word-break:break-all'>"
             f"{text}</pre></div>"
         )
+
+    def _show_progress(self) -> None:
+        progress = parse_progress(list(self._log))
+        if progress is None:
+            self.progress_row.layout.display = "none"
+            return
+        if self.job is not None:  # the pace since the job started; none once it ended
+            progress = progress.with_eta(self.job.runtime if self.job.state == "running" else None)
+        else:  # a log file: the pace since this monitor first saw it progress
+            now = time.monotonic()
+            if self._progress_start is None:
+                self._progress_start = (now, progress.fraction)
+            progress = progress.with_eta(now - self._progress_start[0], self._progress_start[1])
+        left = f" · about {_duration(progress.eta)} left" if progress.eta is not None else ""
+        text = f"{html.escape(progress.label)} · {progress.fraction:.0%}{left}"
+        if self.progress.value != progress.fraction:
+            self.progress.value = progress.fraction
+        if self.progress_text.value != text:
+            self.progress_text.value = text
+        self.progress_row.layout.display = None
 
     def _show_state(self, read) -> None:
         if self.job is not None:

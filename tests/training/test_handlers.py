@@ -46,6 +46,25 @@ async def test_metrics_arrive_incrementally_while_the_job_runs(api, tmp_path):
     assert last["next"] == last["size"] == Path(job["log_path"]).stat().st_size
 
 
+async def test_metrics_say_how_far_a_keras_training_is_and_when_it_ends(api):
+    command = train_sgd_command(epochs=6, delay=0.4, fmt="keras")
+    status, job = await api("alice", "POST", "jobs", body={"command": command, "name": "sgd"})
+    assert status == 201, job
+    seen = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        status, answer = await api("alice", "GET", "jobs", job["id"], "metrics", since=0)
+        if answer["progress"]:
+            seen.append((answer["state"], answer["progress"]))
+        if answer["finished"]:
+            break
+        await asyncio.sleep(0.3)
+    running = [p for state, p in seen if state == "running"]
+    assert len({p["fraction"] for p in running}) > 1, seen  # it moved while the job ran
+    assert all(p["label"].startswith("epoch ") and p["eta"] is not None and p["eta"] >= 0 for p in running)
+    assert seen[-1] == ("succeeded", {"fraction": 1.0, "label": "epoch 6/6", "eta": None})
+
+
 async def test_bad_offsets_are_400s(api):
     status, job = await api("alice", "POST", "jobs", body={"command": ["sh", "-c", "echo loss=1"]})
     for params in ({"since": "-1"}, {"since": "abc"}, {"step": "nan"}, {"epoch": "x"}):

@@ -155,3 +155,23 @@ def test_attaches_to_a_running_job_and_a_later_monitor_rebuilds_the_history(
     assert later.done
     # Another user cannot watch alice's job.
     assert "no job" in TrainingMonitor(job.id, jobs=JobManager(home=mlapp_home, user="bob"), interval=0).message.value
+
+
+def test_a_progress_bar_with_an_eta_follows_a_keras_log(tmp_path, monitors):
+    log = tmp_path / "train.log"
+    log.write_text("loading the data\n")
+    monitor = TrainingMonitor(log, interval=0)
+    monitors.append(monitor)
+    assert monitor.progress_row.layout.display == "none"  # nothing says where it is yet
+    bar = "32/32 [==============================] - 0s 1ms/step - loss: {:.2f}\n"
+    with log.open("a") as fh:
+        fh.write("Epoch 1/4\n" + bar.format(0.9))
+    monitor.refresh()
+    assert monitor.progress_row.layout.display is None and monitor.progress.value == 0.25
+    assert monitor.progress_text.value == "epoch 1/4 · 25%"  # no pace yet: no ETA
+    time.sleep(0.2)
+    with log.open("a") as fh:
+        fh.write("Epoch 2/4\n" + bar.format(0.7) + "Epoch 3/4\n")
+    monitor.refresh()
+    assert monitor.progress.value == 0.5 and monitor.progress_text.value.startswith("epoch 3/4 · 50% · about ")
+    assert monitor.progress_text.value.endswith(" left")
