@@ -23,16 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import current_role, current_user
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from ..home import room_dir
 from .backend import Backend, LocalBackend, LogChunk
 from .envs import Environment, EnvironmentFinder, default_finder
-from .store import ACTIVE, Job, JobStore
+from .store import ACTIVE, Job, JobStore, QueueFull
 from .templates import JobTemplate
 
 DEFAULT_GRACE = 10.0
 GRACE_ENV = "MLAPP_JOB_GRACE"
 LIMIT_ENV = "MLAPP_JOB_LIMIT"
+QUEUE_ENV = "MLAPP_JOB_QUEUE_LIMIT"
+DEFAULT_QUEUE = 50  # queued jobs per user: a sweep fits, a runaway loop is stopped
 DEFAULT_LOG_READ = 64 * 1024
 MAX_LOG_READ = 4 * 1024 * 1024
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -66,7 +68,8 @@ class JobManager:
     """Background jobs of one user (an admin sees and controls everyone's).
 
     ``limit`` jobs run at once (default: the number of cores, or ``$MLAPP_JOB_LIMIT``); more wait
-    in state ``queued``. ``grace`` is the time between SIGTERM and SIGKILL when a job is killed
+    in state ``queued``, taken in turn from each user's, and each user queues at most
+    ``max_queued`` (default 50, or ``$MLAPP_JOB_QUEUE_LIMIT``). ``grace`` is the time between SIGTERM and SIGKILL when a job is killed
     (default 10 s, or ``$MLAPP_JOB_GRACE``). Relative working folders are in ``workspace``;
     with ``confine_cwd`` (the server's REST API) they cannot leave it.
 
@@ -84,6 +87,7 @@ class JobManager:
         role: str | None = None,
         limit: int | None = None,
         grace: float | None = None,
+        max_queued: int | None = None,
         workspace: str | os.PathLike | None = None,
         environments: EnvironmentFinder | None = None,
         backend: Backend | None = None,
@@ -105,6 +109,7 @@ class JobManager:
         self.environments = environments or (
             default_finder() if workspace is None else EnvironmentFinder(workspace=workspace)
         )
+        self.max_queued = int(max_queued or _env_number(QUEUE_ENV, int, 0) or DEFAULT_QUEUE)
         if self.limit < 1:
             raise InvalidInput("the job limit must be at least 1")
         if self.grace < 0:
@@ -199,7 +204,13 @@ class JobManager:
                 role=self.role,
                 template=template,
             )
-            self.store.insert(job)
+            self.store.insert(job, max_queued=self.max_queued)
+        except QueueFull as full:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise TooLarge(
+                f"you have {full.queued} jobs queued, the most one user may: wait for some to start, or kill some",
+                detail={"queued": full.queued, "max_queued": self.max_queued},
+            ) from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

@@ -2,8 +2,10 @@
 
 Every state change is one ``BEGIN IMMEDIATE`` transaction, so a server, several kernels and the
 supervisors of running jobs can read and write the same file at once. The queue lives here too:
-whoever has a free slot claims the oldest queued job in a transaction, so the concurrency limit
-holds across processes without any of them being in charge.
+whoever has a free slot claims the next queued job in a transaction, so the concurrency limit
+holds across processes without any of them being in charge. The queue is fair between users: the
+next job is the oldest of the user with the fewest running jobs (then: whose last job started
+longest ago), so one user's 20 queued jobs do not hold another's.
 """
 
 from __future__ import annotations
@@ -56,6 +58,24 @@ CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs(user, seq);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+# Per waiting user: their oldest queued job, how many of theirs run, when their last one started.
+NEXT_FAIRLY = """
+WITH waiting AS (SELECT user, min(seq) AS first FROM jobs WHERE state = 'queued' GROUP BY user),
+     load AS (SELECT user, sum(state = 'running') AS running, max(claimed_at) AS last FROM jobs
+              WHERE user IN (SELECT user FROM waiting) GROUP BY user)
+SELECT jobs.id FROM waiting JOIN load USING (user) JOIN jobs ON jobs.seq = waiting.first
+ORDER BY load.running, coalesce(load.last, 0), waiting.first LIMIT 1
+"""
+
+
+class QueueFull(Exception):
+    """A user has as many queued jobs as one may (``JobStore.insert``'s ``max_queued``)."""
+
+    def __init__(self, queued: int):
+        super().__init__(queued)
+        self.queued = queued
 
 
 @dataclass
@@ -148,7 +168,9 @@ class JobStore:
         return conn
 
     # -- records ---------------------------------------------------------------------------------
-    def insert(self, job: Job) -> None:
+    def insert(self, job: Job, max_queued: int | None = None) -> None:
+        """Record a new job; with ``max_queued``, ``QueueFull`` if its user has that many queued
+        already (counted in the same transaction: a burst cannot pass the cap)."""
         data = asdict(job)
         data.pop("cpu_percent")
         data.pop("memory")
@@ -157,6 +179,12 @@ class JobStore:
         columns = ", ".join(data)
         marks = ", ".join(f":{key}" for key in data)
         with transaction(self.conn) as conn:
+            if max_queued is not None:
+                (queued,) = conn.execute(
+                    "SELECT count(*) FROM jobs WHERE user = ? AND state = 'queued'", (job.user,)
+                ).fetchone()
+                if queued >= max_queued:
+                    raise QueueFull(queued)
             conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", data)
 
     def get(self, job_id: str) -> Job | None:
@@ -210,12 +238,13 @@ class JobStore:
 
     # -- the queue -------------------------------------------------------------------------------
     def claim_next(self, limit: int) -> Job | None:
-        """Move the oldest queued job to ``running`` if fewer than ``limit`` run; None otherwise."""
+        """Move the next queued job (fair between users, see above) to ``running`` if fewer than
+        ``limit`` run; None otherwise."""
         with transaction(self.conn) as conn:
             (running,) = conn.execute("SELECT count(*) FROM jobs WHERE state = 'running'").fetchone()
             if running >= limit:
                 return None
-            row = conn.execute("SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1").fetchone()
+            row = conn.execute(NEXT_FAIRLY).fetchone()
             if row is None:
                 return None
             conn.execute("UPDATE jobs SET state = 'running', claimed_at = ? WHERE id = ?", (time.time(), row["id"]))
