@@ -15,16 +15,18 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from ..errors import MLAppError
+from ..training.progress import log_progress
 from .store import ACTIVE, Job
 
 LOG_TAIL = 32 * 1024
 COLUMNS = (  # (title, width)
-    ("Name", "14%"),
-    ("Command", "17%"),
-    ("Environment", "9%"),
+    ("Name", "13%"),
+    ("Command", "10%"),
+    ("Environment", "7%"),
     ("State", "8%"),
     ("Started", "8%"),
     ("Runtime", "7%"),
+    ("Progress", "10%"),
     ("CPU %", "6%"),
     ("Memory", "7%"),
     ("Exit", "5%"),
@@ -85,7 +87,12 @@ class _Row(widgets.HBox):
 
     def __init__(self, job: Job, table: JobTable):
         self.staff = table.manager.is_staff
-        self.cells = [_cell(width) for _, width in COLUMNS[:-1]]
+        self.cells = [_cell(width) for title, width in COLUMNS[:-1] if title != "Progress"]
+        # What the log says of how far the job is (Epoch 3/10, a tqdm bar): a bar and the time left.
+        self.progress = widgets.FloatProgress(min=0, max=1, layout=widgets.Layout(width="95%", height="10px"))
+        self.progress_text = widgets.Label(layout=widgets.Layout(width="95%", min_width="0"))
+        progress = widgets.VBox([self.progress, self.progress_text], layout=widgets.Layout(width=COLUMNS[6][1]))
+        progress.add_class("mlapp-jobs-progress")
         self.log_button = widgets.Button(description="Log", icon="file-text-o", tooltip="Show this job's log")
         self.kill_button = widgets.Button(
             description="Kill",
@@ -102,7 +109,7 @@ class _Row(widgets.HBox):
         actions = widgets.HBox(
             [self.log_button, self.kill_button, self.remove_button], layout=widgets.Layout(width=COLUMNS[-1][1])
         )
-        super().__init__([*self.cells, actions])
+        super().__init__([*self.cells[:6], progress, *self.cells[6:], actions])
         self.add_class("mlapp-jobs-row")
         self.job_id = job.id
         self.state = ""
@@ -136,9 +143,23 @@ class _Row(widgets.HBox):
             mine = self.staff or job.template is not None
             self.kill_button.disabled = job.finished or not mine
             self.remove_button.disabled = not job.finished or not mine
+        self._show_progress(job)
         tip = job.reason or " ".join(job.command)
         if self.cells[1].tooltip != tip:
             self.cells[1].tooltip = tip
+
+    def _show_progress(self, job: Job) -> None:
+        progress = log_progress(job.log_path, job.runtime) if job.state == "running" else None
+        self.progress.layout.visibility = "visible" if progress else "hidden"
+        text = ""
+        if progress:
+            left = f" · {format_duration(progress.eta)} left" if progress.eta is not None else ""
+            text = f"{progress.fraction:.0%}{left}"
+            if self.progress.value != progress.fraction:
+                self.progress.value = progress.fraction
+            self.progress_text.tooltip = progress.label
+        if self.progress_text.value != text:
+            self.progress_text.value = text
 
 
 class JobTable(widgets.VBox):

@@ -144,3 +144,31 @@ def test_a_viewer_kills_their_template_jobs_from_the_table_but_no_others(jobs):
     rows[theirs.id].kill_button.click()
     until(lambda: viewer.get(theirs.id).state == "killed")
     jobs.as_user("vera").kill(other.id)
+
+
+def test_a_running_jobs_progress_bar_follows_its_keras_log(jobs):
+    script = (
+        "import time\n"
+        "for e in range(1, 5):\n"
+        "    print(f'Epoch {e}/4'); print('8/8 [==============================] - 0s - loss: 0.5', flush=True)\n"
+        "    time.sleep(0.6)\n"
+        "time.sleep(30)\n"
+    )
+    job = jobs.start(["python", "-c", script], name="keras-like")
+    table = JobTable(jobs, autorefresh=False)
+    table.refresh()
+    (row,) = table.body.children
+    seen = set()
+
+    def moved():
+        table.refresh()
+        if row.progress_text.value:
+            seen.add(row.progress.value)
+        return row.progress.value == 1.0
+
+    until(moved)
+    assert len(seen) > 1 and row.progress.layout.visibility == "visible"  # it moved with the log
+    assert row.progress_text.value.startswith("100%") and row.progress_text.tooltip == "epoch 4/4"
+    jobs.kill(job.id)
+    until(lambda: (table.refresh(), row.state == "killed")[1])
+    assert row.progress.layout.visibility == "hidden" and row.progress_text.value == ""
