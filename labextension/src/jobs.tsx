@@ -284,6 +284,7 @@ function StartJobForm(props: {
   onDone: (job: IJob | null) => void;
 }): JSX.Element {
   const [command, setCommand] = React.useState('');
+  const [name, setName] = React.useState('');
   const [environment, setEnvironment] = React.useState('');
   const [cwd, setCwd] = React.useState('');
   const [error, setError] = React.useState<string | null>(null);
@@ -294,6 +295,9 @@ function StartJobForm(props: {
     setBusy(true);
     setError(null);
     const body: { [key: string]: unknown } = { command };
+    if (name.trim()) {
+      body.name = name.trim();
+    }
     if (environment) {
       body.environment = environment;
     }
@@ -323,6 +327,16 @@ function StartJobForm(props: {
             onChange={e => setCommand(e.target.value)}
             required
             autoFocus
+          />
+        </label>
+        <label>
+          Name
+          <input
+            className="jp-mod-styled"
+            name="name"
+            placeholder="(optional: the job's title in lists and tabs)"
+            value={name}
+            onChange={e => setName(e.target.value)}
           />
         </label>
         <label>
