@@ -18,7 +18,7 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
-from traitlets import Bool, Dict, Float, Int, List, Unicode, default
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import __version__, api
@@ -125,6 +125,25 @@ class MLApp(ExtensionApp):
     @default("job_kill_grace")
     def _default_job_kill_grace(self):
         return float(os.environ.get("MLAPP_JOB_GRACE") or 10)
+
+    job_backend = Enum(
+        ("local", "ray"),
+        help="Where jobs run unless a job asks otherwise: 'local' (this machine) or 'ray' (the Ray "
+        "cluster at ray_address; pip install 'jupyter-mlapp[ray]'). Default: $MLAPP_JOB_BACKEND, else local.",
+    ).tag(config=True)
+
+    @default("job_backend")
+    def _default_job_backend(self):
+        return os.environ.get("MLAPP_JOB_BACKEND") or "local"
+
+    ray_address = Unicode(
+        help="The Ray cluster's dashboard URL (http://head:8265) for jobs started with backend 'ray'. "
+        "Default: $MLAPP_RAY_ADDRESS, else none (Ray jobs are refused with a message).",
+    ).tag(config=True)
+
+    @default("ray_address")
+    def _default_ray_address(self):
+        return os.environ.get("MLAPP_RAY_ADDRESS", "")
 
     job_history_days = Float(
         help="Remove finished jobs (their records and logs) this many days after they ended, at "

@@ -84,9 +84,18 @@ def manager() -> JobManager:
     return _managers[key]
 
 
-def start(command, name=None, cwd=None, env=None, environment=None, stdin=None) -> Job:
-    """Start a background job; see ``JobManager.start``."""
-    return manager().start(command, name=name, cwd=cwd, env=env, environment=environment, stdin=stdin)
+def start(command, name=None, cwd=None, env=None, environment=None, stdin=None, backend=None, resources=None) -> Job:
+    """Start a background job (``backend="ray"``: on the server's Ray cluster); see ``JobManager.start``."""
+    return manager().start(
+        command,
+        name=name,
+        cwd=cwd,
+        env=env,
+        environment=environment,
+        stdin=stdin,
+        backend=backend,
+        resources=resources,
+    )
 
 
 def template(name: str, command, params: dict | None = None, **options) -> JobTemplate:

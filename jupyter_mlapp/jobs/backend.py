@@ -1,13 +1,16 @@
-"""Where jobs run: the small interface the manager needs, and the local implementation.
+"""Where jobs run: the small interface the manager needs, the local implementation, and the
+dispatcher that sends each job to the backend it was started on.
 
 The table, the REST API and the widgets only talk to ``JobManager``; the manager only asks its
 backend to start, poll, kill and read the log of a job, and whether an ended one still runs.
-A cluster backend (Dask distributed) is another class with these methods.
+``JobBackends`` holds the local backend and, once a job asks for it, the Ray backend
+(``ray_backend``, imported only then): local and cluster jobs live in one table.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,10 +22,14 @@ from pathlib import Path
 
 import psutil
 
+from ..errors import InvalidInput
 from . import launcher
 from .store import Job, JobStore
 from .supervisor import process_started
 
+BACKENDS = ("local", "ray")
+# The server's choice, for itself and the kernels it starts (c.MLApp.job_backend, c.MLApp.ray_address).
+JOB_BACKEND_ENV, RAY_ADDRESS_ENV = "MLAPP_JOB_BACKEND", "MLAPP_RAY_ADDRESS"
 # How long a claimed job may wait for its supervisor to record the start before it is lost.
 CLAIM_TIMEOUT = 60.0
 # Two start times of one process differ only by rounding; a reused PID differs by far more.
@@ -118,7 +125,7 @@ class LocalBackend(Backend):
         if self.launcher_path is not None and launcher.request(self.launcher_path, str(self.store.path), job.id, limit):
             return
         if not self._spawn(
-            our_process("supervisor") + [str(self.store.path), job.id, str(limit)], Path(job.log_path).parent
+            [*our_process("supervisor"), str(self.store.path), job.id, str(limit)], Path(job.log_path).parent
         ):
             reason = "could not start the job supervisor"
             with open(job.log_path, "ab") as log:
@@ -128,7 +135,7 @@ class LocalBackend(Backend):
             # The next jobs start faster: a launcher forks their supervisors.
             self._launcher_started = time.monotonic()
             self._spawn(
-                our_process("launcher") + [str(self.launcher_path), str(self.store.path)], self.store.path.parent
+                [*our_process("launcher"), str(self.launcher_path), str(self.store.path)], self.store.path.parent
             )
 
     @staticmethod
@@ -222,24 +229,30 @@ class LocalBackend(Backend):
         return same_process(job.pid, job.pid_created)
 
     def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
-        try:
-            with open(job.log_path, "rb") as log:
-                size = os.fstat(log.fileno()).st_size
-                if tail is not None:
-                    offset = max(0, size - tail)
-                    limit = min(limit, tail)
-                offset = min(max(0, offset), size)
-                log.seek(offset)
-                data = log.read(limit)
-        except FileNotFoundError:
-            return LogChunk("", 0, 0, 0)
-        if tail is not None:  # don't start in the middle of a character
-            skip = next((i for i, b in enumerate(data[:4]) if b & 0xC0 != 0x80), 0)
-            data, offset = data[skip:], offset + skip
-        end = utf8_boundary(data)
-        if end == 0 and data and len(data) >= 4:
-            end = len(data)  # not UTF-8 at all: show it replaced rather than stall
-        return LogChunk(data[:end].decode("utf-8", errors="replace"), offset, offset + end, size)
+        return read_log_file(job.log_path, offset, limit, tail)
+
+
+def read_log_file(path: str, offset: int, limit: int, tail: int | None = None) -> LogChunk:
+    """At most ``limit`` bytes of the log file from ``offset`` (or its last ``tail`` bytes), cut at
+    whole UTF-8 characters."""
+    try:
+        with open(path, "rb") as log:
+            size = os.fstat(log.fileno()).st_size
+            if tail is not None:
+                offset = max(0, size - tail)
+                limit = min(limit, tail)
+            offset = min(max(0, offset), size)
+            log.seek(offset)
+            data = log.read(limit)
+    except FileNotFoundError:
+        return LogChunk("", 0, 0, 0)
+    if tail is not None:  # don't start in the middle of a character
+        skip = next((i for i, b in enumerate(data[:4]) if b & 0xC0 != 0x80), 0)
+        data, offset = data[skip:], offset + skip
+    end = utf8_boundary(data)
+    if end == 0 and data and len(data) >= 4:
+        end = len(data)  # not UTF-8 at all: show it replaced rather than stall
+    return LogChunk(data[:end].decode("utf-8", errors="replace"), offset, offset + end, size)
 
 
 def terminate_group(pgid: int, grace: float) -> None:
@@ -257,9 +270,64 @@ def terminate_group(pgid: int, grace: float) -> None:
             except (ProcessLookupError, PermissionError):
                 return
             time.sleep(0.1)
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     threading.Thread(target=finish, name=f"kill-group-{pgid}", daemon=True).start()
+
+
+class JobBackends(Backend):
+    """Each job to the backend it was started on (its record's ``backend``): this machine, or
+    the Ray cluster at ``ray_address`` (connected to only when a job is on Ray)."""
+
+    def __init__(
+        self, store: JobStore, local: Backend | None = None, default: str | None = None, ray_address: str | None = None
+    ):
+        self.store = store
+        self.local = local or LocalBackend(store)
+        self.default = default or os.environ.get(JOB_BACKEND_ENV) or "local"
+        self.ray_address = ray_address or os.environ.get(RAY_ADDRESS_ENV) or None
+        self._ray = None
+        self._lock = threading.Lock()
+
+    @property
+    def ray(self):
+        with self._lock:
+            if self._ray is None:
+                from .ray_backend import RayBackend
+
+                self._ray = RayBackend(self.store, self.ray_address)
+            return self._ray
+
+    def choose(self, name: str | None) -> str | None:
+        """The backend a new job runs on (``None``: this machine); Ray must answer now."""
+        name = self.default if name in (None, "") else name
+        if name not in BACKENDS:
+            raise InvalidInput(f"unknown job backend {str(name)[:40]!r}: use one of {', '.join(BACKENDS)}")
+        if name == "local":
+            return None
+        self.ray.check()
+        return name
+
+    def _of(self, job: Job) -> Backend:
+        return self.ray if job.backend == "ray" else self.local
+
+    def start(self, job: Job, limit: int) -> None:
+        self._of(job).start(job, limit)
+
+    def poll(self, jobs: list[Job]) -> list[Job]:
+        on_ray = [job for job in jobs if job.backend == "ray"]
+        if not on_ray:
+            return self.local.poll(jobs)
+        local = iter(self.local.poll([job for job in jobs if job.backend != "ray"]))
+        remote = iter(self.ray.poll(on_ray))
+        return [next(remote) if job.backend == "ray" else next(local) for job in jobs]
+
+    def kill(self, job: Job) -> bool:
+        return self._of(job).kill(job)
+
+    def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
+        return self._of(job).read_log(job, offset, limit, tail)
+
+    def still_runs(self, job: Job) -> bool:
+        return self._of(job).still_runs(job)

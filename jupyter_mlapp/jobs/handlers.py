@@ -16,12 +16,13 @@ from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput
 from ..web import MLAppHandler, json_content
+from .backend import JOB_BACKEND_ENV, RAY_ADDRESS_ENV
 from .envs import ENV_DIRS_ENV, EnvironmentFinder
 from .kernelspecs import EnvironmentKernelSpecManager
 from .manager import DEFAULT_GRACE, GRACE_ENV, LIMIT_ENV, JobManager
 
 JOB_ID = r"(?P<job_id>[0-9a-f]{1,32})"
-START_FIELDS = ("command", "name", "cwd", "env", "environment", "stdin")
+START_FIELDS = ("command", "name", "cwd", "env", "environment", "stdin", "backend", "resources")
 
 
 class JobsBase(MLAppHandler):
@@ -140,6 +141,10 @@ def setup(app) -> list[tuple]:
     env_dirs = [*getattr(app, "env_dirs", ()), *os.environ.get(ENV_DIRS_ENV, "").split(os.pathsep)]
     os.environ[ENV_DIRS_ENV] = os.pathsep.join(dict.fromkeys(d for d in env_dirs if d))
     environments = EnvironmentFinder(workspace=workspace)
+    # Where jobs run (c.MLApp.job_backend, c.MLApp.ray_address): for this server's jobs and the kernels'.
+    for variable, value in ((JOB_BACKEND_ENV, app.job_backend), (RAY_ADDRESS_ENV, app.ray_address)):
+        if value:
+            os.environ[variable] = value
     manager = JobManager(
         home=app.home_path, limit=limit, grace=grace, workspace=workspace, environments=environments, confine_cwd=True
     )
@@ -169,6 +174,16 @@ ERRORS = {
 }
 NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
 JOB_PARAM = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RESOURCES = {
+    "type": "object",
+    "description": "asked of the Ray cluster (backend ray)",
+    "properties": {
+        "cpus": {"type": "number", "minimum": 0},
+        "gpus": {"type": "number", "minimum": 0},
+        "memory": {"type": "integer", "minimum": 0, "description": "bytes"},
+    },
+    "additionalProperties": False,
+}
 JOB = {
     "type": "object",
     "required": ["id", "name", "user", "command", "state", "log_path"],
@@ -195,6 +210,8 @@ JOB = {
         "reason": {"type": "string", "nullable": True},
         "log_path": {"type": "string"},
         "grace": {"type": "number"},
+        "backend": {"type": "string", "nullable": True, "description": "null: this machine; ray: the Ray cluster"},
+        "resources": {**RESOURCES, "nullable": True},
     },
 }
 KILL_RESULT = {
@@ -233,6 +250,12 @@ openapi_paths = {
                             "env": {"type": "object", "additionalProperties": {"type": "string"}},
                             "environment": {"type": "string", "description": "name or path, see /envs"},
                             "stdin": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+                            "backend": {
+                                "type": "string",
+                                "enum": ["local", "ray"],
+                                "description": "default: the server's",
+                            },
+                            "resources": RESOURCES,
                         },
                     }
                 ),

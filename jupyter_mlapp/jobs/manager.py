@@ -25,7 +25,7 @@ from pathlib import Path
 from .. import current_role, current_user
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from ..home import room_dir
-from .backend import Backend, LocalBackend, LogChunk
+from .backend import Backend, JobBackends, LogChunk
 from .envs import Environment, EnvironmentFinder, default_finder
 from .store import ACTIVE, Job, JobStore, QueueFull
 from .templates import JobTemplate
@@ -95,7 +95,7 @@ class JobManager:
     ):
         self.root = room_dir("jobs", home)
         self.store = JobStore(self.root / "jobs.sqlite")
-        self.backend = backend or LocalBackend(self.store)
+        self.backend = backend or JobBackends(self.store)
         self.user = user or current_user()
         self.admin = admin
         self.role = role or ("admin" if admin else current_role())
@@ -151,6 +151,8 @@ class JobManager:
         env: dict | None = None,
         environment: str | None = None,
         stdin=None,
+        backend: str | None = None,
+        resources: dict | None = None,
     ) -> Job:
         """Start ``command`` (an argv list, a command line, or a ``script.py`` with arguments).
 
@@ -159,11 +161,34 @@ class JobManager:
         a list of lines fed to the command's standard input. The job waits in ``queued`` while
         ``limit`` jobs run. Bad input raises ``InvalidInput`` and records nothing; a viewer is
         refused (``Forbidden``: they start templates only).
+
+        ``backend``: ``"local"`` (this machine) or ``"ray"`` (the server's Ray cluster, with
+        ``resources`` ``{"cpus", "gpus", "memory"}`` asked of it); default: the server's choice.
         """
         self._require_staff("starting a command")
-        return self._start(self._command(command), name=name, cwd=cwd, env=env, environment=environment, stdin=stdin)
+        return self._start(
+            self._command(command),
+            name=name,
+            cwd=cwd,
+            env=env,
+            environment=environment,
+            stdin=stdin,
+            backend=backend,
+            resources=resources,
+        )
 
-    def _start(self, argv, name=None, cwd=None, env=None, environment=None, stdin=None, template=None) -> Job:
+    def _start(
+        self,
+        argv,
+        name=None,
+        cwd=None,
+        env=None,
+        environment=None,
+        stdin=None,
+        template=None,
+        backend=None,
+        resources=None,
+    ) -> Job:
         workdir = self._cwd(cwd)
         overlay = self._env(env)
         chosen = self._environment(environment)
@@ -174,6 +199,7 @@ class JobManager:
         if name is not None and not str(name).strip():
             raise InvalidInput("a job name cannot be blank")
         name = str(name).strip()[:200] if name is not None else shlex.join(argv)[:80]
+        backend, resources = self._backend(backend, resources)
 
         job_id = uuid.uuid4().hex[:12]
         folder = self.root / job_id
@@ -203,6 +229,8 @@ class JobManager:
                 created_at=time.time(),
                 role=self.role,
                 template=template,
+                backend=backend,
+                resources=resources,
             )
             self.store.insert(job, max_queued=self.max_queued)
         except QueueFull as full:
@@ -214,8 +242,30 @@ class JobManager:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        self.dispatch()
+        if backend is None:
+            self.dispatch()
+        else:  # the cluster queues it: not a slot of this machine's
+            claimed = self.store.update(job_id, only_if_state=("queued",), state="running", claimed_at=time.time())
+            if claimed is not None:
+                self.backend.start(claimed, self.limit)
         return self.store.get(job_id) or job
+
+    def _backend(self, backend, resources) -> tuple[str | None, dict | None]:
+        """Where a new job runs (None: this machine) and what it asks of the cluster."""
+        choose = getattr(self.backend, "choose", None)
+        if choose is None:  # a single backend given to the manager
+            if backend not in (None, "", "local"):
+                raise InvalidInput(f"this job manager runs jobs on one backend; {str(backend)[:40]!r} is not it")
+            chosen = None
+        else:
+            chosen = choose(backend)
+        if resources not in (None, {}) and chosen is None:
+            raise InvalidInput(
+                "resources (CPUs, GPUs, memory) are asked of a cluster: start the job with backend='ray'"
+            )
+        from .ray_backend import check_resources
+
+        return chosen, check_resources(resources) if chosen else None
 
     # -- templates: what viewers may start -----------------------------------------------------
     def add_template(self, template: JobTemplate) -> JobTemplate:

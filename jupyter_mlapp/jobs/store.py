@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     kill_requested_at REAL,
     reason TEXT,
     role TEXT,                      -- the starter's role, the job's MLAPP_ROLE
-    template TEXT                   -- the job template it was started from (viewers start only these)
+    template TEXT,                  -- the job template it was started from (viewers start only these)
+    backend TEXT,                   -- where it runs: null for this machine, 'ray' for the Ray cluster
+    resources TEXT                  -- JSON {cpus, gpus, memory} asked of the cluster, or null
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs(user, seq);
@@ -62,8 +64,8 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 # Per waiting user: their oldest queued job, how many of theirs run, when their last one started.
 NEXT_FAIRLY = """
-WITH waiting AS (SELECT user, min(seq) AS first FROM jobs WHERE state = 'queued' GROUP BY user),
-     load AS (SELECT user, sum(state = 'running') AS running, max(claimed_at) AS last FROM jobs
+WITH waiting AS (SELECT user, min(seq) AS first FROM jobs WHERE state = 'queued' AND backend IS NULL GROUP BY user),
+     load AS (SELECT user, sum(state = 'running' AND backend IS NULL) AS running, max(claimed_at) AS last FROM jobs
               WHERE user IN (SELECT user FROM waiting) GROUP BY user)
 SELECT jobs.id FROM waiting JOIN load USING (user) JOIN jobs ON jobs.seq = waiting.first
 ORDER BY load.running, coalesce(load.last, 0), waiting.first LIMIT 1
@@ -109,6 +111,8 @@ class Job:
     reason: str | None = None
     role: str | None = None
     template: str | None = None
+    backend: str | None = None  # None: this machine; "ray": the Ray cluster (its submission id is mlapp-<id>)
+    resources: dict | None = None  # asked of the cluster: cpus, gpus, memory (bytes)
     # Live figures of a running job (not stored): CPU % and resident memory of its process group.
     cpu_percent: float | None = field(default=None, compare=False)
     memory: int | None = field(default=None, compare=False)
@@ -119,6 +123,7 @@ class Job:
         data.pop("seq", None)
         for key in ("command", "argv", "env"):
             data[key] = json.loads(data[key])
+        data["resources"] = json.loads(data["resources"]) if data.get("resources") else None
         return cls(**data)
 
     @property
@@ -156,7 +161,7 @@ class JobStore:
         """Columns added since a home folder's database was made (added empty: older jobs had none)."""
         with transaction(self.conn) as conn:  # one process adds them; the others then see them
             have = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
-            for column in ("role", "template"):
+            for column in ("role", "template", "backend", "resources"):
                 if column not in have:
                     conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
 
@@ -176,6 +181,7 @@ class JobStore:
         data.pop("memory")
         for key in ("command", "argv", "env"):
             data[key] = json.dumps(data[key])
+        data["resources"] = json.dumps(data["resources"]) if data["resources"] else None
         columns = ", ".join(data)
         marks = ", ".join(f":{key}" for key in data)
         with transaction(self.conn) as conn:
@@ -239,9 +245,13 @@ class JobStore:
     # -- the queue -------------------------------------------------------------------------------
     def claim_next(self, limit: int) -> Job | None:
         """Move the next queued job (fair between users, see above) to ``running`` if fewer than
-        ``limit`` run; None otherwise."""
+        ``limit`` run; None otherwise.
+
+        Jobs of this machine only: a cluster queues its own jobs."""
         with transaction(self.conn) as conn:
-            (running,) = conn.execute("SELECT count(*) FROM jobs WHERE state = 'running'").fetchone()
+            (running,) = conn.execute(
+                "SELECT count(*) FROM jobs WHERE state = 'running' AND backend IS NULL"
+            ).fetchone()
             if running >= limit:
                 return None
             row = conn.execute(NEXT_FAIRLY).fetchone()

@@ -120,7 +120,7 @@ class _Row(widgets.HBox):
         values = (
             job.name,
             " ".join(job.command),
-            job.environment or "(server)",
+            where(job),
             job.state,
             format_time(job.started_at),
             format_duration(job.runtime),
@@ -450,6 +450,17 @@ class EnvPicker(widgets.VBox):
         self.info.value = "<br>".join(lines)
 
 
+def where(job: Job) -> str:
+    """The environment cell: the job's environment, and for a Ray job the resources it asked for."""
+    environment = job.environment or "(server)"
+    if job.backend != "ray":
+        return environment
+    asked = job.resources or {}
+    parts = [f"{asked['cpus']:g} CPU" if "cpus" in asked else "", f"{asked['gpus']:g} GPU" if "gpus" in asked else ""]
+    parts.append(format_size(asked["memory"]) if asked.get("memory") else "")
+    return f"{environment} on Ray" + (f" ({', '.join(p for p in parts if p)})" if any(parts) else "")
+
+
 class JobLauncher(widgets.VBox):
     """A form to start a job: command line, name, environment and lines for its input.
 
@@ -474,6 +485,20 @@ class JobLauncher(widgets.VBox):
             description="Input", placeholder="lines for the command's questions (optional)", rows=2, layout=wide
         )
         self.environment = EnvPicker(finder=manager.environments)
+        # Where it runs: offered when the server has a Ray cluster (c.MLApp.ray_address).
+        backends = getattr(manager.backend, "ray_address", None) or getattr(manager.backend, "default", None) == "ray"
+        self.backend = widgets.Dropdown(
+            description="Run on",
+            options=[("this machine", "local"), ("the Ray cluster", "ray")],
+            value=getattr(manager.backend, "default", "local"),
+            layout=widgets.Layout(display=None if backends else "none"),
+        )
+        self.cpus = widgets.BoundedFloatText(description="CPUs", value=1, min=0, max=4096, step=1)
+        self.gpus = widgets.BoundedFloatText(description="GPUs", value=0, min=0, max=1024, step=1)
+        self.memory_gb = widgets.BoundedFloatText(description="Memory GB", value=0, min=0, max=1 << 20, step=1)
+        self.resources = widgets.HBox([self.cpus, self.gpus, self.memory_gb])
+        self.backend.observe(lambda _: self._show_resources(), "value")
+        self._show_resources()
         self.start_button = widgets.Button(description="Start job", icon="play", button_style="primary")
         self.start_button.on_click(lambda _: self.start())
         self.message = widgets.HTML()
@@ -482,6 +507,8 @@ class JobLauncher(widgets.VBox):
             self.command,
             self.name,
             self.environment,
+            self.backend,
+            self.resources,
             self.stdin,
             widgets.HBox([self.start_button, self.message]),
         ]
@@ -496,14 +523,21 @@ class JobLauncher(widgets.VBox):
             self.command.placeholder = "for editors only"
             self.children = [self.notice, *self.children]
 
+    def _show_resources(self) -> None:
+        self.resources.layout.display = None if self.backend.value == "ray" else "none"
+
     def start(self) -> Job | None:
         stdin = self.stdin.value.splitlines() if self.stdin.value else None
+        on_ray = self.backend.value == "ray"
+        resources = {"cpus": self.cpus.value, "gpus": self.gpus.value, "memory": int(self.memory_gb.value * 2**30)}
         try:
             job = self.manager.start(
                 self.command.value,
                 name=self.name.value.strip() or None,
                 environment=self.environment.value or None,
                 stdin=stdin,
+                backend=self.backend.value,
+                resources={k: v for k, v in resources.items() if v} if on_ray else None,
             )
         except MLAppError as err:
             self.message.value = f"<span class='mlapp-error' style='color:#c62828'>{html.escape(str(err))}</span>"
