@@ -49,6 +49,9 @@ DEFAULT_PRELOAD = (
 # Whose a pooled kernel is before hand-over: no account can have this name (see auth/store.py),
 # so the Authorizer lets only admins reach it.
 POOL_OWNER = "(pool)"
+# A page's first websocket comes once the browser has loaded Voila's JavaScript, which can take a
+# while on a slow machine or link: until then the page gets this long instead of the grace period.
+FIRST_CONNECT = 60.0
 KERNEL_MB = 250  # what one app kernel takes, measured with the flagship app (170-210 MB): for the defaults
 BUSY_MESSAGE = "The server is busy, try again in a minute."
 
@@ -76,9 +79,14 @@ class AppKernel:
     connections: int = 0
     rendering: bool = True  # Voila is executing the notebook: the page has no websocket yet
     left: float | None = None  # monotonic time since which the page has had no websocket
+    ever_connected: bool = False
 
     def gone_for(self, now: float) -> float:
         return 0.0 if self.rendering or self.connections or self.left is None else now - self.left
+
+    def is_gone(self, now: float, grace: float) -> bool:
+        """The page went away: its websocket closed ``grace`` seconds ago, or it never came."""
+        return self.gone_for(now) >= (grace if self.ever_connected else max(grace, FIRST_CONNECT))
 
 
 @dataclass
@@ -194,6 +202,7 @@ class AppKernels:
         if page is not None:
             page.connections += 1
             page.left = None
+            page.ever_connected = True
 
     def disconnected(self, kernel_id: str) -> None:
         page = self.pages.get(kernel_id)
@@ -284,7 +293,8 @@ class AppKernels:
 
     async def _reclaim(self, pages: list[AppKernel]) -> None:
         now = time.monotonic()
-        leaving = [p.kernel_id for p in pages if p.gone_for(now) > 0]
+        # A page that closed is leaving; one that never connected may still be loading in a browser.
+        leaving = [p.kernel_id for p in pages if p.gone_for(now) > 0 and (p.ever_connected or p.is_gone(now, 0))]
         for kernel_id in leaving:
             self.forget(kernel_id)
         await asyncio.gather(*(self.km.shutdown_kernel(k, now=True) for k in leaving), return_exceptions=True)
@@ -304,7 +314,7 @@ class AppKernels:
         now_mono, now = time.monotonic(), time.time()
         doomed = []
         for page in list(self.pages.values()):
-            if page.gone_for(now_mono) >= self.grace:
+            if page.is_gone(now_mono, self.grace):
                 doomed.append((page, "its page closed"))
                 continue
             try:
