@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import sys
 import time
+from typing import ClassVar
 
 from jupyter_core.application import JupyterApp
 from traitlets import Bool, Unicode
@@ -28,8 +29,8 @@ class UserCommand(JupyterApp):
     version = __version__
     arguments: tuple[str, ...] = ()
     home = Unicode("", help=HOME_HELP).tag(config=True)
-    aliases = {"home": "UserCommand.home"}
-    flags = {}
+    aliases: ClassVar[dict] = {"home": "UserCommand.home"}
+    flags: ClassVar[dict] = {}
 
     def start(self):
         if len(self.extra_args) != len(self.arguments):
@@ -52,7 +53,9 @@ class UserCommand(JupyterApp):
 
 class PasswordCommand(UserCommand):
     password_stdin = Bool(False, help="Read the password as one line from stdin (for scripts).").tag(config=True)
-    flags = {"password-stdin": ({"PasswordCommand": {"password_stdin": True}}, "Read the password from stdin.")}
+    flags: ClassVar[dict] = {
+        "password-stdin": ({"PasswordCommand": {"password_stdin": True}}, "Read the password from stdin.")
+    }
 
     def read_password(self, username: str) -> str:
         if self.password_stdin or not sys.stdin.isatty():
@@ -73,8 +76,8 @@ class AddUser(PasswordCommand):
         False,
         help="No password: a JupyterHub user (the Hub signs them in; the account gives their role on this server).",
     ).tag(config=True)
-    aliases = {**UserCommand.aliases, "role": "AddUser.role", "display-name": "AddUser.display_name"}
-    flags = {
+    aliases: ClassVar[dict] = {**UserCommand.aliases, "role": "AddUser.role", "display-name": "AddUser.display_name"}
+    flags: ClassVar[dict] = {
         **PasswordCommand.flags,
         "no-password": ({"AddUser": {"no_password": True}}, "No password: for a JupyterHub user."),
     }
@@ -129,7 +132,7 @@ class ListUsers(UserCommand):
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
-            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4])
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
 
 
 class SetRole(UserCommand):
@@ -169,7 +172,7 @@ class UserApp(JupyterApp):
     name = "jupyter mlapp user"
     version = __version__
     description = "Manage jupyter-mlapp user accounts."
-    subcommands = {cmd.name: (f"{__name__}.{cmd.__name__}", cmd.description) for cmd in COMMANDS}
+    subcommands: ClassVar[dict] = {cmd.name: (f"{__name__}.{cmd.__name__}", cmd.description) for cmd in COMMANDS}
 
     def start(self):
         if self.subapp is None:
