@@ -1,5 +1,7 @@
 """The flagship ML app in Voila, as a signed-in editor uses it: every page, a training job watched
-live and through a reload, folders in the file explorer, snapshots, links to Lab and static files."""
+live and through a reload, folders in the file explorer, snapshots, links to Lab and static files;
+on a phone, in light and dark; and an app of the test's own with debug prints and JupyterLab inside,
+as its editor and a viewer see it."""
 
 from __future__ import annotations
 
@@ -7,18 +9,32 @@ import re
 import uuid
 from urllib.parse import quote
 
+import nbformat
 import pytest
 import requests
 from conftest import screenshot
 from harness import MLAppServer, make_root
 from playwright.sync_api import expect
 
+from jupyter_mlapp.apps.published import PublishedApps, Who
 from jupyter_mlapp.auth.store import UserStore
 
 pytestmark = pytest.mark.browser
 
 APP = "/voila/render/notebooks/ml_app.ipynb"
 USER, PASSWORD = "eddie", "eddie-editor-pw-1"
+VIEWER, VIEWER_PASSWORD = "vera", "vera-viewer-pw-1"
+DEBUG_APP = "/voila/render/notebooks/debug_app.ipynb"
+# An author's app as first written: debug prints, a stray value, JupyterLab inside on a text file.
+DEBUG_CELLS = [
+    "import ipywidgets as widgets\nfrom pathlib import Path\nfrom jupyter_mlapp.apps import App\n"
+    "app = App('Debug demo', jupyter='notebooks/greeting.txt')\nprint('debug: loaded 3 secret rows')",
+    "@app.page('Greeting')\ndef greeting(state):\n    shown = widgets.HTML()\n"
+    "    read = widgets.Button(description='Read the file')\n"
+    "    read.on_click(lambda _: setattr(shown, 'value', Path('greeting.txt').read_text()))\n"
+    "    return widgets.VBox([read, shown])\n'a stray value'",
+    "app.show()",
+]
 PAGES = ["Data", "Train", "Monitor", "Jobs", "Models", "Files"]
 LOAD = 120_000  # a Voila page executes the whole notebook before it shows: generous under load
 
@@ -36,22 +52,32 @@ def server(tmp_path_factory):
     """A server with one editor account (the accounts make the login page the way in)."""
     home = tmp_path_factory.mktemp("apps-home")
     UserStore(home).add(USER, PASSWORD, "editor")
-    server = MLAppServer(home, make_root(tmp_path_factory.mktemp("apps-root"))).start()
+    UserStore(home).add(VIEWER, VIEWER_PASSWORD, "viewer")
+    root = make_root(tmp_path_factory.mktemp("apps-root"))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DEBUG_CELLS])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "notebooks" / "debug_app.ipynb")
+    (root / "notebooks" / "greeting.txt").write_text("hello from the first draft\n")
+    PublishedApps(root, home).publish(
+        "notebooks/debug_app.ipynb", by=Who(USER, "editor"), title="Debug demo", description="An author's draft"
+    )
+    server = MLAppServer(home, root).start()
     yield server
     server.stop()
 
 
-def open_app(page, server, query: str = ""):
+def open_app(page, server, query: str = "", app: str = APP, user: str = USER, password: str = PASSWORD):
     """Sign in through the login page, which sends the browser on to the app."""
-    page.goto(f"{server.url}/login?next={quote(APP + query)}")
-    page.locator("#username").fill(USER)
-    page.locator("#password").fill(PASSWORD)
+    page.goto(f"{server.url}/login?next={quote(app + query)}")
+    page.locator("#username").fill(user)
+    page.locator("#password").fill(password)
     page.locator("#password").press("Enter")
     wait_ready(page)
 
 
 def wait_ready(page):
-    expect(page.locator(".mlapp-nav-current")).to_be_visible(timeout=LOAD)
+    # (the page's title, not the menu: on a phone the menu is folded away)
+    expect(page.locator(".mlapp-page-title").first).to_be_visible(timeout=LOAD)
 
 
 def go(page, title: str):
@@ -205,3 +231,146 @@ def test_open_in_jupyterlab_keeps_the_editor_an_editor(server):
     app = browser.get(f"{server.url}/voila/render/notebooks/hello.ipynb", timeout=60)
     assert app.status_code == 200
     assert server.token not in app.text
+
+
+# -- a phone, themes ------------------------------------------------------------------------
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# What sticks out: the page scrolling sideways, anything of the app beyond the screen, anything of
+# a page beyond its content box (except inside a box that scrolls on its own, as a wide grid does).
+CLIPPED = """() => {
+  const out = [], width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > width) out.push(`the page scrolls sideways`);
+  const content = document.querySelector('.mlapp-app-content');
+  const inner = content.getBoundingClientRect().right - parseFloat(getComputedStyle(content).paddingRight);
+  const scrolls = (e) => {
+    for (let a = e.parentElement; a && a !== content; a = a.parentElement)
+      if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX)) return true;
+    return false;
+  };
+  for (const e of document.querySelectorAll('.mlapp-app *')) {
+    const r = e.getBoundingClientRect(), inPage = content.contains(e), limit = inPage ? inner : width;
+    if (!r.width || !r.height || (inPage && scrolls(e))) continue;
+    if (r.right > limit + 1 || r.left < -1) out.push(`${e.tagName}.${e.className}: ${r.left}..${r.right} > ${limit}`);
+  }
+  return out;
+}"""
+
+
+def clipped(page) -> list[str]:
+    """CLIPPED once the page's layout has settled (widgets render a moment after their page)."""
+    for _ in range(20):
+        found = page.evaluate(CLIPPED)
+        if not found:
+            return found
+        page.wait_for_timeout(250)
+    return found
+
+
+def test_on_a_phone_the_sidebar_is_a_menu_and_nothing_is_clipped(server, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        open_app(page, server)
+        nav, menu = page.locator(".mlapp-app-nav"), page.locator(".mlapp-menu-button")
+        expect(nav).to_be_hidden()  # the page has the whole width
+        assert clipped(page) == []
+        for title in PAGES:
+            menu.click()
+            expect(nav).to_be_visible()
+            nav.get_by_role("button", name=title, exact=True).click()
+            expect(nav).to_be_hidden()  # picking a page closes the menu
+            expect(page.locator(".mlapp-page-title").last).to_have_text(title)
+            assert clipped(page) == [], title
+            screenshot(page, f"apps-phone-{title.lower()}")
+    finally:
+        context.close()
+
+
+def background(page) -> str:
+    return page.evaluate("getComputedStyle(document.querySelector('.mlapp-app')).backgroundColor")
+
+
+def test_theme_follows_the_browser_and_the_switch_overrides_it(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    dark, light = "rgb(15, 23, 42)", "rgb(255, 255, 255)"
+    app = page.locator(".mlapp-app")
+    switch = page.locator(".mlapp-theme-switch")
+    try:
+        open_app(page, server, "?page=Train")
+        expect(app).to_have_css("background-color", dark)  # the browser prefers dark
+        expect(page.locator("body")).to_have_css("background-color", dark)  # the whole page, not a box in it
+        screenshot(page, "apps-dark")
+        page.emulate_media(color_scheme="light")
+        expect(app).to_have_css("background-color", light)  # and follows it when it changes
+        switch.locator("button[title='Dark theme']").click()
+        expect(app).to_have_css("background-color", dark)  # the switch wins over the preference
+        page.reload()
+        wait_ready(page)
+        expect(app).to_have_css("background-color", dark)  # and is kept
+        switch.locator("button[title='Theme: as the browser prefers']").click()
+        expect(app).to_have_css("background-color", light)
+    finally:
+        switch.locator("button[title='Theme: as the browser prefers']").click()  # the next test's app as before
+        context.close()
+
+
+# -- an author's draft: debug prints, JupyterLab inside ---------------------------------------
+def text_outside_the_app(page) -> str:
+    app = "document.querySelector('.mlapp-app').innerText"
+    return page.evaluate(f"document.querySelector('#rendered_cells').innerText.replace({app}, '')")
+
+
+def test_cell_outputs_fold_into_the_editors_log_above_nothing(server, page):
+    open_app(page, server, app=DEBUG_APP)
+    log = page.locator(".mlapp-app-log")
+    expect(log).to_be_visible()
+    expect(log).to_contain_text("only editors see this")
+    assert "secret rows" not in text_outside_the_app(page) and "a stray value" not in text_outside_the_app(page)
+    expect(page.get_by_text("debug: loaded 3 secret rows")).to_be_hidden()  # folded
+    log.get_by_text("Log:").click()
+    expect(log).to_contain_text("debug: loaded 3 secret rows")
+    expect(log).to_contain_text("'a stray value'")
+    screenshot(page, "apps-debug-log")
+
+
+def test_a_viewer_gets_neither_the_log_nor_jupyter(server, page):
+    open_app(page, server, app=DEBUG_APP, user=VIEWER, password=VIEWER_PASSWORD)
+    expect(page.locator(".mlapp-app-nav").get_by_role("button")).to_have_text(["Greeting"])  # no Jupyter page
+    expect(page.locator(".mlapp-app-log")).to_be_hidden()
+    page.wait_for_timeout(1000)  # any late widget update
+    assert "secret rows" not in page.content() and "a stray value" not in page.content()  # never sent
+    page.goto(f"{server.url}{DEBUG_APP}?page=Jupyter")
+    wait_ready(page)
+    expect(page.locator(".mlapp-app-notice")).to_contain_text("There is no page 'Jupyter'")
+    expect(page.locator("iframe")).to_have_count(0)
+    assert page.goto(f"{server.url}/lab/tree/notebooks/greeting.txt").status == 403
+
+
+def test_an_editor_edits_a_file_in_the_embedded_jupyterlab_and_the_app_sees_it(server, page):
+    open_app(page, server, "?page=Jupyter", app=DEBUG_APP)
+    frame = page.locator("iframe.mlapp-jupyter-frame")
+    expect(frame).to_have_attribute("src", "/lab/workspaces/mlapp-debug-demo/tree/notebooks/greeting.txt")
+    editor = page.frame_locator("iframe.mlapp-jupyter-frame").locator(".jp-FileEditor .cm-content")
+    expect(editor).to_contain_text("hello from the first draft", timeout=LOAD)
+    editor.click()
+    editor.press("Control+a")
+    editor.press_sequentially("edited in the embedded Lab")
+    editor.press("Control+s")  # Lab saves through the contents API, with its XSRF header
+    greeting = server.root / "notebooks" / "greeting.txt"
+    for _ in range(100):
+        if greeting.read_text() == "edited in the embedded Lab":
+            break
+        page.wait_for_timeout(200)
+    assert greeting.read_text() == "edited in the embedded Lab"
+    screenshot(page, "apps-jupyter-inside")
+    # The same request without Lab's XSRF header is refused: no protection was switched off for it.
+    refused = page.request.put(
+        f"{server.url}/api/contents/notebooks/greeting.txt",
+        data={"type": "file", "format": "text", "content": "forged"},
+    )
+    assert refused.status == 403 and greeting.read_text() == "edited in the embedded Lab"
+
+    go(page, "Greeting")
+    page.get_by_role("button", name="Read the file").click()
+    expect(page.locator(".mlapp-app-content")).to_contain_text("edited in the embedded Lab")
