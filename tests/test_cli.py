@@ -57,7 +57,7 @@ def test_home_that_is_a_file_is_a_one_line_error(tmp_path):
     home.write_text("not a folder")
     result = run_cli(f"--MLApp.home={home}", "--port=0")
     assert result.returncode == 2
-    line = [l for l in result.stderr.splitlines() if l.startswith("jupyter mlapp:")]
+    line = [text for text in result.stderr.splitlines() if text.startswith("jupyter mlapp:")]
     assert line and "home folder" in line[0] and "not writable" in line[0], result.stderr
     assert "Traceback" not in result.stderr
 
