@@ -4,6 +4,7 @@ import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { IStatus, requestAPI } from './api';
+import { AppKernelsSection } from './appkernels';
 import { CacheSection } from './cache';
 import { EnvironmentsSection } from './envs';
 import { mlappIcon } from './icons';
@@ -53,12 +54,15 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
       <SessionsSection />
       <CacheSection />
       <ModelsSection />
+      {status && status.user.role === 'admin' && status.rooms.includes('appkernels') && (
+        <AppKernelsSection />
+      )}
     </div>
   );
 }
 
 /**
- * The "ML App" panel of the left sidebar: server status, jobs, environments, sessions, models.
+ * The "ML App" panel of the left sidebar: server status, jobs, environments, sessions, models, app kernels.
  * Its sections poll only while it is visible.
  */
 export class MLAppPanel extends ReactWidget {

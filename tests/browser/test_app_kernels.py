@@ -129,3 +129,28 @@ def test_at_the_cap_the_page_says_try_again(server, browser):
     finally:
         context.close()
     assert requests.get(f"{server.url}/api", timeout=30).status_code == 200
+
+
+def test_an_admin_sees_app_kernels_in_the_sidebar_and_stops_one(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    viewer, lab = context.new_page(), context.new_page()
+    try:
+        kernel_id = open_hello(viewer, server, "vera")
+        lab.goto(f"{server.url}/lab?reset&token={server.token}")  # the server's owner: an admin
+        tab = lab.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']")
+        expect(tab).to_be_visible()
+        tab.click()
+        listed = lab.locator("#jupyter-mlapp-panel [data-section='appkernels']")
+        row = listed.locator(f"[data-kernel-id='{kernel_id}']")
+        expect(row).to_contain_text("notebooks/hello.ipynb")
+        expect(row).to_contain_text("vera · page open")
+        expect(row.locator(".jp-MLApp-itemMeta")).to_contain_text("MB")
+        expect(listed.locator(".jp-MLApp-appKernel")).not_to_have_count(0)
+        row.scroll_into_view_if_needed()
+        screenshot(lab, "app-kernels-sidebar")
+        row.get_by_role("button", name=f"Stop app kernel {kernel_id}").click()
+        lab.locator(".jp-Dialog").get_by_role("button", name="Stop").click()
+        expect(row).to_have_count(0)
+        assert kernel_id not in running(server)
+    finally:
+        context.close()

@@ -1,0 +1,118 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { refreshIcon, stopIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { requestAPI } from './api';
+import { formatBytes, formatDuration } from './format';
+import { notifyError, usePoll } from './polling';
+import { Section } from './section';
+
+/** One app kernel, as `GET /mlapp/api/appkernels` lists it. */
+export interface IAppKernel {
+  id: string;
+  app: string | null; // null: a warm kernel of the pool, nobody's yet
+  user: string | null;
+  state: 'open' | 'closing' | 'pooled';
+  started: number | null;
+  age: number | null;
+  memory: number;
+  execution_state: string | null;
+}
+
+interface IAppKernelListing {
+  kernels: IAppKernel[];
+  limits: { total: number; per_user: number; pool_size: number };
+}
+
+/** What a row says of a kernel: whose page of which app, or the pool's. */
+export function describeAppKernel(kernel: IAppKernel): string {
+  if (kernel.state === 'pooled') {
+    return 'warm, waiting for a page';
+  }
+  const page = kernel.state === 'closing' ? 'page closed' : 'page open';
+  return `${kernel.user} · ${page} · ${formatDuration(kernel.age)}`;
+}
+
+/** Ask, then stop: the page of that kernel loses its kernel (a reload starts another). */
+async function confirmStop(kernel: IAppKernel): Promise<boolean> {
+  const whose = kernel.app
+    ? `${kernel.user}'s page of ${kernel.app}`
+    : 'this warm kernel of the pool';
+  const result = await showDialog({
+    title: 'Stop app kernel?',
+    body: `Stop the kernel of ${whose}? The page stops responding until it is reloaded.`,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Stop' })]
+  });
+  if (!result.button.accept) {
+    return false;
+  }
+  try {
+    await requestAPI(`appkernels/${kernel.id}`, { method: 'DELETE' });
+  } catch (reason) {
+    notifyError('Stop app kernel', reason);
+  }
+  return true;
+}
+
+/**
+ * For admins: the kernels of the Voila app pages open now (app, user, age, memory) and the warm
+ * pool's, each with a stop button.
+ */
+export function AppKernelsSection(): JSX.Element {
+  const { data, error, refresh } = usePoll(
+    'App kernels',
+    () => requestAPI<IAppKernelListing>('appkernels'),
+    5000
+  );
+  const kernels = data?.kernels ?? [];
+  const total = kernels.reduce((sum, kernel) => sum + kernel.memory, 0);
+  const stop = async (kernel: IAppKernel) => {
+    if (await confirmStop(kernel)) {
+      refresh();
+    }
+  };
+
+  return (
+    <Section
+      id="appkernels"
+      title="App kernels"
+      count={kernels.length}
+      error={error}
+      loading={data === null && !error}
+      empty="No app page is open."
+      actions={[{ label: 'Refresh app kernels', icon: refreshIcon, onClick: refresh }]}
+    >
+      {kernels.length > 0 && data && (
+        <li className="jp-MLApp-item jp-MLApp-appKernelsTotal" key="total">
+          <div className="jp-MLApp-itemDetail">
+            <span>{formatBytes(total)} in all</span>
+            <span>
+              at most {data.limits.total} pages, {data.limits.per_user} a user
+            </span>
+          </div>
+        </li>
+      )}
+      {kernels.map(kernel => (
+        <li className="jp-MLApp-item jp-MLApp-appKernel" key={kernel.id} data-kernel-id={kernel.id}>
+          <div className="jp-MLApp-itemMain">
+            <span className="jp-MLApp-itemName" title={kernel.id}>
+              {kernel.app ?? 'Pool'}
+            </span>
+            <span className="jp-MLApp-itemMeta">{formatBytes(kernel.memory)}</span>
+            <button
+              className="jp-MLApp-iconButton"
+              title={`Stop ${kernel.app ?? 'pooled kernel'}${kernel.user ? ` of ${kernel.user}` : ''}`}
+              aria-label={`Stop app kernel ${kernel.id}`}
+              onClick={() => void stop(kernel)}
+            >
+              <stopIcon.react tag="span" />
+            </button>
+          </div>
+          <div className="jp-MLApp-itemDetail">
+            <span>{describeAppKernel(kernel)}</span>
+          </div>
+        </li>
+      ))}
+    </Section>
+  );
+}
