@@ -10,6 +10,10 @@ from harness import REPO, RESULTS, JupyterHub, MLAppServer, make_root, screensho
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
+# Test servers keep no warm app kernels (each imports pandas, bqplot, ...: seconds of CPU per server
+# on a shared machine); the app kernel tests ask for a pool themselves.
+os.environ.setdefault("MLAPP_APP_KERNEL_POOL", "0")
+
 CHROMIUM = os.environ.get("MLAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
