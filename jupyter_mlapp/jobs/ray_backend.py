@@ -148,7 +148,7 @@ class RayBackend(Backend):
 
     def poll(self, jobs: list[Job]) -> list[Job]:
         running = [job for job in jobs if job.state == "running"]
-        if not running:
+        if not running or not self.address:  # a process not told of the cluster cannot judge its jobs
             return jobs
         try:
             known = {details.submission_id: details for details in self.client().list_jobs()}

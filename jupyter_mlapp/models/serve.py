@@ -356,10 +356,11 @@ class Supervisor:
                     self._spawn(worker)
 
     def _stop_all(self) -> None:
-        """SIGTERM to every worker (each drains), SIGKILL to one still running after the drain time."""
+        """SIGTERM to every worker (each drains); SIGKILL to one still starting, or still running after the drain."""
         running = [w.proc for w in self.workers if w.proc is not None and w.proc.poll() is None]
-        for proc in running:
-            proc.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            if worker.proc in running:  # one still starting has no request to finish
+                worker.proc.send_signal(signal.SIGTERM if worker.ready else signal.SIGKILL)
         deadline = time.monotonic() + self.app.drain_seconds + 10
         for proc in running:
             try:
