@@ -121,3 +121,9 @@ export function mainMetric(names: string[]): string | null {
   const loss = names.find(n => /loss$/.test(n) && !n.startsWith('val'));
   return loss ?? names.find(n => /loss/.test(n)) ?? names[0];
 }
+
+/** `25%`, `25% · 1 min 30 s left`: how far a training is, as its log tells. */
+export function formatProgress(progress: { fraction: number; eta: number | null }): string {
+  const percent = `${Math.round(progress.fraction * 100)}%`;
+  return progress.eta === null ? percent : `${percent} · ${formatDuration(progress.eta)} left`;
+}

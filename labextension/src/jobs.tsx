@@ -8,11 +8,21 @@ import {
   formatCommand,
   formatDuration,
   formatPercent,
+  formatProgress,
   isActive,
   mainMetric,
   sparklinePath
 } from './format';
-import { describeFinished, describeState, finishedJobs, IEnvironment, IJob, IMetrics, sortJobs } from './models';
+import {
+  describeFinished,
+  describeState,
+  finishedJobs,
+  IEnvironment,
+  IJob,
+  IMetrics,
+  IProgress,
+  sortJobs
+} from './models';
 import { notifyError, usePoll, VisibleContext } from './polling';
 import { Section } from './section';
 
@@ -217,6 +227,7 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
     values: {}
   });
   const [, setVersion] = React.useState(0);
+  const [progress, setProgress] = React.useState<IProgress | null>(null);
   const { visible } = React.useContext(VisibleContext);
   const active = isActive(job.state);
   const [done, setDone] = React.useState(false);
@@ -239,6 +250,7 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
           state.current.values[name] = [...(state.current.values[name] ?? []), ...series.value].slice(-500);
         }
         state.current.next = metrics.next;
+        setProgress(metrics.finished ? null : metrics.progress);
         setVersion(v => v + 1);
         if (metrics.finished) {
           setDone(true);
@@ -257,24 +269,49 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
     };
   }, [job.id, active, done]);
 
+  const bar = progress && <JobProgress job={job} progress={progress} />;
   const name = mainMetric(Object.keys(state.current.values));
   if (!name) {
-    return null;
+    return bar;
   }
   const values = state.current.values[name];
   const path = sparklinePath(values, 120, 20);
   if (!path) {
-    return null;
+    return bar;
   }
   const last = [...values].reverse().find(v => v !== null && isFinite(v));
   return (
-    <div className="jp-MLApp-sparkline" title={`${name} per step`}>
-      <svg width="120" height="20" viewBox="0 0 120 20" role="img" aria-label={`${name} chart`}>
-        <path d={path} />
-      </svg>
-      <span className="jp-MLApp-metricValue">
-        {name} {last !== undefined ? Number(last).toPrecision(4) : ''}
+    <>
+      {bar}
+      <div className="jp-MLApp-sparkline" title={`${name} per step`}>
+        <svg width="120" height="20" viewBox="0 0 120 20" role="img" aria-label={`${name} chart`}>
+          <path d={path} />
+        </svg>
+        <span className="jp-MLApp-metricValue">
+          {name} {last !== undefined ? Number(last).toPrecision(4) : ''}
+        </span>
+      </div>
+    </>
+  );
+}
+
+/** How far a running job is, as its log tells (Epoch 3/10, a tqdm bar), and the time left. */
+function JobProgress(props: { job: IJob; progress: IProgress }): JSX.Element {
+  const percent = Math.round(props.progress.fraction * 100);
+  return (
+    <div
+      className="jp-MLApp-progress"
+      role="progressbar"
+      aria-label={`Progress of ${props.job.name}`}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+      title={props.progress.label}
+    >
+      <span className="jp-MLApp-progressTrack">
+        <span className="jp-MLApp-progressFill" style={{ width: `${percent}%` }} />
       </span>
+      <span className="jp-MLApp-progressText">{formatProgress(props.progress)}</span>
     </div>
   );
 }

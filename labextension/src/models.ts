@@ -29,12 +29,19 @@ export interface ILogChunk {
   size: number;
 }
 
+export interface IProgress {
+  fraction: number;
+  label: string;
+  eta: number | null;
+}
+
 export interface IMetrics {
   next: number;
   reset: boolean;
   state: string;
   finished: boolean;
   series: { [name: string]: { family: string; value: Array<number | null> } };
+  progress: IProgress | null;
 }
 
 export interface IEnvironment {

@@ -161,3 +161,12 @@ describe('describeCacheOwner', () => {
     expect(describeCacheOwner({ ...entry, namespace: '' })).toBe('get_or_compute');
   });
 });
+
+import { formatProgress } from '../src/format';
+
+describe('formatProgress', () => {
+  it('says how far, and the time left when known', () => {
+    expect(formatProgress({ fraction: 0.25, eta: null })).toBe('25%');
+    expect(formatProgress({ fraction: 0.5, eta: 90 })).toBe('50% · 1 min 30 s left');
+  });
+});

@@ -135,6 +135,22 @@ def test_a_training_job_shows_a_live_mini_chart_of_its_loss(lab):
     server.api("POST", f"jobs/{started['id']}/kill")
 
 
+def test_a_keras_style_log_moves_the_jobs_progress_bar(lab):
+    server, page = lab
+    command = [sys.executable, "-m", "jupyter_mlapp.training.examples.train_sgd", "--epochs", "20"]
+    started = server.api(
+        "POST", "jobs", json={"name": "keras-like", "command": [*command, "--delay", "0.5", "--format", "keras"]}
+    ).json()
+    bar = section(page, "jobs").locator(f"[data-job-id='{started['id']}'] [role='progressbar']")
+    expect(bar).to_be_visible(timeout=30_000)
+    first = int(bar.get_attribute("aria-valuenow"))
+    expect(bar).not_to_have_attribute("aria-valuenow", str(first), timeout=15_000)  # it moves with the log
+    assert int(bar.get_attribute("aria-valuenow")) > first
+    expect(bar).to_contain_text(re.compile(r"\d+% · .* left"))
+    expect(bar).to_have_attribute("title", re.compile(r"^epoch \d+/20$"))
+    server.api("POST", f"jobs/{started['id']}/kill")
+
+
 def test_a_new_environment_shows_up_and_bad_input_is_reported(lab):
     server, page = lab
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(server.root / "sidebar-env")], check=True)

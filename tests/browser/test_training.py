@@ -68,3 +68,26 @@ def test_start_watch_reload_and_finish(mlapp_server, page):
     expect(page.locator(".mlapp-training-log")).to_contain_text("done: val_accuracy")
     expect(page.locator(".mlapp-train-picker select")).to_contain_text("succeeded")  # the run list follows
     screenshot(page, "training-monitor-finished")
+
+
+def test_the_progress_bar_moves_with_a_keras_style_log(mlapp_server, page):
+    url = f"{mlapp_server.url}/voila/render/notebooks/training_monitor.ipynb?token={mlapp_server.token}"
+    page.goto(url)
+    start = page.get_by_role("button", name="Start training")
+    expect(start).to_be_visible(timeout=90_000)
+    for selector, value in ((".mlapp-train-epochs input", "20"), (".mlapp-train-delay input", "0.6")):
+        page.locator(selector).fill(value)
+        page.locator(selector).press("Enter")
+    page.locator(".widget-dropdown", has_text="Log format").locator("select").select_option(label="Keras")
+    start.click()
+    text = page.locator(".mlapp-training-progress-text")
+    expect(text).to_contain_text(re.compile(r"^epoch \d+/20 · \d+%"), timeout=60_000)
+    fill = page.locator(".mlapp-training-progress .progress-bar")
+    first = fill.evaluate("e => e.style.width")
+    page.wait_for_function(
+        "([el, w]) => el.style.width !== w && parseFloat(el.style.width) > parseFloat(w)",
+        arg=[fill.element_handle(), first],
+        timeout=20_000,
+    )
+    expect(text).to_contain_text(re.compile(r"about .* left"))
+    screenshot(page, "training-monitor-progress")
