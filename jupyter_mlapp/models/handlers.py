@@ -128,16 +128,16 @@ class ModelListHandler(ModelsAPIHandler):
 
     @web.authenticated
     @authorized
-    def get(self):
-        models = self.service.models(self.username)
+    async def get(self):
+        models = await self.call(self.service.models, self.username)
         self.write_json({"algorithms": [m["name"] for m in models if m["available"]], "models": models})
 
     @web.authenticated
     @authorized("read")
-    def post(self):
+    async def post(self):
         fields, _ = self.payload()
         name = self.required(fields, "algorithm")
-        info = self.service.info(name)
+        info = await self.call(self.service.info, name)
         model_path = fields.get("Model_path") or None
         version = info.version(model_path)
         answer: dict = {"algorithm": info.name, "Model_path": version.model_path}
@@ -159,17 +159,17 @@ class ModelListHandler(ModelsAPIHandler):
         if want_classes:
             answer["classes"] = version.classes
         if not (want_weights or want_classes):
-            answer["model"] = next(m for m in self.service.models(self.username) if m["name"] == info.name)
+            models = await self.call(self.service.models, self.username)
+            answer["model"] = next(m for m in models if m["name"] == info.name)
         self.write_json(answer)
 
     @web.authenticated
     @authorized
-    def delete(self):
+    async def delete(self):
         fields, _ = self.payload()
         name, model_path = self.required(fields, "algorithm"), self.required(fields, "Model_path")
-        self.service.delete(
-            name, model_path, self.username, is_admin=getattr(self.current_user, "role", None) == "admin"
-        )
+        is_admin = getattr(self.current_user, "role", None) == "admin"
+        await self.call(self.service.delete, name, model_path, self.username, is_admin=is_admin)
         self.set_status(204)
         self.finish()
 
@@ -179,12 +179,12 @@ class ConfigsHandler(ModelsAPIHandler):
 
     @web.authenticated
     @authorized
-    def get(self):
-        self.write_json({"client": self.client, "config": self.service.client_config(self.client)})
+    async def get(self):
+        self.write_json({"client": self.client, "config": await self.call(self.service.client_config, self.client)})
 
     @web.authenticated
     @authorized
-    def post(self):
+    async def post(self):
         fields, files = self.payload()
         if files:
             upload = next(iter(files.values()))[0]
@@ -201,7 +201,7 @@ class ConfigsHandler(ModelsAPIHandler):
                     pass
         else:
             config = fields
-        config = self.service.set_client_config(self.client, config)
+        config = await self.call(self.service.set_client_config, self.client, config)
         self.write_json({"client": self.client, "config": config})
 
 
@@ -249,8 +249,8 @@ class PredictHandler(ModelsAPIHandler):
 class HealthHandler(ModelsAPIHandler):
     @web.authenticated
     @authorized
-    def get(self):
-        models = self.service.models(self.username)
+    async def get(self):
+        models = await self.call(self.service.models, self.username)
         unavailable = [
             {"algorithm": m["name"], "Model_path": v["model_path"], "reason": v["reason"]}
             for m in models
