@@ -7,24 +7,38 @@ are connected, so a click is served. The split says where the time goes:
   server   request -> last byte of the HTML: Voila starts a kernel and executes the notebook
   browser  last byte -> widgets drawn: Voila's JavaScript loads, connects to the kernel, renders
 
-    python benchmarks/bench_apps.py [--runs 3]
+Then the server side, against plain Voila (standalone `voila`, the same notebook, same run):
+  crowd    N viewers open the flagship app at once with a light client that speaks Voila's protocol
+           (the page request, then the kernel websocket until the widgets' state arrives): served or
+           told to retry, p50/p95 to widgets, peak server memory; then how long until the pool is
+           back and the server's memory is where it started
+  lock     one user's state.db held write-locked: another user's requests, p50/p99
+
+    python benchmarks/bench_apps.py [--runs 3] [--viewers 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import signal
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from harness import MLAppServer, make_root  # noqa: E402
+from harness import MLAppServer, free_port, make_root  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-password-1"
 APP = "notebooks/ml_app.ipynb"
@@ -73,9 +87,216 @@ def summary(samples: list[dict]) -> dict:
     return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
 
 
+# -- the server side: a crowd of light clients, a locked database ------------------------------
+def tree_rss(pid: int) -> int:
+    """The memory of a server and every process below it (its kernels), in bytes."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+    except psutil.Error:
+        return 0
+
+
+class PlainVoila:
+    """Standalone `voila` on the same folder: a kernel per page load, nothing else."""
+
+    def __init__(self, root: Path, home: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voila", "--no-browser", f"--port={self.port}", str(root)],
+            cwd=root,
+            env={**os.environ, "MLAPP_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        import requests
+
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url, timeout=30)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError("voila did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(30)
+
+
+def open_light(base: str, headers: dict) -> dict:
+    """One viewer: the page, then the kernel websocket until the widgets' state has arrived."""
+    import requests
+    import websocket
+
+    start = time.perf_counter()
+    page = requests.get(f"{base}/voila/render/{APP}", headers=headers, timeout=600)
+    if page.status_code == 503:
+        return {"status": 503, "seconds": time.perf_counter() - start}
+    kernel_id = re.search(r'"kernelId": "([0-9a-f-]+)"', page.text).group(1)
+    ws_url = base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+    ws = websocket.create_connection(ws_url, header=[f"{k}: {v}" for k, v in headers.items()], timeout=600)
+    comm_id = uuid.uuid4().hex
+
+    def shell(msg_type, content, metadata=None):
+        header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": "b", "username": "b", "version": "5.3"}
+        message = {"header": header, "parent_header": {}, "metadata": metadata or {}, "content": content}
+        ws.send(json.dumps({**message, "channel": "shell"}))
+
+    shell("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}}, {"version": "1.0.0"})
+    shell("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
+    while True:
+        message = json.loads(ws.recv())
+        data = message.get("content", {}).get("data", {})
+        if message.get("msg_type") == "comm_msg" and data.get("method") == "update_states":
+            break
+    return {"status": 200, "seconds": time.perf_counter() - start, "ws": ws}
+
+
+def crowd(base: str, headers_of, viewers: int, pid: int) -> dict:
+    """``viewers`` light clients at once; each holds its page open until all have their widgets."""
+    results: list[dict] = []
+    peak = [tree_rss(pid)]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.5):
+            peak.append(tree_rss(pid))
+
+    threading.Thread(target=sample, daemon=True).start()
+    threads = [
+        threading.Thread(target=lambda i=i: results.append(open_light(base, headers_of(i)))) for i in range(viewers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    for r in results:  # everybody leaves
+        if "ws" in r:
+            r.pop("ws").close()
+    served = sorted(r["seconds"] for r in results if r["status"] == 200)
+    return {
+        "served": len(served),
+        "retry": sum(r["status"] == 503 for r in results),
+        "p50": statistics.median(served) if served else float("nan"),
+        "p95": served[min(len(served) - 1, int(0.95 * len(served)))] if served else float("nan"),
+        "peak_mb": max(peak) / 2**20,
+    }
+
+
+def lock_latency(server: MLAppServer, tokens: dict, seconds: float = 3.0) -> dict:
+    """user0's state.db held write-locked: user1's requests (and user0's reads) meanwhile."""
+    import requests
+
+    from jupyter_mlapp.sessions.store import StateIndex
+
+    for user in ("viewer0", "viewer1"):
+        StateIndex(user, "bench", server.home).close()
+    holder = sqlite3.connect(StateIndex("viewer0", "bench", server.home).path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    other, blocked = (
+        [],
+        threading.Thread(
+            target=lambda: requests.delete(
+                f"{server.url}/mlapp/api/sessions/apps/bench",
+                headers={"Authorization": f"token {tokens['viewer0']}"},
+                timeout=60,
+            )
+        ),
+    )
+    blocked.start()
+    session = requests.Session()
+    session.headers["Authorization"] = f"token {tokens['viewer1']}"
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        session.get(f"{server.url}/mlapp/api/sessions/apps", timeout=60)
+        other.append(time.perf_counter() - start)
+    blocked.join()
+    holder.execute("ROLLBACK")
+    holder.close()
+    other.sort()
+    return {"n": len(other), "p50_ms": 1000 * statistics.median(other), "p99_ms": 1000 * other[int(0.99 * len(other))]}
+
+
+def server_side(server: MLAppServer, root: Path, home: Path, viewers: int) -> None:
+    from jupyter_mlapp.auth.store import UserStore
+
+    store = UserStore(home)
+    tokens = {}
+    for i in range(viewers):
+        name = f"viewer{i}"
+        if store.get(name) is None:
+            store.add(name, f"{name} password 1", "viewer")
+        tokens[name] = store.create_token(name, "bench")[1]
+
+    def pool_ready():
+        kernels = server.api("GET", "appkernels").json()
+        return sum(k["state"] == "pooled" for k in kernels["kernels"]) >= kernels["limits"]["pool_size"]
+
+    wait(pool_ready, 180)
+    time.sleep(5)
+    start_rss = tree_rss(server.proc.pid)
+    ours = crowd(server.url, lambda i: {"Authorization": f"token {tokens[f'viewer{i}']}"}, viewers, server.proc.pid)
+    left = time.monotonic()
+    back = wait(lambda: pool_ready() and len(server.api("GET", "appkernels").json()["kernels"]) <= 2, 180)
+    pool_back = time.monotonic() - left
+    time.sleep(3)
+    end_rss = tree_rss(server.proc.pid)
+
+    plain = PlainVoila(root, home)
+    try:
+        plain_start = tree_rss(plain.proc.pid)
+        theirs = crowd(plain.url, lambda i: {}, viewers, plain.proc.pid)
+        time.sleep(3)
+        plain_end = tree_rss(plain.proc.pid)
+    finally:
+        plain.stop()
+    lock = lock_latency(server, tokens)
+
+    print(f"\n{viewers} viewers open the flagship app at once (light client: page + websocket until the widgets)")
+    print(f"{'':14}{'served':>7}{'retry':>7}{'p50 s':>8}{'p95 s':>8}{'peak MB':>9}{'after MB':>10}{'before MB':>10}")
+    for name, r, before, after in (
+        ("jupyter-mlapp", ours, start_rss, end_rss),
+        ("plain Voila", theirs, plain_start, plain_end),
+    ):
+        print(
+            f"{name:14}{r['served']:7d}{r['retry']:7d}{r['p50']:8.2f}{r['p95']:8.2f}{r['peak_mb']:9.0f}"
+            f"{after / 2**20:10.0f}{before / 2**20:10.0f}"
+        )
+    back_text = f"in {pool_back:.0f} s" if back else "NOT within 180 s"
+    print(
+        f"after all left: pool back {back_text}; "
+        f"server memory {end_rss / 2**20:.0f} MB vs {start_rss / 2**20:.0f} MB at the start "
+        f"({100 * (end_rss - start_rss) / start_rss:+.0f} %); plain Voila keeps "
+        f"{(plain_end - plain_start) / 2**20:+.0f} MB"
+    )
+    print(
+        f"one user's state.db write-locked: another user's GET /sessions/apps p50 {lock['p50_ms']:.1f} ms, "
+        f"p99 {lock['p99_ms']:.1f} ms ({lock['n']} requests)"
+    )
+
+
+def wait(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return bool(condition())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--viewers", type=int, default=20)
+    parser.add_argument("--skip-browser", action="store_true", help="only the crowd and lock figures")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -87,10 +308,17 @@ def main(argv=None) -> int:
     write_notebook(root / PEER, IMPORTS + READY)
     write_notebook(root / FLOOR, READY)
     UserStore(home).add(USER, PASSWORD, "editor")
-    server = MLAppServer(home, root).start()
+    server = MLAppServer(home, root).start(timeout=300)  # a loaded machine starts slowly
+    if args.skip_browser:
+        try:
+            server_side(server, root, home, args.viewers)
+        finally:
+            server.stop()
+        return 0
+    plain = PlainVoila(root, home)
     strangers = 0  # reloads served to another user than the one who signed in
     results: dict[str, list[dict]] = {
-        k: [] for k in ("app open", "app reload", "peer open", "peer reload", "no imports open")
+        k: [] for k in ("app open", "app reload", "plain Voila open", "peer open", "peer reload", "no imports open")
     }
     try:
         with sync_playwright() as p:
@@ -123,6 +351,13 @@ def main(argv=None) -> int:
                 page.goto("about:blank")
                 results["no imports open"].append(timed_load(page, lambda: page.goto(floor_url), ".peer-ready"))
                 page.goto("about:blank")
+                results["plain Voila open"].append(
+                    timed_load(
+                        page, lambda: page.goto(f"{plain.url}/voila/render/{APP}?page=Data"), ".mlapp-nav-current"
+                    )
+                )
+                page.goto("about:blank")
+                time.sleep(3)  # the pool refills between opens, as it does between visitors
                 results["app open"].append(
                     timed_load(page, lambda: page.goto(f"{app_url}?page=Data"), ".mlapp-nav-current")
                 )
@@ -140,6 +375,8 @@ def main(argv=None) -> int:
                 else:
                     strangers += 1
             browser.close()
+        plain.stop()
+        server_side(server, root, home, args.viewers)
     finally:
         server.stop()
 
@@ -147,10 +384,11 @@ def main(argv=None) -> int:
         print(f"every one of the {args.runs} reloads was served as another user than {USER}: no figure")
         return 1
     rows = {name: summary(samples) for name, samples in results.items()}
-    print(f"Flagship app vs plain Voila with the same imports ({args.runs} runs, medians, seconds)")
+    print(f"Flagship app vs plain Voila ({args.runs} runs, medians, seconds); peer: our server, the same imports")
     print(f"{'':16}{'total':>8}{'server':>9}{'browser':>9}")
     for name, row in rows.items():
         print(f"{name:16}{row['total']:8.2f}{row['server']:9.2f}{row['browser']:9.2f}")
+    print(f"ratio open   (app / plain Voila): {rows['app open']['total'] / rows['plain Voila open']['total']:.2f}")
     print(f"ratio open   (app / peer): {rows['app open']['total'] / rows['peer open']['total']:.2f}")
     print(f"ratio reload (app / peer): {rows['app reload']['total'] / rows['peer reload']['total']:.2f}")
     floor, peer, app = rows["no imports open"]["total"], rows["peer open"]["total"], rows["app open"]["total"]

@@ -15,6 +15,11 @@ kernel (~200 MB) per visit. ``AppKernels`` is the server's manager of those kern
   assignment in it, before the page's notebook runs, so ``jupyter_mlapp.current_user()`` is right.
   A kernel is handed over once and shut down with its page: never reused for another page or user.
 
+Voila's own preheated kernels (``VoilaConfiguration.preheat_kernel``, voila 0.5) do not fit: under
+jupyter_server (our mode) its page handler finds no pool on the server's kernel manager and starts
+a kernel per page anyway, and its pooled kernels execute the whole notebook before any request,
+that is for nobody, where our pages render for the signed-in user.
+
 Plain asyncio over Jupyter's kernel manager: the Tornado side (Voila's page handler, the REST
 listing) is in ``kernel_handlers.py``; ``auth/kernels.py`` routes Voila's kernel starts here.
 """
