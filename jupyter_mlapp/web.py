@@ -54,6 +54,16 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
                 ) from exc
             raise
 
+    def check_xsrf_cookie(self) -> None:
+        # A script that sent no credentials at all would otherwise hear about a missing '_xsrf'
+        # argument: tell it what to send. (A browser's cookie without the XSRF value stays a 403.)
+        credentials = self.request.headers.get("Authorization") or self.request.cookies
+        if getattr(self, "_jupyter_current_user", "") is None and not credentials:
+            raise web.HTTPError(
+                401, "not signed in: send `Authorization: token <API token>` (create one on /mlapp/account)"
+            )
+        super().check_xsrf_cookie()
+
     def json_body(self) -> dict:
         """The request body as a JSON object, or a 400 that says what is wrong with it."""
         if not self.request.body:

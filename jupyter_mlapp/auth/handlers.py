@@ -9,13 +9,14 @@ management for admins.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.auth.login import LoginFormHandler
-from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from markupsafe import Markup
 from tornado import web
@@ -23,10 +24,12 @@ from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput, MLAppError
 from ..web import MLAppHandler, json_content
+from .csp import apply_page_policies
 from .identity import AccountRoles, MLAppIdentityProvider, stop_kernels
 from .store import ROLES, UserStore
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
+TEMPLATES.filters["when"] = lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else "never"
 
 # Messages a page may show when redirected to with ?info=<key> (never text from the URL).
 INFO = {
@@ -128,7 +131,12 @@ class LogoutPage(AuthPage):
 
 
 class AccountPage(AuthPage):
-    """``/mlapp/account``: who I am, change my password, sign out."""
+    """``/mlapp/account``: who I am, change my password, my API tokens (create, list, revoke), sign out."""
+
+    def render_page(self, name: str, status: int = 200, **ns) -> None:
+        if getattr(self.current_user, "kind", None) == "account":
+            ns["tokens"] = self.identity_provider.store.list_tokens(self.current_user.username)
+        super().render_page(name, status, **ns)
 
     @web.authenticated
     def get(self):
@@ -136,16 +144,55 @@ class AccountPage(AuthPage):
 
     @web.authenticated
     async def post(self):
-        current = self.get_body_argument("current_password", "", strip=False)
-        new = self.get_body_argument("new_password", "", strip=False)
+        action = self.get_body_argument("action", "change-password")
         try:
-            if new != self.get_body_argument("confirm_password", "", strip=False):
-                raise InvalidInput("the new passwords do not match")
-            await self.identity_provider.change_password(self, current, new)
+            if action == "create-token":
+                info = self.create_token()
+            elif action == "revoke-token":
+                info = self.revoke_token()
+            else:
+                info = await self.change_password()
         except MLAppError as err:
             self.error_page("account.html", err)
             return
-        self.render_page("account.html", info="Your password was changed; your other sign-ins have ended.")
+        self.render_page("account.html", **info)
+
+    def own_account(self) -> str:
+        if self.current_user.kind != "account":
+            raise InvalidInput("the server owner signs in with the server's token and has no API tokens")
+        return self.current_user.username
+
+    def create_token(self) -> dict:
+        token, secret = self.identity_provider.store.create_token(
+            self.own_account(), self.get_body_argument("note", "")
+        )
+        return {"new_token": {**token, "token": secret}}
+
+    def revoke_token(self) -> dict:
+        store = self.identity_provider.store
+        token_id = self.get_body_argument("token_id", "")
+        note = next((t["note"] for t in store.list_tokens(self.own_account()) if t["id"] == token_id), token_id)
+        store.revoke_token(self.own_account(), token_id)
+        return {"info": f'The API token "{note}" was revoked.'}
+
+    async def change_password(self) -> dict:
+        current = self.get_body_argument("current_password", "", strip=False)
+        new = self.get_body_argument("new_password", "", strip=False)
+        if new != self.get_body_argument("confirm_password", "", strip=False):
+            raise InvalidInput("the new passwords do not match")
+        await self.identity_provider.change_password(self, current, new)
+        return {"info": "Your password was changed; your other sign-ins have ended."}
+
+
+class AccountScript(JupyterHandler):
+    """``/mlapp/account/copy.js``: the account page's copy button (no inline scripts under our CSP)."""
+
+    auth_resource = "auth"
+
+    @web.authenticated
+    def get(self):
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.finish(Path(__file__).with_name("templates").joinpath("copy.js").read_bytes())
 
 
 class SetupPage(AuthPage):
@@ -189,7 +236,7 @@ class SetupPage(AuthPage):
 
 
 def page_handlers() -> list[tuple]:
-    return [(r"/mlapp/account", AccountPage), (r"/mlapp/setup", SetupPage)]
+    return [(r"/mlapp/account", AccountPage), (r"/mlapp/account/copy.js", AccountScript), (r"/mlapp/setup", SetupPage)]
 
 
 def keep_token_out_of_pages(web_app) -> None:
@@ -317,6 +364,9 @@ class AuthHandler(MLAppHandler):
 
 
 class LoginHandler(AuthHandler):
+    # Signing in is how a client gets credentials: without the XSRF value it is told so (403).
+    check_xsrf_cookie = APIHandler.check_xsrf_cookie
+
     @allow_unauthenticated
     async def post(self):
         body = self.json_body()
@@ -470,6 +520,7 @@ def setup(app) -> list[tuple]:
     app.after_extensions_load(protect_voila_files)
     app.after_extensions_load(explain_voila_errors)
     app.after_extensions_load(answer_upstream_errors)
+    app.after_extensions_load(apply_page_policies)
     kwargs = {"manager": store}
     return [
         (r"/auth/login", LoginHandler, kwargs),

@@ -19,10 +19,9 @@ from tornado.routing import PathMatches, RuleRouter
 from jupyter_mlapp.apps.published import Who
 from jupyter_mlapp.auth.handlers import LoginPage, LogoutPage, SetupPage
 
-# Refused requests these cannot answer at all (bugs of theirs, no data leaks): Jupyter's
-# PublicStaticFileHandler is registered without its folder under a base URL; JupyterLab's
-# LicensesHandler.finish() takes an argument tornado's send_error does not pass, so a 403 hangs;
-# Voila's TemplateStaticFileHandler answers 500 to a path without <template>/static/.
+# Refused requests these cannot answer at all (a bug of theirs, no data leak): Jupyter's
+# PublicStaticFileHandler is registered without its folder under a base URL. (JupyterLab's licenses
+# and Voila's template files are served by our fixed subclasses, crawled like the rest.)
 UPSTREAM_BROKEN = {"PublicStaticFileHandler", "LicensesHandler", "TemplateStaticFileHandler"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Pages anyone may see: the sign-in pages (no data), the server's version, static assets.
@@ -112,7 +111,7 @@ async def test_every_route_refuses_anonymous_requests(jp_serverapp, browser_for,
     assert len(registered) > 60
     anonymous = browser_for()
     wrong = []
-    for pattern, path, handler in registered:
+    for _pattern, path, handler in registered:
         public = issubclass(handler, PUBLIC) or handler.__name__ in PUBLIC_NAMES
         for method in METHODS:
             response = await anonymous.fetch(method, path)
@@ -130,7 +129,7 @@ async def test_every_state_changing_request_needs_the_xsrf_value(jp_serverapp, b
     admin = browser_for()
     assert (await admin.login("ada", accounts["ada"])).code == 302
     wrong = []
-    for pattern, path, handler in all_routes(jp_serverapp):
+    for _pattern, path, handler in all_routes(jp_serverapp):
         if handler.__name__ == "CSPReportHandler":  # browsers post CSP reports without it; only logged
             continue
         for method in METHODS[1:]:

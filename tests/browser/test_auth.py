@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 from argon2 import PasswordHasher
 from harness import screenshot
 from playwright.sync_api import expect
@@ -79,3 +80,30 @@ def test_viewer_uses_the_app_as_themselves_but_not_jupyterlab(server, page):
     expect(page).to_have_url(re.compile(r"/login\?info=logged-out"))
     page.goto(f"{server.url}/voila/render/notebooks/hello.ipynb")
     expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_a_user_creates_copies_and_revokes_an_api_token_on_the_account_page(server, page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{server.url}/mlapp/account")
+    sign_in(page, "vera", "vera viewer pw 1")
+    expect(page.get_by_text("No API tokens yet.")).to_be_visible()
+    page.get_by_label("What the new token is for").fill("nightly report")
+    page.get_by_role("button", name="Create token").click()
+    token = page.locator("#new-token").input_value()
+    assert token.startswith("mlapp_")
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    screenshot(page, "auth-api-token")
+    script = requests.Session()
+    script.headers["Authorization"] = f"token {token}"
+    assert script.get(f"{server.url}/mlapp/api/auth/me", timeout=30).json()["user"]["username"] == "vera"
+
+    page.goto(f"{server.url}/mlapp/account")  # shown once: listed by its note, never again in full
+    expect(page.locator("#new-token")).to_have_count(0)
+    assert token not in page.content()
+    expect(page.get_by_role("cell", name="nightly report", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Revoke nightly report").click()
+    expect(page.get_by_role("status")).to_have_text('The API token "nightly report" was revoked.')
+    expect(page.get_by_text("No API tokens yet.")).to_be_visible()
+    assert script.get(f"{server.url}/mlapp/api/auth/me", timeout=30).status_code == 403
