@@ -24,7 +24,7 @@ from ..auth.authorizer import MLAppAuthorizer
 from ..auth.identity import MLAppIdentityProvider
 from ..errors import InvalidInput, NotFound
 from ..web import MLAppHandler, json_content
-from .enforce import AppGate, filter_voila_tree, follow_renames
+from .enforce import AppGate, filter_voila_tree, follow_renames, own_theme_cache
 from .published import EDITORS, PublishedApp, PublishedApps, Who
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
@@ -223,6 +223,7 @@ def setup(app) -> list[tuple]:
     else:
         app.log.warning("The server's Authorizer is not jupyter-mlapp's: published apps are not enforced")
     app.after_extensions_load(filter_voila_tree(published))
+    app.after_extensions_load(own_theme_cache)
     follow_renames(serverapp, published, app.log)
     app.handlers.extend(
         [

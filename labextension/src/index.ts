@@ -8,10 +8,11 @@ import { ICommandPalette, ToolbarButton } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { ServerConnection } from '@jupyterlab/services';
-import { launchIcon } from '@jupyterlab/ui-components';
+import { launchIcon, shareIcon } from '@jupyterlab/ui-components';
 import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
+import { publishDialog } from './apps';
 import { killAllJobs } from './jobs';
 import { openJobLog } from './logview';
 import { MLAppPanel } from './panel';
@@ -21,6 +22,7 @@ const PANEL_ID = 'jupyter-mlapp-panel';
 namespace CommandIDs {
   export const showPanel = 'mlapp:show-panel';
   export const openAsApp = 'mlapp:open-as-app';
+  export const publishAsApp = 'mlapp:publish-as-app';
   export const killAll = 'mlapp:kill-all-jobs';
 }
 
@@ -48,11 +50,20 @@ class OpenAsAppButton implements DocumentRegistry.WidgetExtension {
       tooltip: 'Open as app: render this notebook with Voila in a new tab',
       onClick: () => void this.app.commands.execute(CommandIDs.openAsApp)
     });
-    (panel as unknown as { toolbar: { insertItem: (i: number, n: string, w: Widget) => void } }).toolbar.insertItem(
-      10,
-      'mlappOpenAsApp',
-      button
-    );
+    (
+      panel as unknown as { toolbar: { insertItem: (i: number, n: string, w: Widget) => void } }
+    ).toolbar.insertItem(10, 'mlappOpenAsApp', button);
+    const publish = new ToolbarButton({
+      icon: shareIcon,
+      label: 'Publish',
+      tooltip:
+        'Publish as app: choose who may open this notebook as an app, and list it in the gallery',
+      onClick: () => void this.app.commands.execute(CommandIDs.publishAsApp)
+    });
+    (
+      panel as unknown as { toolbar: { insertItem: (i: number, n: string, w: Widget) => void } }
+    ).toolbar.insertItem(11, 'mlappPublishAsApp', publish);
+    button.disposed.connect(() => publish.dispose());
     return button;
   }
 }
@@ -76,7 +87,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new MLAppPanel({
       openLog: job => openJobLog(job, shell),
       createNotebook: env =>
-        void app.commands.execute('notebook:create-new', { kernelName: env.kernel_name ?? undefined })
+        void app.commands.execute('notebook:create-new', {
+          kernelName: env.kernel_name ?? undefined
+        })
     });
     shell.add(panel, 'left', { rank: 250 });
     if (restorer) {
@@ -99,12 +112,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
+    app.commands.addCommand(CommandIDs.publishAsApp, {
+      label: 'Publish as app',
+      caption: 'Publish the current notebook as an app: title, description, who may open it',
+      icon: shareIcon,
+      isEnabled: () => notebookPath(shell.currentWidget) !== null,
+      execute: () => {
+        const path = notebookPath(shell.currentWidget);
+        if (path) {
+          return publishDialog(path);
+        }
+      }
+    });
     app.commands.addCommand(CommandIDs.killAll, {
       label: 'Kill all my jobs',
       execute: () => killAllJobs()
     });
     if (palette) {
-      for (const command of [CommandIDs.showPanel, CommandIDs.openAsApp, CommandIDs.killAll]) {
+      for (const command of [
+        CommandIDs.showPanel,
+        CommandIDs.openAsApp,
+        CommandIDs.publishAsApp,
+        CommandIDs.killAll
+      ]) {
         palette.addItem({ command, category: 'ML App' });
       }
     }

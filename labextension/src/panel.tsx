@@ -5,6 +5,7 @@ import * as React from 'react';
 
 import { IStatus, requestAPI } from './api';
 import { AppKernelsSection } from './appkernels';
+import { AppsSection } from './apps';
 import { CacheSection } from './cache';
 import { EnvironmentsSection } from './envs';
 import { mlappIcon } from './icons';
@@ -36,7 +37,10 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
     30000
   );
   const refreshEnvironments = () =>
-    void requestAPI('envs?refresh=1').then(() => environments.refresh(), reason => notifyError('Environments', reason));
+    void requestAPI('envs?refresh=1').then(
+      () => environments.refresh(),
+      reason => notifyError('Environments', reason)
+    );
 
   return (
     <div className="jp-MLApp-panel">
@@ -45,6 +49,7 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
         <h2>ML App</h2>
       </header>
       <StatusSection status={status} error={error} />
+      {status && status.rooms.includes('apps') && <AppsSection />}
       <JobsSection openLog={props.openLog} environments={environments.data ?? []} />
       <EnvironmentsSection
         environments={environments}

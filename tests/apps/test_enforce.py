@@ -242,3 +242,12 @@ def test_a_rename_in_jupyterlab_follows_the_app_and_a_deleted_one_is_unavailable
     assert "moving" not in {a["slug"] for a in api(server, "vera", "GET", "apps").json()["apps"]}
     assert api(server, "vera", "GET", "apps/moving").status_code == 404
     assert "Unavailable" in get(server, "ed", "mlapp/apps").text
+
+
+def test_voila_keeps_its_theme_once_jupyterlab_served_its_own(server):
+    """The gallery and the apps link Voila's copy of JupyterLab's themes; jupyter_server's file
+    cache once gave Voila Lab's file for the same path, a 403 (see enforce.own_theme_cache)."""
+    theme = "api/themes/@jupyterlab/theme-light-extension/index.css"
+    assert get(server, "ed", f"lab/{theme}").status_code == 200
+    served = get(server, "vera", f"voila/{theme}")
+    assert served.status_code == 200 and "--jp-layout-color2" in served.text
