@@ -211,6 +211,9 @@ class AppView(widgets.VBox):
         title = widgets.HTML(f"<h1>{html.escape(self.app.title)}</h1>")
         title.add_class("mlapp-app-title")
         links = []
+        base = base_url()
+        if base:  # back to the gallery of the apps this user may open
+            links.append(f"<a class='mlapp-gallery-link' href='{html.escape(base)}mlapp/apps'>Apps</a>")
         editor = self.role in EDITORS
         lab = lab_url(notebook_path()) if editor else None
         if lab:
@@ -225,7 +228,6 @@ class AppView(widgets.VBox):
                     f"<a class='mlapp-static-link' href='{html.escape(url)}' target='_blank' "
                     f"rel='noopener'>{html.escape(label)}</a>"
                 )
-        base = base_url()
         user = html.escape(self.state.user)
         links_html = widgets.HTML("".join(links))
         who = widgets.HTML(

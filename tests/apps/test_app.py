@@ -152,6 +152,7 @@ def test_viewers_get_no_traceback_and_no_lab_link(monkeypatch):
     app.navigate("Broken")
     assert "<details>" not in view.content.children[0].children[1].value
     assert "Open in JupyterLab" not in header_html(view)
+    assert "class='mlapp-gallery-link' href='/mlapp/apps'" in header_html(view)  # back to the gallery
 
 
 def test_editor_links_to_lab_static_files_and_logout(monkeypatch, tmp_path):
