@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 
 import pytest
@@ -104,3 +105,24 @@ def test_a_viewer_trains_from_the_flagship_template_without_saving_a_model(viewe
     expect(monitor).to_contain_text("succeeded", timeout=120_000)
     expect(monitor).to_contain_text("val_accuracy")
     screenshot(page, "apps-viewer-trained")
+
+
+def test_the_sidebar_start_form_names_the_job_and_runs_python_of_the_server(mlapp_server, page):
+    """Two runs get their own titles; `python` from the form ("The server's own") has pandas."""
+    page.goto(f"{mlapp_server.url}/lab?reset&token={mlapp_server.token}")
+    tab = page.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']")
+    expect(tab).to_be_visible(timeout=60_000)
+    tab.click()
+    jobs = page.locator("#jupyter-mlapp-panel [data-section='jobs']")
+    name = f"pandas-check-{uuid.uuid4().hex[:6]}"
+    jobs.get_by_role("button", name="Start a job").click()
+    form = jobs.get_by_role("form", name="Start a job")
+    form.locator("input[name='command']").fill("python -c 'import pandas, sys; print(sys.executable)'")
+    form.locator("input[name='name']").fill(name)
+    form.get_by_role("button", name="Start").click()
+    item = jobs.locator(".jp-MLApp-job", has_text=name)
+    expect(item).to_have_attribute("data-state", "succeeded", timeout=60_000)
+    expect(page.locator(".lm-TabBar-tab", has_text=name).first).to_be_visible()
+    job = next(j for j in mlapp_server.api("GET", "jobs").json()["jobs"] if j["name"] == name)
+    log = mlapp_server.api("GET", f"jobs/{job['id']}/log").json()["text"]
+    assert job["argv"][0] == sys.executable and log.strip() == sys.executable  # the server's, not /usr/bin's
