@@ -6,16 +6,9 @@ import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { requestAPI } from './api';
-import { formatAgo } from './format';
+import { AUDIENCE_KEYS, describeAudience, formatAgo, IAudience, splitNames } from './format';
 import { usePoll } from './polling';
 import { Section } from './section';
-
-/** Who may open an app besides admins and its publisher; all empty: every signed-in user. */
-export interface IAudience {
-  users?: string[];
-  roles?: string[];
-  groups?: string[];
-}
 
 /** A published app, as `GET /mlapp/api/apps` answers to editors. */
 export interface IPublishedApp {
@@ -41,24 +34,6 @@ export interface IPublishRequest {
   audience: IAudience;
   files: string[];
   thumbnail: string;
-}
-
-const AUDIENCE_KEYS: (keyof IAudience)[] = ['users', 'roles', 'groups'];
-
-/** "every signed-in user", or "users vera, val; roles viewer": the CLI's words. */
-export function describeAudience(audience: IAudience): string {
-  const parts = AUDIENCE_KEYS.filter(key => (audience[key] ?? []).length > 0).map(
-    key => `${key} ${(audience[key] ?? []).join(', ')}`
-  );
-  return parts.join('; ') || 'every signed-in user';
-}
-
-/** "a, b , ,c" -> ["a", "b", "c"] */
-export function splitNames(text: string): string[] {
-  return text
-    .split(',')
-    .map(name => name.trim())
-    .filter(name => name.length > 0);
 }
 
 function absoluteURL(path: string): string {

@@ -47,7 +47,10 @@ export function formatPercent(value: number | null | undefined): string {
 }
 
 /** `just now`, `5 min ago`, `3 h ago`, else the local date: for times in lists. */
-export function formatAgo(when: string | number | null | undefined, now: number = Date.now()): string {
+export function formatAgo(
+  when: string | number | null | undefined,
+  now: number = Date.now()
+): string {
   if (when === null || when === undefined) {
     return '—';
   }
@@ -126,4 +129,29 @@ export function mainMetric(names: string[]): string | null {
 export function formatProgress(progress: { fraction: number; eta: number | null }): string {
   const percent = `${Math.round(progress.fraction * 100)}%`;
   return progress.eta === null ? percent : `${percent} · ${formatDuration(progress.eta)} left`;
+}
+
+/** Who may open an app besides admins and its publisher; all empty: every signed-in user. */
+export interface IAudience {
+  users?: string[];
+  roles?: string[];
+  groups?: string[];
+}
+
+export const AUDIENCE_KEYS: (keyof IAudience)[] = ['users', 'roles', 'groups'];
+
+/** "every signed-in user", or "users vera, val; roles viewer": the CLI's words. */
+export function describeAudience(audience: IAudience): string {
+  const parts = AUDIENCE_KEYS.filter(key => (audience[key] ?? []).length > 0).map(
+    key => `${key} ${(audience[key] ?? []).join(', ')}`
+  );
+  return parts.join('; ') || 'every signed-in user';
+}
+
+/** "a, b , ,c" -> ["a", "b", "c"] */
+export function splitNames(text: string): string[] {
+  return text
+    .split(',')
+    .map(name => name.trim())
+    .filter(name => name.length > 0);
 }
