@@ -248,7 +248,11 @@ class AppView(widgets.VBox):
         )
         self.theme_switch.add_class("mlapp-theme-switch")
         self.theme_switch.observe(self._on_theme, "value")
-        self.state.link(self.theme_switch, "value", THEME_KEY)
+        # Saved when the user picks one, not at start (state.link would write the default: a save
+        # for nothing while the first page is still importing its libraries).
+        if self.state.get(THEME_KEY) in [value for _, value in THEMES]:
+            self.theme_switch.value = self.state[THEME_KEY]
+        self.theme_switch.observe(lambda change: self.state.__setitem__(THEME_KEY, change.new), "value")
         header = widgets.HBox(
             [self.menu_button, title, links_html, who, self.sessions_button, self.theme_switch, logout]
         )

@@ -340,6 +340,7 @@ def test_theme_switch_follows_the_browser_until_chosen_and_is_kept():
     app = make_app()
     view = app.widget()
     assert view.theme_switch.value == "auto" and not {"mlapp-theme-light", "mlapp-theme-dark"} & set(view._dom_classes)
+    assert "app.theme" not in app.state  # nothing to save until the user picks one
     view.theme_switch.value = "dark"
     assert "mlapp-theme-dark" in view._dom_classes
     app.state.close()
