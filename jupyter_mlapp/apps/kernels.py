@@ -134,16 +134,19 @@ class AppKernels:
         self._warming: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
+        self._running = False  # between start() and close(): the pool fills only then
 
     # -- what the server calls ------------------------------------------------------------------
     def start(self) -> None:
         """Fill the pool and watch the pages (call once the event loop runs)."""
         if self._loop_task is None:
+            self._running = True
             self._loop_task = asyncio.get_running_loop().create_task(self._watch())
             self.fill()
 
     def close(self) -> None:
-        """Stop watching and warming (the server shuts the kernels down itself)."""
+        """Stop watching and warming (the server shuts the kernels down itself, after this)."""
+        self._running = False
         if self._loop_task is not None:
             self._loop_task.cancel()
         for task in list(self._tasks):
@@ -235,8 +238,9 @@ class AppKernels:
         import psutil
 
         now, rows = time.time(), []
-        entries = [(page.kernel_id, page) for page in self.pages.values()]
-        entries += [(p.kernel_id, None) for pool in self._pool.values() for p in pool]
+        # Copied at once (this runs in a worker thread while the event loop changes them).
+        entries = [(page.kernel_id, page) for page in list(self.pages.values())]
+        entries += [(p.kernel_id, None) for pool in list(self._pool.values()) for p in list(pool)]
         for kernel_id, page in entries:
             try:
                 kernel = self.km.get_kernel(kernel_id)
@@ -352,7 +356,7 @@ class AppKernels:
     # -- the pool ------------------------------------------------------------------------------
     def fill(self) -> None:
         """Start pooled kernels up to ``pool_size`` per kernel spec, within the total cap."""
-        if self._loop_task is None:  # not started: no event loop of ours yet
+        if not self._running:  # not started yet, or the server is stopping
             return
         for name in self.pool_kernels:
             pooled = sum(len(p) for p in self._pool.values()) + sum(self._warming.values())
