@@ -270,7 +270,9 @@ class FileExplorer(widgets.VBox):
         ]
         links = []
         if entry["type"] == "file":
-            url = files_url(self.manager.root / entry["path"])
+            # A viewer's browser reads /files/ only for what their apps declare public (apps/enforce.py):
+            # what the kernel shows them travels in the widget, as a data URL.
+            url = files_url(self.manager.root / entry["path"]) if current_role() != "viewer" else None
             if url:
                 links.append(f"<a href='{html.escape(url)}' target='_blank' rel='noopener'>Open in new tab</a>")
                 download = files_url(self.manager.root / entry["path"], download=True)

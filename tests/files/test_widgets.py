@@ -149,5 +149,11 @@ def test_viewers_browse_read_only(tmp_path, monkeypatch):
     explorer.delete_button.click()  # not shown, and refused if reached anyway
     assert "read-only" in explorer.message.value and (tmp_path / "ws" / "a.txt").exists()
     assert "Download" in explorer.details.value
+    # Their browser may not read /files/ (apps/enforce.py): the file comes with the widget.
+    monkeypatch.setenv("MLAPP_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("MLAPP_BASE_URL", "/base/")
+    explorer.selected = ""
+    explorer.selected = "a.txt"
+    assert "data:text/plain;base64," in explorer.details.value and "/base/files/" not in explorer.details.value
     editable = FileExplorer(tmp_path / "ws", read_only=False)
     assert editable.delete_button in editable.children[1].children
