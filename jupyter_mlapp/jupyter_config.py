@@ -48,9 +48,16 @@ c.ServerApp.allow_origin = ""
 c.ServerApp.allow_remote_access = False
 
 # Our pages (JupyterLab, the Voila apps) may frame each other, no other site may frame them
-# (clickjacking). The same header goes on every response of the server.
+# (clickjacking). Scripts, styles, images, fonts and connections come from this server only, no
+# plugins, no <base> pointing elsewhere, forms post here only: an injected tag cannot load code
+# from another site or send data to it. JupyterLab's pages add 'unsafe-eval' and the hash of their
+# one inline script, Voila's 'unsafe-inline' and 'unsafe-eval' (what they need to run: auth/csp.py).
 c.ServerApp.tornado_settings = {
-    "headers": {"Content-Security-Policy": "frame-ancestors 'self'"},
+    "headers": {
+        "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+        "frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+    },
     # Voila's page config: no MathJax URL (see VoilaConfiguration.template below).
     "mathjax_url": None,
     "mathjax_config": None,

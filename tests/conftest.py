@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -116,8 +117,44 @@ def browser():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        new_context = b.new_context
+
+        def watched_context(**kwargs):
+            context = new_context(**kwargs)
+            watch_csp(context)
+            return context
+
+        b.new_context = watched_context  # every context a test opens, the `page` fixture's and its own
         yield b
         b.close()
+
+
+# What the browser refused under the server's Content-Security-Policy, in the current test.
+CSP_VIOLATIONS: list[str] = []
+REPORT_CSP = """document.addEventListener("securitypolicyviolation", (e) => window.__mlappReportCSP(
+  `${e.effectiveDirective} refused ${e.blockedURI || "(inline)"} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`));"""
+
+
+def watch_csp(context) -> None:
+    """Collect every CSP violation of the context's pages and frames (the DOM event, and Chromium's
+    console message for what the event does not reach, such as workers)."""
+    context.expose_binding(
+        "__mlappReportCSP", lambda source, text: CSP_VIOLATIONS.append(f"{source['frame'].url}: {text}")
+    )
+    context.add_init_script(REPORT_CSP)
+    context.on(
+        "console",
+        lambda msg: CSP_VIOLATIONS.append(f"console: {msg.text}") if "Content Security Policy" in msg.text else None,
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """Every browser test also asserts that no page it opened broke the server's CSP."""
+    CSP_VIOLATIONS.clear()
+    yield
+    if is_browser_test(request.node):
+        assert not CSP_VIOLATIONS, "CSP violations:\n" + "\n".join(dict.fromkeys(CSP_VIOLATIONS))
 
 
 def is_browser_test(item) -> bool:
@@ -157,10 +194,8 @@ def jp_server_cleanup(request, jp_asyncio_loop):
     from jupyter_server.serverapp import ServerApp
 
     app = ServerApp.instance()
-    try:
+    with contextlib.suppress(RuntimeError, SystemExit):
         jp_asyncio_loop.run_until_complete(app._cleanup())
-    except (RuntimeError, SystemExit):
-        pass
     if hasattr(app, "kernel_manager"):
         app.kernel_manager.context.destroy()
 
