@@ -331,6 +331,7 @@ def main(argv=None) -> int:
             )
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             page = context.new_page()
+            page.set_default_navigation_timeout(300_000)  # a cold kernel on a loaded machine
             app_url = f"{server.url}/voila/render/{APP}"
             peer_url = f"{server.url}/voila/render/{PEER}"
             floor_url = f"{server.url}/voila/render/{FLOOR}"
