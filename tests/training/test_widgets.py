@@ -21,8 +21,12 @@ def wait_until(predicate, timeout=60.0, interval=0.05):
     return False
 
 
+def figures(monitor):
+    return [box.children[1] for box in monitor.charts.children]  # each chart: its legend, its figure
+
+
 def charts(monitor):
-    return {figure.title: [mark.labels[0] for mark in figure.marks] for figure in monitor.charts.children}
+    return {figure.title: [mark.labels[0] for mark in figure.marks] for figure in figures(monitor)}
 
 
 @pytest.fixture
@@ -45,7 +49,7 @@ def test_one_chart_per_family_with_x_by_epoch(tmp_path, monitors):
     monitor = TrainingMonitor(log, interval=0)
     monitors.append(monitor)
     assert charts(monitor) == {"loss": ["loss", "val_loss"], "accuracy": ["accuracy", "val_accuracy"]}
-    loss_chart = monitor.charts.children[0]
+    loss_chart = figures(monitor)[0]
     assert loss_chart.axes[0].label == "epoch"
     assert list(loss_chart.marks[0].x) == [1, 2, 3, 4, 5]
     assert list(loss_chart.marks[1].y) == pytest.approx([1.2 / e for e in range(1, 6)], abs=1e-4)
@@ -66,7 +70,7 @@ def test_appends_new_metrics_and_bad_input_show_up_as_notes(tmp_path, monitors):
         )
     monitor.refresh()
     assert charts(monitor) == {"loss": ["loss"], "lr": ["lr"]}
-    assert list(monitor.charts.children[0].marks[0].y) == [1.0, 0.5]  # NaN kept in the store, not drawn
+    assert list(figures(monitor)[0].marks[0].y) == [1.0, 0.5]  # NaN kept in the store, not drawn
     notes = monitor.notes.value
     assert "new metric <b>lr</b>" in notes
     assert "loss: 1 NaN/inf value not plotted" in notes
@@ -115,7 +119,7 @@ def test_long_histories_are_downsampled_not_cut(tmp_path, monitors):
     log.write_text("".join(f"step={i} loss={1 + (i % 97) / 97:.4f}\n" for i in range(20_000)) + "step=20000 loss=-5\n")
     monitor = TrainingMonitor(log, max_points=200, interval=0)
     monitors.append(monitor)
-    mark = monitor.charts.children[0].marks[0]
+    mark = figures(monitor)[0].marks[0]
     assert len(monitor.series("loss")) == 20_001
     assert len(mark.y) <= 200 and mark.x[-1] == 20_000 and mark.y[-1] == -5  # the latest point, an extreme
     assert max(mark.y) == pytest.approx(1 + 96 / 97, abs=1e-4)
@@ -175,3 +179,21 @@ def test_a_progress_bar_with_an_eta_follows_a_keras_log(tmp_path, monitors):
     monitor.refresh()
     assert monitor.progress.value == 0.5 and monitor.progress_text.value.startswith("epoch 3/4 · 50% · about ")
     assert monitor.progress_text.value.endswith(" left")
+
+
+def test_charts_tick_whole_epochs_label_the_y_axis_apart_and_keep_the_legend_off_the_lines(tmp_path, monitors):
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"epoch={e} loss={0.5391 + e / 10000:.5f} val_loss=0.54\n" for e in range(1, 4)))
+    monitor = TrainingMonitor(log, interval=0)
+    monitors.append(monitor)
+    (box,) = monitor.charts.children
+    legend, figure = box.children
+    x_axis, y_axis = figure.axes
+    assert list(x_axis.tick_values) == [1, 2, 3] and x_axis.tick_format == "d"  # no 1.2, 1.4
+    assert y_axis.tick_format is None  # as many digits as the ticks need (".3g" gave 0.539, 0.539)
+    assert "data-label='loss'" in legend.value and "data-label='val_loss'" in legend.value
+    assert "stroke-dasharray" in legend.value  # val_loss is dashed, as its line
+    with log.open("a") as fh:
+        fh.write("".join(f"epoch={e} loss=0.5\n" for e in range(4, 40)))
+    monitor.refresh()
+    assert x_axis.tick_values is None  # a long run: the scale's own round ticks
