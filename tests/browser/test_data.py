@@ -74,7 +74,7 @@ def test_pick_airq_sort_chart_and_a_bad_name(mlapp_server, page):
     search = page.locator(".mlapp-data-search input")
     expect(search).to_be_visible(timeout=60_000)
     search.fill("Airq")
-    expect(page.locator(".mlapp-data-picker option")).to_have_count(2)  # Airq and airquality
+    expect(page.locator(".mlapp-data-picker option")).to_have_count(2, timeout=30_000)  # Airq and airquality
     search.press("Enter")
 
     info = page.locator(".mlapp-data-info")
