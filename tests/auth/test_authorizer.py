@@ -30,6 +30,7 @@ MATRIX = [
     ("GET", "api/contents", None, STAFF),  # viewers: no contents, no notebook source (apps/enforce.py)
     ("GET", "api/contents/notebooks/hello.ipynb", None, STAFF),
     ("GET", "files/notebooks/hello.ipynb", None, STAFF),
+    ("GET", "mlapp/api/files/list", None, STAFF),  # viewers: the file explorer's API only in their own folder
     ("POST", "api/contents/notebooks", {"type": "file", "ext": ".txt"}, STAFF),
     ("PUT", "api/contents/notes-{role}.txt", {"type": "file", "format": "text", "content": "hi"}, STAFF),
     ("PATCH", "api/contents/notes-{role}.txt", {"path": "renamed-{role}.txt"}, STAFF),
