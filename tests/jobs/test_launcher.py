@@ -27,7 +27,7 @@ def jobs(mlapp_home, tmp_path):
 def test_jobs_after_the_first_are_forked_by_the_launcher_with_the_askers_environment(jobs, monkeypatch):
     first = jobs.start(["true"])
     assert jobs.wait(first.id, timeout=30).state == "succeeded"
-    path = jobs.backend.launcher_path
+    path = jobs.backend.local.launcher_path
     until(path.exists)  # the launcher listens
     monkeypatch.setenv("ASKED_WITH", "this value")
     job = jobs.start(["sh", "-c", 'echo "$ASKED_WITH"; sleep 30'])
@@ -51,7 +51,7 @@ def test_a_job_is_never_supervised_twice(jobs):
 
 def test_only_our_user_reaches_the_launcher(jobs):
     jobs.wait(jobs.start(["true"]).id, timeout=30)
-    path = until(lambda: (p := jobs.backend.launcher_path).exists() and p)
+    path = until(lambda: (p := jobs.backend.local.launcher_path).exists() and p)
     assert oct(path.parent.stat().st_mode & 0o777) == "0o700" and oct(path.stat().st_mode & 0o777) == "0o600"
     if os.geteuid() != 0:
         pytest.skip("needs root to try as another user")
