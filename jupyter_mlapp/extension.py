@@ -76,7 +76,7 @@ class MLApp(ExtensionApp):
     extension_url = "/mlapp"  # viewers go on to the gallery, editors and admins to /lab
     load_other_extensions = True
     serverapp_class = MLAppServerApp
-    subcommands = {
+    subcommands: dict = {  # noqa: RUF012 - traitlets reads it from the class (an instance trait upstream)
         "user": (
             "jupyter_mlapp.auth.cli.UserApp",
             "Manage user accounts: add, remove, passwd, list, set-role, disable.",

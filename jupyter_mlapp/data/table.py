@@ -77,7 +77,7 @@ class TableView:
         labels = unique_labels(self.frame.columns, taken=set(self.index_labels))
         self.columns = [
             Column(label, i, str(dtype), is_numeric(dtype))
-            for i, (label, dtype) in enumerate(zip(labels, self.frame.dtypes))
+            for i, (label, dtype) in enumerate(zip(labels, self.frame.dtypes, strict=False))
         ]
         self._by_label = {c.label: c for c in self.columns}
         self._orders: OrderedDict[str, np.ndarray] = OrderedDict()

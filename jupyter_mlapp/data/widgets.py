@@ -8,6 +8,7 @@ are downsampled in the kernel and re-downsampled at full detail for the range a 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -193,10 +194,8 @@ class WindowedGrid(StreamingDataGrid):
         except MLAppError:
             return
         unique = pd.Series(series.unique()[:MAX_UNIQUE_VALUES]).dropna()
-        try:
+        with contextlib.suppress(TypeError):  # mixed types: keep first-seen order
             unique = unique.sort_values()
-        except TypeError:  # mixed types: keep first-seen order
-            pass
         encoded, buffer = column_json(unique)
         if buffer is not None:
             encoded["value"] = 0
@@ -432,7 +431,7 @@ class ChartPanel(widgets.VBox):
         start, stop = self.x_axis.rows(n, low, high)
         self._range = (low, high)
         shown = 0
-        for line, label in zip(self.lines, self.numeric):
+        for line, label in zip(self.lines, self.numeric, strict=False):
             y = numeric_values(self.view.series(label))
             rows = downsample(y, start, stop, self.max_points, self.x_axis.values)
             with line.hold_sync():

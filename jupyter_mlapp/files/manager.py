@@ -127,7 +127,7 @@ class FileManager:
         _check_characters(path, "path")
         if "\\" in path:
             raise InvalidInput("use '/' to separate folders, not '\\'")
-        if path.startswith("/") or path.startswith("~"):
+        if path.startswith(("/", "~")):
             raise Forbidden(f"absolute paths are not allowed: {path!r} (give a path relative to the root)")
         parts = [part for part in path.split("/") if part not in ("", ".")]
         if ".." in parts:

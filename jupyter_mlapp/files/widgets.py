@@ -37,13 +37,15 @@ STYLE = """
 .mlapp-files .mlapp-crumb-sep { color: #999; padding: 0 2px; }
 .mlapp-files .mlapp-files-tree { max-height: 420px; overflow-y: auto; overflow-x: hidden;
   border-top: 1px solid var(--jp-border-color2, #eee); }
-.mlapp-files .mlapp-file-row { align-items: center; min-height: 28px; border-bottom: 1px solid var(--jp-border-color3, #f3f3f3); }
+.mlapp-files .mlapp-file-row { align-items: center; min-height: 28px;
+  border-bottom: 1px solid var(--jp-border-color3, #f3f3f3); }
 .mlapp-files .mlapp-file-row:hover { background: var(--jp-layout-color2, #f5f5f5); }
 .mlapp-files .mlapp-file-row.mlapp-selected { background: var(--jp-brand-color3, #bbdefb); }
 .mlapp-files .mlapp-file-toggle { width: 26px; min-width: 26px; padding: 0; background: transparent; box-shadow: none; }
 .mlapp-files .mlapp-file-name { flex: 1 1 auto; width: auto; min-width: 0; text-align: left; background: transparent;
   box-shadow: none; overflow: hidden; text-overflow: ellipsis; }
-.mlapp-files .mlapp-file-name button, .mlapp-files button.mlapp-file-name { text-align: left; justify-content: flex-start; }
+.mlapp-files .mlapp-file-name button, .mlapp-files button.mlapp-file-name { text-align: left;
+  justify-content: flex-start; }
 .mlapp-files .mlapp-file-meta { flex: 0 0 260px; color: var(--jp-ui-font-color2, #666); font-size: 12px; }
 .mlapp-files .mlapp-file-meta span { display: inline-block; }
 .mlapp-files .mlapp-file-meta .mlapp-size { width: 80px; text-align: right; margin-right: 16px; }

@@ -20,6 +20,13 @@ from __future__ import annotations
 
 import sys
 import types
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the functions below import lazily: the supervisor imports this package and must start fast
+    from .envs import Environment
+    from .manager import JobManager, KillResult
+    from .store import Job
+    from .templates import JobTemplate
 
 __all__ = [
     "Choice",

@@ -12,6 +12,7 @@ loop.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -221,10 +222,8 @@ class EnvironmentFinder:
                 prefixes = []  # a broken conda: fall back to the files it keeps
         if not prefixes:
             listed = Path("~/.conda/environments.txt").expanduser()
-            try:
+            with contextlib.suppress(OSError):
                 prefixes = [Path(line.strip()) for line in listed.read_text().splitlines() if line.strip()]
-            except OSError:
-                pass
             envs_dirs = [*self.conda_envs_dirs, *(Path(d).expanduser() for d in CONDA_ENVS_DIRS)]
             envs_dirs += [Path(d) for d in os.environ.get("CONDA_ENVS_PATH", "").split(os.pathsep) if d]
             prefixes += [Path(d).expanduser() for d in CONDA_BASES]

@@ -13,6 +13,7 @@ that a job is never supervised twice.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -96,7 +97,7 @@ def _supervise(request: dict) -> None:
 
 
 def serve(path: Path, db: Path, idle: float = IDLE_SECONDS) -> int:
-    lock = open(path.with_suffix(".lock"), "w")
+    lock = open(path.with_suffix(".lock"), "w")  # noqa: SIM115 - held for the launcher's life, closed by forks
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -129,10 +130,9 @@ def serve(path: Path, db: Path, idle: float = IDLE_SECONDS) -> int:
                     inherited.close()
                 _supervise(job)
             os.waitpid(child, 0)
-            try:
+            # The asker may have given up and started a supervisor itself: ours finds the job taken.
+            with contextlib.suppress(OSError):
                 conn.sendall(OK)
-            except OSError:
-                pass  # the asker gave up and starts a supervisor itself: ours finds the job taken
     path.unlink(missing_ok=True)
     server.close()
     return 0

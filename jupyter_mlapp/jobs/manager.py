@@ -69,7 +69,8 @@ class JobManager:
 
     ``limit`` jobs run at once (default: the number of cores, or ``$MLAPP_JOB_LIMIT``); more wait
     in state ``queued``, taken in turn from each user's, and each user queues at most
-    ``max_queued`` (default 50, or ``$MLAPP_JOB_QUEUE_LIMIT``). ``grace`` is the time between SIGTERM and SIGKILL when a job is killed
+    ``max_queued`` (default 50, or ``$MLAPP_JOB_QUEUE_LIMIT``). ``grace`` is the time between SIGTERM and SIGKILL
+    when a job is killed
     (default 10 s, or ``$MLAPP_JOB_GRACE``). Relative working folders are in ``workspace``;
     with ``confine_cwd`` (the server's REST API) they cannot leave it.
 
@@ -418,7 +419,7 @@ class JobManager:
         """The jobs this user may see, oldest first, with live CPU and memory of running ones."""
         jobs = self.store.list(user=None if self.admin else self.user)
         polled = self.backend.poll(jobs)
-        if any(before.state != after.state for before, after in zip(jobs, polled)) or any(
+        if any(before.state != after.state for before, after in zip(jobs, polled, strict=False)) or any(
             job.state == "queued" for job in polled
         ):
             self.dispatch()  # a lost job freed a slot, or a slot is free for a waiting job

@@ -14,6 +14,7 @@ Kept light on imports (stdlib only on Linux): its start-up is part of a job's st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -37,10 +38,8 @@ def become_subreaper() -> None:
     if sys.platform.startswith("linux"):
         import ctypes
 
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
 
 
 def process_started(pid: int) -> float | None:
@@ -184,7 +183,7 @@ class Supervisor:
             return
         with open(job.log_path, "ab", buffering=0) as log:
             try:
-                stdin = open(job.stdin_path, "rb") if job.stdin_path else subprocess.DEVNULL
+                stdin = open(job.stdin_path, "rb") if job.stdin_path else subprocess.DEVNULL  # noqa: SIM115 - the child's
                 try:
                     child = subprocess.Popen(
                         job.argv,

@@ -38,9 +38,11 @@ STYLE = """
 .mlapp-jobs { border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 6px; padding: 8px;
   background: var(--jp-layout-color1, #fff); }
 .mlapp-jobs .mlapp-jobs-toolbar { align-items: center; gap: 8px; }
-.mlapp-jobs .mlapp-jobs-row { align-items: center; min-height: 30px; border-bottom: 1px solid var(--jp-border-color3, #f0f0f0); }
+.mlapp-jobs .mlapp-jobs-row { align-items: center; min-height: 30px;
+  border-bottom: 1px solid var(--jp-border-color3, #f0f0f0); }
 .mlapp-jobs .mlapp-jobs-header { font-weight: 600; border-bottom: 2px solid var(--jp-border-color2, #ddd); }
-.mlapp-jobs .mlapp-jobs-row .widget-label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; margin: 0 4px; }
+.mlapp-jobs .mlapp-jobs-row .widget-label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  margin: 0 4px; }
 .mlapp-jobs .mlapp-jobs-row .widget-button { width: auto; padding: 0 8px; margin: 0 2px; }
 .mlapp-jobs .mlapp-state { border-radius: 10px; padding: 0 8px; text-align: center; font-size: 12px; }
 .mlapp-jobs .mlapp-state-queued { background: #eceff1; color: #455a64; }
@@ -128,7 +130,7 @@ class _Row(widgets.HBox):
             format_size(job.memory) if running else "",
             str(job.exit_code) if job.exit_code is not None else (job.signal or ""),
         )
-        for cell, value in zip(self.cells, values):
+        for cell, value in zip(self.cells, values, strict=False):
             if cell.value != value:  # unchanged values send nothing: no flicker
                 cell.value = value
         if job.state != self.state:
@@ -429,7 +431,7 @@ class EnvPicker(widgets.VBox):
             finally:
                 self.refresh_button.disabled = False
 
-        loop.create_task(discover())
+        self._discovery = loop.create_task(discover())  # kept: the loop holds tasks only weakly
 
     def _show(self, envs) -> None:
         self._envs = {env.name: env for env in envs}

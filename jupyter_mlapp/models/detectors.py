@@ -34,7 +34,7 @@ class BlobDetector(BaseEstimator):
             image = np.asarray(image, dtype=np.float32)
             if image.ndim == 3:
                 image = image.mean(axis=2)
-            labels, count = ndimage.label(image > self.threshold)
+            labels, _count = ndimage.label(image > self.threshold)
             rois, scores = [], []
             for index, box in enumerate(ndimage.find_objects(labels), start=1):
                 region = labels[box] == index

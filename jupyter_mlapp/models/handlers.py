@@ -10,6 +10,7 @@ and ``request.get_json()`` were.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 
@@ -195,10 +196,8 @@ class ConfigsHandler(ModelsAPIHandler):
         elif self.content_type() in FORM_TYPES:
             config = {k: v for k, v in fields.items()}
             for key, value in config.items():  # form values are text: numbers as numbers
-                try:
+                with contextlib.suppress(ValueError):
                     config[key] = json.loads(value) if key not in ("algorithm", "Model_path") else value
-                except ValueError:
-                    pass
         else:
             config = fields
         config = await self.call(self.service.set_client_config, self.client, config)

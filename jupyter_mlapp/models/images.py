@@ -83,7 +83,7 @@ def draw_result(image: Image.Image, result: dict) -> str:
     names, scores = result["class_name"], result["scores"]
     rois = result.get("rois [y_min, x_min, y_max, x_max]")
     if rois is not None:
-        for (y0, x0, y1, x1), name, score in zip(rois, names, scores):
+        for (y0, x0, y1, x1), name, score in zip(rois, names, scores, strict=False):
             box = [x0 * factor, y0 * factor, x1 * factor - 1, y1 * factor - 1]
             draw.rectangle(box, outline=(255, 64, 64), width=2)
             draw.text((box[0] + 2, box[1] + 2), f"{name} {score:.2f}", fill=(255, 255, 0))
@@ -127,7 +127,8 @@ def zip_to_base64(data: bytes) -> tuple[list[str], list[str]]:
     for entry in images:
         if entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1) + 4096:
             raise TooLarge(
-                f"zip entry {entry.filename!r} expands {entry.file_size // max(entry.compress_size, 1)}x: refused as a zip bomb"
+                f"zip entry {entry.filename!r} expands {entry.file_size // max(entry.compress_size, 1)}x: "
+                "refused as a zip bomb"
             )
         try:
             with archive.open(entry) as fh:  # read no more than declared: the header may lie

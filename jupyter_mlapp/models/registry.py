@@ -232,7 +232,7 @@ def infer_input_schema(model, X=None, image: dict | None = None) -> dict:
     if image is not None:
         return check_image_schema({"type": "image", **image})
     if X is not None and hasattr(X, "dtypes") and hasattr(X, "columns"):
-        columns = [{"name": str(c), "type": _column_type(t)} for c, t in zip(X.columns, X.dtypes)]
+        columns = [{"name": str(c), "type": _column_type(t)} for c, t in zip(X.columns, X.dtypes, strict=False)]
     elif hasattr(model, "feature_names_in_"):
         columns = [{"name": str(c), "type": "number"} for c in model.feature_names_in_]
     elif hasattr(model, "n_features_in_"):

@@ -206,7 +206,8 @@ class ModelsPanel(widgets.VBox):
         result, image = answer["Responses"][0]
         results = result["results"]
         pairs = "".join(
-            f"<li><b>{html.escape(n)}</b> {s:.3f}</li>" for n, s in zip(results["class_name"], results["scores"])
+            f"<li><b>{html.escape(n)}</b> {s:.3f}</li>"
+            for n, s in zip(results["class_name"], results["scores"], strict=False)
         )
         boxes = f"<p>{len(results[ROIS])} region(s): {html.escape(str(results[ROIS]))}</p>" if ROIS in results else ""
         picture = f"<img alt='prediction' src='data:image/png;base64,{image}' style='max-width:320px'>" if image else ""
@@ -225,10 +226,11 @@ class ModelsPanel(widgets.VBox):
         base = self.server.value.rstrip("/") + "/mlapp/api/models"
         if model["kind"] == "image":
             body_py = (
-                '{"algorithm": %r, "Model_path": %r,\n        "images": [base64.b64encode(open("image.png", "rb").read()).decode()],\n        "create_images": True}'
-                % (model["name"], self.weights.value)
+                '{{"algorithm": {!r}, "Model_path": {!r},\n'
+                '        "images": [base64.b64encode(open("image.png", "rb").read()).decode()],\n'
+                '        "create_images": True}}'.format(model["name"], self.weights.value)
             )
-            curl_body = '{"algorithm": "%s", "Model_path": "%s", "images": ["\'"$(base64 -w0 image.png)"\'"]}' % (
+            curl_body = '{{"algorithm": "{}", "Model_path": "{}", "images": ["\'"$(base64 -w0 image.png)"\'"]}}'.format(
                 model["name"],
                 self.weights.value,
             )

@@ -143,7 +143,7 @@ def _feed(h, obj) -> None:
     if pd is not None and isinstance(obj, (pd.DataFrame, pd.Series)):
         h.update(b"pandas")
         if isinstance(obj, pd.DataFrame):
-            columns = list(zip(obj.columns, obj.dtypes))
+            columns = list(zip(obj.columns, obj.dtypes, strict=True))
         else:
             columns = [(obj.name, obj.dtype)]
         h.update(repr([(str(c), str(t)) for c, t in columns]).encode())
@@ -200,10 +200,7 @@ def _path_digest(path: pathlib.Path) -> str:
 def key_text(key) -> str:
     """The readable, canonical form of a cache key: text as is; anything else as JSON with
     data (frames, arrays, paths, models) replaced by their fingerprint."""
-    if isinstance(key, str):
-        text = key
-    else:
-        text = json.dumps(key, sort_keys=True, default=lambda obj: f"#{fingerprint(obj)}")
+    text = key if isinstance(key, str) else json.dumps(key, sort_keys=True, default=lambda obj: f"#{fingerprint(obj)}")
     if not text.strip():
         raise InvalidInput("cache key is empty")
     return text

@@ -12,7 +12,8 @@ from .state import AppState
 CSS = """<style>
 .mlapp-session-bar .mlapp-message-ok { color: #1b5e20; }
 .mlapp-session-bar .mlapp-message-error { color: #b71c1c; font-weight: 600; }
-.mlapp-session-bar .mlapp-snapshots { grid-template-columns: minmax(8em, max-content) max-content max-content minmax(12em, 40em) max-content; }
+.mlapp-session-bar .mlapp-snapshots {
+  grid-template-columns: minmax(8em, max-content) max-content max-content minmax(12em, 40em) max-content; }
 .mlapp-session-bar .mlapp-snapshots .mlapp-head { font-weight: 600; }
 </style>"""
 

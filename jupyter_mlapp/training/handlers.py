@@ -64,7 +64,7 @@ class LogDownloadHandler(TrainingBase):
     async def get(self, job_id):
         job = await self.call(self.jobs.get, job_id)
         try:
-            log = open(job.log_path, "rb")  # noqa: SIM115 - streamed below, closed in finally
+            log = await self.call(open, job.log_path, "rb")  # streamed below, closed in finally
         except FileNotFoundError as exc:
             raise NotFound(f"the log of job {job.id} is gone") from exc
         try:

@@ -107,7 +107,7 @@ def _flatten(record: dict, prefix: str = "") -> dict[str, float]:
 def columns_from_records(rows: Sequence[int], records: Sequence[dict[str, float]]) -> Columns:
     """``[{"loss": 1.0}, {"loss": 0.5, "acc": 0.7}]`` on lines 4, 9 -> columns per metric."""
     found: dict[str, tuple[list[int], list[float]]] = {}
-    for row, record in zip(rows, records):
+    for row, record in zip(rows, records, strict=False):
         for key, value in record.items():
             rs, vs = found.setdefault(X_ALIASES.get(key.lower(), key), ([], []))
             rs.append(row)
@@ -183,7 +183,7 @@ class JSONLinesParser(MetricParser):
         while any(pa.types.is_struct(field.type) for field in table.schema):
             table = table.flatten()
         columns: Columns = {}
-        for name, column in zip(table.column_names, table.columns):
+        for name, column in zip(table.column_names, table.columns, strict=False):
             kind = column.type
             if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
                 continue
@@ -317,7 +317,7 @@ class KeyValueParser(MetricParser):
         open_[matched] = False
         matched_rows = rows[matched]
         columns: Columns = {}
-        for key, column in zip(keys, values):
+        for key, column in zip(keys, values, strict=False):
             put_column(
                 columns,
                 X_ALIASES.get(key.lower(), key),

@@ -188,7 +188,8 @@ class TrainingMonitor(widgets.VBox):
             ""
             if not href
             else (
-                f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' download='{html.escape(filename)}' "
+                f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' "
+                f"download='{html.escape(filename)}' "
                 f"target='_blank' title='Download the whole log'>&#x2B73; Download log</a>"
             )
         )
@@ -310,7 +311,7 @@ class TrainingMonitor(widgets.VBox):
             figure.axes[0].label = axis
             self._integer_ticks(figure.axes[0], members, axis)
         # A restarted log may have dropped metrics: empty their lines rather than keep stale ones.
-        for fam, (_, marks) in self._charts.items():
+        for _family, (_, marks) in self._charts.items():
             for name, mark in marks.items():
                 if name not in self.store.series and len(mark.y):
                     with mark.hold_sync():
@@ -374,7 +375,7 @@ class TrainingMonitor(widgets.VBox):
 
     def _show_summary(self) -> None:
         rows = []
-        for fam, members in self.store.families().items():
+        for _fam, members in self.store.families().items():
             for series in members:
                 axis = self.store.axis(members)
                 x = series.x(axis)
@@ -397,7 +398,8 @@ class TrainingMonitor(widgets.VBox):
         text = html.escape("\n".join(self._log))
         self.log_view.value = (
             "<div style='height:220px;overflow:auto;display:flex;flex-direction:column-reverse;"
-            "border:1px solid #ddd;background:#fafafa'><pre style='flex:none;margin:4px 4px auto;font-size:12px;line-height:1.4;"
+            "border:1px solid #ddd;background:#fafafa'><pre style='flex:none;margin:4px 4px auto;font-size:12px;"
+            "line-height:1.4;"
             "white-space:pre-wrap;word-break:break-all'>"
             f"{text}</pre></div>"
         )

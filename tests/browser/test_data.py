@@ -33,7 +33,7 @@ def decode_reply(payload: bytes) -> Reply:
     channel, header, parent header, metadata, content and the binary buffers."""
     count = int.from_bytes(payload[:8], "little")
     offsets = [int.from_bytes(payload[8 + 8 * i : 16 + 8 * i], "little") for i in range(count)]
-    parts = [payload[a:b] for a, b in zip(offsets, [*offsets[1:], len(payload)])]
+    parts = [payload[a:b] for a, b in zip(offsets, [*offsets[1:], len(payload)], strict=False)]
     reply = json.loads(parts[4])["data"]["content"]
     buffers = parts[5:]
     columns = {

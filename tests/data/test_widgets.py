@@ -64,7 +64,7 @@ def test_header_clicks_sort_ascending_descending_then_back():
 
     def click(column):
         grid._sort_on_header_click({"region": "column-header", "column": column})
-        message, buffers = grid.window_message(0, 3, 0, 1)
+        message, _buffers = grid.window_message(0, 3, 0, 1)
         raw = message["value"]["data"]["s"]["value"]
         return raw
 

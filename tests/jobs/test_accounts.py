@@ -55,8 +55,8 @@ async def test_accounts_own_their_jobs_and_the_owner_sees_all(call):
 
 
 async def test_a_viewer_cannot_remove_jobs_and_others_cannot_remove_yours(call):
-    status, job = await call("alice", "POST", "jobs", body={"command": ["true"]})
-    while (await call("alice", "GET", "jobs", job["id"]))[1]["state"] != "succeeded":
+    _status, job = await call("alice", "POST", "jobs", body={"command": ["true"]})
+    while (await call("alice", "GET", "jobs", job["id"]))[1]["state"] != "succeeded":  # noqa: ASYNC110 - polls the server
         await asyncio.sleep(0.05)
     assert (await call("carol", "DELETE", "jobs", job["id"]))[0] == 403
     assert (await call("carol", "POST", "jobs", "clear-finished"))[0] == 403

@@ -58,7 +58,7 @@ async def test_kill_and_kill_all(api):
     ids = [(await api("alice", "POST", "jobs", body={"command": ["sleep", "60"]}))[1]["id"] for _ in range(2)]
     for job_id in ids:  # started, so that the kill reaches the command (not just the record)
         await wait_state(api, "alice", job_id, states=("running",))
-        while (await api("alice", "GET", "jobs", job_id))[1]["pid"] is None:
+        while (await api("alice", "GET", "jobs", job_id))[1]["pid"] is None:  # noqa: ASYNC110 - polls the server
             await asyncio.sleep(0.02)
     status, result = await api("alice", "POST", "jobs", "kill-all")
     assert status == 200 and result["killed"] == 2

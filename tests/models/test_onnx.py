@@ -21,7 +21,7 @@ def service(registry):
 
 @pytest.mark.parametrize("zipmap", [True, False], ids=["class-probability-maps", "probability-array"])
 def test_an_onnx_table_model_answers_as_the_original(registry, service, iris, zipmap):
-    X, y, clf = iris
+    X, _y, clf = iris
     onnx = to_onnx(clf, X.to_numpy(np.float32)[:1], options={id(clf): {"zipmap": zipmap}}).SerializeToString()
     registry.save(onnx, "iris-onnx", format="onnx", classes=list(clf.classes_), X=X, user="alice")
     service.load_all()

@@ -71,7 +71,7 @@ def test_csv_rows_convert_by_column_type():
 
 
 def test_predict_rows_gives_class_names_and_scores(service, iris):
-    X, y, clf = iris
+    X, _y, clf = iris
     rows = X.iloc[[0, 60, 120]].to_dict(orient="records")
     answer = service.predict_now("someone", {"algorithm": "iris", "rows": rows})
     names = [r[0]["results"]["class_name"][0] for r in answer["Responses"]]
@@ -158,7 +158,7 @@ def test_a_model_that_fails_to_load_is_listed_unavailable_with_its_reason(saved)
 
 
 def test_newer_weights_are_served_without_a_restart(service, saved, iris):
-    X, y, clf = iris
+    X, y, _clf = iris
     row = X.iloc[[0]].to_dict(orient="records")
     assert service.predict_now("u", {"algorithm": "iris", "rows": row})["Responses"][0][0]["results"]["class_name"] == [
         "setosa"
@@ -176,7 +176,7 @@ def test_newer_weights_are_served_without_a_restart(service, saved, iris):
 
 
 def test_pickles_serve_only_their_saver(saved, iris):
-    X, y, clf = iris
+    X, _y, clf = iris
     saved.save(clf, "private", format="pickle", trusted=True, X=X, user="alice")
     svc = ModelService(saved)
     svc.load_all()  # never unpickles at start-up

@@ -20,7 +20,7 @@ def test_table_lists_models_with_weights_classes_owner_and_size(saved):
 
 
 def test_predict_on_an_example_row_and_a_snippet_to_copy(saved, iris):
-    X, y, clf = iris
+    X, _y, _clf = iris
     panel = ModelsPanel(saved, server_url="https://models.example.com")
     panel.choice.value = "iris"
     assert json.loads(panel.row.value) == X.iloc[0].to_dict()
