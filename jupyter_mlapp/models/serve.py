@@ -32,6 +32,7 @@ from typing import ClassVar
 from jupyter_core.application import JupyterApp
 from jupyter_server import serverapp
 from threadpoolctl import threadpool_limits
+from tornado.ioloop import PeriodicCallback
 from tornado.netutil import bind_sockets
 from traitlets import Dict, Float, Int, default
 from traitlets.config import Config
@@ -120,6 +121,9 @@ class ModelServerApp(MLAppServerApp):
             self.port = int(os.environ[PORT_ENV])
         self._count_requests()
         self.web_app.settings["mlapp_workers"] = self.worker_status
+        # A worker whose supervisor is gone (killed outright) stops: no orphan keeps the port.
+        self._supervisor = os.getppid()
+        PeriodicCallback(self._check_supervisor, 1000).start()
         # One BLAS thread per model call: concurrency comes from batching and the worker processes,
         # and more BLAS threads would fight the event loops for the same cores.
         threadpool_limits(1)
@@ -153,6 +157,11 @@ class ModelServerApp(MLAppServerApp):
         # Ctrl-C reaches every worker of the terminal's process group: each drains and stops
         # (Jupyter's "Shut down this server (y/[n])?" prompt would ask N times on one terminal).
         signal.signal(signal.SIGINT, self._signal_stop)
+
+    def _check_supervisor(self) -> None:
+        if os.getppid() != self._supervisor and not self._stopping:
+            self.log.warning("worker %s: its supervisor (pid %s) is gone; stopping", self.worker + 1, self._supervisor)
+            self.stop()
 
     def _signal_stop(self, sig, frame) -> None:
         if not self._stopping:  # a second SIGTERM (the supervisor's after the terminal's) changes nothing
