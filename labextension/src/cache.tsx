@@ -35,7 +35,11 @@ async function confirmClear(what: string, path: string): Promise<void> {
  * share), each with its function, key, age and size, and a button to clear it.
  */
 export function CacheSection(): JSX.Element {
-  const { data, error, refresh } = usePoll('Cache', () => requestAPI<ICacheListing>('sessions/cache'), 10000);
+  const { data, error, refresh } = usePoll(
+    'Cache',
+    () => requestAPI<ICacheListing>('sessions/cache'),
+    10000
+  );
   const entries = data ? [...data.entries, ...data.shared] : [];
 
   const clear = async (entry: ICacheEntry) => {
@@ -59,7 +63,12 @@ export function CacheSection(): JSX.Element {
       loading={data === null && !error}
       empty="Nothing cached yet: decorate a function with @cache(key=...) from jupyter_mlapp.sessions."
       actions={[
-        { label: 'Clear all your cached results', icon: clearIcon, onClick: () => void clearAll(), disabled: !data?.entries.length },
+        {
+          label: 'Clear all your cached results',
+          icon: clearIcon,
+          onClick: () => void clearAll(),
+          disabled: !data?.entries.length
+        },
         { label: 'Refresh cache', icon: refreshIcon, onClick: refresh }
       ]}
     >

@@ -24,7 +24,9 @@ export function EnvironmentsSection(props: {
       error={error}
       loading={data === null && !error}
       empty="No environments found: create one with `python -m venv .venv` in the workspace."
-      actions={[{ label: 'Look for environments again', icon: refreshIcon, onClick: props.refresh }]}
+      actions={[
+        { label: 'Look for environments again', icon: refreshIcon, onClick: props.refresh }
+      ]}
     >
       {envs.map(env => (
         <li className="jp-MLApp-item jp-MLApp-env" key={env.path} data-env-name={env.name}>

@@ -1,5 +1,12 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
-import { addIcon, clearIcon, deleteIcon, LabIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
+import {
+  addIcon,
+  clearIcon,
+  deleteIcon,
+  LabIcon,
+  refreshIcon,
+  stopIcon
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { requestAPI } from './api';
@@ -98,11 +105,21 @@ export function JobsSection(props: IJobsProps): JSX.Element {
   const finished = finishedJobs(jobs);
 
   const kill = async (job: IJob) => {
-    await confirmThenRequest(() => confirmKill(`job "${job.name}"`), `jobs/${job.id}/kill`, 'POST', `Kill ${job.name}`);
+    await confirmThenRequest(
+      () => confirmKill(`job "${job.name}"`),
+      `jobs/${job.id}/kill`,
+      'POST',
+      `Kill ${job.name}`
+    );
     refresh();
   };
   const remove = async (job: IJob) => {
-    await confirmThenRequest(() => confirmRemove(`job "${job.name}"`), `jobs/${job.id}`, 'DELETE', `Remove ${job.name}`);
+    await confirmThenRequest(
+      () => confirmRemove(`job "${job.name}"`),
+      `jobs/${job.id}`,
+      'DELETE',
+      `Remove ${job.name}`
+    );
     refresh();
   };
 
@@ -166,12 +183,21 @@ function JobItem(props: {
   const active = isActive(job.state);
   return (
     <li className="jp-MLApp-item jp-MLApp-job" data-job-id={job.id} data-state={job.state}>
-      <div className="jp-MLApp-itemMain" onClick={props.onOpen} title={`Open the log of ${job.name}`}>
+      <div
+        className="jp-MLApp-itemMain"
+        onClick={props.onOpen}
+        title={`Open the log of ${job.name}`}
+      >
         <span className={`jp-MLApp-state jp-MLApp-state-${job.state}`} aria-label={job.state} />
         <span className="jp-MLApp-itemName">{job.name}</span>
         <span className="jp-MLApp-itemMeta jp-MLApp-jobState">{describeState(job)}</span>
         {active ? (
-          <ItemButton className="jp-MLApp-kill" label={`Kill ${job.name}`} icon={stopIcon} onClick={props.onKill} />
+          <ItemButton
+            className="jp-MLApp-kill"
+            label={`Kill ${job.name}`}
+            icon={stopIcon}
+            onClick={props.onKill}
+          />
         ) : (
           <ItemButton
             className="jp-MLApp-remove"
@@ -239,7 +265,9 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
     let cancelled = false;
     const load = async () => {
       try {
-        const metrics = await requestAPI<IMetrics>(`jobs/${job.id}/metrics?since=${state.current.next}`);
+        const metrics = await requestAPI<IMetrics>(
+          `jobs/${job.id}/metrics?since=${state.current.next}`
+        );
         if (cancelled) {
           return;
         }
@@ -247,7 +275,10 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
           state.current.values = {};
         }
         for (const [name, series] of Object.entries(metrics.series)) {
-          state.current.values[name] = [...(state.current.values[name] ?? []), ...series.value].slice(-500);
+          state.current.values[name] = [
+            ...(state.current.values[name] ?? []),
+            ...series.value
+          ].slice(-500);
         }
         state.current.next = metrics.next;
         setProgress(metrics.finished ? null : metrics.progress);
@@ -409,10 +440,18 @@ function StartJobForm(props: {
           </div>
         )}
         <div className="jp-MLApp-formButtons">
-          <button type="button" className="jp-Button jp-mod-styled jp-mod-reject" onClick={() => props.onDone(null)}>
+          <button
+            type="button"
+            className="jp-Button jp-mod-styled jp-mod-reject"
+            onClick={() => props.onDone(null)}
+          >
             Cancel
           </button>
-          <button type="submit" className="jp-Button jp-mod-styled jp-mod-accept" disabled={busy || !command.trim()}>
+          <button
+            type="submit"
+            className="jp-Button jp-mod-styled jp-mod-accept"
+            disabled={busy || !command.trim()}
+          >
             {busy ? 'Starting…' : 'Start'}
           </button>
         </div>

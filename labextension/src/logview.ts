@@ -60,7 +60,9 @@ export class JobLogView extends Widget {
       this.showJob(job);
       let chunk: ILogChunk;
       do {
-        chunk = await requestAPI<ILogChunk>(`jobs/${this.jobId}/log?offset=${this.offset}&limit=${CHUNK}`);
+        chunk = await requestAPI<ILogChunk>(
+          `jobs/${this.jobId}/log?offset=${this.offset}&limit=${CHUNK}`
+        );
         if (chunk.offset < this.offset) {
           this.pre.textContent = ''; // the log was truncated or replaced: show it anew
         }
@@ -85,7 +87,8 @@ export class JobLogView extends Widget {
     this.pre.append(document.createTextNode(text));
     const length = this.pre.textContent?.length ?? 0;
     if (length > MAX_SHOWN) {
-      this.pre.textContent = '… (older lines not shown)\n' + this.pre.textContent!.slice(length - MAX_SHOWN);
+      this.pre.textContent =
+        '… (older lines not shown)\n' + this.pre.textContent!.slice(length - MAX_SHOWN);
     }
     if (atBottom) {
       this.node.scrollTop = this.node.scrollHeight;

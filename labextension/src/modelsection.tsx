@@ -33,9 +33,12 @@ export function ModelsSection(): JSX.Element {
 
   const copy = (model: IModel) => {
     Clipboard.copyToSystem(predictURL);
-    Notification.info(`Copied the prediction URL of ${model.name}: POST ${predictURL} with "algorithm": "${model.name}"`, {
-      autoClose: 5000
-    });
+    Notification.info(
+      `Copied the prediction URL of ${model.name}: POST ${predictURL} with "algorithm": "${model.name}"`,
+      {
+        autoClose: 5000
+      }
+    );
   };
 
   return (
@@ -47,14 +50,20 @@ export function ModelsSection(): JSX.Element {
       loading={data === null && !error}
       empty="No models yet: save one from a notebook with jupyter_mlapp.models.save(model, name)."
       actions={[
-        { label: 'Open the Models page of the app', icon: launchIcon, onClick: () => window.open(absoluteURL(MODELS_PAGE), '_blank') },
+        {
+          label: 'Open the Models page of the app',
+          icon: launchIcon,
+          onClick: () => window.open(absoluteURL(MODELS_PAGE), '_blank')
+        },
         { label: 'Refresh models', icon: refreshIcon, onClick: refresh }
       ]}
     >
       {models.map(model => (
         <li className="jp-MLApp-item jp-MLApp-model" key={model.name} data-model={model.name}>
           <div className="jp-MLApp-itemMain" title={`${model.task}, saved by ${model.saved_by}`}>
-            <span className={`jp-MLApp-state jp-MLApp-state-${model.available ? 'succeeded' : 'failed'}`} />
+            <span
+              className={`jp-MLApp-state jp-MLApp-state-${model.available ? 'succeeded' : 'failed'}`}
+            />
             <span className="jp-MLApp-itemName">{model.name}</span>
             <span className="jp-MLApp-itemMeta">{formatBytes(model.size)}</span>
             <button

@@ -50,9 +50,7 @@ export function Section(props: {
         >
           <Caret.react tag="span" className="jp-MLApp-caret" />
           <span className="jp-MLApp-sectionTitle">{props.title}</span>
-          {props.count !== undefined && (
-            <span className="jp-MLApp-count">{props.count}</span>
-          )}
+          {props.count !== undefined && <span className="jp-MLApp-count">{props.count}</span>}
         </button>
         <span className="jp-MLApp-sectionActions">
           {(props.actions ?? []).map(action => (

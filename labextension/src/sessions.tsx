@@ -17,7 +17,11 @@ async function loadSessions(): Promise<IAppWithSnapshots[]> {
   return Promise.all(
     apps.map(async app => {
       const snapshotList = app.snapshots
-        ? (await requestAPI<{ snapshots: ISnapshot[] }>(`sessions/apps/${encodeURIComponent(app.app)}/snapshots`)).snapshots
+        ? (
+            await requestAPI<{ snapshots: ISnapshot[] }>(
+              `sessions/apps/${encodeURIComponent(app.app)}/snapshots`
+            )
+          ).snapshots
         : [];
       return { ...app, snapshotList };
     })
@@ -66,13 +70,19 @@ export function SessionsSection(): JSX.Element {
           <div className="jp-MLApp-itemMain">
             <span className="jp-MLApp-itemName">{app.app}</span>
             <span className="jp-MLApp-itemMeta">
-              {app.keys} {app.keys === 1 ? 'value' : 'values'} · {formatBytes(app.size)} · {formatAgo(app.updated)}
+              {app.keys} {app.keys === 1 ? 'value' : 'values'} · {formatBytes(app.size)} ·{' '}
+              {formatAgo(app.updated)}
             </span>
           </div>
           {app.snapshotList.length > 0 && (
             <ul className="jp-MLApp-sublist">
               {app.snapshotList.map(snapshot => (
-                <li className="jp-MLApp-snapshot" key={snapshot.name} data-snapshot={snapshot.name} title={snapshot.summary}>
+                <li
+                  className="jp-MLApp-snapshot"
+                  key={snapshot.name}
+                  data-snapshot={snapshot.name}
+                  title={snapshot.summary}
+                >
                   <span className="jp-MLApp-itemName">{snapshot.name}</span>
                   <span className="jp-MLApp-itemMeta">
                     {formatAgo(snapshot.created)} · {formatBytes(snapshot.size)}

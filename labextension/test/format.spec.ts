@@ -97,9 +97,22 @@ import { describeState, IJob, sortJobs } from '../src/models';
 
 function job(partial: Partial<IJob>): IJob {
   return {
-    id: 'a', name: 'job', user: 'me', command: ['true'], cwd: '/', environment: null,
-    state: 'succeeded', created_at: 0, started_at: null, ended_at: null, exit_code: 0,
-    signal: null, reason: null, runtime: null, cpu_percent: null, memory: null,
+    id: 'a',
+    name: 'job',
+    user: 'me',
+    command: ['true'],
+    cwd: '/',
+    environment: null,
+    state: 'succeeded',
+    created_at: 0,
+    started_at: null,
+    ended_at: null,
+    exit_code: 0,
+    signal: null,
+    reason: null,
+    runtime: null,
+    cpu_percent: null,
+    memory: null,
     ...partial
   };
 }
@@ -145,9 +158,9 @@ describe('finished jobs', () => {
   it('are counted for the confirmation, with their users when several', () => {
     expect(describeFinished([job('a', 'failed')])).toBe('1 finished job');
     expect(describeFinished([job('a', 'failed'), job('b', 'killed')])).toBe('2 finished jobs');
-    expect(describeFinished([job('a', 'failed'), job('b', 'killed', 'bob'), job('c', 'lost')])).toBe(
-      '3 finished jobs of 2 users'
-    );
+    expect(
+      describeFinished([job('a', 'failed'), job('b', 'killed', 'bob'), job('c', 'lost')])
+    ).toBe('3 finished jobs of 2 users');
   });
 });
 

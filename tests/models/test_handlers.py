@@ -62,7 +62,7 @@ def api(jp_fetch, saved):
             response = err.response
             assert response is not None, err
             answer = json.loads(response.body)
-            assert set(answer) == {"error", "detail"}, answer
+            assert set(answer) == {"message", "reason", "error", "detail"}, answer
             return response.code, answer
         return response.code, json.loads(response.body) if response.body else None
 
@@ -227,7 +227,7 @@ async def test_base64_without_a_file_says_so(api):
 
 
 async def test_predict_rows_json_form_and_csv(api, iris):
-    X, y, clf = iris
+    X, _y, clf = iris
     status, answer = await api("predict", "POST", json_body={"algorithm": "iris", "rows": [ROW]})
     assert status == 200 and answer["Responses"] == [
         [{"results": {"class_name": ["setosa"], "scores": [pytest.approx(0.98, abs=0.02)]}}, None]
@@ -294,7 +294,7 @@ async def test_predict_malformed_json_and_csv(api):
 
 
 async def test_a_pickle_is_never_used_for_another_user(api, saved, accounts, iris):
-    X, y, clf = iris
+    X, _y, clf = iris
     saved.save(clf, "private", format="pickle", trusted=True, X=X, user="alice")
     status, answer = await api(
         "predict", "POST", token=accounts["bob"], json_body={"algorithm": "private", "rows": [ROW]}
@@ -333,15 +333,18 @@ async def test_every_endpoint_requires_credentials(jp_fetch, saved, path, method
 
 
 async def test_only_the_saver_or_an_admin_retires_weights(api, saved, accounts, iris):
-    X, y, clf = iris
+    X, _y, clf = iris
     saved.save(clf, "alices", model_path="v1", X=X, user="alice")
     saved.save(clf, "alices", model_path="v2", X=X, user="alice")
-    retire = lambda path, token=None: api(
-        "models",
-        "DELETE",
-        token=token,
-        params={"algorithm": "alices", "Model_path": path},
-    )
+
+    def retire(path, token=None):
+        return api(
+            "models",
+            "DELETE",
+            token=token,
+            params={"algorithm": "alices", "Model_path": path},
+        )
+
     status, answer = await retire("v1", accounts["bob"])
     assert status == 403 and "belong to alice" in answer["error"]
     assert await retire("v1", accounts["alice"]) == (204, None)
