@@ -9,54 +9,36 @@ from __future__ import annotations
 
 import getpass
 import os
-import sys
 import time
 from typing import ClassVar
 
-from jupyter_core.application import JupyterApp
 from traitlets import Unicode
 
-from .. import __version__
-from ..errors import MLAppError
-from ..home import HOME_ENV, home_dir
+from ..cli import Command, CommandGroup
+from ..home import home_dir
 from .published import PublishedApps, Who
-
-HOME_HELP = f"The jupyter-mlapp home folder. Default: ${HOME_ENV}, else <jupyter data dir>/mlapp."
 
 
 def names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-class AppSubcommand(JupyterApp):
-    """One ``jupyter mlapp app`` command: positional arguments, one-line errors."""
+class AppSubcommand(Command):
+    """One ``jupyter mlapp app`` command, on the registry of the home folder and workspace."""
 
-    version = __version__
-    arguments: tuple[str, ...] = ()
-    home = Unicode("", help=HOME_HELP).tag(config=True)
+    group = "app"
     root = Unicode("", help="The workspace (the server's root folder). Default: the current folder.").tag(config=True)
-    aliases: ClassVar[dict] = {"home": "AppSubcommand.home", "root": "AppSubcommand.root"}
-    flags: ClassVar[dict] = {}
+    aliases: ClassVar[dict] = {**Command.aliases, "root": "AppSubcommand.root"}
 
-    def start(self):
-        if len(self.extra_args) != len(self.arguments):
-            self.fail(f"usage: jupyter mlapp app {self.name} {' '.join(self.arguments)}".rstrip(), code=2)
-        try:
-            from ..auth.store import UserStore
+    def run_command(self, *args: str) -> None:
+        from ..auth.store import UserStore
 
-            home = home_dir(self.home or None)
-            apps = PublishedApps(self.root or os.getcwd(), home, users=UserStore(home))
-            self.run(apps, Who(getpass.getuser(), "admin"), *self.extra_args)
-        except MLAppError as err:
-            self.fail(str(err))
+        home = home_dir(self.home or None)
+        apps = PublishedApps(self.root or os.getcwd(), home, users=UserStore(home))
+        self.run(apps, Who(getpass.getuser(), "admin"), *args)
 
     def run(self, apps: PublishedApps, who: Who, *args) -> None:
         raise NotImplementedError
-
-    @staticmethod
-    def fail(message: str, code: int = 1):
-        print(f"jupyter mlapp app: {message}", file=sys.stderr)
-        sys.exit(code)
 
 
 class Publish(AppSubcommand):
@@ -160,14 +142,7 @@ def audience_text(app) -> str:
 COMMANDS = (Publish, Unpublish, ListApps)
 
 
-class AppCommand(JupyterApp):
+class AppCommand(CommandGroup):
     name = "jupyter mlapp app"
-    version = __version__
     description = "Publish notebooks as apps, unpublish them, list them."
-    subcommands: ClassVar[dict] = {cmd.name: (f"{__name__}.{cmd.__name__}", cmd.description) for cmd in COMMANDS}
-
-    def start(self):
-        if self.subapp is None:
-            self.print_subcommands()
-            self.exit(2)
-        self.subapp.start()
+    subcommands: ClassVar[dict] = CommandGroup.commands_of(__name__, COMMANDS)

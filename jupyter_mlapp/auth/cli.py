@@ -12,43 +12,24 @@ import sys
 import time
 from typing import ClassVar
 
-from jupyter_core.application import JupyterApp
 from traitlets import Bool, Unicode
 
-from .. import __version__
-from ..errors import InvalidInput, MLAppError
-from ..home import HOME_ENV, home_dir
+from ..cli import Command, CommandGroup
+from ..errors import InvalidInput
+from ..home import home_dir
 from .store import ROLES, UserStore
 
-HOME_HELP = f"The jupyter-mlapp home folder holding the accounts. Default: ${HOME_ENV}, else <jupyter data dir>/mlapp."
 
+class UserCommand(Command):
+    """One ``jupyter mlapp user`` command, on the accounts of the home folder."""
 
-class UserCommand(JupyterApp):
-    """One ``jupyter mlapp user`` command: positional arguments, one-line errors."""
+    group = "user"
 
-    version = __version__
-    arguments: tuple[str, ...] = ()
-    home = Unicode("", help=HOME_HELP).tag(config=True)
-    aliases: ClassVar[dict] = {"home": "UserCommand.home"}
-    flags: ClassVar[dict] = {}
-
-    def start(self):
-        if len(self.extra_args) != len(self.arguments):
-            self.fail(f"usage: jupyter mlapp user {self.name} {' '.join(self.arguments)}", code=2)
-        try:
-            self.run(UserStore(home_dir(self.home or None)), *self.extra_args)
-        except MLAppError as err:
-            self.fail(str(err))
-        except (KeyboardInterrupt, EOFError):
-            self.fail("cancelled")
+    def run_command(self, *args: str) -> None:
+        self.run(UserStore(home_dir(self.home or None)), *args)
 
     def run(self, store: UserStore, *args) -> None:
         raise NotImplementedError
-
-    @staticmethod
-    def fail(message: str, code: int = 1):
-        print(f"jupyter mlapp user: {message}", file=sys.stderr)
-        sys.exit(code)
 
 
 class PasswordCommand(UserCommand):
@@ -168,14 +149,7 @@ class EnableUser(UserCommand):
 COMMANDS = (AddUser, RemoveUser, ChangePassword, ListUsers, SetRole, DisableUser, EnableUser)
 
 
-class UserApp(JupyterApp):
+class UserApp(CommandGroup):
     name = "jupyter mlapp user"
-    version = __version__
     description = "Manage jupyter-mlapp user accounts."
-    subcommands: ClassVar[dict] = {cmd.name: (f"{__name__}.{cmd.__name__}", cmd.description) for cmd in COMMANDS}
-
-    def start(self):
-        if self.subapp is None:
-            self.print_subcommands()
-            self.exit(2)
-        self.subapp.start()
+    subcommands: ClassVar[dict] = CommandGroup.commands_of(__name__, COMMANDS)
