@@ -190,7 +190,8 @@ class TrainingMonitor(widgets.VBox):
             else (
                 f"<a class='jupyter-button mlapp-download' href='{html.escape(href)}' "
                 f"download='{html.escape(filename)}' "
-                f"target='_blank' title='Download the whole log'>&#x2B73; Download log</a>"
+                # Font Awesome's icon: ipywidgets (and so Voila) ships the font; a Unicode arrow showed as a box.
+                f"target='_blank' title='Download the whole log'><i class='fa fa-download'></i> Download log</a>"
             )
         )
 

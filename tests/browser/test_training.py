@@ -55,6 +55,11 @@ def test_start_watch_reload_and_finish(mlapp_server, page):
         arg=grown,
     )
     screenshot(page, "training-monitor-running")
+    # "Download log" shows a real icon: a glyph of the bundled Font Awesome, not a missing character's box.
+    icon = page.locator(".mlapp-download i.fa-download")
+    expect(icon).to_be_visible()
+    assert "Font Awesome" in icon.evaluate("i => getComputedStyle(i, '::before').fontFamily")
+    assert icon.bounding_box()["width"] > 4
 
     # A reload is a new kernel: the app attaches to the job again and rebuilds its history.
     page.reload()
