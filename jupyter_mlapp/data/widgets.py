@@ -418,7 +418,7 @@ class ChartPanel(widgets.VBox):
         x_scale.observe(self._on_zoom, ["min", "max"])
         axes = [
             Axis(scale=x_scale, label=self.x_axis.label, grid_lines="none"),
-            Axis(scale=y_scale, orientation="vertical", grid_lines="dashed"),
+            Axis(scale=y_scale, side="left", grid_lines="dashed"),
         ]
         # Pan and zoom along x only (once the Zoom button is on): y fits the lines of the
         # visible range as they are redrawn.
@@ -470,10 +470,10 @@ class ChartPanel(widgets.VBox):
         x = numeric_values(self.view.series(self.x_column.value))[rows]
         y = numeric_values(self.view.series(self.y_column.value))[rows]
         scales = {"x": LinearScale(), "y": LinearScale()}
-        mark = Scatter(x=x, y=y, scales=scales, default_size=12, colors=[COLORS[0]], default_opacities=[0.6])
+        mark = Scatter(x=x, y=y, scales=scales, default_size=12, colors=[COLORS[0]], opacities=[0.6])
         axes = [
             Axis(scale=scales["x"], label=self.x_column.value),
-            Axis(scale=scales["y"], label=self.y_column.value, orientation="vertical"),
+            Axis(scale=scales["y"], label=self.y_column.value, side="left"),
         ]
         return Figure(marks=[mark], axes=axes, interaction=PanZoom(scales={"x": [scales["x"]], "y": [scales["y"]]}))
 
@@ -492,7 +492,7 @@ class ChartPanel(widgets.VBox):
         mark = Bars(x=names, y=heights, scales=scales, colors=[COLORS[0]])
         axes = [
             Axis(scale=scales["x"], tick_rotate=-45 if len(names) > 12 else 0),
-            Axis(scale=scales["y"], orientation="vertical", label=what),
+            Axis(scale=scales["y"], side="left", label=what),
         ]
         return Figure(marks=[mark], axes=axes)
 
@@ -505,7 +505,7 @@ class ChartPanel(widgets.VBox):
         counts, edges = np.histogram(y, bins=HISTOGRAM_BINS)
         scales = {"x": LinearScale(), "y": LinearScale()}
         mark = Bars(x=(edges[:-1] + edges[1:]) / 2, y=counts, scales=scales, colors=[COLORS[0]], padding=0.05)
-        axes = [Axis(scale=scales["x"], label=label), Axis(scale=scales["y"], orientation="vertical", label="rows")]
+        axes = [Axis(scale=scales["x"], label=label), Axis(scale=scales["y"], side="left", label="rows")]
         return Figure(marks=[mark], axes=axes)
 
     def _box(self) -> Figure:
@@ -537,7 +537,7 @@ class ChartPanel(widgets.VBox):
                 tick_format="d",
                 label=", ".join(names) if len(names) <= 6 else "columns (in order)",
             ),
-            Axis(scale=scales["y"], orientation="vertical"),
+            Axis(scale=scales["y"], side="left"),
         ]
         return Figure(marks=[mark], axes=axes)
 

@@ -338,7 +338,7 @@ class TrainingMonitor(widgets.VBox):
             bq.Axis(scale=x_scale, label="step", grid_lines="dashed"),
             # No fixed format: the scale's own gives as many digits as its ticks need to differ
             # (".3g" showed 0.539, 0.539 on a narrow range).
-            bq.Axis(scale=y_scale, orientation="vertical", grid_lines="dashed"),
+            bq.Axis(scale=y_scale, side="left", grid_lines="dashed"),
         ]
         figure = bq.Figure(
             marks=[],
