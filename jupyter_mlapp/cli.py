@@ -4,7 +4,6 @@ the ``--home`` option, one-line errors instead of tracebacks, and a group that l
 from __future__ import annotations
 
 import sys
-from typing import ClassVar
 
 from jupyter_core.application import JupyterApp
 from traitlets import Unicode
@@ -24,8 +23,9 @@ class Command(JupyterApp):
     version = __version__
     arguments: tuple[str, ...] = ()
     home = Unicode("", help=HOME_HELP).tag(config=True)
-    aliases: ClassVar[dict] = {"home": "Command.home"}
-    flags: ClassVar[dict] = {}
+    # traitlets reads these from the class; JupyterApp declares them as instance traits
+    aliases = {"home": "Command.home"}  # noqa: RUF012
+    flags = {}  # noqa: RUF012
 
     def start(self):
         if len(self.extra_args) != len(self.arguments):

@@ -289,8 +289,9 @@ class FileExplorer(widgets.VBox):
                     f"<a class='jupyter-button mlapp-open' href='{html.escape(url)}' target='_blank' rel='noopener'>"
                     "<i class='fa fa-external-link'></i>Open in new tab</a>"
                 )
-                download = files_url(self.manager.root / entry["path"], download=True)
-                links.append(_download_link(download, entry["name"]))
+                links.append(
+                    _download_link(files_url(self.manager.root / entry["path"], download=True) or url, entry["name"])
+                )
             elif entry["size"] <= DATA_URL_LIMIT:
                 links.append(self._data_link(entry))
             else:

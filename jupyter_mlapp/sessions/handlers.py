@@ -261,7 +261,7 @@ def _ok(description: str, schema: dict, status: str = "200") -> dict:
 
 
 def _name_body(required_overwrite: bool = False) -> dict:
-    properties = {"name": {"type": "string"}}
+    properties: dict[str, dict] = {"name": {"type": "string"}}
     if required_overwrite:
         properties["overwrite"] = {"type": "boolean", "default": False}
     return {

@@ -14,6 +14,7 @@ import json
 import pathlib
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import Forbidden, InvalidInput
 
@@ -155,8 +156,8 @@ def decode(stored: Encoded, *, owner: str, user: str, allow_pickle: bool = False
         value = json.loads(data)
         return tuple(value) if stored.meta.get("tuple") else value
     if kind == TIME:
-        cls = {"date": dt.date, "datetime": dt.datetime, "time": dt.time}[stored.meta["class"]]
-        return cls.fromisoformat(data.decode())
+        times: dict[str, Any] = {"date": dt.date, "datetime": dt.datetime, "time": dt.time}
+        return times[stored.meta["class"]].fromisoformat(data.decode())
     if kind == PATH:
         cls = getattr(pathlib, stored.meta.get("class", "Path"), pathlib.Path)
         return cls(data.decode())
