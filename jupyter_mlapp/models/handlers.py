@@ -357,6 +357,13 @@ PREDICT = {
 }
 TAGS = ["models"]
 
+# A form with one uploaded file, as the article's client sends its configs.json and image zips.
+FILE_UPLOAD = {
+    "multipart/form-data": {
+        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+    }
+}
+
 openapi_paths = {
     "/models/models": {
         "get": {
@@ -402,9 +409,7 @@ openapi_paths = {
                 "required": True,
                 "content": {
                     **json_content(CONFIG),
-                    "multipart/form-data": {
-                        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
-                    },
+                    **FILE_UPLOAD,
                 },
             },
             "responses": {"200": _ok("the stored config", {"type": "object", "required": ["config"]}), **ERRORS},
@@ -417,9 +422,7 @@ openapi_paths = {
             "requestBody": {
                 "required": True,
                 "content": {
-                    "multipart/form-data": {
-                        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
-                    },
+                    **FILE_UPLOAD,
                     "application/zip": {"schema": {"type": "string", "format": "binary"}},
                 },
             },
