@@ -29,6 +29,7 @@ from tornado import web
 from traitlets import Float, Integer, Unicode, default
 
 from ..errors import InvalidInput, MLAppError
+from .pages import LoginPage, LogoutPage, page_handlers
 from .store import Account, UserStore, check_password_for_login, normalize_username
 from .throttle import LoginThrottle
 
@@ -108,14 +109,10 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
 
     @default("login_handler_class")
     def _default_login_handler_class(self):
-        from .handlers import LoginPage
-
         return LoginPage
 
     @default("logout_handler_class")
     def _default_logout_handler_class(self):
-        from .handlers import LogoutPage
-
         return LogoutPage
 
     @default("cookie_options")
@@ -140,8 +137,6 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
 
     # -- authentication --------------------------------------------------------------------
     def get_handlers(self):
-        from .handlers import page_handlers
-
         return [*super().get_handlers(), *page_handlers()]
 
     async def get_user(self, handler: web.RequestHandler) -> MLAppUser | None:

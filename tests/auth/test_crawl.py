@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-import sre_constants as C
-import sre_parse
 import time
 
 import nbformat
 from tornado.routing import PathMatches, RuleRouter
 
 from jupyter_mlapp.apps.published import Who
-from jupyter_mlapp.auth.handlers import LoginPage, LogoutPage, SetupPage
+
+try:  # Python 3.11 moved the regex parser into re and deprecated the old module names
+    from re import _constants as C  # type: ignore[attr-defined]
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_constants as C  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
+from jupyter_mlapp.auth.pages import LoginPage, LogoutPage, SetupPage
 
 # Refused requests these cannot answer at all (a bug of theirs, no data leak): Jupyter's
 # PublicStaticFileHandler is registered without its folder under a base URL. (JupyterLab's licenses
