@@ -25,6 +25,7 @@ from ipydatagrid import StreamingDataGrid, TextRenderer, VegaExpr
 from traitlets import Tuple, Unicode, observe
 
 from ..errors import MLAppError, NotFound
+from ..integrations.ipywidgets import on_enter
 from .catalog import SEPARATORS, DataCatalog
 from .charts import ZoomToggle, legend_html
 from .downsample import MAX_POINTS, downsample, visible_rows
@@ -600,7 +601,7 @@ class DataViewer(widgets.VBox):
         self.separator.add_class("mlapp-data-separator")
         self.separator.observe(self._on_separator, "value")
         self.search.observe(self._refresh_options, "value")
-        self.search.on_submit(self._load_typed_name)
+        on_enter(self.search, self._load_typed_name)
         self.picker.observe(self._on_pick, "value")
         super().__init__(
             [

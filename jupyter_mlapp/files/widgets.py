@@ -19,6 +19,7 @@ from traitlets import Unicode
 
 from .. import current_role
 from ..errors import MLAppError
+from ..integrations.ipywidgets import on_enter
 from .manager import FileManager, check_name, format_size
 from .urls import files_url
 
@@ -114,7 +115,7 @@ class FileExplorer(widgets.VBox):
         self.crumbs = widgets.HBox()
         self.crumbs.add_class("mlapp-crumbs")
         self.prompt_text = widgets.Text(placeholder="name", layout=widgets.Layout(width="320px"))
-        self.prompt_text.on_submit(lambda _: self._guard(self._confirm))
+        on_enter(self.prompt_text, lambda: self._guard(self._confirm))
         self.prompt_label = widgets.HTML()
         self.confirm_button = button("OK", "check", "Confirm", self._confirm, "primary")
         self.cancel_button = button("Cancel", "", "Cancel", self._cancel)

@@ -7,6 +7,7 @@ import html
 import ipywidgets as widgets
 
 from ..errors import Conflict, InvalidInput, MLAppError
+from ..integrations.ipywidgets import on_enter
 from .state import AppState
 
 CSS = """<style>
@@ -43,7 +44,7 @@ class SessionBar(widgets.VBox):
         self.table = widgets.GridBox(layout=widgets.Layout(grid_gap="2px 12px", align_items="center"))
         self.table.add_class("mlapp-snapshots")
         self.save_button.on_click(lambda _: self._act(self._save))
-        self.name.on_submit(lambda _: self._act(self._save))
+        on_enter(self.name, lambda: self._act(self._save))
         self.new_button.on_click(lambda _: self._act(self._new))
         super().__init__(
             [widgets.HTML(CSS), widgets.HBox([self.name, self.save_button, self.new_button]), self.message, self.table],
