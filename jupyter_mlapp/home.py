@@ -3,6 +3,10 @@
 Every room stores its state below the home folder (``home_dir() / <room>``). The server and the
 kernels (notebooks, Voila apps) resolve the same folder, so they share state without talking to
 each other: the server passes its home to kernels through ``MLAPP_HOME``.
+
+Each SQLite file has a ``Schema``: version 1 (what the first release wrote) and the migrations
+since, in order. ``open_database`` brings a file forward to the code's version in one transaction
+(its version is ``PRAGMA user_version``) and refuses a file from a newer release.
 """
 
 from __future__ import annotations
@@ -11,7 +15,12 @@ import contextlib
 import os
 import sqlite3
 import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import MLAppError
 
 HOME_ENV = "MLAPP_HOME"
 
@@ -102,6 +111,141 @@ def transaction(conn: sqlite3.Connection):
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+# A step from one schema version to the next: SQL statements, or a function given the connection
+# (inside the migration's transaction: it must not commit).
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The tables of one kind of database file.
+
+    ``create`` is version 1, exactly as the first release wrote it (``CREATE ... IF NOT EXISTS``:
+    a file of that release, which recorded no version, reads as version 0 and is completed, not
+    rebuilt). ``migrations[0]`` takes version 1 to 2, and so on: add one at the end for each
+    change, never edit one that shipped.
+    """
+
+    name: str  # what the messages call it: "jobs", "users", ...
+    create: str
+    migrations: tuple[Migration, ...] = ()
+
+    @property
+    def version(self) -> int:
+        return 1 + len(self.migrations)
+
+
+class SchemaTooNew(MLAppError):
+    """The file was written by a newer jupyter-mlapp: opening it with this one could damage it."""
+
+    status = 500
+
+
+def add_columns(table: str, **columns: str) -> Callable[[sqlite3.Connection], None]:
+    """A migration adding ``columns`` (name=definition) to ``table``, those it lacks only: home
+    folders written before schemas had versions (version 0) may hold some of them already."""
+
+    def migrate(conn: sqlite3.Connection) -> None:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for column, definition in columns.items():
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+    return migrate
+
+
+def execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run SQL statements one by one: ``executescript`` would commit the caller's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        conn.execute(statement)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def open_database(
+    path: str | os.PathLike, schema: Schema, timeout: float | None = None, readonly: bool = False
+) -> sqlite3.Connection:
+    """``connect`` to ``path``, brought to ``schema``'s version first.
+
+    A file at the code's version opens without the write lock; an older one (or a new file) is
+    migrated in one ``BEGIN IMMEDIATE`` transaction, so a failing step leaves it as it was and
+    concurrent openers migrate it once. ``readonly`` migrates through a writable connection, then
+    opens for reading. A file of a newer version raises ``SchemaTooNew``, touched by nothing.
+    """
+    conn = connect(path, timeout=timeout, readonly=readonly)
+    try:
+        version = schema_version(conn)
+        if version < schema.version:
+            if readonly:
+                migrate(connect(path, timeout=timeout), schema, close=True)
+            else:
+                migrate(conn, schema)
+            version = schema_version(conn)
+        if version > schema.version:
+            raise SchemaTooNew(
+                f"{path} holds version {version} of the {schema.name} database, newer than this "
+                f"jupyter-mlapp knows (version {schema.version}): upgrade jupyter-mlapp to open it",
+                detail={"path": str(path), "version": version, "known": schema.version},
+            )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, schema: Schema, close: bool = False) -> None:
+    """Apply the migrations ``conn``'s file lacks, in one transaction (see ``open_database``)."""
+    try:
+        with transaction(conn):
+            version = schema_version(conn)  # again under the lock: another process may have done it
+            if version > schema.version:
+                return  # open_database says so
+            if version == 0:
+                execute_script(conn, schema.create)
+                version = 1
+            for step in schema.migrations[version - 1 :]:
+                if callable(step):
+                    step(conn)
+                else:
+                    execute_script(conn, step)
+            conn.execute(f"PRAGMA user_version = {schema.version}")
+    finally:
+        if close:
+            conn.close()
+
+
+class Database:
+    """One SQLite file of a room, with a connection per thread (so one thread's transaction
+    never interleaves with another's), each opened by ``open_database``."""
+
+    def __init__(self, path: str | os.PathLike, schema: Schema):
+        self.path = Path(path)
+        self.schema = schema
+        self._local = threading.local()
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened (the file created or migrated) at the first call."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = open_database(self.path, self.schema)
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (the next use opens a new one)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o600) -> None:

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
+import sqlite3
 import time
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -24,7 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..home import connect, home_dir, room_dir, transaction
+from ..home import Database, Schema, home_dir, room_dir, transaction
 
 ROLES = ("admin", "editor", "viewer")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -36,7 +36,10 @@ TOKEN_PREFIX = "mlapp_"
 NO_PASSWORD = "!"
 SETUP_CODE_TTL = 24 * 3600
 
-SCHEMA = """
+# Version 1 is the first release's; no change since.
+SCHEMA = Schema(
+    "users",
+    """
 CREATE TABLE IF NOT EXISTS users (
     username      TEXT PRIMARY KEY,
     display_name  TEXT NOT NULL,
@@ -59,7 +62,8 @@ CREATE TABLE IF NOT EXISTS setup_codes (
     digest  TEXT PRIMARY KEY,
     expires REAL NOT NULL
 );
-"""
+""",
+)
 
 
 @dataclass(frozen=True)
@@ -151,17 +155,15 @@ class UserStore:
         self.path = folder / "users.sqlite"
         # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile) unless told otherwise.
         self.hasher = hasher or PasswordHasher()
-        self._local = threading.local()
         self._dummy_hash: str | None = None
-        self.db.executescript(SCHEMA)
+        # A connection per thread (logins verify hashes in worker threads); the file is created or
+        # migrated now, so a newer one is refused at start.
+        self.database = Database(self.path, SCHEMA)
+        self.database.connection()
 
     @property
-    def db(self):
-        """One connection per thread: logins verify hashes in a worker thread."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.path)
-        return conn
+    def db(self) -> sqlite3.Connection:
+        return self.database.connection()
 
     # -- reading ---------------------------------------------------------------------------
     @staticmethod

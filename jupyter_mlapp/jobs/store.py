@@ -13,17 +13,20 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..home import connect, transaction
+from ..home import Database, Schema, add_columns, transaction
 
 STATES = ("queued", "running", "succeeded", "failed", "killed", "lost")
 ACTIVE = ("queued", "running")
 
-SCHEMA = """
+# Version 1: the first release's tables. Since then: who started a job and how (role, template),
+# where it runs (backend, resources).
+SCHEMA = Schema(
+    "jobs",
+    """
 CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -50,16 +53,22 @@ CREATE TABLE IF NOT EXISTS jobs (
     exit_code INTEGER,
     signal TEXT,
     kill_requested_at REAL,
-    reason TEXT,
-    role TEXT,                      -- the starter's role, the job's MLAPP_ROLE
-    template TEXT,                  -- the job template it was started from (viewers start only these)
-    backend TEXT,                   -- where it runs: null for this machine, 'ray' for the Ray cluster
-    resources TEXT                  -- JSON {cpus, gpus, memory} asked of the cluster, or null
+    reason TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs(user, seq);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+""",
+    migrations=(
+        add_columns(
+            "jobs",
+            role="TEXT",  # the starter's role, the job's MLAPP_ROLE
+            template="TEXT",  # the job template it was started from (viewers start only these)
+            backend="TEXT",  # where it runs: null for this machine, 'ray' for the Ray cluster
+            resources="TEXT",  # JSON {cpus, gpus, memory} asked of the cluster, or null
+        ),
+    ),
+)
 
 
 # Per waiting user: their oldest queued job, how many of theirs run, when their last one started.
@@ -150,27 +159,14 @@ class Job:
 class JobStore:
     """The ``jobs.sqlite`` file: one connection per thread (transactions never interleave)."""
 
-    def __init__(self, path: str | os.PathLike, create: bool = True):
+    def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self._local = threading.local()
-        if create:  # supervisors open a store that exists: they skip this
-            self.conn.executescript(SCHEMA)
-            self._add_columns()
-
-    def _add_columns(self) -> None:
-        """Columns added since a home folder's database was made (added empty: older jobs had none)."""
-        with transaction(self.conn) as conn:  # one process adds them; the others then see them
-            have = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
-            for column in ("role", "template", "backend", "resources"):
-                if column not in have:
-                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
+        self.database = Database(self.path, SCHEMA)
+        self.database.connection()  # now: a file newer than the code is refused here, not at the first job
 
     @property
     def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.path)
-        return conn
+        return self.database.connection()
 
     # -- records ---------------------------------------------------------------------------------
     def insert(self, job: Job, max_queued: int | None = None) -> None:
@@ -322,7 +318,4 @@ class JobStore:
             )
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self.database.close()

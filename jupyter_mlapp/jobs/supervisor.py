@@ -251,7 +251,7 @@ class Supervisor:
 def main(argv: list[str] | None = None) -> int:
     db, job_id, limit = argv if argv is not None else sys.argv[1:]
     os.umask(0o077)
-    store = JobStore(db, create=False)
+    store = JobStore(db)
     job = store.get(job_id)
     if job is None or job.state != "running":
         return 0

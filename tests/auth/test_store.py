@@ -8,9 +8,11 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
+from fixtures import predecessor_home
 
-from jupyter_mlapp.auth.store import UserStore
+from jupyter_mlapp.auth.store import SCHEMA, UserStore
 from jupyter_mlapp.errors import Conflict, InvalidInput, NotFound
+from jupyter_mlapp.home import schema_version
 
 BAD_USERNAMES = [
     "",
@@ -209,3 +211,16 @@ def test_wrong_username_takes_as_long_as_wrong_password(mlapp_home):
     wrong_password, wrong_user = (statistics.median(samples[u]) for u in ("ann", "nobody"))
     # Skipping the hash would make a wrong username ~1000x faster; noise stays well inside 2x.
     assert 0.5 < wrong_user / wrong_password < 2, (wrong_user, wrong_password)
+
+
+def test_a_home_folder_of_the_release_before_versions_keeps_its_accounts(tmp_path):
+    """users.sqlite as ab86b98 wrote it (no schema version): its users still sign in, their
+    tokens still work, and the file is now at the code's version."""
+    home, held = predecessor_home(tmp_path)
+    store = UserStore(home)
+    assert [(a.username, a.role) for a in store.list()] == [("alice", "admin"), ("victor", "viewer")]
+    for name, password in held["users"].items():
+        assert store.authenticate(name, password).username == name
+    assert store.authenticate("alice", "not her password") is None
+    assert store.account_for_token(held["token"]).username == "alice"
+    assert schema_version(store.db) == SCHEMA.version
