@@ -28,14 +28,14 @@ import math
 import os
 import pickle
 import re
-import threading
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import current_role
 from ..errors import Forbidden, InvalidInput, NotFound
-from ..home import atomic_write, connect, room_dir, transaction
+from ..home import Database, Schema, atomic_write, room_dir, transaction
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 FORMATS = {"skops": "skops", "onnx": "onnx", "torchscript": "pt", "pickle": "pkl"}
@@ -69,7 +69,10 @@ NEVER_TRUSTED = (
 STAFF = ("admin", "editor")
 OUR_TYPES = ("jupyter_mlapp.models.detectors.BlobDetector",)  # ours, trusted like scikit-learn's
 
-SCHEMA = """
+# Version 1 is the first release's; no change since.
+SCHEMA = Schema(
+    "models",
+    """
 CREATE TABLE IF NOT EXISTS versions (
     name          TEXT NOT NULL,
     model_path    TEXT NOT NULL,
@@ -94,7 +97,8 @@ CREATE TABLE IF NOT EXISTS configs (
     config     TEXT NOT NULL,
     updated_at REAL NOT NULL
 );
-"""
+""",
+)
 
 
 @dataclass(frozen=True)
@@ -344,15 +348,11 @@ class ModelRegistry:
             raise InvalidInput(f"these types can run code and are never trusted: {', '.join(refused)}")
         self.trusted_types = frozenset([*OUR_TYPES, *(t.strip() for t in trusted_types)])
         self.root.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()  # one SQLite connection per thread
+        self.database = Database(self.root / "registry.sqlite", SCHEMA)  # a connection per thread
 
     @property
-    def db(self):
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = connect(self.root / "registry.sqlite")
-            db.executescript(SCHEMA)
-        return db
+    def db(self) -> sqlite3.Connection:
+        return self.database.connection()
 
     # -- saving ----------------------------------------------------------------------------
     def save(

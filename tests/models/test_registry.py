@@ -6,10 +6,12 @@ import pickle
 import sys
 
 import pytest
+from fixtures import predecessor_home
 
 import jupyter_mlapp.models as models
 from jupyter_mlapp.errors import Forbidden, InvalidInput, NotFound
-from jupyter_mlapp.models.registry import ModelRegistry
+from jupyter_mlapp.home import schema_version
+from jupyter_mlapp.models.registry import SCHEMA, ModelRegistry
 
 from .conftest import IRIS_COLUMNS
 
@@ -264,3 +266,15 @@ def test_a_viewer_saves_and_deletes_no_model(mlapp_home, iris, monkeypatch):
     with pytest.raises(Forbidden, match="deleting models is for editors"):
         registry.delete("iris", version.model_path, user=version.saved_by)
     assert [m.name for m in registry.list()] == ["iris"]
+
+
+def test_models_of_the_release_before_versions_still_load_and_predict(tmp_path):
+    """registry.sqlite and the weights as ab86b98 wrote them (no schema version)."""
+    home, held = predecessor_home(tmp_path)
+    registry = ModelRegistry(home=home)
+    (info,) = registry.list()
+    version = info.version(held["model"]["model_path"])
+    assert (info.name, version.saved_by, version.format) == (held["model"]["name"], "alice", "skops")
+    model = registry.load(version, user="bob")
+    assert list(model.predict(held["model"]["X"])) == [0, 1, 0, 1]
+    assert schema_version(registry.db) == SCHEMA.version
