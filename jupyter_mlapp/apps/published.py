@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 import time
 import unicodedata
@@ -24,10 +25,12 @@ from pathlib import Path
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..files.manager import FileManager
-from ..home import connect, room_dir, transaction
+from ..home import Database, Schema, room_dir, transaction
 
-SCHEMA_VERSION = 1
-SCHEMA = """
+# Version 1 is the first release with published apps (it recorded its version already).
+SCHEMA = Schema(
+    "published apps",
+    """
 CREATE TABLE IF NOT EXISTS apps (
     slug         TEXT PRIMARY KEY,
     path         TEXT NOT NULL UNIQUE,
@@ -41,7 +44,8 @@ CREATE TABLE IF NOT EXISTS apps (
     updated      REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+""",
+)
 
 EDITORS = ("admin", "editor")
 ROLES = ("admin", "editor", "viewer")
@@ -149,25 +153,15 @@ class PublishedApps:
         self.users = users
         self.per_user = per_user
         self.path = room_dir("apps", home) / "published.sqlite"
-        self._local = threading.local()
+        self.database = Database(self.path, SCHEMA)  # a connection per thread
         self._cache: tuple[int, int, list[PublishedApp]] | None = None  # (data_version, writes, apps)
         self._writes = 0
         self._lock = threading.Lock()
-        self._migrate()
+        self.database.connection()  # created or migrated now: a newer file is refused at start
 
     @property
-    def db(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.path)
-        return conn
-
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} was written by a newer jupyter-mlapp (schema {version})")
-        self.db.executescript(SCHEMA)
-        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    def db(self) -> sqlite3.Connection:
+        return self.database.connection()
 
     # -- reading -----------------------------------------------------------------------------
     def list(self) -> list[PublishedApp]:

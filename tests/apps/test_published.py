@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import nbformat
 import pytest
 
-from jupyter_mlapp.apps.published import SHIPPED_APPS, PublishedApps, Who
+from jupyter_mlapp.apps.published import SCHEMA, SHIPPED_APPS, PublishedApps, Who
 from jupyter_mlapp.auth.store import UserStore
 from jupyter_mlapp.errors import Conflict, Forbidden, InvalidInput, NotFound
+from jupyter_mlapp.home import SchemaTooNew
 
 ADA, ED = Who("ada", "admin"), Who("ed", "editor")
 VERA, VAL = Who("vera", "viewer"), Who("val", "viewer")
@@ -178,6 +180,18 @@ def test_the_registry_survives_a_restart_and_another_process(apps, root, mlapp_h
     assert [a.slug for a in other.list()] == ["churn-model"]
     other.unpublish("apps/churn.ipynb", by=ADA)
     assert apps.list() == []  # the first one sees the change at once
+
+
+def test_a_registry_of_a_newer_release_is_refused_untouched(apps, root, mlapp_home, users):
+    apps.publish("apps/churn.ipynb", by=ED)
+    conn = sqlite3.connect(apps.path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA.version + 1}")
+    conn.close()
+    with pytest.raises(SchemaTooNew, match=r"newer than this jupyter-mlapp knows .*: upgrade jupyter-mlapp"):
+        PublishedApps(root, mlapp_home, users=users)
+    conn = sqlite3.connect(apps.path)
+    assert conn.execute("SELECT slug FROM apps").fetchall() == [("churn-model",)]
+    conn.close()
 
 
 def test_the_shipped_apps_are_published_once(tmp_path, mlapp_home):
