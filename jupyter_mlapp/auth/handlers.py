@@ -5,17 +5,17 @@ and user management for admins. The login pages are in ``pages``, the API's Open
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from urllib.parse import urlencode
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
-from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput, MLAppError
+from ..integrations.jupyterlab import answer_licenses_errors, keep_token_out_of_pages
+from ..integrations.voila import answer_template_file_errors, explain_voila_errors, protect_voila_files
 from ..web import MLAppHandler
 from .csp import apply_page_policies
 from .identity import AccountRoles, MLAppIdentityProvider, stop_kernels
@@ -42,108 +42,6 @@ def user_model(user) -> dict:
         "role": getattr(user, "role", None),
         "kind": getattr(user, "kind", None),
     }
-
-
-def keep_token_out_of_pages(web_app) -> None:
-    """JupyterLab writes the server token into every Lab page's config, and its front end sends
-    it with each request: any signed-in account would then act as the server owner. Browsers
-    are authenticated by their login cookie (with the XSRF check), so pages never need it."""
-    previous = web_app.settings.get("page_config_hook")
-
-    def hook(handler, page_config):
-        if previous is not None:
-            page_config = previous(handler, page_config)
-        page_config["token"] = ""
-        return page_config
-
-    web_app.settings["page_config_hook"] = hook
-
-
-def protect_voila_files(web_app) -> None:
-    """Voila serves the workspace's images (``/voila/files/...png``) to anyone, signed in or
-    not; put its handler behind the login like everything else."""
-    try:
-        from voila.static_file_handler import AllowListFileHandler
-    except ImportError:
-        return
-
-    class AppFileHandler(JupyterHandler, AllowListFileHandler):  # the Authorizer's route check: "voila"
-        @web.authenticated
-        def get(self, path, include_body=True):
-            return super().get(path, include_body)
-
-        @web.authenticated
-        def head(self, path):
-            return super().head(path)
-
-    replace_route_target(web_app, AllowListFileHandler, AppFileHandler)
-
-
-def replace_route_target(web_app, old: type, new: type) -> None:
-    """Serve ``old``'s routes with ``new`` (idempotent: once replaced, ``old`` is not found again)."""
-
-    def walk(router):
-        for rule in getattr(router, "rules", ()):
-            if rule.target is old:
-                rule.target = new
-            walk(rule.target)
-
-    walk(web_app.default_router)
-
-
-def answer_upstream_errors(web_app) -> None:
-    """Two upstream handlers reachable before login fail on a refusal or a bad path: Voila's
-    template files answer a path that is not ``<template>/static/<file>`` with a 500, and
-    JupyterLab's licenses handler never answers an error (its ``finish`` needs a MIME type, and
-    Jupyter's error page calls it without one), so anonymous users and viewers waited forever.
-    Written for voila 0.5 and jupyterlab_server 2.27."""
-    try:
-        from voila.static_file_handler import TemplateStaticFileHandler
-    except ImportError:
-        pass
-    else:
-
-        class TemplateFiles(TemplateStaticFileHandler):
-            def parse_url_path(self, path):
-                try:
-                    return super().parse_url_path(path)
-                except (ValueError, AssertionError, KeyError) as exc:  # not <template>/static/<file>
-                    raise web.HTTPError(404) from exc
-
-            @classmethod
-            def get_absolute_path(cls, root, path):
-                try:
-                    return super().get_absolute_path(root, path)
-                except (ValueError, AssertionError, KeyError) as exc:
-                    raise web.HTTPError(404) from exc
-
-        replace_route_target(web_app, TemplateStaticFileHandler, TemplateFiles)
-    try:
-        from jupyterlab_server.licenses_handler import LicensesHandler
-    except ImportError:
-        return
-
-    class Licenses(LicensesHandler):
-        def finish(self, *args, **kwargs):
-            if "_mime_type" in kwargs:  # the report
-                return super().finish(*args, **kwargs)
-            return super(LicensesHandler, self).finish(*args, **kwargs)  # an error: Jupyter's JSON
-
-    Licenses.__module__ = LicensesHandler.__module__  # still JupyterLab's page for the Authorizer, not ours
-    replace_route_target(web_app, LicensesHandler, Licenses)
-
-
-def explain_voila_errors(web_app) -> None:
-    """Voila's error page shows "403: Forbidden" and no reason; ours (``templates/voila``) adds
-    the reason of a refusal, as Jupyter's own pages do ("Your role (viewer) does not allow ...")."""
-    env = web_app.settings.get("voila_jinja2_env")
-    if env is None or getattr(env, "_mlapp_errors", False):
-        return
-    original = env.loader
-    env.loader = ChoiceLoader(
-        [FileSystemLoader(Path(__file__).with_name("templates") / "voila"), original, PrefixLoader({"voila": original})]
-    )
-    env._mlapp_errors = True
 
 
 # -- REST ---------------------------------------------------------------------------------------
@@ -324,7 +222,8 @@ def setup(app) -> list[tuple]:
     keep_token_out_of_pages(app.serverapp.web_app)
     app.after_extensions_load(protect_voila_files)
     app.after_extensions_load(explain_voila_errors)
-    app.after_extensions_load(answer_upstream_errors)
+    app.after_extensions_load(answer_template_file_errors)
+    app.after_extensions_load(answer_licenses_errors)
     app.after_extensions_load(apply_page_policies)
     kwargs = {"manager": store}
     return [

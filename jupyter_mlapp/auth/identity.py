@@ -9,7 +9,7 @@ A request is authenticated by, in this order:
    account and its generation, so logout, a password change and disabling end it at once.
 
 Under JupyterHub (``JUPYTERHUB_*`` variables set) the Hub's user is the identity and our login
-page steps aside: ``hub.MLAppHubIdentityProvider`` takes this one's place (``use_hub``).
+page steps aside: ``integrations.jupyterhub.MLAppHubIdentityProvider`` takes this one's place (``use_hub``).
 """
 
 from __future__ import annotations

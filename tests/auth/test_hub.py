@@ -132,7 +132,7 @@ def test_without_jupyterhub_installed_accounts_stay_in_charge(monkeypatch, capfd
         monkeypatch.setenv(name, value)
     monkeypatch.setitem(sys.modules, "jupyterhub", None)  # as if not installed
     monkeypatch.setitem(sys.modules, "jupyterhub.singleuser.extension", None)
-    monkeypatch.delitem(sys.modules, "jupyter_mlapp.auth.hub", raising=False)
+    monkeypatch.delitem(sys.modules, "jupyter_mlapp.integrations.jupyterhub", raising=False)
     serverapp = ServerApp(identity_provider_class="jupyter_mlapp.auth.identity.MLAppIdentityProvider")
     app = MLApp()
     app._link_jupyter_server_extension(serverapp)

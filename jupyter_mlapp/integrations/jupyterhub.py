@@ -26,8 +26,10 @@ from tornado import web
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import Config
 
-from .identity import AccountRoles, MLAppUser, end_app_session
-from .store import ROLES
+from ..auth.identity import AccountRoles, MLAppUser, end_app_session
+from ..auth.store import ROLES
+
+WRITTEN_FOR = {"jupyterhub": ">=5,<7", "jupyter_server": ">=2.14,<3"}
 
 # What `jupyter mlapp` sets (jupyter_config.py) that a server spawned by the Hub needs as well:
 # whose each kernel is, the role check on every route, no route left open by mistake.

@@ -1,0 +1,75 @@
+"""Voila: its workspace files behind the login, its template files and error page answering well.
+
+Each function runs once every extension has loaded (``MLApp.after_extensions_load``), on the
+routes and the Jinja environment Voila registered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+from jupyter_server.base.handlers import JupyterHandler
+from tornado import web
+
+from . import replace_route_target
+
+WRITTEN_FOR = {"voila": ">=0.5,<0.6"}
+
+ERROR_PAGES = Path(__file__).with_name("voila_error_pages")
+
+
+def protect_voila_files(web_app) -> None:
+    """Voila serves the workspace's images (``/voila/files/...png``) to anyone, signed in or
+    not; put its handler behind the login like everything else."""
+    try:
+        from voila.static_file_handler import AllowListFileHandler
+    except ImportError:
+        return
+
+    class AppFileHandler(JupyterHandler, AllowListFileHandler):  # the Authorizer's route check: "voila"
+        @web.authenticated
+        def get(self, path, include_body=True):
+            return super().get(path, include_body)
+
+        @web.authenticated
+        def head(self, path):
+            return super().head(path)
+
+    replace_route_target(web_app, AllowListFileHandler, AppFileHandler)
+
+
+def answer_template_file_errors(web_app) -> None:
+    """Voila's template files (reachable before login) answer a path that is not
+    ``<template>/static/<file>`` with a 500: a 404 it is."""
+    try:
+        from voila.static_file_handler import TemplateStaticFileHandler
+    except ImportError:
+        return
+
+    class TemplateFiles(TemplateStaticFileHandler):
+        def parse_url_path(self, path):
+            try:
+                return super().parse_url_path(path)
+            except (ValueError, AssertionError, KeyError) as exc:  # not <template>/static/<file>
+                raise web.HTTPError(404) from exc
+
+        @classmethod
+        def get_absolute_path(cls, root, path):
+            try:
+                return super().get_absolute_path(root, path)
+            except (ValueError, AssertionError, KeyError) as exc:
+                raise web.HTTPError(404) from exc
+
+    replace_route_target(web_app, TemplateStaticFileHandler, TemplateFiles)
+
+
+def explain_voila_errors(web_app) -> None:
+    """Voila's error page shows "403: Forbidden" and no reason; ours (``voila_error_pages``) adds
+    the reason of a refusal, as Jupyter's own pages do ("Your role (viewer) does not allow ...")."""
+    env = web_app.settings.get("voila_jinja2_env")
+    if env is None or getattr(env, "_mlapp_errors", False):
+        return
+    original = env.loader
+    env.loader = ChoiceLoader([FileSystemLoader(ERROR_PAGES), original, PrefixLoader({"voila": original})])
+    env._mlapp_errors = True

@@ -1,0 +1,53 @@
+"""What our Voila changes rely on is still in the installed Voila.
+
+Their effect on a running server is tested by tests/auth/test_crawl.py (files behind the login,
+template files answering 404) and tests/apps (the reason on Voila's error page).
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import voila.server_extension
+from voila.paths import collect_template_paths
+from voila.static_file_handler import AllowListFileHandler, TemplateStaticFileHandler
+
+from jupyter_mlapp.integrations import voila as ours
+
+from .upstream import assert_written_for, parameters
+
+
+def test_installed_voila_is_the_one_the_changes_were_written_for():
+    assert_written_for(ours)
+
+
+def test_the_file_handler_we_put_behind_the_login_has_the_methods_we_wrap():
+    assert parameters(AllowListFileHandler.get) == ["self", "path", "include_body"]
+    assert parameters(AllowListFileHandler.head) == ["self", "path"]
+
+
+def test_the_template_file_handler_resolves_paths_where_we_catch_its_errors():
+    assert parameters(TemplateStaticFileHandler.parse_url_path) == ["self", "path"]
+    assert isinstance(inspect.getattr_static(TemplateStaticFileHandler, "get_absolute_path"), classmethod)
+
+
+def base_template(name: str) -> str:
+    for folder in collect_template_paths(["voila"], "base"):
+        if (Path(folder) / name).is_file():
+            return (Path(folder) / name).read_text()
+    raise AssertionError(f"Voila's base template has no {name}")
+
+
+def test_our_error_page_extends_the_block_of_voilas_own():
+    assert '"voila_jinja2_env"' in inspect.getsource(voila.server_extension)  # the environment we extend
+    assert "{% block error_detail %}" in base_template("error.html")
+
+
+def test_our_page_is_voilas_without_its_cdn_link():
+    """``voila_error_pages/page.html`` is a copy of Voila's: a change upstream is to be copied."""
+    cdn = '\n    <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/font-awesome@4.5.0/css/font-awesome.min.css"'
+    upstream = base_template("page.html")
+    assert cdn in upstream, "Voila's page.html no longer links Font Awesome's CDN: is our copy still needed?"
+    copy = (ours.ERROR_PAGES / "page.html").read_text().split("-#}\n", 1)[1]  # without our comment
+    assert copy.split() == upstream.replace(cdn + ' type="text/css" />', "").split()
