@@ -204,7 +204,7 @@ class TableView:
         rows = self.positions(start, stop)
         # In frame order a window is a slice: pandas answers it with views, not copies.
         picked = slice(start, start + len(rows)) if self.sort_column is None and self.rows is None else rows
-        index = self.frame.index[picked]
+        index = _index_at(self.frame.index, picked)
         columns = self.columns[col_start:col_stop]
         values = {c.label: self.frame.iloc[picked, c.position] for c in columns}
         if isinstance(self.frame.index, pd.MultiIndex):
@@ -212,6 +212,14 @@ class TableView:
         else:
             levels = {self.index_labels[0]: index}
         return {"rows": rows, "index": levels, "columns": values}
+
+
+def _index_at(index: pd.Index, picked) -> pd.Index:
+    """``index[picked]`` without materialising a RangeIndex: pandas < 3 answers an array of positions
+    by building (and caching) the whole range as an int64 array, 8 bytes a row for as long as the frame lives."""
+    if isinstance(index, pd.RangeIndex) and not isinstance(picked, slice):
+        return pd.Index(index.start + index.step * np.asarray(picked, dtype=np.int64), name=index.name)
+    return index[picked]
 
 
 def _dense_ranks(values, order: np.ndarray, n: int) -> np.ndarray:

@@ -210,3 +210,12 @@ def test_descending_keeps_ties_in_frame_order_for_every_kind_of_column(values):
             runs.append([row])
     assert got[:valid] == [row for run in reversed(runs) for row in sorted(run)]
     assert sorted(got[valid:]) == got[valid:] == ascending[valid:]  # missing values last, in frame order
+
+
+def test_a_sorted_window_shows_the_range_index_labels_of_its_rows():
+    frame = pd.DataFrame({"x": [3.0, 1.0, 2.0]}, index=pd.RangeIndex(10, 25, 5, name="id"))
+    view = TableView(frame)
+    view.sort("x")
+    index = view.window(0, 3)["index"]
+    assert list(index) == ["id"]
+    assert list(index["id"]) == [15, 20, 10]
