@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import current_user
 from ..errors import InvalidInput, NotFound
-from ..home import room_dir, transaction
+from ..home import Schema, add_columns, room_dir, transaction
 from .snapshots import iso
 from .store import ROOM, Index, _private_dir, check_name, user_folder
 from .values import decode, encode
@@ -209,25 +209,20 @@ def key_text(key) -> str:
 # -- the cache --------------------------------------------------------------------------------
 class CacheIndex(Index):
     FILE = "cache.db"
-    SCHEMA = """
+    # Version 1 is the first release's; 2 keeps a function's results apart from another's
+    # (namespace) and from its own older code's (version).
+    SCHEMA = Schema(
+        "cache",
+        """
     CREATE TABLE IF NOT EXISTS cache (
         id TEXT PRIMARY KEY, label TEXT NOT NULL, kind TEXT NOT NULL, meta TEXT, inline BLOB,
         blob TEXT, size INTEGER NOT NULL, created REAL NOT NULL, used REAL NOT NULL,
         hits INTEGER NOT NULL DEFAULT 0, expires TEXT NOT NULL, seconds REAL NOT NULL,
-        writer TEXT NOT NULL, namespace TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '');
-    """
-    # Added since the first schema: an index written before them gains them when opened.
-    ADDED_COLUMNS = (("namespace", "TEXT NOT NULL DEFAULT ''"), ("version", "TEXT NOT NULL DEFAULT ''"))
+        writer TEXT NOT NULL);
+    """,
+        migrations=(add_columns("cache", namespace="TEXT NOT NULL DEFAULT ''", version="TEXT NOT NULL DEFAULT ''"),),
+    )
     BLOB_REFS = "SELECT DISTINCT blob FROM cache WHERE blob IS NOT NULL"
-
-    def _connect(self, path):
-        conn = super()._connect(path)
-        have = {row["name"] for row in conn.execute("PRAGMA table_info(cache)")}
-        with transaction(conn):
-            for column, definition in self.ADDED_COLUMNS:
-                if column not in have:
-                    conn.execute(f"ALTER TABLE cache ADD COLUMN {column} {definition}")
-        return conn
 
 
 SHARED = ".shared"  # <home>/sessions/.shared/<app>/cache: a name no user folder can have (check_name)

@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -31,7 +30,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..home import atomic_write, connect, room_dir, transaction
+from ..home import Schema, atomic_write, open_database, room_dir, transaction
 from .values import Encoded
 
 ROOM = "sessions"
@@ -91,12 +90,12 @@ def _private_dir(path: Path) -> Path:
 class Index:
     """A SQLite index in ``folder`` plus the blobs its rows name.
 
-    Subclasses give ``SCHEMA`` (tables with ``kind, meta, inline, blob, size`` columns) and
+    Subclasses give ``SCHEMA`` (a ``Schema`` of tables with ``kind, meta, inline, blob, size`` columns) and
     ``BLOB_REFS`` (a query listing every blob digest still in use).
     """
 
     FILE = "index.db"
-    SCHEMA = ""
+    SCHEMA: Schema
     BLOB_REFS = ""
 
     def __init__(self, folder: Path, readonly: bool = False):
@@ -159,14 +158,9 @@ class Index:
         return self._connect(self.path)
 
     def _connect(self, path: Path) -> sqlite3.Connection:
-        conn = connect(path, readonly=self.readonly)
+        # An index at the code's version opens without taking the write lock.
+        conn = open_database(path, self.SCHEMA, readonly=self.readonly)
         try:
-            # Create what is missing only: an existing index opens without taking the write lock.
-            have = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-            if not self.readonly and not set(_created(self.SCHEMA)) <= have:
-                with transaction(conn):
-                    for statement in _statements(self.SCHEMA):
-                        conn.execute(statement)
             # The index is small (large values live in blobs): checking every page is cheap, and
             # finds a truncated or overwritten file now rather than half-way through a load.
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -280,15 +274,6 @@ class Index:
             self.conn.close()
 
 
-def _statements(script: str):
-    return [s.strip() for s in script.split(";") if s.strip()]
-
-
-def _created(script: str) -> list[str]:
-    """The tables and indexes a schema script creates."""
-    return re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", script)
-
-
 LIVE = 0  # the slot of the live (autosaved) state; snapshots use their own id as slot
 
 
@@ -296,7 +281,10 @@ class StateIndex(Index):
     """The index of one app for one user: live values and named snapshots."""
 
     FILE = "state.db"
-    SCHEMA = """
+    # Version 1 is the first release's; no change since.
+    SCHEMA = Schema(
+        "app state",
+        """
     CREATE TABLE IF NOT EXISTS entries (
         slot INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, meta TEXT,
         inline BLOB, blob TEXT, size INTEGER NOT NULL, updated REAL NOT NULL, writer TEXT NOT NULL,
@@ -305,7 +293,8 @@ class StateIndex(Index):
     CREATE TABLE IF NOT EXISTS snapshots (
         id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, created REAL NOT NULL,
         size INTEGER NOT NULL, summary TEXT NOT NULL);
-    """
+    """,
+    )
     BLOB_REFS = "SELECT DISTINCT blob FROM entries WHERE blob IS NOT NULL"
 
     def __init__(self, user: str, app: str, home=None, readonly: bool = False):

@@ -12,9 +12,12 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures import predecessor_home
 
 from jupyter_mlapp.errors import InvalidInput, NotFound
+from jupyter_mlapp.home import schema_version
 from jupyter_mlapp.sessions import Cache, Expiry, fingerprint
+from jupyter_mlapp.sessions.cache import CacheIndex
 
 FRIDAY = dt.datetime(2026, 11, 20, 18, 0)  # a Friday evening, local time
 
@@ -333,3 +336,17 @@ def test_an_index_of_the_first_schema_gains_the_new_columns(mlapp_home):
     conn.close()
     cache = Cache(user="alice")
     assert cache.get_or_compute("old", lambda: 1) == 1 and cache.get_or_compute("old", lambda: 2) == 1
+
+
+def test_a_cache_of_the_release_before_versions_keeps_its_results(tmp_path):
+    """cache.db as ab86b98 wrote it: no schema version, no namespace or version columns."""
+    home, held = predecessor_home(tmp_path)
+    cache = Cache(user=held["cache"]["user"], home=home)
+    try:
+        (entry,) = cache.info()
+        assert (entry["key"], entry["namespace"], entry["version"]) == (held["cache"]["key"], "", "")
+        assert cache.get_or_compute(held["cache"]["key"], lambda: pytest.fail("recomputed")) == held["cache"]["value"]
+        assert cache.last.from_cache
+        assert schema_version(cache._index().conn) == CacheIndex.SCHEMA.version
+    finally:
+        cache.close()
