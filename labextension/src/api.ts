@@ -1,6 +1,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { paths } from './generated/api';
+
 /**
  * An error answered by the jupyter-mlapp API: its `message` is the server's `error` field.
  */
@@ -48,9 +50,31 @@ export async function requestAPI<T>(
   return data as T;
 }
 
-export interface IStatus {
-  version: string;
-  home: string;
-  user: { username: string; name: string; role: string | null };
-  rooms: string[];
+type Method = 'get' | 'post' | 'put' | 'delete';
+type JSONOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+
+/**
+ * What `<method> /mlapp/api<path>` answers with (its 200 or 201 JSON), as the OpenAPI document
+ * says: `Answer<'/jobs/{job_id}'>` is a job.
+ */
+export type Answer<P extends keyof paths, M extends Method = 'get'> = paths[P][M] extends {
+  responses: infer R;
 }
+  ? R extends { 200: infer OK }
+    ? JSONOf<OK>
+    : R extends { 201: infer Created }
+      ? JSONOf<Created>
+      : never
+  : never;
+
+/** The JSON body `<method> /mlapp/api<path>` takes, as the OpenAPI document says. */
+export type Body<P extends keyof paths, M extends Method = 'post'> = paths[P][M] extends {
+  requestBody: infer B;
+}
+  ? JSONOf<B>
+  : never;
+
+/** The document gives `user` no properties yet: here are the ones /status writes. */
+export type IStatus = Omit<Answer<'/status'>, 'user'> & {
+  user: { username: string; name: string; role: string | null };
+};

@@ -2,27 +2,15 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { refreshIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { requestAPI } from './api';
+import { Answer, requestAPI } from './api';
 import { formatBytes, formatDuration } from './format';
 import { notifyError, usePoll } from './polling';
 import { Section } from './section';
 
-/** One app kernel, as `GET /mlapp/api/appkernels` lists it. */
-export interface IAppKernel {
-  id: string;
-  app: string | null; // null: a warm kernel of the pool, nobody's yet
-  user: string | null;
-  state: 'open' | 'closing' | 'pooled';
-  started: number | null;
-  age: number | null;
-  memory: number;
-  execution_state: string | null;
-}
+/** One app kernel, as `GET /mlapp/api/appkernels` lists it (app null: a warm kernel of the pool). */
+export type IAppKernel = IAppKernelListing['kernels'][number];
 
-interface IAppKernelListing {
-  kernels: IAppKernel[];
-  limits: { total: number; per_user: number; pool_size: number };
-}
+type IAppKernelListing = Answer<'/appkernels'>;
 
 /** What a row says of a kernel: whose page of which app, or the pool's. */
 export function describeAppKernel(kernel: IAppKernel): string {

@@ -4,14 +4,9 @@ import * as React from 'react';
 
 import { requestAPI } from './api';
 import { formatAgo, formatBytes, formatDuration } from './format';
-import { describeCacheOwner, ICacheEntry } from './models';
+import { describeCacheOwner, ICacheEntry, ICacheListing } from './models';
 import { notifyError, usePoll } from './polling';
 import { Section } from './section';
-
-interface ICacheListing {
-  entries: ICacheEntry[];
-  shared: ICacheEntry[];
-}
 
 /** Ask, then call: a cleared result is computed again at its next use. */
 async function confirmClear(what: string, path: string): Promise<void> {

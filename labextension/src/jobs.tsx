@@ -9,7 +9,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { requestAPI } from './api';
+import { Answer, Body, requestAPI } from './api';
 import {
   formatBytes,
   formatCommand,
@@ -275,13 +275,14 @@ function MetricSparkline(props: { job: IJob }): JSX.Element | null {
           state.current.values = {};
         }
         for (const [name, series] of Object.entries(metrics.series)) {
-          state.current.values[name] = [
-            ...(state.current.values[name] ?? []),
-            ...series.value
-          ].slice(-500);
+          // Non-finite values come as the strings NaN, Infinity: the chart skips them.
+          const values = series.value.map(v => (typeof v === 'number' ? v : null));
+          state.current.values[name] = [...(state.current.values[name] ?? []), ...values].slice(
+            -500
+          );
         }
         state.current.next = metrics.next;
-        setProgress(metrics.finished ? null : metrics.progress);
+        setProgress(metrics.finished ? null : (metrics.progress ?? null));
         setVersion(v => v + 1);
         if (metrics.finished) {
           setDone(true);
@@ -362,7 +363,7 @@ function StartJobForm(props: {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const body: { [key: string]: unknown } = { command };
+    const body: Body<'/jobs'> = { command };
     if (name.trim()) {
       body.name = name.trim();
     }
@@ -373,7 +374,10 @@ function StartJobForm(props: {
       body.cwd = cwd;
     }
     try {
-      const job = await requestAPI<IJob>('jobs', { method: 'POST', body: JSON.stringify(body) });
+      const job = await requestAPI<Answer<'/jobs', 'post'>>('jobs', {
+        method: 'POST',
+        body: JSON.stringify(body)
+      });
       props.onDone(job);
     } catch (reason) {
       setError((reason as Error).message);

@@ -1,49 +1,18 @@
 /**
  * The shapes the jupyter-mlapp REST API answers with (what the panel reads of them).
  */
+import type { Answer } from './api';
 import { isActive } from './format';
 
-export interface IJob {
-  id: string;
-  name: string;
-  user: string;
-  command: string[];
-  cwd: string;
-  environment: string | null;
-  state: string;
-  created_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  exit_code: number | null;
-  signal: string | null;
-  reason: string | null;
-  runtime: number | null;
-  cpu_percent: number | null;
-  memory: number | null;
-}
+export type IJob = Answer<'/jobs/{job_id}'>;
 
-export interface ILogChunk {
-  text: string;
-  offset: number;
-  next_offset: number;
-  size: number;
-}
+export type ILogChunk = Answer<'/jobs/{job_id}/log'>;
 
-export interface IProgress {
-  fraction: number;
-  label: string;
-  eta: number | null;
-}
+export type IMetrics = Answer<'/jobs/{job_id}/metrics'>;
 
-export interface IMetrics {
-  next: number;
-  reset: boolean;
-  state: string;
-  finished: boolean;
-  series: { [name: string]: { family: string; value: Array<number | null> } };
-  progress: IProgress | null;
-}
+export type IProgress = NonNullable<IMetrics['progress']>;
 
+/** The document lists environments as bare objects: here is what /envs writes of each. */
 export interface IEnvironment {
   name: string;
   path: string;
@@ -55,38 +24,13 @@ export interface IEnvironment {
   error: string | null;
 }
 
-export interface IAppSummary {
-  app: string;
-  keys: number;
-  size: number;
-  updated: string | null;
-  snapshots: number;
-}
+export type IAppSummary = Answer<'/sessions/apps'>['apps'][number];
 
-export interface ISnapshot {
-  name: string;
-  created: string;
-  size: number;
-  keys: number;
-  summary: string;
-}
+export type ISnapshot = Answer<'/sessions/apps/{app}/snapshots'>['snapshots'][number];
 
-export interface ICacheEntry {
-  id: string;
-  key: string;
-  kind: string;
-  size: number;
-  created: string;
-  used: string;
-  hits: number;
-  seconds: number;
-  expires: string;
-  stale: boolean;
-  namespace: string;
-  version: string;
-  writer: string;
-  shared: string | null;
-}
+export type ICacheListing = Answer<'/sessions/cache'>;
+
+export type ICacheEntry = ICacheListing['entries'][number];
 
 /** `train (v2)`: the cached function's short name, or `get_or_compute` for direct calls. */
 export function describeCacheOwner(entry: ICacheEntry): string {
@@ -123,9 +67,10 @@ export function describeFinished(finished: IJob[]): string {
 /** Newest first, running and queued jobs above the finished ones. */
 export function sortJobs(jobs: IJob[]): IJob[] {
   const rank = (job: IJob) => (job.state === 'running' ? 0 : job.state === 'queued' ? 1 : 2);
-  return [...jobs].sort((a, b) => rank(a) - rank(b) || b.created_at - a.created_at);
+  return [...jobs].sort((a, b) => rank(a) - rank(b) || (b.created_at ?? 0) - (a.created_at ?? 0));
 }
 
+/** The document gives /models/models no properties yet: here is what it writes of each model. */
 export interface IModelVersion {
   model_path: string;
   format: string;

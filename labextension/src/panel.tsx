@@ -49,7 +49,7 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
         <h2>ML App</h2>
       </header>
       <StatusSection status={status} error={error} />
-      {status && status.rooms.includes('apps') && <AppsSection />}
+      {status && status.rooms?.includes('apps') && <AppsSection />}
       <JobsSection openLog={props.openLog} environments={environments.data ?? []} />
       <EnvironmentsSection
         environments={environments}
@@ -59,7 +59,7 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
       <SessionsSection />
       <CacheSection />
       <ModelsSection />
-      {status && status.user.role === 'admin' && status.rooms.includes('appkernels') && (
+      {status && status.user.role === 'admin' && status.rooms?.includes('appkernels') && (
         <AppKernelsSection />
       )}
     </div>

@@ -113,6 +113,7 @@ function job(partial: Partial<IJob>): IJob {
     runtime: null,
     cpu_percent: null,
     memory: null,
+    log_path: '/tmp/a.log',
     ...partial
   };
 }

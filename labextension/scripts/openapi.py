@@ -1,0 +1,11 @@
+"""Print the OpenAPI document the server serves at /mlapp/api/openapi.json, built without a server.
+
+It is the source of the sidebar's REST types (scripts/generate-api.mjs writes src/generated/api.ts).
+"""
+
+import json
+import sys
+
+from jupyter_mlapp.extension import MLApp
+
+json.dump(MLApp().openapi(), sys.stdout, indent=1)
