@@ -4,9 +4,9 @@
 ``FileExplorer`` is the widget.
 """
 
-from .manager import FileManager, format_size, user_root, workspace_dir
+from .manager import FileManager, user_root, workspace_dir
 
-__all__ = ["FileExplorer", "FileManager", "format_size", "user_root", "workspace_dir"]
+__all__ = ["FileExplorer", "FileManager", "user_root", "workspace_dir"]
 
 
 def __getattr__(name):

@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from ..formatting import format_size
 from ..home import atomic_write
 
 WORKSPACE_ENV = "MLAPP_WORKSPACE"
@@ -319,15 +320,3 @@ class FileManager:
     def _check_size(size: int) -> None:
         if size > MAX_UPLOAD_BYTES:
             raise TooLarge(f"the file is {format_size(size)}, more than the {format_size(MAX_UPLOAD_BYTES)} allowed")
-
-
-def format_size(size: int | None) -> str:
-    """``1536`` -> ``1.5 KB``: sizes as people read them."""
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"

@@ -19,8 +19,9 @@ from traitlets import Unicode
 
 from .. import current_role
 from ..errors import MLAppError
+from ..formatting import format_size
 from ..integrations.ipywidgets import on_enter
-from .manager import FileManager, check_name, format_size
+from .manager import FileManager, check_name
 from .urls import files_url
 
 MAX_ROWS = 200  # rows per folder: more would make the page slow to draw; the rest are counted
@@ -195,7 +196,9 @@ class FileExplorer(widgets.VBox):
         name.add_class("mlapp-file-name")
         name.on_click(lambda _: self._guard(self._click, entry))
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["mtime"]))
-        meta = widgets.HTML(f"<span class='mlapp-size'>{format_size(entry['size'])}</span><span>{when}</span>")
+        meta = widgets.HTML(
+            f"<span class='mlapp-size'>{'' if folder else format_size(entry['size'])}</span><span>{when}</span>"
+        )
         meta.add_class("mlapp-file-meta")
         row = widgets.HBox([toggle, name, meta], layout=widgets.Layout(padding=f"0 0 0 {20 * depth}px"))
         row.add_class("mlapp-file-row")

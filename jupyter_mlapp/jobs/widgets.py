@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from ..errors import MLAppError
+from ..formatting import format_duration, format_size
 from ..training.progress import log_progress
 from .store import ACTIVE, Job
 
@@ -56,24 +57,6 @@ STYLE = """
 .mlapp-jobs .mlapp-jobs-empty { color: var(--jp-ui-font-color2, #777); padding: 8px 4px; }
 </style>
 """
-
-
-def format_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def format_time(stamp: float | None) -> str:

@@ -15,8 +15,8 @@ import ipywidgets as widgets
 
 from .. import current_user
 from ..errors import MLAppError
-from ..files.manager import format_size
 from ..files.urls import base_url
+from ..formatting import format_size
 from .predictor import ROIS, ModelService
 from .registry import ModelRegistry
 

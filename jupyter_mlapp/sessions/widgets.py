@@ -7,6 +7,7 @@ import html
 import ipywidgets as widgets
 
 from ..errors import Conflict, InvalidInput, MLAppError
+from ..formatting import format_size
 from ..integrations.ipywidgets import on_enter
 from .state import AppState
 
@@ -17,14 +18,6 @@ CSS = """<style>
   grid-template-columns: minmax(8em, max-content) max-content max-content minmax(12em, 40em) max-content; }
 .mlapp-session-bar .mlapp-snapshots .mlapp-head { font-weight: 600; }
 </style>"""
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
 
 
 class SessionBar(widgets.VBox):
@@ -135,7 +128,7 @@ class SessionBar(widgets.VBox):
             row = [
                 label,
                 widgets.Label(snap["created"].replace("T", " ")[:16] + " UTC"),
-                widgets.Label(human_size(snap["size"])),
+                widgets.Label(format_size(snap["size"])),
                 widgets.Label(snap["summary"]),
                 widgets.HBox(buttons),
             ]

@@ -14,19 +14,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..formatting import format_size
+
 MiB = 1024 * 1024
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Bytes kept from just before the offset: if they change, the log was rewritten in place
 # (e.g. logrotate's copytruncate, then new output) even though it is not shorter.
 ANCHOR = 64
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -142,9 +136,9 @@ class LogTail:
 
     def _skip_done(self, skipped: int, lines: list[str], result: TailRead) -> None:
         lines.append(
-            f"[a line of {human_size(skipped)} was not read: lines over {human_size(self.max_line)} are skipped]"
+            f"[a line of {format_size(skipped)} was not read: lines over {format_size(self.max_line)} are skipped]"
         )
-        result.notes.append(f"skipped a line of {human_size(skipped)} (longer than {human_size(self.max_line)})")
+        result.notes.append(f"skipped a line of {format_size(skipped)} (longer than {format_size(self.max_line)})")
         self.offset += skipped
         self._skipping = 0
 
@@ -165,7 +159,7 @@ class LogTail:
             for i in long:
                 size = len(lines[i].encode("utf-8", "replace"))
                 lines[i] = (
-                    f"[a line of {human_size(size)} was not read: lines over {human_size(self.max_line)} are skipped]"
+                    f"[a line of {format_size(size)} was not read: lines over {format_size(self.max_line)} are skipped]"
                 )
-                result.notes.append(f"skipped a line of {human_size(size)} (longer than {human_size(self.max_line)})")
+                result.notes.append(f"skipped a line of {format_size(size)} (longer than {format_size(self.max_line)})")
         return lines

@@ -27,10 +27,11 @@ from traitlets import Unicode
 from ..data.charts import legend_html
 from ..errors import InvalidInput, MLAppError
 from ..files.urls import base_url, files_url
+from ..formatting import format_duration, format_size
 from .metrics import MetricStore, Series
 from .parsers import FunctionParser, make_parsers
 from .progress import parse_progress
-from .tail import LogTail, human_size
+from .tail import LogTail
 
 INTERVALS = (("off", 0), ("1 s", 1), ("2 s", 2), ("5 s", 5), ("10 s", 10), ("30 s", 30))
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -44,15 +45,6 @@ STATE_COLORS = {
 }
 CATCH_UP_BUDGET = 0.5  # seconds of reading per refresh before the charts are drawn again
 JOB_POLL = 5.0
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _format(value: float | None) -> str:
@@ -274,7 +266,7 @@ class TrainingMonitor(widgets.VBox):
                 break
         if read.more:
             self._note(
-                "history", f"reading the history: {read.end * 100 // max(read.size, 1)}% of {human_size(read.size)}"
+                "history", f"reading the history: {read.end * 100 // max(read.size, 1)}% of {format_size(read.size)}"
             )
         else:
             self._notes.pop("history", None)
@@ -417,7 +409,7 @@ class TrainingMonitor(widgets.VBox):
             if self._progress_start is None:
                 self._progress_start = (now, progress.fraction)
             progress = progress.with_eta(now - self._progress_start[0], self._progress_start[1])
-        left = f" · about {_duration(progress.eta)} left" if progress.eta is not None else ""
+        left = f" · about {format_duration(progress.eta)} left" if progress.eta is not None else ""
         text = f"{html.escape(progress.label)} · {progress.fraction:.0%}{left}"
         if self.progress.value != progress.fraction:
             self.progress.value = progress.fraction
@@ -436,14 +428,14 @@ class TrainingMonitor(widgets.VBox):
                     if job.exit_code is not None
                     else (f" ({job.signal})" if job.signal else "")
                 )
-            runtime = _duration(job.runtime)
+            runtime = format_duration(job.runtime) if job.runtime is not None else ""
             self.job_state = job.state
             self.state.value = (
                 f"<span data-state='{job.state}' style='color:{color}'>&#9679; <b>{job.state}</b>{ended}</span>"
-                f"{' · ' + runtime if runtime else ''} · {human_size(read.size)}"
+                f"{' · ' + runtime if runtime else ''} · {format_size(read.size)}"
             )
         else:
-            self.state.value = "missing" if read.missing else f"{human_size(read.size)} · {self.store.lines} lines"
+            self.state.value = "missing" if read.missing else f"{format_size(read.size)} · {self.store.lines} lines"
 
     # -- messages ----------------------------------------------------------------------------------
     def _note(self, key: str, text: str) -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from jupyter_mlapp.errors import Conflict, Forbidden, InvalidInput, MLAppError, NotFound, TooLarge
 from jupyter_mlapp.files import manager as manager_module
-from jupyter_mlapp.files.manager import FileManager, format_size, user_root
+from jupyter_mlapp.files.manager import FileManager, user_root
 
 
 @pytest.fixture
@@ -188,10 +188,6 @@ def test_user_roots(tmp_path, monkeypatch):
     for bad in ("../ann", ".hidden", "a/b", ""):
         with pytest.raises(InvalidInput):
             user_root(bad, workspace=tmp_path, per_user=True)
-
-
-def test_format_size():
-    assert [format_size(n) for n in (None, 0, 1023, 1536, 5 * 1024**3)] == ["", "0 B", "1023 B", "1.5 KB", "5.0 GB"]
 
 
 # -- fuzzing: thousands of generated names, none may leave the root -------------------------

@@ -273,7 +273,7 @@ def test_the_start_form_offers_the_cluster_and_its_resources(jobs):
     assert job is not None and job.backend == "ray", form.message.value
     assert job.resources == {"cpus": 1, "memory": 1 << 28}
     table.refresh()
-    assert table._rows[job.id].cells[2].value == "(server) on Ray (1 CPU, 256.0 MB)"  # the environment column
+    assert table._rows[job.id].cells[2].value == "(server) on Ray (1 CPU, 256 MB)"  # the environment column
     assert wait_for(jobs, job.id, ("succeeded", "failed")).state == "succeeded"
 
 
