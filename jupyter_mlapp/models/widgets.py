@@ -17,8 +17,9 @@ from .. import current_user
 from ..errors import MLAppError
 from ..files.urls import base_url
 from ..formatting import format_size
-from .predictor import ROIS, ModelService
+from .predictor import ROIS
 from .registry import ModelRegistry
+from .service import ModelService
 
 STYLE = """
 <style>

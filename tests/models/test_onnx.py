@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skl2onnx import to_onnx
 
-from jupyter_mlapp.models.predictor import ModelService
+from jupyter_mlapp.models.service import ModelService
 
 from .conftest import DIGITS_IMAGE, digit_png
 

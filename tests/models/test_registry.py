@@ -168,7 +168,7 @@ def test_a_model_skops_cannot_store_points_to_the_alternatives(registry):
 
 
 def test_onnx_without_its_runtime_is_listed_unavailable_with_the_reason(registry, tmp_path, monkeypatch):
-    from jupyter_mlapp.models.predictor import ModelService
+    from jupyter_mlapp.models.service import ModelService
 
     with pytest.raises(InvalidInput, match="pass classes="):
         registry.save(
