@@ -25,8 +25,9 @@ from ipydatagrid import StreamingDataGrid
 from tsdownsample import MinMaxLTTBDownsampler
 
 from jupyter_mlapp.data import TableView
+from jupyter_mlapp.data.charts import ChartPanel
 from jupyter_mlapp.data.downsample import downsample
-from jupyter_mlapp.data.widgets import ChartPanel, WindowedGrid
+from jupyter_mlapp.data.grid import WindowedGrid
 
 ROWS = int(os.environ.get("ROWS", "10000000"))
 COLUMNS = 6

@@ -16,7 +16,7 @@ def __getattr__(name):
     # The widget pulls in ipywidgets, bqplot and ipydatagrid; the server imports this package
     # without needing them.
     if name == "DataViewer":
-        from .widgets import DataViewer
+        from .viewer import DataViewer
 
         return DataViewer
     raise AttributeError(name)

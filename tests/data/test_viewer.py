@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_mlapp.data import DataViewer
 from jupyter_mlapp.data.downsample import MAX_POINTS
-from jupyter_mlapp.data.widgets import WindowedGrid
+from jupyter_mlapp.data.grid import WindowedGrid
 
 
 def wire_bytes(message: dict, buffers: list) -> int:
