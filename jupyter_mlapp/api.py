@@ -35,8 +35,8 @@ class OpenAPIHandler(MLAppHandler):
         self.write_json(self.mlapp.openapi())
 
 
-def setup(app) -> list[tuple]:
-    return [(r"/status", StatusHandler), (r"/openapi.json", OpenAPIHandler)]
+# Served whatever the rooms, before theirs.
+ROUTES = [(r"/status", StatusHandler), (r"/openapi.json", OpenAPIHandler)]
 
 
 openapi_paths = {

@@ -1,13 +1,15 @@
 """``MLApp``: the Jupyter Server extension and the ``jupyter mlapp`` command.
 
-It reads the configuration, builds each room's manager and collects each room's handlers under
-``/mlapp/api``. Launched as ``jupyter mlapp`` it starts JupyterLab (and Voila, and any other
-enabled extension) with the secure defaults of ``jupyter_config.py``.
+``MLApp`` is the composition root: it reads the settings (``settings.py``, the ``c.MLApp`` traits),
+resolves the rooms of ``c.MLApp.rooms`` (``rooms.py``; each room declares itself in its
+``room.py``), writes the kernel environment once, builds each room's manager in dependency order,
+connects the rooms to the server and collects their routes under ``/mlapp/api`` and their OpenAPI.
+Launched as ``jupyter mlapp`` it starts JupyterLab (and Voila, and any other enabled extension)
+with the secure defaults of ``jupyter_config.py``.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
 import sys
@@ -21,15 +23,11 @@ from tornado.netutil import bind_sockets
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, default
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import __version__, api
+from . import __version__, api, rooms, settings
 from .apps.kernels import DEFAULT_PRELOAD, default_caps
 from .auth.identity import hub_environment
-from .home import HOME_ENV, check_writable, default_home, use_server_busy_timeout
+from .home import check_writable, default_home, use_server_busy_timeout
 from .web import API_PREFIX, APINotFoundHandler, openapi_path
-
-# Rooms with a REST API, in the order their handlers are added. A room listed here whose
-# handlers module does not exist yet is skipped.
-ROOMS = ("auth", "sessions", "jobs", "training", "data", "files", "models", "apps")
 
 SECURE_DEFAULTS = Path(__file__).with_name("jupyter_config.py")
 
@@ -93,12 +91,12 @@ class MLApp(ExtensionApp):
 
     home = Unicode(
         help=f"The folder where jupyter-mlapp keeps its data (SQLite files, logs, sessions, "
-        f"models). Default: ${HOME_ENV}, else <jupyter data dir>/mlapp.",
+        f"models). Default: ${settings.HOME.name}, else <jupyter data dir>/mlapp.",
     ).tag(config=True)
 
     @default("home")
     def _default_home(self):
-        return os.environ.get(HOME_ENV) or str(default_home())
+        return settings.HOME.get() or str(default_home())
 
     files_per_user = Bool(
         help="Give each user their own folder <root>/users/<name> in the file explorer (admins see "
@@ -107,7 +105,7 @@ class MLApp(ExtensionApp):
 
     @default("files_per_user")
     def _default_files_per_user(self):
-        return os.environ.get("MLAPP_FILES_PER_USER", "").strip().lower() in ("1", "true", "yes", "on")
+        return settings.FILES_PER_USER.get()
 
     job_limit = Int(
         help="How many background jobs run at once; more wait in state 'queued'. "
@@ -116,7 +114,7 @@ class MLApp(ExtensionApp):
 
     @default("job_limit")
     def _default_job_limit(self):
-        return int(os.environ.get("MLAPP_JOB_LIMIT") or os.cpu_count() or 1)
+        return settings.JOB_LIMIT.get()
 
     job_kill_grace = Float(
         help="Seconds between SIGTERM and SIGKILL when a job is killed. Default: $MLAPP_JOB_GRACE, else 10.",
@@ -124,7 +122,7 @@ class MLApp(ExtensionApp):
 
     @default("job_kill_grace")
     def _default_job_kill_grace(self):
-        return float(os.environ.get("MLAPP_JOB_GRACE") or 10)
+        return settings.JOB_GRACE.get()
 
     job_backend = Enum(
         ("local", "ray"),
@@ -134,7 +132,7 @@ class MLApp(ExtensionApp):
 
     @default("job_backend")
     def _default_job_backend(self):
-        return os.environ.get("MLAPP_JOB_BACKEND") or "local"
+        return settings.JOB_BACKEND.get()
 
     ray_address = Unicode(
         help="The Ray cluster's dashboard URL (http://head:8265) for jobs started with backend 'ray'. "
@@ -143,7 +141,7 @@ class MLApp(ExtensionApp):
 
     @default("ray_address")
     def _default_ray_address(self):
-        return os.environ.get("MLAPP_RAY_ADDRESS", "")
+        return settings.RAY_ADDRESS.get()
 
     job_history_days = Float(
         help="Remove finished jobs (their records and logs) this many days after they ended, at "
@@ -152,7 +150,7 @@ class MLApp(ExtensionApp):
 
     @default("job_history_days")
     def _default_job_history_days(self):
-        return float(os.environ.get("MLAPP_JOB_HISTORY_DAYS") or 0)
+        return settings.JOB_HISTORY_DAYS.get()
 
     env_dirs = List(
         Unicode(),
@@ -175,8 +173,15 @@ class MLApp(ExtensionApp):
 
     rooms = List(
         Unicode(),
-        default_value=list(ROOMS),
-        help="The rooms whose REST API this server serves (`jupyter mlapp serve` keeps only 'models').",
+        default_value=list(rooms.KNOWN),
+        help=f"The rooms this server serves: {', '.join(rooms.KNOWN)} (`jupyter mlapp serve` keeps only "
+        "'models'). An unknown room, or a room without one it requires, stops the start with a message.",
+    ).tag(config=True)
+
+    standalone = Bool(
+        False,
+        help="Set by `jupyter mlapp serve`: the models room is the server, so the models load before it "
+        "serves and a registry it cannot use stops the start with a message.",
     ).tag(config=True)
 
     models_dir = Unicode(
@@ -185,7 +190,7 @@ class MLApp(ExtensionApp):
 
     @default("models_dir")
     def _default_models_dir(self):
-        return os.environ.get("MLAPP_MODELS_DIR", "")
+        return settings.MODELS_DIR.get()
 
     models_max_batch_size = Int(
         64, help="Most inputs (rows or images) one model call takes when concurrent prediction requests are batched."
@@ -205,7 +210,7 @@ class MLApp(ExtensionApp):
 
     @default("app_kernels_total")
     def _default_app_kernels_total(self):
-        return int(os.environ.get("MLAPP_APP_KERNELS_TOTAL") or default_caps()["total"])
+        return settings.APP_KERNELS_TOTAL.get() or default_caps()["total"]
 
     app_kernels_per_user = Int(
         help="Most app pages' kernels one user holds at once. Default: $MLAPP_APP_KERNELS_PER_USER, else 3.",
@@ -213,7 +218,7 @@ class MLApp(ExtensionApp):
 
     @default("app_kernels_per_user")
     def _default_app_kernels_per_user(self):
-        return int(os.environ.get("MLAPP_APP_KERNELS_PER_USER") or default_caps()["per_user"])
+        return settings.APP_KERNELS_PER_USER.get() or default_caps()["per_user"]
 
     app_kernel_pool_size = Int(
         help="Kernels kept warm (started, the apps' imports done) per kernel spec, handed to app pages "
@@ -222,7 +227,7 @@ class MLApp(ExtensionApp):
 
     @default("app_kernel_pool_size")
     def _default_app_kernel_pool_size(self):
-        return int(os.environ.get("MLAPP_APP_KERNEL_POOL") or default_caps()["pool_size"])
+        return settings.APP_KERNEL_POOL.get() or default_caps()["pool_size"]
 
     app_kernel_pool_kernels = List(
         Unicode(), help="The kernel specs the pool keeps warm. Default: the server's default kernel."
@@ -239,7 +244,7 @@ class MLApp(ExtensionApp):
 
     @default("app_kernel_grace")
     def _default_app_kernel_grace(self):
-        return float(os.environ.get("MLAPP_APP_KERNEL_GRACE") or 15)
+        return settings.APP_KERNEL_GRACE.get()
 
     app_kernel_idle_timeout = Float(
         help="Seconds without activity after which an app page's kernel is shut down even with its page "
@@ -248,7 +253,7 @@ class MLApp(ExtensionApp):
 
     @default("app_kernel_idle_timeout")
     def _default_app_kernel_idle_timeout(self):
-        return float(os.environ.get("MLAPP_APP_KERNEL_IDLE") or 3600)
+        return settings.APP_KERNEL_IDLE.get()
 
     @property
     def home_path(self) -> Path:
@@ -268,7 +273,7 @@ class MLApp(ExtensionApp):
     def _link_jupyter_server_extension(self, serverapp):
         super()._link_jupyter_server_extension(serverapp)
         if spawned_by_hub():
-            from .auth.hub import use_hub
+            from .integrations.jupyterhub import use_hub
 
             use_hub(serverapp, secure_defaults())
         elif hub_environment():
@@ -281,16 +286,60 @@ class MLApp(ExtensionApp):
         self.managers: dict[str, object] = {}
         self._after_load: list = []  # see after_extensions_load
         try:
+            settings.check()
+            self.served = rooms.resolve(self.rooms)
+        except (settings.InvalidSetting, rooms.RoomError) as exc:
+            self.refuse(str(exc), exc)
+        try:
             check_writable(self.home_path)
         except PermissionError as exc:
-            if isinstance(self.serverapp, MLAppServerApp):
-                fail(f"{exc}; make it writable or choose another with --MLApp.home=DIR or ${HOME_ENV}")
-            raise
+            choose = f"choose another with --MLApp.home=DIR or ${settings.HOME.name}"
+            self.refuse(f"{exc}; make it writable or {choose}", exc)
         self.refuse_empty_credentials()
-        # Kernels started by this server (notebooks, Voila apps) share its home folder.
-        os.environ[HOME_ENV] = str(self.home_path)
+        # Before the managers: they read the same settings as the kernels started by this server.
+        os.environ.update(self.kernel_environment())
         use_server_busy_timeout()  # a locked database answers one request a 503, it stalls nothing
+        for room in self.served:
+            try:
+                self.managers[room.name] = room.build(self)
+            except rooms.RoomError as exc:
+                self.refuse(str(exc), exc)
+        for room in self.served:
+            if room.connect is not None:
+                room.connect(self, self.managers[room.name])
+        self.serverapp.web_app.settings["mlapp_on_logout"] = self.on_logout
         self.log.info("jupyter-mlapp %s: home folder %s", __version__, self.home_path)
+
+    def refuse(self, message: str, error: Exception):
+        """Stop the start: with a one-line message from ``jupyter mlapp``, else (an extension of
+        another server, a test) with ``error``."""
+        if isinstance(self.serverapp, MLAppServerApp):
+            fail(message)
+        raise error
+
+    def kernel_environment(self) -> dict[str, str]:
+        """What kernels started by this server (notebooks, Voila apps) read to share its state and
+        settings: the home folder, the workspace and the base URL (which several rooms link to),
+        and what each room exports."""
+        assert self.serverapp is not None  # the kernels are this server's
+        environment = {
+            settings.HOME.name: str(self.home_path),
+            settings.WORKSPACE.name: self.serverapp.root_dir,
+            settings.BASE_URL.name: self.serverapp.base_url,
+        }
+        for room in self.served:
+            if room.exports is not None:
+                environment.update(room.exports(self))
+        return environment
+
+    def on_logout(self, username: str) -> None:
+        """Tell every room that ``username`` logged out (the identity provider calls this)."""
+        for room in self.served:
+            if room.on_logout is not None:
+                try:
+                    room.on_logout(self.managers[room.name], username)
+                except Exception:  # the logout itself must not fail over a room
+                    self.log.exception("the %s room could not end the session of %s", room.name, username)
 
     def after_extensions_load(self, patch) -> None:
         """Run ``patch(web_app)`` once every extension has added its routes (Voila loads after us).
@@ -323,28 +372,15 @@ class MLApp(ExtensionApp):
             message = (
                 "an empty token with no password would let anyone in; remove IdentityProvider.token='' from your config"
             )
-            if isinstance(self.serverapp, MLAppServerApp):
-                fail(message)
-            raise ValueError(message)
-
-    def room_modules(self):
-        yield api
-        for room in ROOMS:
-            if room not in self.rooms:
-                continue
-            try:
-                yield importlib.import_module(f"jupyter_mlapp.{room}.handlers")
-            except ModuleNotFoundError as exc:
-                if exc.name not in (f"jupyter_mlapp.{room}", f"jupyter_mlapp.{room}.handlers"):
-                    raise
-        if "apps" in self.rooms:
-            yield importlib.import_module("jupyter_mlapp.apps.kernel_handlers")
+            self.refuse(message, ValueError(message))
 
     def initialize_handlers(self):
-        for module in self.room_modules():
-            for route in module.setup(self):
-                pattern, handler, *kwargs = route
-                self.handlers.append((url_path_join(API_PREFIX, pattern), handler, *kwargs))
+        for pattern, handler in api.ROUTES:
+            self.handlers.append((url_path_join(API_PREFIX, pattern), handler))
+        for room in self.served:
+            kwargs = {"manager": self.managers[room.name]}
+            for pattern, handler in room.routes:
+                self.handlers.append((url_path_join(API_PREFIX, pattern), handler, kwargs))
         # Anything else under the API answers a JSON 404, not Jupyter's HTML error page.
         self.handlers.append((url_path_join(API_PREFIX, "/.*"), APINotFoundHandler))
 
@@ -357,9 +393,9 @@ class MLApp(ExtensionApp):
         ]
 
     def openapi(self) -> dict:
-        paths: dict[str, dict] = {}
-        for module in self.room_modules():
-            paths.update(getattr(module, "openapi_paths", {}))
+        paths = dict(api.openapi_paths)
+        for room in self.served:
+            paths.update(room.openapi)
         base = self.serverapp.base_url if self.serverapp else "/"
         return {
             "openapi": "3.0.3",

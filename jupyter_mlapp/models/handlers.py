@@ -12,18 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 
 from jupyter_server.auth.decorator import authorized
 from tornado import httputil, web
 
 from .. import __version__
 from ..errors import InvalidInput, TooLarge
-from ..extension import fail
 from ..web import MLAppHandler, json_content
 from .images import zip_to_base64
-from .predictor import ModelService, csv_rows, truthy
-from .registry import ModelRegistry
+from .inputs import csv_rows, truthy
+from .service import ModelService
 
 API_VERSION = "1"
 JSON_TYPES = ("application/json", "")
@@ -36,9 +34,9 @@ class ModelsAPIHandler(MLAppHandler):
 
     auth_resource = "models"
 
-    def initialize(self, name: str, manager: ModelService | None = None, max_body: int = 64 << 20, **kwargs):
+    def initialize(self, name: str, manager: ModelService | None = None, **kwargs):
         super().initialize(name, manager=manager, **kwargs)
-        self.max_body = max_body
+        self.max_body = self.mlapp.models_max_body_mb << 20
 
     @property
     def service(self) -> ModelService:
@@ -268,35 +266,6 @@ class VersionHandler(ModelsAPIHandler):
     @authorized
     def get(self):
         self.write_json({"version": __version__, "api": API_VERSION})
-
-
-def setup(app) -> list[tuple]:
-    standalone = list(app.rooms) == ["models"]  # `jupyter mlapp serve`
-    try:
-        registry = ModelRegistry(app.models_dir or None, home=app.home_path)
-        registry.list()
-    except (OSError, sqlite3.Error) as exc:
-        if not standalone:
-            raise
-        fail(
-            f"cannot use the model registry at {app.models_dir or app.home_path / 'models'} ({exc}); "
-            f"choose another folder with --models DIR"
-        )
-    service = ModelService(registry, max_batch_size=app.models_max_batch_size, max_wait=app.models_max_wait_ms / 1000)
-    if standalone:  # ready (or failed, with reasons) before serving
-        service.load_all()
-    else:  # inside JupyterLab's server: don't delay its start; a model loads on first use anyway
-        service.executor.submit(service.load_all)
-    app.managers["models"] = service
-    kwargs = {"manager": service, "max_body": app.models_max_body_mb << 20}
-    return [
-        (r"/models/models", ModelListHandler, kwargs),
-        (r"/models/configs", ConfigsHandler, kwargs),
-        (r"/models/base64", Base64Handler, kwargs),
-        (r"/models/predict", PredictHandler, kwargs),
-        (r"/models/health", HealthHandler, kwargs),
-        (r"/models/version", VersionHandler, kwargs),
-    ]
 
 
 def _ok(description: str, schema: dict | None = None) -> dict:

@@ -101,7 +101,7 @@ class ModelServerApp(MLAppServerApp):
             Config(
                 {
                     "ServerApp": {"jpserver_extensions": {"jupyter_mlapp": True}, "default_url": f"{ENDPOINTS}/health"},
-                    "MLApp": {"rooms": ["models"]},
+                    "MLApp": {"rooms": ["models"], "standalone": True},
                 }
             )
         )

@@ -163,21 +163,6 @@ APP = r"/sessions/apps/(?P<app>[^/]+)"
 SNAPSHOT = APP + r"/snapshots/(?P<name>[^/]+)"
 
 
-def setup(app) -> list[tuple]:
-    manager = app.managers["sessions"] = SessionManager(app.home_path)
-    kwargs = {"manager": manager}
-    return [
-        (r"/sessions/apps", AppsHandler, kwargs),
-        (APP, AppStateHandler, kwargs),
-        (APP + r"/snapshots", SnapshotsHandler, kwargs),
-        (SNAPSHOT, SnapshotHandler, kwargs),
-        (SNAPSHOT + r"/load", LoadSnapshotHandler, kwargs),
-        (r"/sessions/cache", CacheHandler, kwargs),
-        (r"/sessions/cache/(?P<key_id>[0-9a-f]+)", CacheEntryHandler, kwargs),
-        (r"/sessions/cache/shared/(?P<app>[^/]+)/(?P<key_id>[0-9a-f]+)", SharedCacheEntryHandler, kwargs),
-    ]
-
-
 def _error(description: str) -> dict:
     return {"description": description, "content": json_content({"$ref": "#/components/schemas/Error"})}
 
@@ -286,6 +271,7 @@ openapi_paths = {
             "parameters": [_USER],
             "responses": {
                 **_ok("apps", {"type": "object", "properties": {"apps": {"type": "array", "items": _STATE}}}),
+                **_BAD,
                 **_AUTH,
             },
         }
@@ -375,6 +361,7 @@ openapi_paths = {
                         },
                     },
                 ),
+                **_BAD,
                 **_AUTH,
             },
         },
@@ -384,6 +371,7 @@ openapi_paths = {
             "parameters": [_USER],
             "responses": {
                 **_ok("removed", {"type": "object", "properties": {"removed": {"type": "integer"}}}),
+                **_BAD,
                 **_AUTH,
             },
         },
@@ -393,7 +381,7 @@ openapi_paths = {
             "summary": "Forget one cached result",
             "tags": _TAGS,
             "parameters": [{"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}, _USER],
-            "responses": {**_ok("removed", {"type": "object"}), **_ERRORS},
+            "responses": {**_ok("removed", {"type": "object"}), **_BAD, **_ERRORS},
         }
     },
     "/sessions/cache/shared/{app}/{key_id}": {

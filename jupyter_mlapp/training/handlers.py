@@ -13,7 +13,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import InvalidInput, NotFound
-from ..jobs.handlers import ERRORS, JOB_ID, JOB_PARAM, NOT_FOUND, JobsBase
+from ..jobs.handlers import ERRORS, JOB_PARAM, NOT_FOUND, JobsBase
 from .metrics import read_metrics
 from .progress import log_progress
 from .tail import MiB
@@ -82,14 +82,6 @@ class LogDownloadHandler(TrainingBase):
         finally:
             log.close()
         self.finish()
-
-
-def setup(app) -> list[tuple]:
-    kwargs = {"manager": app.managers["jobs"]}
-    return [
-        (rf"/jobs/{JOB_ID}/metrics", MetricsHandler, kwargs),
-        (rf"/jobs/{JOB_ID}/log/download", LogDownloadHandler, kwargs),
-    ]
 
 
 _NUMBERS = {"type": "array", "items": {"type": "number", "nullable": True}}

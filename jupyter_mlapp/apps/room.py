@@ -1,0 +1,47 @@
+"""The apps room: published apps (who may open what), the landing page and the gallery."""
+
+from __future__ import annotations
+
+from ..auth.authorizer import MLAppAuthorizer
+from ..auth.identity import MLAppIdentityProvider
+from ..rooms import Room
+from .enforce import AppGate, filter_voila_tree, follow_renames, own_theme_cache
+from .handlers import AppHandler, AppListHandler, GalleryPage, LandingPage, ShortLink, openapi_paths
+from .published import PublishedApps
+
+
+def build(app) -> PublishedApps:
+    serverapp = app.serverapp
+    hub = not isinstance(serverapp.identity_provider, MLAppIdentityProvider)
+    users = app.managers.get("auth")  # the accounts, to check audiences (Hub users need none)
+    published = PublishedApps(
+        serverapp.root_dir, app.home_path, users=None if hub else users, per_user=app.files_per_user
+    )
+    for seeded in published.seed(app.apps):
+        app.log.info("Published the shipped app %s (%s)", seeded.slug, seeded.path)
+    return published
+
+
+def connect(app, published: PublishedApps) -> None:
+    serverapp = app.serverapp
+    serverapp.web_app.settings["mlapp_published_apps"] = published
+    if isinstance(serverapp.authorizer, MLAppAuthorizer):
+        serverapp.authorizer.app_gate = AppGate(published)
+    else:
+        app.log.warning("The server's Authorizer is not jupyter-mlapp's: published apps are not enforced")
+    app.after_extensions_load(filter_voila_tree(published))
+    app.after_extensions_load(own_theme_cache)
+    follow_renames(serverapp, published, app.log)
+    app.handlers.extend(
+        [
+            (r"/mlapp", LandingPage),
+            (r"/mlapp/apps", GalleryPage),
+            (r"/mlapp/apps/(?P<slug>[^/]+)", ShortLink),
+        ]
+    )
+
+
+ROUTES = ((r"/apps", AppListHandler), (r"/apps/(?P<slug>[^/]+)", AppHandler))
+
+
+ROOM = Room("apps", build=build, routes=ROUTES, openapi=openapi_paths, connect=connect)
