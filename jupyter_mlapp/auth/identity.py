@@ -263,21 +263,17 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
             self.store.end_sessions(user.username)
         elif user.kind == "owner":
             self._owner_sessions = secrets.token_hex(16)
-        await end_app_session(handler, user.username, self.store.home)
+        await end_app_session(handler, user.username)
         handler.log.info("User %s logged out", user.username)
 
 
-async def end_app_session(handler, username: str, home) -> None:
-    """At logout: clear the user's app session and stop their app kernels."""
-    try:
-        from ..sessions import end_session
-    except ImportError:  # the Sessions room is not installed
-        end_session = None
-    if end_session is not None:
-        try:
-            end_session(username, home=home)
-        except Exception:  # the logout itself must not fail over it
-            handler.log.exception("Could not clear the app sessions of %s", username)
+async def end_app_session(handler, username: str) -> None:
+    """At logout: tell the rooms (the sessions room clears the user's app state) and stop the
+    user's app kernels. The rooms are told through the hook ``MLApp`` puts in the settings, so the
+    auth room depends on none of them."""
+    on_logout = handler.settings.get("mlapp_on_logout")
+    if on_logout is not None:
+        await asyncio.to_thread(on_logout, username)
     await stop_kernels(handler, username, apps_only=True)
 
 

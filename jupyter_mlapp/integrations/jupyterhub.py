@@ -49,7 +49,7 @@ class HubLogoutPage(JupyterHubLogoutHandler):
     async def get(self):
         user = self.current_user
         if user is not None:
-            await end_app_session(self, user.username, self.identity_provider.store.home)
+            await end_app_session(self, user.username)
         await ensure_async(super().get())
 
 
