@@ -18,13 +18,13 @@ command of their own: an app offers them the work its author fixed, as a templat
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING
 
+# The modules behind ``jobs.manager()`` and ``jobs.envs()`` are ``job_manager`` and ``environments``:
+# an imported submodule becomes an attribute of its package, and would replace a function of the same name.
 if TYPE_CHECKING:  # the functions below import lazily: the supervisor imports this package and must start fast
-    from .envs import Environment
-    from .manager import JobManager, KillResult
+    from .environments import Environment
+    from .job_manager import JobManager, KillResult
     from .store import Job
     from .templates import JobTemplate
 
@@ -51,25 +51,13 @@ __all__ = [
 ]
 
 
-class _Package(types.ModuleType):
-    # ``jobs.manager()`` and ``jobs.envs()`` are the notebook API, ``manager.py`` and ``envs.py``
-    # the modules behind them: the import system sets each loaded submodule as an attribute of
-    # its package, which must not replace the functions.
-    def __setattr__(self, name, value):
-        if name in ("manager", "envs") and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
 _managers: dict = {}
 
 
 def __getattr__(name):
     # Lazy: the supervisor imports this package and must start fast.
     if name == "JobManager":
-        from .manager import JobManager
+        from .job_manager import JobManager
 
         return JobManager
     if name in ("Choice", "Float", "Int", "JobTemplate", "Text"):
@@ -83,7 +71,7 @@ def manager() -> JobManager:
     """The ``JobManager`` of this kernel's user and home folder (an admin's sees every job)."""
     from .. import current_role, current_user
     from ..home import home_dir
-    from .manager import JobManager
+    from .job_manager import JobManager
 
     key = (str(home_dir()), current_user(), current_role() == "admin")
     if key not in _managers:

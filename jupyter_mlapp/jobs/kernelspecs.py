@@ -12,7 +12,7 @@ from __future__ import annotations
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from traitlets import List, Unicode
 
-from .envs import Environment, EnvironmentFinder
+from .environments import Environment, EnvironmentFinder
 
 PREFIX = "mlapp-"
 

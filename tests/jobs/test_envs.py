@@ -16,7 +16,7 @@ from jupyter_client.manager import KernelManager
 
 from jupyter_mlapp.errors import InvalidInput
 from jupyter_mlapp.jobs import JobManager
-from jupyter_mlapp.jobs.envs import EnvironmentFinder
+from jupyter_mlapp.jobs.environments import EnvironmentFinder
 from jupyter_mlapp.jobs.kernelspecs import EnvironmentKernelSpecManager
 
 from .conftest import make_conda_env, make_venv

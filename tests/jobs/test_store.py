@@ -7,7 +7,7 @@ import sys
 from fixtures import predecessor_home
 
 from jupyter_mlapp.home import schema_version
-from jupyter_mlapp.jobs.manager import JobManager
+from jupyter_mlapp.jobs.job_manager import JobManager
 from jupyter_mlapp.jobs.store import SCHEMA
 
 

@@ -26,7 +26,7 @@ from .. import current_role, current_user
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from ..home import room_dir
 from .backend import Backend, JobBackends, LogChunk
-from .envs import Environment, EnvironmentFinder, default_finder
+from .environments import Environment, EnvironmentFinder, default_finder
 from .store import ACTIVE, Job, JobStore, QueueFull
 from .templates import JobTemplate
 
