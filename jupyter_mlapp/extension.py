@@ -26,7 +26,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from . import __version__, api, rooms, settings
 from .apps.kernels import DEFAULT_PRELOAD, default_caps
 from .auth.identity import hub_environment
-from .home import check_writable, default_home, use_server_busy_timeout
+from .home import SchemaTooNew, check_writable, default_home, use_server_busy_timeout
 from .web import API_PREFIX, APINotFoundHandler, openapi_path
 
 SECURE_DEFAULTS = Path(__file__).with_name("jupyter_config.py")
@@ -302,7 +302,7 @@ class MLApp(ExtensionApp):
         for room in self.served:
             try:
                 self.managers[room.name] = room.build(self)
-            except rooms.RoomError as exc:
+            except (rooms.RoomError, SchemaTooNew) as exc:  # a database of a newer release: stop, touch nothing
                 self.refuse(str(exc), exc)
         for room in self.served:
             if room.connect is not None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 import threading
 
 import pytest
+from harness import JUPYTER_MLAPP
 
+from jupyter_mlapp.auth.store import UserStore
 from jupyter_mlapp.home import Database, Schema, SchemaTooNew, add_columns, open_database, schema_version
 
 V1 = """
@@ -175,3 +179,30 @@ def test_processes_opening_at_once_migrate_once(tmp_path):
     assert errors == []
     assert len(ran) == 1
     assert columns(path) == ["id", "text", "x"]
+
+
+def test_a_server_whose_home_holds_a_newer_database_stops_with_one_line(tmp_path):
+    """Not a server without its extension (Jupyter's default for an extension that fails to load)."""
+    home = tmp_path / "home"
+    UserStore(home).database.close()
+    conn = sqlite3.connect(home / "auth" / "users.sqlite")
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    run = subprocess.run(
+        [
+            *JUPYTER_MLAPP,
+            "--port=0",
+            f"--MLApp.home={home}",
+            f"--ServerApp.root_dir={tmp_path}",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if line.startswith("jupyter mlapp:")]
+    assert errors == [
+        f"jupyter mlapp: {home / 'auth' / 'users.sqlite'} holds version 99 of the users database, newer than this "
+        "jupyter-mlapp knows (version 1): upgrade jupyter-mlapp to open it"
+    ]
