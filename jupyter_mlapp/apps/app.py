@@ -20,7 +20,6 @@ import re
 import traceback
 from collections.abc import Callable
 from contextlib import nullcontext
-from pathlib import Path
 from urllib.parse import quote
 
 import ipywidgets as widgets
@@ -31,6 +30,7 @@ from .. import current_role
 from ..files.urls import base_url, files_url, lab_url
 from ..sessions import AppState
 from ..sessions.state import PAGE
+from ..stylesheet import stylesheet
 from . import plugins as plugin_pages
 from .log import CellLog
 from .routing import in_voila, notebook_path, replace_url_script, requested_page
@@ -38,7 +38,6 @@ from .routing import in_voila, notebook_path, replace_url_script, requested_page
 PageFunction = Callable[[AppState], object]
 EDITORS = ("admin", "editor")
 
-STYLE = f"<style>{(Path(__file__).parent / 'app.css').read_text()}</style>"
 JUPYTER_PAGE = "Jupyter"
 THEMES = (("", "auto"), ("", "light"), ("", "dark"))
 THEME_ICONS = ("adjust", "sun", "moon")
@@ -195,7 +194,7 @@ class AppView(widgets.VBox):
         self.sessions.add_class("mlapp-app-sessions")
         self.url_script = widgets.Output(layout=widgets.Layout(display="none"))
         self.cell_log = self._log_view()
-        self.children = [widgets.HTML(STYLE), self._header(), self.sessions, body, self.cell_log, self.url_script]
+        self.children = [stylesheet(), self._header(), self.sessions, body, self.cell_log, self.url_script]
 
         self.state.observe(PAGE, self._on_state_page)
         asked = requested_page() if in_voila() else None

@@ -21,42 +21,12 @@ from .. import current_role
 from ..errors import MLAppError
 from ..formatting import format_size
 from ..integrations.ipywidgets import on_enter
+from ..stylesheet import stylesheet
 from .manager import FileManager, check_name
 from .urls import files_url
 
 MAX_ROWS = 200  # rows per folder: more would make the page slow to draw; the rest are counted
 DATA_URL_LIMIT = 5 * 1024 * 1024  # a data URL travels in the widget's state: keep it small
-
-STYLE = """
-<style>
-.mlapp-files { border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 6px; padding: 8px;
-  background: var(--jp-layout-color1, #fff); }
-.mlapp-files .mlapp-files-toolbar { flex-wrap: wrap; gap: 4px; align-items: center; }
-.mlapp-files .mlapp-files-toolbar .widget-button, .mlapp-files .mlapp-files-toolbar .widget-upload { width: auto; }
-.mlapp-files .mlapp-crumbs { flex-wrap: wrap; align-items: center; margin: 4px 0; }
-.mlapp-files .mlapp-crumb { width: auto; background: transparent; color: var(--jp-brand-color1, #1976d2);
-  padding: 0 4px; box-shadow: none; }
-.mlapp-files .mlapp-crumb-sep { color: #999; padding: 0 2px; }
-.mlapp-files .mlapp-files-tree { max-height: 420px; overflow-y: auto; overflow-x: hidden;
-  border-top: 1px solid var(--jp-border-color2, #eee); }
-.mlapp-files .mlapp-file-row { align-items: center; min-height: 28px;
-  border-bottom: 1px solid var(--jp-border-color3, #f3f3f3); }
-.mlapp-files .mlapp-file-row:hover { background: var(--jp-layout-color2, #f5f5f5); }
-.mlapp-files .mlapp-file-row.mlapp-selected { background: var(--jp-brand-color3, #bbdefb); }
-.mlapp-files .mlapp-file-toggle { width: 26px; min-width: 26px; padding: 0; background: transparent; box-shadow: none; }
-.mlapp-files .mlapp-file-name { flex: 1 1 auto; width: auto; min-width: 0; text-align: left; background: transparent;
-  box-shadow: none; overflow: hidden; text-overflow: ellipsis; }
-.mlapp-files .mlapp-file-name button, .mlapp-files button.mlapp-file-name { text-align: left;
-  justify-content: flex-start; }
-.mlapp-files .mlapp-file-meta { flex: 0 0 260px; color: var(--jp-ui-font-color2, #666); font-size: 12px; }
-.mlapp-files .mlapp-file-meta span { display: inline-block; }
-.mlapp-files .mlapp-file-meta .mlapp-size { width: 80px; text-align: right; margin-right: 16px; }
-.mlapp-files .mlapp-files-message.mlapp-error { color: var(--jp-error-color1, #c62828); }
-.mlapp-files .mlapp-files-message.mlapp-ok { color: var(--jp-success-color1, #2e7d32); }
-.mlapp-files .mlapp-files-details a.jupyter-button { display: inline-flex; align-items: center; gap: 4px;
-  margin: 4px 8px 0 0; padding: 0 10px; height: 28px; line-height: 28px; text-decoration: none; width: auto; }
-</style>
-"""
 
 
 def _download_link(href: str, name: str) -> str:
@@ -131,7 +101,7 @@ class FileExplorer(widgets.VBox):
         self.tree.add_class("mlapp-files-tree")
         self.details = widgets.HTML()
         self.details.add_class("mlapp-files-details")
-        self.children = [widgets.HTML(STYLE), toolbar, self.crumbs, self.prompt, self.message, self.tree, self.details]
+        self.children = [stylesheet(), toolbar, self.crumbs, self.prompt, self.message, self.tree, self.details]
         self.observe(self._on_folder, "folder")
         self.observe(self._on_selected, "selected")
         self.refresh()
@@ -176,7 +146,9 @@ class FileExplorer(widgets.VBox):
         return rows
 
     def _note(self, text: str, depth: int = 0) -> widgets.HTML:
-        return widgets.HTML(f"<i style='padding-left:{8 + 20 * depth}px;color:#888'>{html.escape(text)}</i>")
+        return widgets.HTML(
+            f"<i class='mlapp-files-note' style='padding-left:{8 + 20 * depth}px'>{html.escape(text)}</i>"
+        )
 
     def _row(self, entry: dict, depth: int) -> widgets.HBox:
         path, folder = entry["path"], entry["type"] == "folder"

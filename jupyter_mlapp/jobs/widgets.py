@@ -16,6 +16,7 @@ from traitlets import Unicode
 
 from ..errors import MLAppError
 from ..formatting import format_duration, format_size
+from ..stylesheet import stylesheet
 from ..training.progress import log_progress
 from .store import ACTIVE, Job
 
@@ -33,30 +34,6 @@ COLUMNS = (  # (title, width)
     ("Exit", "5%"),
     ("", "19%"),
 )
-
-STYLE = """
-<style>
-.mlapp-jobs { border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 6px; padding: 8px;
-  background: var(--jp-layout-color1, #fff); }
-.mlapp-jobs .mlapp-jobs-toolbar { align-items: center; gap: 8px; }
-.mlapp-jobs .mlapp-jobs-row { align-items: center; min-height: 30px;
-  border-bottom: 1px solid var(--jp-border-color3, #f0f0f0); }
-.mlapp-jobs .mlapp-jobs-header { font-weight: 600; border-bottom: 2px solid var(--jp-border-color2, #ddd); }
-.mlapp-jobs .mlapp-jobs-row .widget-label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
-  margin: 0 4px; }
-.mlapp-jobs .mlapp-jobs-row .widget-button { width: auto; padding: 0 8px; margin: 0 2px; }
-.mlapp-jobs .mlapp-state { border-radius: 10px; padding: 0 8px; text-align: center; font-size: 12px; }
-.mlapp-jobs .mlapp-state-queued { background: #eceff1; color: #455a64; }
-.mlapp-jobs .mlapp-state-running { background: #e3f2fd; color: #1565c0; }
-.mlapp-jobs .mlapp-state-succeeded { background: #e8f5e9; color: #2e7d32; }
-.mlapp-jobs .mlapp-state-failed, .mlapp-jobs .mlapp-state-lost { background: #ffebee; color: #c62828; }
-.mlapp-jobs .mlapp-state-killed { background: #fff3e0; color: #e65100; }
-.mlapp-jobs .mlapp-jobs-message.mlapp-error { color: var(--jp-error-color1, #c62828); }
-.mlapp-jobs .mlapp-jobs-log pre { max-height: 320px; overflow: auto; background: var(--jp-layout-color2, #f7f7f7);
-  padding: 6px; margin: 0; font-size: 12px; white-space: pre-wrap; }
-.mlapp-jobs .mlapp-jobs-empty { color: var(--jp-ui-font-color2, #777); padding: 8px 4px; }
-</style>
-"""
 
 
 def format_time(stamp: float | None) -> str:
@@ -210,7 +187,7 @@ class JobTable(widgets.VBox):
             [widgets.HBox([self.log_title, close]), self.log_text], layout=widgets.Layout(display="none")
         )
         self.log_panel.add_class("mlapp-jobs-log")
-        self.children = [widgets.HTML(STYLE), toolbar, self.message, header, self.body, self.log_panel]
+        self.children = [stylesheet(), toolbar, self.message, header, self.body, self.log_panel]
         self.refresh()
         if autorefresh:
             self.start()
@@ -496,10 +473,11 @@ class JobLauncher(widgets.VBox):
             self.resources,
             self.stdin,
             widgets.HBox([self.start_button, self.message]),
+            stylesheet(),
         ]
         if not manager.is_staff:  # the form stays, greyed out, under the reason
             self.notice = widgets.HTML(
-                "<div class='mlapp-error' style='color:#c62828; font-weight:600'>Starting commands is for editors: "
+                "<div class='mlapp-error mlapp-jobs-notice'>Starting commands is for editors: "
                 f"you are signed in as a {html.escape(manager.role)}. Ask an editor, or use an app that offers this "
                 "job.</div>"
             )
@@ -525,7 +503,7 @@ class JobLauncher(widgets.VBox):
                 resources={k: v for k, v in resources.items() if v} if on_ray else None,
             )
         except MLAppError as err:
-            self.message.value = f"<span class='mlapp-error' style='color:#c62828'>{html.escape(str(err))}</span>"
+            self.message.value = f"<span class='mlapp-error'>{html.escape(str(err))}</span>"
             return None
         self.message.value = f"Started <b>{html.escape(job.name)}</b> ({job.state})."
         if self.table is not None:

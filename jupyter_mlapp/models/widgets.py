@@ -17,20 +17,10 @@ from .. import current_user
 from ..errors import MLAppError
 from ..files.urls import base_url
 from ..formatting import format_size
+from ..stylesheet import stylesheet
 from .predictor import ROIS
 from .registry import ModelRegistry
 from .service import ModelService
-
-STYLE = """
-<style>
-.mlapp-models table { border-collapse: collapse; width: 100%; font-size: 13px; }
-.mlapp-models th, .mlapp-models td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e0e0e0; }
-.mlapp-models th { background: #f5f5f5; }
-.mlapp-models .mlapp-unavailable { color: #b71c1c; }
-.mlapp-models .mlapp-models-message.mlapp-error { color: #b71c1c; font-weight: bold; }
-.mlapp-models pre { background: #f7f7f7; padding: 8px; border-radius: 4px; white-space: pre-wrap; font-size: 12px; }
-</style>
-"""
 
 
 def _short(items: list, limit: int = 6) -> str:
@@ -97,7 +87,8 @@ class ModelsPanel(widgets.VBox):
         # An app page has its own title: it passes heading=None.
         title = f"<h3>{html.escape(heading)}</h3>" if heading else ""
         self.children = [
-            widgets.HTML(STYLE + title),
+            stylesheet(),
+            widgets.HTML(title),
             widgets.HBox([self.refresh_button]),
             self.table,
             self.message,

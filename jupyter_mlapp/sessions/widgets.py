@@ -9,15 +9,8 @@ import ipywidgets as widgets
 from ..errors import Conflict, InvalidInput, MLAppError
 from ..formatting import format_size
 from ..integrations.ipywidgets import on_enter
+from ..stylesheet import stylesheet
 from .state import AppState
-
-CSS = """<style>
-.mlapp-session-bar .mlapp-message-ok { color: #1b5e20; }
-.mlapp-session-bar .mlapp-message-error { color: #b71c1c; font-weight: 600; }
-.mlapp-session-bar .mlapp-snapshots {
-  grid-template-columns: minmax(8em, max-content) max-content max-content minmax(12em, 40em) max-content; }
-.mlapp-session-bar .mlapp-snapshots .mlapp-head { font-weight: 600; }
-</style>"""
 
 
 class SessionBar(widgets.VBox):
@@ -40,7 +33,7 @@ class SessionBar(widgets.VBox):
         on_enter(self.name, lambda: self._act(self._save))
         self.new_button.on_click(lambda _: self._act(self._new))
         super().__init__(
-            [widgets.HTML(CSS), widgets.HBox([self.name, self.save_button, self.new_button]), self.message, self.table],
+            [stylesheet(), widgets.HBox([self.name, self.save_button, self.new_button]), self.message, self.table],
             **kwargs,
         )
         self.add_class("mlapp-session-bar")

@@ -73,5 +73,5 @@ def test_an_empty_registry_says_how_to_add_a_model(registry):
 
 
 def test_an_app_page_gives_its_own_title_instead_of_the_panel_heading(registry):
-    assert "<h3>Models</h3>" in ModelsPanel(registry).children[0].value
-    assert "<h3>" not in ModelsPanel(registry, heading=None).children[0].value
+    assert "<h3>Models</h3>" in ModelsPanel(registry).children[1].value
+    assert "<h3>" not in ModelsPanel(registry, heading=None).children[1].value
