@@ -113,6 +113,7 @@ class MLAppServer:
             if match and not self._ready.is_set():  # printed once the server listens
                 self.token = match.group(3)
                 self._ready.set()
+        self.proc.stdout.close()  # at the end of the output: the server and its process group are gone
         self._ready.set()
 
     def stop(self, timeout: float = 15) -> None:
@@ -249,13 +250,14 @@ class JupyterHub:
         if not HUB_PROXY.exists():
             raise RuntimeError(f"configurable-http-proxy not found at {HUB_PROXY}: run `make test`, which installs it")
         (self.folder / "jupyterhub_config.py").write_text(self.config)
-        self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "jupyterhub"), "-f", "jupyterhub_config.py"],
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-            cwd=self.folder,
-            start_new_session=True,
-        )
+        with self.log.open("w") as log:  # the Hub keeps its own descriptor: ours closes here
+            self.proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "jupyterhub"), "-f", "jupyterhub_config.py"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.folder,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while True:
             try:

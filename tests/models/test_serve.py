@@ -178,7 +178,8 @@ def test_an_old_flask_client_works_with_only_base_url_and_credentials_changed(mo
     rois = "rois [y_min, x_min, y_max, x_max]"
     assert [r[rois] for r in report["results"]] == [[[2, 3, 7, 7]], [[10, 12, 15, 16]]]
     assert [r["class_name"] for r in report["results"]] == [["spot"], ["spot"]]
-    assert Image.open(tmp_path / "output_0.png").size == (240, 240)
+    with Image.open(tmp_path / "output_0.png") as image:
+        assert image.size == (240, 240)
 
 
 def test_fuzzing_from_the_openapi_document_finds_no_server_error(model_server, tmp_path):
