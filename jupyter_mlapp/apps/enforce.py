@@ -8,8 +8,6 @@ Voila 0.5; ``tests/apps/test_enforce.py`` fails when they move).
   renders any notebook, except an app whose audience leaves them out.
 - ``filter_voila_tree``: Voila's file list (``/voila/tree``, ``/voila/api/contents``) shows a
   viewer the published apps they may open, and the folders leading to them, nothing else.
-- ``own_theme_cache``: Voila's JupyterLab themes (the apps' and the gallery's look) keep serving
-  once JupyterLab has served its own.
 - ``follow_renames``: a notebook (or folder) renamed in JupyterLab keeps its apps published at
   the new path, through the contents service's own ``rename`` event.
 """
@@ -21,6 +19,7 @@ import asyncio
 from jupyter_core.utils import ensure_async
 from tornado import web
 
+from ..integrations import replace_route_target
 from .published import EDITORS, PublishedApps, Who
 
 try:  # Voila is optional: without it there is nothing of Voila's to guard
@@ -124,36 +123,10 @@ def filter_voila_tree(apps: PublishedApps):
         replaced = {cls: _apps_only(cls, apps) for cls in (TornadoVoilaTreeHandler, VoilaContentsHandler)}
 
     def patch(web_app) -> None:
-        def walk(router):
-            for rule in getattr(router, "rules", ()):
-                if rule.target in replaced:
-                    rule.target = replaced[rule.target]
-                walk(rule.target)
-
-        walk(web_app.default_router)
+        for upstream, ours in replaced.items():
+            replace_route_target(web_app, upstream, ours)
 
     return patch
-
-
-def own_theme_cache(web_app) -> None:
-    """A patch for ``MLApp.after_extensions_load``. jupyter_server's ``FileFindHandler`` caches
-    where it found a file by its relative path alone, in one dict for all its subclasses: once
-    JupyterLab served ``@jupyterlab/theme-light-extension/index.css`` from its folder, Voila's
-    themes handler was given Lab's file for the same path, outside its own folder, and answered
-    403: apps and the gallery lost their theme. Voila's themes get a cache of their own."""
-    from jupyterlab_server.themes_handler import ThemesHandler
-
-    class VoilaThemesHandler(ThemesHandler):
-        _static_paths: dict[str, str] = {}  # noqa: RUF012 (the class-level cache is the point)
-
-    def walk(router):
-        for rule in getattr(router, "rules", ()):
-            pattern = getattr(getattr(rule.matcher, "regex", None), "pattern", "")
-            if rule.target is ThemesHandler and "/voila/api/themes/" in pattern:
-                rule.target = VoilaThemesHandler
-            walk(rule.target)
-
-    walk(web_app.default_router)
 
 
 def follow_renames(serverapp, apps: PublishedApps, log) -> None:

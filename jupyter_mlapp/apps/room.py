@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..auth.authorizer import MLAppAuthorizer
 from ..auth.identity import MLAppIdentityProvider
+from ..integrations.voila import own_theme_cache
 from ..rooms import Room
-from .enforce import AppGate, filter_voila_tree, follow_renames, own_theme_cache
+from .enforce import AppGate, filter_voila_tree, follow_renames
 from .handlers import AppHandler, AppListHandler, GalleryPage, LandingPage, ShortLink, openapi_paths
 from .published import PublishedApps
 

@@ -15,12 +15,14 @@ on (a class, a method's signature, a template block) is gone.
 from __future__ import annotations
 
 
-def replace_route_target(web_app, old: type, new: type) -> None:
-    """Serve ``old``'s routes with ``new`` (idempotent: once replaced, ``old`` is not found again)."""
+def replace_route_target(web_app, old: type, new: type, path_contains: str = "") -> None:
+    """Serve ``old``'s routes (those whose pattern holds ``path_contains``) with ``new``
+    (idempotent: once replaced, ``old`` is not found again)."""
 
     def walk(router):
         for rule in getattr(router, "rules", ()):
-            if rule.target is old:
+            pattern = getattr(getattr(rule.matcher, "regex", None), "pattern", "")
+            if rule.target is old and path_contains in pattern:
                 rule.target = new
             walk(rule.target)
 

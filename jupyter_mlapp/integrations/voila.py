@@ -1,4 +1,5 @@
-"""Voila: its workspace files behind the login, its template files and error page answering well.
+"""Voila: its workspace files behind the login, its template files and error page answering well,
+its JupyterLab themes served from its own folder.
 
 Each function runs once every extension has loaded (``MLApp.after_extensions_load``), on the
 routes and the Jinja environment Voila registered.
@@ -14,7 +15,7 @@ from tornado import web
 
 from . import replace_route_target
 
-WRITTEN_FOR = {"voila": ">=0.5,<0.6"}
+WRITTEN_FOR = {"voila": ">=0.5,<0.6", "jupyter_server": ">=2.14,<3", "jupyterlab_server": ">=2.27,<3"}
 
 ERROR_PAGES = Path(__file__).with_name("voila_error_pages")
 
@@ -73,3 +74,17 @@ def explain_voila_errors(web_app) -> None:
     original = env.loader
     env.loader = ChoiceLoader([FileSystemLoader(ERROR_PAGES), original, PrefixLoader({"voila": original})])
     env._mlapp_errors = True
+
+
+def own_theme_cache(web_app) -> None:
+    """jupyter_server's ``FileFindHandler`` caches where it found a file by its relative path
+    alone, in one dict for all its subclasses: once JupyterLab served
+    ``@jupyterlab/theme-light-extension/index.css`` from its folder, Voila's themes handler was
+    given Lab's file for the same path, outside its own folder, and answered 403: apps and the
+    gallery lost their theme. Voila's themes get a cache of their own."""
+    from jupyterlab_server.themes_handler import ThemesHandler
+
+    class VoilaThemesHandler(ThemesHandler):
+        _static_paths: dict[str, str] = {}  # noqa: RUF012 (the class-level cache is the point)
+
+    replace_route_target(web_app, ThemesHandler, VoilaThemesHandler, path_contains="/voila/api/themes/")

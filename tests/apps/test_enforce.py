@@ -246,7 +246,7 @@ def test_a_rename_in_jupyterlab_follows_the_app_and_a_deleted_one_is_unavailable
 
 def test_voila_keeps_its_theme_once_jupyterlab_served_its_own(server):
     """The gallery and the apps link Voila's copy of JupyterLab's themes; jupyter_server's file
-    cache once gave Voila Lab's file for the same path, a 403 (see enforce.own_theme_cache)."""
+    cache once gave Voila Lab's file for the same path, a 403 (see integrations.voila.own_theme_cache)."""
     theme = "api/themes/@jupyterlab/theme-light-extension/index.css"
     assert get(server, "ed", f"lab/{theme}").status_code == 200
     served = get(server, "vera", f"voila/{theme}")

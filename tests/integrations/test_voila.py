@@ -51,3 +51,21 @@ def test_our_page_is_voilas_without_its_cdn_link():
     assert cdn in upstream, "Voila's page.html no longer links Font Awesome's CDN: is our copy still needed?"
     copy = (ours.ERROR_PAGES / "page.html").read_text().split("-#}\n", 1)[1]  # without our comment
     assert copy.split() == upstream.replace(cdn + ' type="text/css" />', "").split()
+
+
+def test_the_theme_cache_voila_gets_of_its_own_is_still_one_dict_for_every_file_handler():
+    from jupyter_server.base.handlers import FileFindHandler
+    from jupyterlab_server.themes_handler import ThemesHandler
+
+    assert issubclass(ThemesHandler, FileFindHandler)
+    assert isinstance(vars(FileFindHandler).get("_static_paths"), dict)
+    assert "_static_paths" not in vars(ThemesHandler)  # else Voila's and Lab's caches are apart already
+
+
+def test_voilas_file_list_still_reads_the_contents_manager_the_apps_room_filters():
+    """``apps.enforce.filter_voila_tree`` hands viewers a filtered ``contents_manager``."""
+    from voila.tornado.contentshandler import VoilaContentsHandler
+    from voila.tornado.treehandler import TornadoVoilaTreeHandler
+
+    for handler in (VoilaContentsHandler, TornadoVoilaTreeHandler):
+        assert "self.contents_manager" in inspect.getsource(handler), handler
