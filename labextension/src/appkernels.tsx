@@ -4,13 +4,14 @@ import * as React from 'react';
 
 import { Answer, requestAPI } from './api';
 import { formatBytes, formatDuration } from './format';
-import { notifyError, usePoll } from './polling';
+import { notifyError, useRoom } from './polling';
+import { RoomModel } from './room';
 import { Section } from './section';
 
 /** One app kernel, as `GET /mlapp/api/appkernels` lists it (app null: a warm kernel of the pool). */
 export type IAppKernel = IAppKernelListing['kernels'][number];
 
-type IAppKernelListing = Answer<'/appkernels'>;
+export type IAppKernelListing = Answer<'/appkernels'>;
 
 /** What a row says of a kernel: whose page of which app, or the pool's. */
 export function describeAppKernel(kernel: IAppKernel): string {
@@ -46,12 +47,8 @@ async function confirmStop(kernel: IAppKernel): Promise<boolean> {
  * For admins: the kernels of the Voila app pages open now (app, user, age, memory) and the warm
  * pool's, each with a stop button.
  */
-export function AppKernelsSection(): JSX.Element {
-  const { data, error, refresh } = usePoll(
-    'App kernels',
-    () => requestAPI<IAppKernelListing>('appkernels'),
-    5000
-  );
+export function AppKernelsSection(props: { model: RoomModel<IAppKernelListing> }): JSX.Element {
+  const { data, error, refresh } = useRoom('App kernels', props.model);
   const kernels = data?.kernels ?? [];
   const total = kernels.reduce((sum, kernel) => sum + kernel.memory, 0);
   const stop = async (kernel: IAppKernel) => {
@@ -65,8 +62,7 @@ export function AppKernelsSection(): JSX.Element {
       id="appkernels"
       title="App kernels"
       count={kernels.length}
-      error={error}
-      loading={data === null && !error}
+      polled={{ data, error }}
       empty="No app page is open."
       actions={[{ label: 'Refresh app kernels', icon: refreshIcon, onClick: refresh }]}
     >

@@ -7,7 +7,8 @@ import * as React from 'react';
 
 import { requestAPI } from './api';
 import { AUDIENCE_KEYS, describeAudience, formatAgo, IAudience, splitNames } from './format';
-import { usePoll } from './polling';
+import { useRoom } from './polling';
+import { RoomModel } from './room';
 import { Section } from './section';
 
 /** A published app, as `GET /mlapp/api/apps` answers to editors. */
@@ -181,12 +182,8 @@ export async function publishDialog(path: string): Promise<void> {
 }
 
 /** The "Apps" section: the published apps with their audience; open, unpublish, the gallery. */
-export function AppsSection(): JSX.Element {
-  const { data, error, refresh } = usePoll(
-    'Apps',
-    () => requestAPI<{ apps: IPublishedApp[] }>('apps').then(r => r.apps),
-    10000
-  );
+export function AppsSection(props: { model: RoomModel<IPublishedApp[]> }): JSX.Element {
+  const { data, error, refresh } = useRoom('Apps', props.model);
   const apps = data ?? [];
 
   const unpublish = async (app: IPublishedApp) => {
@@ -213,8 +210,7 @@ export function AppsSection(): JSX.Element {
       id="apps"
       title="Apps"
       count={apps.length}
-      error={error}
-      loading={data === null && !error}
+      polled={{ data, error }}
       empty="No published apps: open a notebook and click Publish in its toolbar."
       actions={[
         {

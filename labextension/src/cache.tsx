@@ -5,7 +5,8 @@ import * as React from 'react';
 import { requestAPI } from './api';
 import { formatAgo, formatBytes, formatDuration } from './format';
 import { describeCacheOwner, ICacheEntry, ICacheListing } from './models';
-import { notifyError, usePoll } from './polling';
+import { notifyError, useRoom } from './polling';
+import { RoomModel } from './room';
 import { Section } from './section';
 
 /** Ask, then call: a cleared result is computed again at its next use. */
@@ -29,12 +30,8 @@ async function confirmClear(what: string, path: string): Promise<void> {
  * The explicit cache: the user's results (and, for editors and admins, those an app's users
  * share), each with its function, key, age and size, and a button to clear it.
  */
-export function CacheSection(): JSX.Element {
-  const { data, error, refresh } = usePoll(
-    'Cache',
-    () => requestAPI<ICacheListing>('sessions/cache'),
-    10000
-  );
+export function CacheSection(props: { model: RoomModel<ICacheListing> }): JSX.Element {
+  const { data, error, refresh } = useRoom('Cache', props.model);
   const entries = data ? [...data.entries, ...data.shared] : [];
 
   const clear = async (entry: ICacheEntry) => {
@@ -54,8 +51,7 @@ export function CacheSection(): JSX.Element {
       id="cache"
       title="Cache"
       count={entries.length}
-      error={error}
-      loading={data === null && !error}
+      polled={{ data, error }}
       empty="Nothing cached yet: decorate a function with @cache(key=...) from jupyter_mlapp.sessions."
       actions={[
         {

@@ -21,8 +21,7 @@ export function EnvironmentsSection(props: {
       id="environments"
       title="Environments"
       count={envs.length}
-      error={error}
-      loading={data === null && !error}
+      polled={{ data, error }}
       empty="No environments found: create one with `python -m venv .venv` in the workspace."
       actions={[
         { label: 'Look for environments again', icon: refreshIcon, onClick: props.refresh }

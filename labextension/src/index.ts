@@ -16,6 +16,7 @@ import { publishDialog } from './apps';
 import { killAllJobs } from './jobs';
 import { openJobLog } from './logview';
 import { MLAppPanel } from './panel';
+import { MLAppModels } from './rooms';
 
 const PANEL_ID = 'jupyter-mlapp-panel';
 
@@ -84,13 +85,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (!shell) {
       return;
     }
-    const panel = new MLAppPanel({
-      openLog: job => openJobLog(job, shell),
-      createNotebook: env =>
-        void app.commands.execute('notebook:create-new', {
-          kernelName: env.kernel_name ?? undefined
-        })
-    });
+    const models = new MLAppModels();
+    const panel = new MLAppPanel(
+      {
+        openLog: job => openJobLog(job, models.jobs, shell),
+        createNotebook: env =>
+          void app.commands.execute('notebook:create-new', {
+            kernelName: env.kernel_name ?? undefined
+          })
+      },
+      models
+    );
     shell.add(panel, 'left', { rank: 250 });
     if (restorer) {
       restorer.add(panel, PANEL_ID);

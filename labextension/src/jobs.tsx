@@ -26,14 +26,14 @@ import {
   finishedJobs,
   IEnvironment,
   IJob,
-  IMetrics,
-  IProgress,
-  sortJobs
+  IProgress
 } from './models';
-import { notifyError, usePoll, VisibleContext } from './polling';
+import { JobMetrics, JobsModel } from './jobsmodel';
+import { describeError, notifyError, useRoom } from './polling';
 import { Section } from './section';
 
 export interface IJobsProps {
+  model: JobsModel;
   openLog: (job: IJob) => void;
   environments: IEnvironment[];
 }
@@ -94,11 +94,7 @@ export function clearFinishedJobs(finished: IJob[]): Promise<void> {
 }
 
 export function JobsSection(props: IJobsProps): JSX.Element {
-  const { data, error, refresh } = usePoll(
-    'Jobs',
-    () => requestAPI<{ jobs: IJob[] }>('jobs').then(r => sortJobs(r.jobs)),
-    1000
-  );
+  const { data, error, refresh } = useRoom('Jobs', props.model);
   const [formOpen, setFormOpen] = React.useState(false);
   const jobs = data ?? [];
   const running = jobs.filter(j => isActive(j.state)).length;
@@ -128,8 +124,7 @@ export function JobsSection(props: IJobsProps): JSX.Element {
       id="jobs"
       title="Jobs"
       count={running}
-      error={error}
-      loading={data === null && !error}
+      polled={{ data, error }}
       empty="No jobs yet: start one from a notebook or the + button."
       actions={[
         { label: 'Start a job', icon: addIcon, onClick: () => setFormOpen(!formOpen) },
@@ -164,6 +159,7 @@ export function JobsSection(props: IJobsProps): JSX.Element {
         <JobItem
           key={job.id}
           job={job}
+          jobs={props.model}
           onOpen={() => props.openLog(job)}
           onKill={() => void kill(job)}
           onRemove={() => void remove(job)}
@@ -175,6 +171,7 @@ export function JobsSection(props: IJobsProps): JSX.Element {
 
 function JobItem(props: {
   job: IJob;
+  jobs: JobsModel;
   onOpen: () => void;
   onKill: () => void;
   onRemove: () => void;
@@ -214,7 +211,7 @@ function JobItem(props: {
         {active && <span>{formatBytes(job.memory)}</span>}
         {job.environment && <span className="jp-MLApp-env">{job.environment}</span>}
       </div>
-      <MetricSparkline job={job} />
+      <MetricSparkline job={job} jobs={props.jobs} />
     </li>
   );
 }
@@ -243,75 +240,44 @@ function ItemButton(props: {
 }
 
 /**
- * A mini chart of the job's main metric (loss when there is one), read incrementally from
- * `/jobs/<id>/metrics?since=`; nothing is shown for a job that logs no metrics.
+ * A mini chart of the job's main metric (loss when there is one), read by the jobs model at its
+ * ticks; nothing is shown for a job that logs no metrics.
  */
-function MetricSparkline(props: { job: IJob }): JSX.Element | null {
-  const { job } = props;
-  const state = React.useRef<{ next: number; values: { [name: string]: Array<number | null> } }>({
-    next: 0,
-    values: {}
-  });
+function MetricSparkline(props: { job: IJob; jobs: JobsModel }): JSX.Element | null {
+  const { job, jobs } = props;
+  const [metrics, setMetrics] = React.useState<JobMetrics | null>(null);
   const [, setVersion] = React.useState(0);
-  const [progress, setProgress] = React.useState<IProgress | null>(null);
-  const { visible } = React.useContext(VisibleContext);
-  const active = isActive(job.state);
-  const [done, setDone] = React.useState(false);
 
   React.useEffect(() => {
-    if (done) {
-      return;
-    }
-    let cancelled = false;
-    const load = async () => {
-      try {
-        const metrics = await requestAPI<IMetrics>(
-          `jobs/${job.id}/metrics?since=${state.current.next}`
-        );
-        if (cancelled) {
-          return;
-        }
-        if (metrics.reset) {
-          state.current.values = {};
-        }
-        for (const [name, series] of Object.entries(metrics.series)) {
-          // Non-finite values come as the strings NaN, Infinity: the chart skips them.
-          const values = series.value.map(v => (typeof v === 'number' ? v : null));
-          state.current.values[name] = [...(state.current.values[name] ?? []), ...values].slice(
-            -500
-          );
-        }
-        state.current.next = metrics.next;
-        setProgress(metrics.finished ? null : (metrics.progress ?? null));
-        setVersion(v => v + 1);
-        if (metrics.finished) {
-          setDone(true);
-        }
-      } catch {
-        // A job whose log cannot be read simply shows no chart; its log tab says why.
-      }
-    };
-    void load();
-    // Like the panel's polls: nothing while the panel or the browser tab is hidden.
-    const tick = () => void (visible() && !document.hidden && load());
-    const timer = active ? window.setInterval(tick, 2000) : undefined;
+    const feed = new JobMetrics(job.id);
+    const onChange = () => setVersion(version => version + 1);
+    feed.changed.connect(onChange);
+    setMetrics(feed);
+    const following = jobs.follow(feed);
     return () => {
-      cancelled = true;
-      window.clearInterval(timer);
+      following.dispose();
+      feed.changed.disconnect(onChange);
     };
-  }, [job.id, active, done]);
+  }, [job.id, jobs]);
 
+  if (!metrics) {
+    return null;
+  }
+  if (metrics.error) {
+    // The log tab says more; the row says why it has no chart.
+    return <div className="jp-MLApp-hint">{describeError('Metrics', metrics.error)}</div>;
+  }
+  const { progress, values } = metrics;
   const bar = progress && <JobProgress job={job} progress={progress} />;
-  const name = mainMetric(Object.keys(state.current.values));
+  const name = mainMetric(Object.keys(values));
   if (!name) {
     return bar;
   }
-  const values = state.current.values[name];
-  const path = sparklinePath(values, 120, 20);
+  const path = sparklinePath(values[name], 120, 20);
   if (!path) {
     return bar;
   }
-  const last = [...values].reverse().find(v => v !== null && isFinite(v));
+  const last = [...values[name]].reverse().find(v => v !== null && isFinite(v));
   return (
     <>
       {bar}

@@ -1,28 +1,29 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import { Poll } from '@lumino/polling';
+import { DisposableSet } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
-import { requestAPI } from './api';
 import { formatDuration } from './format';
-import { describeState, IJob, ILogChunk } from './models';
+import { JobLog, JobsModel } from './jobsmodel';
+import { describeState, IJob } from './models';
 import { notifyError } from './polling';
 
-const CHUNK = 256 * 1024;
 const MAX_SHOWN = 2 * 1024 * 1024; // characters kept on screen: the head of a huge log is dropped
 
 /**
- * A job's log in a main-area tab, following the tail live (about once a second while the tab
- * is visible), stopping once the job has ended and the whole log is shown.
+ * A job's log in a main-area tab, following the tail live (the jobs model reads it at each tick
+ * while the tab is visible), stopping once the job has ended and the whole log is shown.
  */
 export class JobLogView extends Widget {
   readonly jobId: string;
-  private offset = 0;
-  private finished = false;
   private readonly header: HTMLElement;
   private readonly pre: HTMLPreElement;
-  private readonly poll: Poll;
+  private readonly log: JobLog;
+  private readonly following: DisposableSet;
 
-  constructor(job: IJob) {
+  constructor(
+    job: IJob,
+    private readonly jobs: JobsModel
+  ) {
     super();
     this.jobId = job.id;
     this.addClass('jp-MLApp-log');
@@ -32,17 +33,22 @@ export class JobLogView extends Widget {
     this.pre.className = 'jp-MLApp-logText';
     this.node.append(this.header, this.pre);
     this.showJob(job);
-    this.poll = new Poll({
-      factory: () => this.update_(),
-      frequency: { interval: 1000, backoff: true, max: 15000 },
-      standby: () => !this.isVisible || document.hidden,
-      name: `mlapp:log:${job.id}`
-    });
-    void this.poll.start();
+    this.log = new JobLog(job.id);
+    this.log.changed.connect(this.onLog, this);
+    jobs.changed.connect(this.onJobs, this);
+    this.following = DisposableSet.from([
+      jobs.watch({ visible: () => this.isVisible }),
+      jobs.follow(this.log)
+    ]);
   }
 
   dispose(): void {
-    this.poll.dispose();
+    if (this.isDisposed) {
+      return;
+    }
+    this.following.dispose();
+    this.jobs.changed.disconnect(this.onJobs, this);
+    this.log.changed.disconnect(this.onLog, this);
     super.dispose();
   }
 
@@ -51,31 +57,24 @@ export class JobLogView extends Widget {
     this.header.dataset.state = job.state;
   }
 
-  private async update_(): Promise<void> {
-    if (this.finished) {
+  private onJobs(): void {
+    const job = this.jobs.job(this.jobId);
+    if (job) {
+      this.showJob(job);
+    }
+  }
+
+  private onLog(log: JobLog): void {
+    if (log.error) {
+      notifyError(`Log of job ${this.jobId}`, log.error);
       return;
     }
-    try {
-      const job = await requestAPI<IJob>(`jobs/${this.jobId}`);
-      this.showJob(job);
-      let chunk: ILogChunk;
-      do {
-        chunk = await requestAPI<ILogChunk>(
-          `jobs/${this.jobId}/log?offset=${this.offset}&limit=${CHUNK}`
-        );
-        if (chunk.offset < this.offset) {
-          this.pre.textContent = ''; // the log was truncated or replaced: show it anew
-        }
-        this.append(chunk.text);
-        this.offset = chunk.next_offset;
-      } while (chunk.next_offset < chunk.size);
-      if (!['queued', 'running'].includes(job.state)) {
-        this.finished = true;
-        void this.poll.stop();
-      }
-    } catch (reason) {
-      notifyError(`Log of job ${this.jobId}`, reason);
-      throw reason;
+    if (log.reset) {
+      this.pre.textContent = ''; // the log was truncated or replaced: show it anew
+    }
+    this.append(log.text);
+    if (log.done) {
+      this.following.dispose(); // the job has ended and all of its log is shown
     }
   }
 
@@ -99,6 +98,7 @@ export class JobLogView extends Widget {
 /** Open (or bring to the front) the log tab of a job. */
 export function openJobLog(
   job: IJob,
+  jobs: JobsModel,
   shell: { add: (w: Widget, area: 'main') => void; activateById: (id: string) => void }
 ): void {
   const id = `jupyter-mlapp-log-${job.id}`;
@@ -107,7 +107,7 @@ export function openJobLog(
     shell.activateById(id);
     return;
   }
-  const content = new JobLogView(job);
+  const content = new JobLogView(job, jobs);
   const widget = new MainAreaWidget({ content });
   widget.id = id;
   widget.title.label = `Log: ${job.name}`;

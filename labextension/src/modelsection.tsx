@@ -4,10 +4,10 @@ import { ServerConnection } from '@jupyterlab/services';
 import { copyIcon, launchIcon, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { requestAPI } from './api';
 import { formatAgo, formatBytes } from './format';
 import { describeClasses, IModel } from './models';
-import { usePoll } from './polling';
+import { useRoom } from './polling';
+import { RoomModel } from './room';
 import { Section } from './section';
 
 /** The flagship app's Models page, where models are tested and client snippets copied. */
@@ -22,12 +22,8 @@ function absoluteURL(path: string): string {
  * The model registry: each model with its weights versions and classes, its prediction URL to
  * copy, and a link to the app's Models page.
  */
-export function ModelsSection(): JSX.Element {
-  const { data, error, refresh } = usePoll(
-    'Models',
-    () => requestAPI<{ models: IModel[] }>('models/models').then(r => r.models),
-    10000
-  );
+export function ModelsSection(props: { model: RoomModel<IModel[]> }): JSX.Element {
+  const { data, error, refresh } = useRoom('Models', props.model);
   const models = data ?? [];
   const predictURL = absoluteURL('mlapp/api/models/predict');
 
@@ -46,8 +42,7 @@ export function ModelsSection(): JSX.Element {
       id="models"
       title="Models"
       count={models.length}
-      error={error}
-      loading={data === null && !error}
+      polled={{ data, error }}
       empty="No models yet: save one from a notebook with jupyter_mlapp.models.save(model, name)."
       actions={[
         {

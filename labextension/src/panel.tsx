@@ -3,7 +3,7 @@ import { Message } from '@lumino/messaging';
 import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { IStatus, requestAPI } from './api';
+import { requestAPI } from './api';
 import { AppKernelsSection } from './appkernels';
 import { AppsSection } from './apps';
 import { CacheSection } from './cache';
@@ -12,7 +12,8 @@ import { mlappIcon } from './icons';
 import { JobsSection } from './jobs';
 import { IEnvironment, IJob } from './models';
 import { ModelsSection } from './modelsection';
-import { notifyError, usePoll, VisibleContext } from './polling';
+import { notifyError, useRoom, VisibleContext } from './polling';
+import { MLAppModels } from './rooms';
 import { SessionsSection } from './sessions';
 import { StatusSection } from './status';
 
@@ -21,21 +22,10 @@ export interface IPanelActions {
   createNotebook: (env: IEnvironment) => void;
 }
 
-function MLAppPanelView(props: IPanelActions): JSX.Element {
-  const [status, setStatus] = React.useState<IStatus | null>(null);
-  const [error, setError] = React.useState<string | null>(null);
-  React.useEffect(() => {
-    requestAPI<IStatus>('status')
-      .then(setStatus)
-      .catch(reason => setError(notifyError('ML App server', reason)));
-  }, []);
-
-  // Environment discovery can take seconds (conda): the server caches it; poll rarely.
-  const environments = usePoll(
-    'Environments',
-    () => requestAPI<{ environments: IEnvironment[] }>('envs').then(r => r.environments),
-    30000
-  );
+function MLAppPanelView(props: IPanelActions & { models: MLAppModels }): JSX.Element {
+  const { models } = props;
+  const { data: status, error } = useRoom('ML App server', models.status);
+  const environments = useRoom('Environments', models.environments);
   const refreshEnvironments = () =>
     void requestAPI('envs?refresh=1').then(
       () => environments.refresh(),
@@ -49,18 +39,22 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
         <h2>ML App</h2>
       </header>
       <StatusSection status={status} error={error} />
-      {status && status.rooms?.includes('apps') && <AppsSection />}
-      <JobsSection openLog={props.openLog} environments={environments.data ?? []} />
+      {status && status.rooms?.includes('apps') && <AppsSection model={models.apps} />}
+      <JobsSection
+        model={models.jobs}
+        openLog={props.openLog}
+        environments={environments.data ?? []}
+      />
       <EnvironmentsSection
         environments={environments}
         createNotebook={props.createNotebook}
         refresh={refreshEnvironments}
       />
-      <SessionsSection />
-      <CacheSection />
-      <ModelsSection />
+      <SessionsSection model={models.sessions} />
+      <CacheSection model={models.cache} />
+      <ModelsSection model={models.models} />
       {status && status.user.role === 'admin' && status.rooms?.includes('appkernels') && (
-        <AppKernelsSection />
+        <AppKernelsSection model={models.appKernels} />
       )}
     </div>
   );
@@ -68,12 +62,15 @@ function MLAppPanelView(props: IPanelActions): JSX.Element {
 
 /**
  * The "ML App" panel of the left sidebar: server status, jobs, environments, sessions, models, app kernels.
- * Its sections poll only while it is visible.
+ * Its sections show the rooms' models, which poll only while it (or a log tab) is visible.
  */
 export class MLAppPanel extends ReactWidget {
   private readonly shown = new Signal<this, void>(this);
 
-  constructor(private readonly actions: IPanelActions) {
+  constructor(
+    private readonly actions: IPanelActions,
+    private readonly models: MLAppModels
+  ) {
     super();
     this.id = 'jupyter-mlapp-panel';
     this.addClass('jp-MLApp');
@@ -89,7 +86,7 @@ export class MLAppPanel extends ReactWidget {
   protected render(): JSX.Element {
     return (
       <VisibleContext.Provider value={{ visible: () => this.isVisible, shown: this.shown }}>
-        <MLAppPanelView {...this.actions} />
+        <MLAppPanelView {...this.actions} models={this.models} />
       </VisibleContext.Provider>
     );
   }

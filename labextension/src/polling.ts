@@ -1,7 +1,8 @@
 import { Notification } from '@jupyterlab/apputils';
-import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
+
+import { RoomModel } from './room';
 
 /**
  * Whether the panel can be seen, and when it is shown again: polls stand by while it is hidden
@@ -20,11 +21,16 @@ export const VisibleContext = React.createContext<IVisibility>({
 
 const notified = new Set<string>();
 
+/** `Jobs: 500 Internal Server Error`: what failed, and why. */
+export function describeError(context: string, error: unknown): string {
+  return `${context}: ${(error as Error)?.message ?? String(error)}`;
+}
+
 /**
  * Show a server error as a JupyterLab notification once (not once a second while it lasts).
  */
 export function notifyError(context: string, error: unknown): string {
-  const message = `${context}: ${(error as Error)?.message ?? String(error)}`;
+  const message = describeError(context, error);
   if (!notified.has(message)) {
     notified.add(message);
     Notification.error(message, { autoClose: 8000 });
@@ -47,45 +53,38 @@ export interface IPolled<T> {
 }
 
 /**
- * Load `load()` now and then every `interval` ms while the panel is visible, backing off on
- * errors. Errors go to a notification and to `error`, never to a silently empty list.
+ * A room model's data for a view: the view re-renders when the model changes, the model polls
+ * while the panel is visible and catches up when it is shown again. An error goes to a
+ * notification (once) and to `error`, never to a silently empty list.
  */
-export function usePoll<T>(context: string, load: () => Promise<T>, interval: number): IPolled<T> {
+export function useRoom<T>(context: string, model: RoomModel<T>): IPolled<T> {
   const { visible, shown } = React.useContext(VisibleContext);
-  const [data, setData] = React.useState<T | null>(null);
-  const [error, setError] = React.useState<string | null>(null);
-  const pollRef = React.useRef<Poll | null>(null);
-  const loadRef = React.useRef(load);
-  loadRef.current = load;
+  const [, setVersion] = React.useState(0);
 
   React.useEffect(() => {
-    const poll = new Poll({
-      factory: async () => {
-        try {
-          setData(await loadRef.current());
-          setError(null);
-          forgetError(context);
-        } catch (reason) {
-          setError(notifyError(context, reason));
-          throw reason; // lets the poll back off
-        }
-      },
-      frequency: { interval, backoff: true, max: 30 * 1000 },
-      standby: () => !visible() || document.hidden,
-      name: `mlapp:${context}`
-    });
-    pollRef.current = poll;
-    void poll.start();
-    const catchUp = () => void poll.refresh();
+    const onChange = () => {
+      if (model.error) {
+        notifyError(context, model.error);
+      } else {
+        forgetError(context);
+      }
+      setVersion(version => version + 1);
+    };
+    model.changed.connect(onChange);
+    const watching = model.watch({ visible });
+    const catchUp = () => void model.refresh();
     shown.connect(catchUp);
     return () => {
       shown.disconnect(catchUp);
-      poll.dispose();
+      watching.dispose();
+      model.changed.disconnect(onChange);
     };
-  }, [context, interval]);
+  }, [context, model]);
 
-  const refresh = React.useCallback(() => {
-    void pollRef.current?.refresh();
-  }, []);
-  return { data, error, refresh };
+  const refresh = React.useCallback(() => void model.refresh(), [model]);
+  return {
+    data: model.data,
+    error: model.error && describeError(context, model.error),
+    refresh
+  };
 }

@@ -17,8 +17,8 @@ export function Section(props: {
   title: string;
   count?: number;
   actions?: ISectionAction[];
-  error?: string | null;
-  loading?: boolean;
+  /** The room's data: an error is shown instead of the list, `Loading…` until the first answer. */
+  polled: { data: unknown; error: string | null };
   empty?: string;
   children?: React.ReactNode;
 }): JSX.Element {
@@ -26,13 +26,14 @@ export function Section(props: {
   const Caret = open ? caretDownIcon : caretRightIcon;
   const hasItems = React.Children.toArray(props.children).length > 0; // toArray drops false and null
   let body: React.ReactNode;
-  if (props.error) {
+  const { data, error } = props.polled;
+  if (error) {
     body = (
       <div className="jp-MLApp-message jp-MLApp-error" role="alert">
-        {props.error}
+        {error}
       </div>
     );
-  } else if (props.loading) {
+  } else if (data === null) {
     body = <div className="jp-MLApp-message">Loading…</div>;
   } else if (!hasItems) {
     body = <div className="jp-MLApp-message jp-MLApp-empty">{props.empty}</div>;

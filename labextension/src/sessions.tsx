@@ -4,35 +4,17 @@ import * as React from 'react';
 
 import { requestAPI } from './api';
 import { formatAgo, formatBytes } from './format';
-import { IAppSummary, ISnapshot } from './models';
-import { notifyError, usePoll } from './polling';
+import { ISnapshot } from './models';
+import { notifyError, useRoom } from './polling';
+import { RoomModel } from './room';
+import type { IAppWithSnapshots } from './rooms';
 import { Section } from './section';
-
-interface IAppWithSnapshots extends IAppSummary {
-  snapshotList: ISnapshot[];
-}
-
-async function loadSessions(): Promise<IAppWithSnapshots[]> {
-  const { apps } = await requestAPI<{ apps: IAppSummary[] }>('sessions/apps');
-  return Promise.all(
-    apps.map(async app => {
-      const snapshotList = app.snapshots
-        ? (
-            await requestAPI<{ snapshots: ISnapshot[] }>(
-              `sessions/apps/${encodeURIComponent(app.app)}/snapshots`
-            )
-          ).snapshots
-        : [];
-      return { ...app, snapshotList };
-    })
-  );
-}
 
 /**
  * The user's apps with saved state, and their snapshots (time, size), each deletable.
  */
-export function SessionsSection(): JSX.Element {
-  const { data, error, refresh } = usePoll('Sessions', loadSessions, 5000);
+export function SessionsSection(props: { model: RoomModel<IAppWithSnapshots[]> }): JSX.Element {
+  const { data, error, refresh } = useRoom('Sessions', props.model);
   const apps = data ?? [];
 
   const remove = async (app: string, snapshot: ISnapshot) => {
@@ -60,8 +42,7 @@ export function SessionsSection(): JSX.Element {
       id="sessions"
       title="Sessions"
       count={apps.length}
-      error={error}
-      loading={data === null && !error}
+      polled={{ data, error }}
       empty="No saved sessions yet: open an app; its state saves itself, and its session bar saves snapshots."
       actions={[{ label: 'Refresh sessions', icon: refreshIcon, onClick: refresh }]}
     >

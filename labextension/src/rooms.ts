@@ -1,0 +1,87 @@
+import { IDisposable } from '@lumino/disposable';
+
+import { IStatus, requestAPI } from './api';
+import type { IAppKernelListing } from './appkernels';
+import type { IPublishedApp } from './apps';
+import { JobsModel } from './jobsmodel';
+import { IAppSummary, ICacheListing, IEnvironment, IModel, ISnapshot } from './models';
+import { RoomModel } from './room';
+
+export interface IAppWithSnapshots extends IAppSummary {
+  snapshotList: ISnapshot[];
+}
+
+async function loadSessions(): Promise<IAppWithSnapshots[]> {
+  const { apps } = await requestAPI<{ apps: IAppSummary[] }>('sessions/apps');
+  return Promise.all(
+    apps.map(async app => {
+      const snapshotList = app.snapshots
+        ? (
+            await requestAPI<{ snapshots: ISnapshot[] }>(
+              `sessions/apps/${encodeURIComponent(app.app)}/snapshots`
+            )
+          ).snapshots
+        : [];
+      return { ...app, snapshotList };
+    })
+  );
+}
+
+/**
+ * One model per room, shared by the sidebar's sections and the log tabs: each polls once for
+ * all its views, and only while one of them is visible.
+ */
+export class MLAppModels implements IDisposable {
+  readonly status = new RoomModel({
+    name: 'ML App server',
+    load: () => requestAPI<IStatus>('status'),
+    interval: 60 * 1000
+  });
+  readonly jobs = new JobsModel();
+  // Environment discovery can take seconds (conda): the server caches it; poll rarely.
+  readonly environments = new RoomModel({
+    name: 'Environments',
+    load: () => requestAPI<{ environments: IEnvironment[] }>('envs').then(r => r.environments),
+    interval: 30 * 1000
+  });
+  readonly apps = new RoomModel({
+    name: 'Apps',
+    load: () => requestAPI<{ apps: IPublishedApp[] }>('apps').then(r => r.apps),
+    interval: 10 * 1000
+  });
+  readonly sessions = new RoomModel({ name: 'Sessions', load: loadSessions, interval: 5000 });
+  readonly cache = new RoomModel({
+    name: 'Cache',
+    load: () => requestAPI<ICacheListing>('sessions/cache'),
+    interval: 10 * 1000
+  });
+  readonly models = new RoomModel({
+    name: 'Models',
+    load: () => requestAPI<{ models: IModel[] }>('models/models').then(r => r.models),
+    interval: 10 * 1000
+  });
+  readonly appKernels = new RoomModel({
+    name: 'App kernels',
+    load: () => requestAPI<IAppKernelListing>('appkernels'),
+    interval: 5000
+  });
+
+  get isDisposed(): boolean {
+    return this.jobs.isDisposed;
+  }
+
+  dispose(): void {
+    for (const model of [
+      this.status,
+      this.jobs,
+      this.environments,
+      this.apps,
+      this.sessions,
+      this.cache,
+      this.models,
+      this.appKernels
+    ]) {
+      model.dispose();
+    }
+  }
+}
