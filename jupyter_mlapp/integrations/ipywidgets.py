@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
+WRITTEN_FOR = {"ipywidgets": ">=8.0,<9"}
+
 
 def on_enter(text: widgets.Text, callback: Callable[[], object]) -> None:
     """Call ``callback`` when the user presses Enter in ``text``.

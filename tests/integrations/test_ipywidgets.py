@@ -7,7 +7,10 @@ import warnings
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import Text
 
+from jupyter_mlapp.integrations import ipywidgets as ours
 from jupyter_mlapp.integrations.ipywidgets import on_enter
+
+from .upstream import assert_written_for
 
 
 def send_from_front_end(widget: widgets.Widget, content: dict) -> None:
@@ -32,3 +35,7 @@ def test_upstream_still_names_enter_submit():
     # The view's Enter message is the one ipywidgets' own (deprecated) on_submit listens to; if upstream
     # renames it, on_submit's dispatcher moves with it and this check fails before users do.
     assert "submit" in Text._handle_string_msg.__code__.co_consts
+
+
+def test_installed_ipywidgets_is_the_one_on_enter_was_written_for():
+    assert_written_for(ours)
