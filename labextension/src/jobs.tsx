@@ -355,28 +355,22 @@ function StartJobForm(props: {
   return (
     <li className="jp-MLApp-form">
       <form onSubmit={submit} aria-label="Start a job">
-        <label>
-          Command
-          <input
-            className="jp-mod-styled"
-            name="command"
-            placeholder="python train.py --epochs 10"
-            value={command}
-            onChange={e => setCommand(e.target.value)}
-            required
-            autoFocus
-          />
-        </label>
-        <label>
-          Name
-          <input
-            className="jp-mod-styled"
-            name="name"
-            placeholder="(optional: the job's title in lists and tabs)"
-            value={name}
-            onChange={e => setName(e.target.value)}
-          />
-        </label>
+        <TextField
+          label="Command"
+          name="command"
+          placeholder="python train.py --epochs 10"
+          value={command}
+          onChange={setCommand}
+          required
+          autoFocus
+        />
+        <TextField
+          label="Name"
+          name="name"
+          placeholder="(optional: the job's title in lists and tabs)"
+          value={name}
+          onChange={setName}
+        />
         <label>
           Environment
           <select
@@ -394,16 +388,13 @@ function StartJobForm(props: {
             ))}
           </select>
         </label>
-        <label>
-          Working folder
-          <input
-            className="jp-mod-styled"
-            name="cwd"
-            placeholder="(the workspace)"
-            value={cwd}
-            onChange={e => setCwd(e.target.value)}
-          />
-        </label>
+        <TextField
+          label="Working folder"
+          name="cwd"
+          placeholder="(the workspace)"
+          value={cwd}
+          onChange={setCwd}
+        />
         {error && (
           <div className="jp-MLApp-error" role="alert">
             {error}
@@ -427,5 +418,31 @@ function StartJobForm(props: {
         </div>
       </form>
     </li>
+  );
+}
+
+/** A labelled text field of the start form. */
+function TextField(props: {
+  label: string;
+  name: string;
+  placeholder: string;
+  value: string;
+  onChange: (value: string) => void;
+  required?: boolean;
+  autoFocus?: boolean;
+}): JSX.Element {
+  return (
+    <label>
+      {props.label}
+      <input
+        className="jp-mod-styled"
+        name={props.name}
+        placeholder={props.placeholder}
+        value={props.value}
+        onChange={e => props.onChange(e.target.value)}
+        required={props.required}
+        autoFocus={props.autoFocus}
+      />
+    </label>
   );
 }
