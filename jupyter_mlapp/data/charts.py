@@ -190,7 +190,8 @@ class ChartPanel(widgets.VBox):
 
     def _show_message(self, text: str) -> None:
         message = widgets.HTML(
-            f"<div class='mlapp-data-no-chart' style='padding:24px;color:#555'>{html.escape(text)}</div>"
+            "<div class='mlapp-data-no-chart' style='padding:24px;color:var(--jp-ui-font-color2, #555)'>"
+            f"{html.escape(text)}</div>"
         )
         self.figure_box.children = [message]
 

@@ -391,7 +391,8 @@ class TrainingMonitor(widgets.VBox):
         text = html.escape("\n".join(self._log))
         self.log_view.value = (
             "<div style='height:220px;overflow:auto;display:flex;flex-direction:column-reverse;"
-            "border:1px solid #ddd;background:#fafafa'><pre style='flex:none;margin:4px 4px auto;font-size:12px;"
+            "border:1px solid var(--jp-border-color2, #ddd);background:var(--jp-layout-color2, #fafafa)'>"
+            "<pre style='flex:none;margin:4px 4px auto;font-size:12px;"
             "line-height:1.4;"
             "white-space:pre-wrap;word-break:break-all'>"
             f"{text}</pre></div>"
@@ -454,10 +455,11 @@ class TrainingMonitor(widgets.VBox):
                 )
 
     def _show_notes(self) -> None:
-        self.notes.value = "".join(f"<div style='color:#8a6d00'>&#9888; {note}</div>" for note in self._notes.values())
+        warn = "color:var(--jp-warn-color0, #8a6d00)"
+        self.notes.value = "".join(f"<div style='{warn}'>&#9888; {note}</div>" for note in self._notes.values())
 
     def _show_message(self, text: str) -> None:
-        self.message.value = f"<div style='color:#d62728'>{html.escape(text)}</div>"
+        self.message.value = f"<div style='color:var(--jp-error-color1, #d62728)'>{html.escape(text)}</div>"
 
     # -- reading the data --------------------------------------------------------------------------
     def series(self, name: str) -> Series:
