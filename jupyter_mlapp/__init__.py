@@ -6,16 +6,12 @@ module holds the version, who is using the app, and the Jupyter extension points
 
 from __future__ import annotations
 
-import getpass
-import os
+from . import settings
 
 try:  # written when the package is built or installed, from labextension/package.json
     from ._version import __version__
 except ImportError:  # a source checkout that was never installed
     __version__ = "0.0.0+unknown"
-
-USER_ENV = "MLAPP_USER"
-ROLE_ENV = "MLAPP_ROLE"
 
 
 def current_user() -> str:
@@ -25,7 +21,7 @@ def current_user() -> str:
     started the kernel (``jupyter_mlapp.auth.kernels``); nothing the browser sends changes it. A
     kernel started outside jupyter-mlapp works for the local account.
     """
-    return os.environ.get(USER_ENV) or getpass.getuser()
+    return settings.USER.get()
 
 
 def current_role() -> str:
@@ -34,7 +30,7 @@ def current_role() -> str:
     Apps use it to offer, say, "Open in JupyterLab" to editors and admins only. Outside
     jupyter-mlapp the local account owns everything: ``admin``.
     """
-    return os.environ.get(ROLE_ENV) or "admin"
+    return settings.ROLE.get()
 
 
 def _jupyter_server_extension_points():

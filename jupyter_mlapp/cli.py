@@ -10,9 +10,9 @@ from traitlets import Unicode
 
 from . import __version__
 from .errors import MLAppError
-from .home import HOME_ENV
+from .settings import HOME
 
-HOME_HELP = f"The jupyter-mlapp home folder. Default: ${HOME_ENV}, else <jupyter data dir>/mlapp."
+HOME_HELP = f"The jupyter-mlapp home folder. Default: ${HOME.name}, else <jupyter data dir>/mlapp."
 
 
 class Command(JupyterApp):

@@ -20,9 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import settings
 from .errors import MLAppError
-
-HOME_ENV = "MLAPP_HOME"
 
 
 def default_home() -> Path:
@@ -36,7 +35,7 @@ def home_dir(home: str | os.PathLike | None = None) -> Path:
 
     It is created when missing.
     """
-    path = Path(home or os.environ.get(HOME_ENV) or default_home()).expanduser().resolve()
+    path = Path(home or settings.HOME.get() or default_home()).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -83,10 +83,10 @@ MODELS_DIR = Setting("MLAPP_MODELS_DIR", default="")  # unset: <home>/models
 MODEL_TRUSTED_TYPES = Setting("MLAPP_MODEL_TRUSTED_TYPES", _names, default=[])
 SERVE_WORKERS = Setting("MLAPP_SERVE_WORKERS", int, default_factory=_cores)
 # What `jupyter mlapp serve`'s supervisor tells each worker process (not for users to set).
-SERVE_WORKER = Setting("MLAPP_SERVE_WORKER")
-SERVE_READY_FD = Setting("MLAPP_SERVE_READY_FD")
-SERVE_STATUS = Setting("MLAPP_SERVE_STATUS")
-SERVE_PORT = Setting("MLAPP_SERVE_PORT")
+SERVE_WORKER = Setting("MLAPP_SERVE_WORKER", int)  # its number, from 0
+SERVE_READY_FD = Setting("MLAPP_SERVE_READY_FD", int)  # the pipe on which it says it listens
+SERVE_STATUS = Setting("MLAPP_SERVE_STATUS")  # the workers' table
+SERVE_PORT = Setting("MLAPP_SERVE_PORT", int)  # the port the first worker settled
 
 # -- app kernels (unset caps: sized from the machine's memory, apps.kernels.default_caps) ------------
 APP_KERNELS_TOTAL = Setting("MLAPP_APP_KERNELS_TOTAL", int)

@@ -33,8 +33,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from .. import ROLE_ENV, USER_ENV
 from ..errors import NotFound, ServerBusy
+from ..settings import ROLE, USER
 
 # What the shipped apps (notebooks/) import: a pooled kernel has paid for these before a page asks.
 DEFAULT_PRELOAD = (
@@ -368,7 +368,7 @@ class AppKernels:
     async def _warm(self, kernel_name: str) -> None:
         kernel_id = None
         try:
-            env = {**os.environ, USER_ENV: POOL_OWNER, ROLE_ENV: "viewer"}
+            env = {**os.environ, USER.name: POOL_OWNER, ROLE.name: "viewer"}
             kernel_id = await self.km.start_kernel(kernel_name=kernel_name, env=env)
             self.km.owners[kernel_id] = POOL_OWNER
             client = self.km.get_kernel(kernel_id).client()

@@ -20,8 +20,8 @@ from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebso
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
 
-from .. import ROLE_ENV, USER_ENV
 from ..errors import ServerBusy
+from ..settings import ROLE, USER
 
 # What the widgets of a Voila app send: the notebook itself is executed by the server.
 WIDGET_MESSAGES = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request"})
@@ -51,8 +51,8 @@ class MLAppKernelManager(AsyncMappingKernelManager):
         user = getattr(request_handler(), "current_user", None)
         if user is not None:
             env = dict(kwargs.get("env") or os.environ)
-            env[USER_ENV] = user.username
-            env[ROLE_ENV] = getattr(user, "role", None) or "admin"
+            env[USER.name] = user.username
+            env[ROLE.name] = getattr(user, "role", None) or "admin"
             kwargs["env"] = env
         return kwargs
 
@@ -77,7 +77,7 @@ class MLAppKernelManager(AsyncMappingKernelManager):
         try:
             kernel_id = await self.apps.open_page(
                 user=user.username,
-                role=env[ROLE_ENV],
+                role=env[ROLE.name],
                 app=(handler.path_args or [handler.request.path])[0],
                 kernel_name=kwargs.get("kernel_name"),
                 cwd=self.cwd_for_path(path) if path is not None else self.root_dir,

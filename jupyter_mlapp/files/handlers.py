@@ -11,10 +11,10 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..settings import truthy
 from ..web import MLAppHandler, json_content
 from .manager import FileManager, user_root
 
-_TRUE = ("1", "true", "yes", "on")
 CHUNK = 1024 * 1024
 
 
@@ -33,7 +33,7 @@ class FilesHandler(MLAppHandler):
         return self.get_query_argument("path", "")
 
     def flag(self, name: str) -> bool:
-        return self.get_query_argument(name, "").lower() in _TRUE
+        return truthy(self.get_query_argument(name, ""))
 
     def body_path(self, body: dict, key: str = "path") -> str:
         return self.string_field(body, key, "a string path relative to the root")

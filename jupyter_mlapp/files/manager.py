@@ -14,12 +14,10 @@ import stat as stat_mod
 import unicodedata
 from pathlib import Path
 
+from .. import settings
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from ..formatting import format_size
 from ..home import atomic_write
-
-WORKSPACE_ENV = "MLAPP_WORKSPACE"
-PER_USER_ENV = "MLAPP_FILES_PER_USER"
 
 MAX_PATH_CHARS = 1024
 MAX_NAME_BYTES = 255  # what ext4, xfs and APFS allow for one name
@@ -28,13 +26,12 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 # Invisible characters that reorder or hide text: a name holding them reads differently on
 # screen than on disk (the "Trojan source" trick), so they are refused with the control codes.
 _BIDI_CONTROLS = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def workspace_dir() -> Path:
     """The workspace of the app: the server's root folder (handed to kernels in
     ``$MLAPP_WORKSPACE``), else the current folder."""
-    return Path(os.environ.get(WORKSPACE_ENV) or os.getcwd()).resolve()
+    return Path(settings.WORKSPACE.get() or os.getcwd()).resolve()
 
 
 def user_root(
@@ -48,7 +45,7 @@ def user_root(
     """
     workspace = Path(workspace).resolve() if workspace else workspace_dir()
     if per_user is None:
-        per_user = os.environ.get(PER_USER_ENV, "").strip().lower() in _TRUE
+        per_user = settings.FILES_PER_USER.get()
     if not per_user:
         return workspace
     if user is None:

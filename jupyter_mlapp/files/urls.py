@@ -9,13 +9,12 @@ import os
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from .manager import WORKSPACE_ENV, workspace_dir
-
-BASE_URL_ENV = "MLAPP_BASE_URL"
+from .. import settings
+from .manager import workspace_dir
 
 
 def base_url() -> str | None:
-    base = os.environ.get(BASE_URL_ENV) or os.environ.get("VOILA_BASE_URL")
+    base = settings.BASE_URL.get() or os.environ.get("VOILA_BASE_URL")
     return base.rstrip("/") + "/" if base else None
 
 
@@ -32,7 +31,7 @@ def server_url() -> str | None:
 def served_path(path: str | os.PathLike) -> str | None:
     """``path`` relative to the server's root (which ``/files/`` and JupyterLab serve), or None
     when it lies outside (or there is no server)."""
-    if not os.environ.get(WORKSPACE_ENV):
+    if not settings.WORKSPACE.get():
         return None
     workspace = workspace_dir()
     path = Path(path)

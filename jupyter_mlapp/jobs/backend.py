@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psutil
 
+from .. import settings
 from ..errors import InvalidInput
 from . import launcher
 from .store import Job, JobStore
@@ -29,7 +30,6 @@ from .supervisor import process_started
 
 BACKENDS = ("local", "ray")
 # The server's choice, for itself and the kernels it starts (c.MLApp.job_backend, c.MLApp.ray_address).
-JOB_BACKEND_ENV, RAY_ADDRESS_ENV = "MLAPP_JOB_BACKEND", "MLAPP_RAY_ADDRESS"
 # How long a claimed job may wait for its supervisor to record the start before it is lost.
 CLAIM_TIMEOUT = 60.0
 # Two start times of one process differ only by rounding; a reused PID differs by far more.
@@ -285,8 +285,8 @@ class JobBackends(Backend):
     ):
         self.store = store
         self.local = local or LocalBackend(store)
-        self.default = default or os.environ.get(JOB_BACKEND_ENV) or "local"
-        self.ray_address = ray_address or os.environ.get(RAY_ADDRESS_ENV) or None
+        self.default = default or settings.JOB_BACKEND.get()
+        self.ray_address = ray_address or settings.RAY_ADDRESS.get() or None
         self._ray = None
         self._lock = threading.Lock()
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
 
+from .. import settings
 from ..errors import InvalidInput
 
-ENV_DIRS_ENV = "MLAPP_ENV_DIRS"
 CACHE_SECONDS = 60.0
 PROBE_TIMEOUT = 20.0
 CONDA_TIMEOUT = 30.0
@@ -132,8 +132,7 @@ class EnvironmentFinder:
         conda_envs_dirs=(),
         cache_seconds: float = CACHE_SECONDS,
     ):
-        configured = [d for d in os.environ.get(ENV_DIRS_ENV, "").split(os.pathsep) if d]
-        self.env_dirs = [Path(d).expanduser() for d in [*env_dirs, *configured]]
+        self.env_dirs = [Path(d).expanduser() for d in [*env_dirs, *settings.ENV_DIRS.get()]]
         self.workspace = Path(workspace or os.getcwd())
         self.conda_envs_dirs = [Path(d).expanduser() for d in conda_envs_dirs]
         self.cache_seconds = cache_seconds
@@ -302,7 +301,5 @@ def default_finder() -> EnvironmentFinder:
     current folder."""
     global _finder
     if _finder is None:
-        from ..files.manager import WORKSPACE_ENV
-
-        _finder = EnvironmentFinder(workspace=os.environ.get(WORKSPACE_ENV) or None)
+        _finder = EnvironmentFinder(workspace=settings.WORKSPACE.get())
     return _finder

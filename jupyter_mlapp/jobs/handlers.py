@@ -11,6 +11,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import InvalidInput
+from ..settings import truthy
 from ..web import MLAppHandler, json_content
 from .job_manager import JobManager
 
@@ -116,7 +117,7 @@ class EnvsHandler(JobsBase):
     @web.authenticated
     @authorized
     async def get(self):
-        refresh = self.get_query_argument("refresh", "").lower() in ("1", "true", "yes")
+        refresh = truthy(self.get_query_argument("refresh", ""))
         envs = await self.call(self.manager.environments.environments, refresh=refresh)
         self.write_json({"environments": [env.to_json() for env in envs]})
 

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import current_role, current_user
+from .. import current_role, current_user, settings
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from ..home import room_dir
 from .backend import Backend, JobBackends, LogChunk
@@ -30,11 +30,6 @@ from .environments import Environment, EnvironmentFinder, default_finder
 from .store import ACTIVE, Job, JobStore, QueueFull
 from .templates import JobTemplate
 
-DEFAULT_GRACE = 10.0
-GRACE_ENV = "MLAPP_JOB_GRACE"
-LIMIT_ENV = "MLAPP_JOB_LIMIT"
-QUEUE_ENV = "MLAPP_JOB_QUEUE_LIMIT"
-DEFAULT_QUEUE = 50  # queued jobs per user: a sweep fits, a runaway loop is stopped
 DEFAULT_LOG_READ = 64 * 1024
 MAX_LOG_READ = 4 * 1024 * 1024
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -55,13 +50,6 @@ class KillResult:
 
     def to_json(self) -> dict:
         return {"job": self.job.to_json(), "message": self.message, "killed": self.killed}
-
-
-def _env_number(name: str, cast, default):
-    try:
-        return cast(os.environ[name])
-    except (KeyError, ValueError):
-        return default
 
 
 class JobManager:
@@ -102,15 +90,15 @@ class JobManager:
         self.role = role or ("admin" if admin else current_role())
         self.templates: dict[str, JobTemplate] = {}  # shared by every view of as_user
         self._secrets: tuple[float, list[str]] = (-SECRETS_CHECK, [])
-        self.limit = int(limit or _env_number(LIMIT_ENV, int, 0) or os.cpu_count() or 1)
-        self.grace = float(grace if grace is not None else _env_number(GRACE_ENV, float, DEFAULT_GRACE))
+        self.limit = int(limit or settings.JOB_LIMIT.get())
+        self.grace = float(grace if grace is not None else settings.JOB_GRACE.get())
         self.workspace = Path(workspace or os.getcwd()).resolve()
         self.confine_cwd = confine_cwd
         self._stoppers: list = []  # background work to stop at close()
         self.environments = environments or (
             default_finder() if workspace is None else EnvironmentFinder(workspace=workspace)
         )
-        self.max_queued = int(max_queued or _env_number(QUEUE_ENV, int, 0) or DEFAULT_QUEUE)
+        self.max_queued = int(max_queued or settings.JOB_QUEUE_LIMIT.get())
         if self.limit < 1:
             raise InvalidInput("the job limit must be at least 1")
         if self.grace < 0:

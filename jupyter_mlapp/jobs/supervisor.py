@@ -21,12 +21,13 @@ import subprocess
 import sys
 import time
 
+from .. import settings
 from .store import Job, JobStore
 
 PR_SET_CHILD_SUBREAPER = 36
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # Variables of the process that started the supervisor that must not leak into another user's job.
-PRIVATE_ENV = ("MLAPP_USER", "MLAPP_ROLE", "MLAPP_JOB_ID")
+PRIVATE_ENV = (settings.USER.name, settings.ROLE.name, settings.JOB_ID.name)
 # Nor the server's credentials and where its runtime files are (its token, its cookie secret):
 # Jupyter's and JupyterHub's tokens, the kernel's JPY_* variables, the folders of the runtime.
 SECRET_ENV = ("JUPYTER_TOKEN", "JUPYTER_PASSWORD", "JUPYTER_RUNTIME_DIR", "XDG_RUNTIME_DIR")

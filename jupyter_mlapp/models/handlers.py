@@ -18,9 +18,10 @@ from tornado import httputil, web
 
 from .. import __version__
 from ..errors import InvalidInput, TooLarge
+from ..settings import truthy
 from ..web import MLAppHandler, json_content
 from .images import zip_to_base64
-from .inputs import csv_rows, truthy
+from .inputs import csv_rows
 from .service import ModelService
 
 API_VERSION = "1"

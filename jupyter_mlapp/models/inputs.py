@@ -96,10 +96,3 @@ def csv_rows(text: str, schema: dict) -> list[dict]:
     except csv.Error as exc:
         raise InvalidInput(f"the CSV body cannot be read ({exc})") from exc
     return rows
-
-
-def truthy(value) -> bool:
-    """``True``, ``"True"``, ``"true"``, ``"1"``: what form-encoded and JSON clients send."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "on")
-    return bool(value)

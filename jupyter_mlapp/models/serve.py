@@ -37,6 +37,7 @@ from tornado.netutil import bind_sockets
 from traitlets import Dict, Float, Int, default
 from traitlets.config import Config
 
+from .. import settings
 from ..extension import MLApp, MLAppServerApp, fail, secure_defaults
 from ..home import atomic_write
 
@@ -44,10 +45,8 @@ ENDPOINTS = "/mlapp/api/models"
 # What the supervisor tells a worker: its number, the pipe to say it listens, where the workers'
 # table is, and (from the first worker on) the port.
 WORKER_ENV, READY_ENV, STATUS_ENV, PORT_ENV = (
-    "MLAPP_SERVE_WORKER",
-    "MLAPP_SERVE_READY_FD",
-    "MLAPP_SERVE_STATUS",
-    "MLAPP_SERVE_PORT",
+    setting.name
+    for setting in (settings.SERVE_WORKER, settings.SERVE_READY_FD, settings.SERVE_STATUS, settings.SERVE_PORT)
 )
 # A worker that dies this soon after starting, again and again, is started again less often.
 CRASH_LOOP_SECONDS = 5.0
@@ -83,12 +82,12 @@ class ModelServerApp(MLAppServerApp):
 
     workers = Int(
         help="Worker processes answering on the one port, each with its own models and micro-batchers. "
-        "Default: $MLAPP_SERVE_WORKERS, else the number of cores."
+        f"Default: ${settings.SERVE_WORKERS.name}, else the number of cores."
     ).tag(config=True)
 
     @default("workers")
     def _default_workers(self):
-        return int(os.environ.get("MLAPP_SERVE_WORKERS") or os.cpu_count() or 1)
+        return settings.SERVE_WORKERS.get()
 
     drain_seconds = Float(
         30, help="On SIGTERM, how long a worker lets its in-flight requests finish before it stops."
@@ -106,19 +105,18 @@ class ModelServerApp(MLAppServerApp):
             )
         )
         self.update_config(defaults)
-        self.worker = os.environ.get(WORKER_ENV)
+        self.worker = settings.SERVE_WORKER.get()
         if self.worker is None:  # the supervisor: the settings only, no server
             JupyterApp.initialize(self, argv)
             if self.workers < 1:
                 fail(f"--workers must be at least 1, not {self.workers}")
             self._argv = list(sys.argv[1:] if argv is None else argv)
             return
-        self.worker = int(self.worker)
         self._in_flight = 0
         self._drained: asyncio.Event | None = None  # set once stopping and no request is in flight
         super().initialize(argv, find_extensions=False)
-        if os.environ.get(PORT_ENV):  # a worker after the first: the port the first one settled
-            self.port = int(os.environ[PORT_ENV])
+        if settings.SERVE_PORT.get():  # a worker after the first: the port the first one settled
+            self.port = settings.SERVE_PORT.get()
         self._count_requests()
         self.web_app.settings["mlapp_workers"] = self.worker_status
         # A worker whose supervisor is gone (killed outright) stops: no orphan keeps the port.
@@ -135,7 +133,7 @@ class ModelServerApp(MLAppServerApp):
 
     # -- a worker ---------------------------------------------------------------------------------
     def _find_http_port(self):
-        if not os.environ.get(PORT_ENV):  # the first worker checks (or, with --port=0, picks) the port
+        if not settings.SERVE_PORT.get():  # the first worker checks (or, with --port=0, picks) the port
             super()._find_http_port()
 
     def _bind_http_server_tcp(self) -> bool:
@@ -146,9 +144,9 @@ class ModelServerApp(MLAppServerApp):
             return False
         self.port = sockets[0].getsockname()[1]
         self.http_server.add_sockets(sockets)
-        ready = os.environ.get(READY_ENV)
-        if ready:
-            with os.fdopen(int(ready), "w") as pipe:
+        ready = settings.SERVE_READY_FD.get()
+        if ready is not None:
+            with os.fdopen(ready, "w") as pipe:
                 pipe.write(json.dumps({"port": self.port, "token": self.identity_provider.token}) + "\n")
         return True
 
@@ -222,7 +220,7 @@ class ModelServerApp(MLAppServerApp):
     def worker_status(self) -> dict:
         """The workers as ``/health`` reports them: the supervisor's table and which one answers."""
         workers = []
-        path = os.environ.get(STATUS_ENV)
+        path = settings.SERVE_STATUS.get()
         if path:
             with contextlib.suppress(OSError, ValueError):  # being replaced: the next health check reads it
                 workers = json.loads(Path(path).read_text())

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Forbidden, InvalidInput, MLAppError, TooLarge
+from ..settings import truthy
 from . import images
 from .batching import MicroBatcher
-from .inputs import MAX_INPUTS, check_rows, truthy
+from .inputs import MAX_INPUTS, check_rows
 from .predictor import Predictor
 from .registry import ModelRegistry, Version, check_config, check_name
 

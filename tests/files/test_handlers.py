@@ -9,16 +9,15 @@ import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlapp.files.manager import PER_USER_ENV, WORKSPACE_ENV
-from jupyter_mlapp.files.urls import BASE_URL_ENV
+from jupyter_mlapp import settings
 
 
 @pytest.fixture(autouse=True)
 def restore_kernel_environment(monkeypatch):
     """The in-process server exports these for its kernels: put them back after each test, or
     servers started later by this pytest process would inherit them."""
-    for name in (WORKSPACE_ENV, PER_USER_ENV, BASE_URL_ENV):
-        monkeypatch.delenv(name, raising=False)
+    for setting in (settings.WORKSPACE, settings.FILES_PER_USER, settings.BASE_URL):
+        monkeypatch.delenv(setting.name, raising=False)
 
 
 async def call(jp_fetch, op, method="GET", body=None, **params):
@@ -110,8 +109,8 @@ async def test_requires_authentication(jp_fetch):
 
 async def test_kernels_are_told_the_workspace(jp_fetch, jp_root_dir):
     await call(jp_fetch, "list")
-    assert os.environ[WORKSPACE_ENV] == str(jp_root_dir)
-    assert os.environ[PER_USER_ENV] == "0"
+    assert os.environ[settings.WORKSPACE.name] == str(jp_root_dir)
+    assert os.environ[settings.FILES_PER_USER.name] == "0"
 
 
 class AnnProvider(IdentityProvider):
