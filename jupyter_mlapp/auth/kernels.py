@@ -23,6 +23,9 @@ from tornado import web
 from ..errors import ServerBusy
 from ..settings import ROLE, USER
 
+# The server classes below extend jupyter_server's (tests/integrations/test_jupyter_server.py).
+WRITTEN_FOR = {"jupyter_server": ">=2.14,<3"}
+
 # What the widgets of a Voila app send: the notebook itself is executed by the server.
 WIDGET_MESSAGES = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request", "kernel_info_request"})
 # The comms a widget frontend opens itself: ipywidgets 8's control comm (the page asks for every
