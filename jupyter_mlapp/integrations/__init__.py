@@ -7,6 +7,10 @@
 - ``ipywidgets``: the Enter key of a text field.
 - ``voila_templates/mlapp``: our Voila template (its lab template without links to a CDN).
 
+Jupyter's server classes that ``jupyter mlapp`` configures (its kernel manager and websocket
+connection in ``auth/kernels.py``, its IdentityProvider and Authorizer in ``auth/``) stay beside
+the rules they carry; tests/integrations/test_jupyter_server.py checks what they override.
+
 Each module's ``WRITTEN_FOR`` names the upstream versions its changes were written for;
 tests/integrations fails when an installed version leaves that range, or when what a change relies
 on (a class, a method's signature, a template block) is gone.
