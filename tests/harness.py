@@ -316,3 +316,38 @@ class JupyterHub:
         form = re.search(r'<form method="post".*?</form>', response.text, re.S).group(0)
         fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
         return s.post(response.url, data=fields, timeout=30)
+
+
+def fuzz(url: str, token: str, cwd: Path, *, checks: str, max_examples: int, timeout: float) -> int:
+    """Schemathesis over the API a server documents at ``/mlapp/api/openapi.json``, with ``token``:
+    the document's examples, the coverage phase's edge cases and ``max_examples`` generated cases
+    per operation, deterministic. Fails on any failed check or after ``timeout`` seconds; returns
+    how many operations it tested."""
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{url}/mlapp/api/openapi.json",
+        "--url",
+        f"{url}/mlapp/api",
+        "--checks",
+        checks,
+        "-H",
+        f"Authorization: token {token}",
+        "--max-examples",
+        str(max_examples),
+        "--generation-deterministic",
+        "--request-timeout",
+        "20",
+        "--phases",
+        "examples,coverage,fuzzing",
+    ]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"fuzzing took more than {timeout} s:\n{exc.stdout}") from None
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    tested = re.search(r"Tested:\s+(\d+)", run.stdout)
+    assert tested, run.stdout[-2000:]
+    return int(tested.group(1))

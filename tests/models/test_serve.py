@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from harness import JUPYTER_MLAPP, MLAppServer
+from harness import JUPYTER_MLAPP, MLAppServer, fuzz
 
 from jupyter_mlapp.models.detectors import BlobDetector
 from jupyter_mlapp.models.registry import ModelRegistry
@@ -183,33 +183,10 @@ def test_an_old_flask_client_works_with_only_base_url_and_credentials_changed(mo
 
 
 def test_fuzzing_from_the_openapi_document_finds_no_server_error(model_server, tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "run",
-        f"{model_server.url}/mlapp/api/openapi.json",
-        "--url",
-        f"{model_server.url}/mlapp/api",
-        "--checks",
-        "not_a_server_error",
-        "-H",
-        f"Authorization: token {model_server.token}",
-        "--max-examples",
-        "25",
-        "--generation-deterministic",
-        "--request-timeout",
-        "20",
-        "--phases",
-        "examples,coverage,fuzzing",
-    ]
-    try:
-        run = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"fuzzing took too long:\n{exc.stdout}")
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    tested = re.search(r"Tested:\s+(\d+)", run.stdout)
-    assert tested and int(tested.group(1)) >= 9, run.stdout[-2000:]  # every operation was exercised
+    tested = fuzz(
+        model_server.url, model_server.token, tmp_path, checks="not_a_server_error", max_examples=25, timeout=60
+    )
+    assert tested >= 9  # every operation was exercised
 
 
 def test_an_unusable_models_folder_is_a_one_line_error(tmp_path):
