@@ -6,6 +6,10 @@ It is the source of the sidebar's REST types (scripts/generate-api.mjs writes sr
 import json
 import sys
 
+from jupyter_mlapp import rooms
 from jupyter_mlapp.extension import MLApp
 
-json.dump(MLApp().openapi(), sys.stdout, indent=1)
+app = MLApp()
+# What MLApp.initialize_settings resolves before serving; the document needs no manager.
+app.served = rooms.resolve(app.rooms)
+json.dump(app.openapi(), sys.stdout, indent=1)

@@ -774,6 +774,7 @@ export interface paths {
             };
           };
         };
+        400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
         /** @description another user's sessions, and you are not an admin */
         403: {
@@ -1324,6 +1325,7 @@ export interface paths {
             };
           };
         };
+        400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
         /** @description another user's sessions, and you are not an admin */
         403: {
@@ -1362,6 +1364,7 @@ export interface paths {
             };
           };
         };
+        400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
         /** @description another user's sessions, and you are not an admin */
         403: {
@@ -1413,6 +1416,7 @@ export interface paths {
             'application/json': Record<string, never>;
           };
         };
+        400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
         /** @description another user's sessions, and you are not an admin */
         403: {
