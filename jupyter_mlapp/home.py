@@ -139,7 +139,7 @@ class Schema:
 class SchemaTooNew(MLAppError):
     """The file was written by a newer jupyter-mlapp: opening it with this one could damage it."""
 
-    status = 500
+    status = 500  # the server's home folder is at fault, not the request
 
 
 def add_columns(table: str, **columns: str) -> Callable[[sqlite3.Connection], None]:
@@ -186,7 +186,8 @@ def open_database(
         version = schema_version(conn)
         if version < schema.version:
             if readonly:
-                migrate(connect(path, timeout=timeout), schema, close=True)
+                with contextlib.closing(connect(path, timeout=timeout)) as writer:
+                    migrate(writer, schema)
             else:
                 migrate(conn, schema)
             version = schema_version(conn)
@@ -202,25 +203,21 @@ def open_database(
     return conn
 
 
-def migrate(conn: sqlite3.Connection, schema: Schema, close: bool = False) -> None:
+def migrate(conn: sqlite3.Connection, schema: Schema) -> None:
     """Apply the migrations ``conn``'s file lacks, in one transaction (see ``open_database``)."""
-    try:
-        with transaction(conn):
-            version = schema_version(conn)  # again under the lock: another process may have done it
-            if version > schema.version:
-                return  # open_database says so
-            if version == 0:
-                execute_script(conn, schema.create)
-                version = 1
-            for step in schema.migrations[version - 1 :]:
-                if callable(step):
-                    step(conn)
-                else:
-                    execute_script(conn, step)
-            conn.execute(f"PRAGMA user_version = {schema.version}")
-    finally:
-        if close:
-            conn.close()
+    with transaction(conn):
+        version = schema_version(conn)  # again under the lock: another process may have done it
+        if version > schema.version:
+            return  # open_database says so
+        if version == 0:
+            execute_script(conn, schema.create)
+            version = 1
+        for step in schema.migrations[version - 1 :]:
+            if callable(step):
+                step(conn)
+            else:
+                execute_script(conn, step)
+        conn.execute(f"PRAGMA user_version = {schema.version}")
 
 
 class Database:
