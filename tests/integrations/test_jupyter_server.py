@@ -3,7 +3,7 @@ kernel manager that puts the kernel's user in its environment, the websocket con
 filters a viewer's messages, the kernel spec manager of the environments.
 
 Their effect is tested on a running server (tests/auth/test_authorizer.py, tests/apps/test_kernels.py,
-tests/jobs/test_envs.py).
+tests/jobs/test_environments.py).
 """
 
 from __future__ import annotations

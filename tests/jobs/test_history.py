@@ -12,7 +12,7 @@ from jupyter_mlapp.extension import MLApp
 from jupyter_mlapp.jobs import JobManager
 
 from .conftest import TokenUsers, keep_job_settings
-from .test_manager import ended_days_ago, finished, running
+from .test_job_manager import ended_days_ago, finished, running
 
 
 @pytest.fixture
