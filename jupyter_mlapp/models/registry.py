@@ -36,6 +36,7 @@ from pathlib import Path
 from .. import current_role
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..home import Database, Schema, atomic_write, room_dir, transaction
+from .predictor import check_sample_prediction
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 FORMATS = {"skops": "skops", "onnx": "onnx", "torchscript": "pt", "pickle": "pkl"}
@@ -401,8 +402,6 @@ class ModelRegistry:
         if X is not None and hasattr(X, "head"):
             examples = _json_safe(X.head(MAX_EXAMPLES).to_dict(orient="records"))
         if format in ("skops", "pickle"):
-            from .predictor import check_sample_prediction  # (predictor imports this module)
-
             check_sample_prediction(model, schema, examples, task_of(model))
         file = f"{name}/{model_path}.{FORMATS[format]}"
         with transaction(self.db):
