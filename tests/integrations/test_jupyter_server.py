@@ -48,3 +48,12 @@ def test_a_viewers_messages_still_pass_through_the_method_we_filter():
 def test_kernel_specs_are_still_found_through_the_two_methods_we_extend():
     assert parameters(KernelSpecManager.find_kernel_specs) == ["self"]
     assert parameters(KernelSpecManager.get_kernel_spec) == ["self", "kernel_name"]
+
+
+def test_the_model_servers_stop_line_still_rewords_jupyters():
+    """``jupyter mlapp serve`` rewords Jupyter's "shut down all kernels" line: it runs none."""
+    from jupyter_server import serverapp
+
+    from jupyter_mlapp.models.serve import STOP_LINE
+
+    assert STOP_LINE in inspect.getsource(serverapp)
