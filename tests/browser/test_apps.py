@@ -96,6 +96,9 @@ def test_every_page_shows_cleanly_and_links_go_through_the_server(server, page):
     expect(lab).to_have_attribute("href", "/lab/tree/notebooks/ml_app.ipynb")
     expect(lab).to_have_attribute("target", "_blank")
     expect(header.locator("a.mlapp-logout")).to_have_attribute("href", "/logout")
+    # The flagship embeds JupyterLab on itself for editors and admins: the last page of the menu.
+    nav = page.locator(".mlapp-app-nav").get_by_role("button")
+    expect(nav).to_have_text([*PAGES, "Jupyter"])
     for title in PAGES:
         go(page, title)
         content = page.locator(".mlapp-app-content")

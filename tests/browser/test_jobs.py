@@ -99,6 +99,8 @@ def test_a_viewer_trains_from_the_flagship_template_without_saving_a_model(viewe
     content = page.locator(".mlapp-app-content")
     expect(content).to_contain_text("saving models is for editors", timeout=120_000)
     expect(page.get_by_role("textbox", name="Save as")).to_be_disabled()
+    # The flagship embeds JupyterLab for editors; a viewer's menu has no such page.
+    expect(page.locator(".mlapp-app-nav").get_by_role("button", name="Jupyter", exact=True)).to_have_count(0)
     page.get_by_role("button", name="Start training").click()
     expect(page.locator(".mlapp-nav-current")).to_have_text("Monitor", timeout=30_000)
     monitor = page.locator(".mlapp-training-monitor")

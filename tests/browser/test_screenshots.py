@@ -153,16 +153,10 @@ def test_the_app_on_a_phone_in_the_dark(server, browser):
 
 
 def test_jupyterlab_inside_an_app(server, browser):
-    notebook = (server.root / "notebooks" / "ml_app.ipynb").read_text()
-    shell = 'App(\\"ML App\\", '  # as the notebook's JSON spells it
-    assert shell in notebook
-    (server.root / "notebooks" / "ml_app_with_jupyter.ipynb").write_text(
-        notebook.replace(shell, shell + "jupyter=True, ")
-    )
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
-        sign_in(page, server, "/voila/render/notebooks/ml_app_with_jupyter.ipynb?page=Jupyter")
+        sign_in(page, server, "/voila/render/notebooks/ml_app.ipynb?page=Jupyter")
         editor = page.frame_locator("iframe.mlapp-jupyter-frame").locator(".jp-Notebook .jp-Cell").first
         expect(editor).to_contain_text("The flagship ML app", timeout=LOAD)
         shoot(page, "app-jupyter")
