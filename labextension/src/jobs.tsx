@@ -29,7 +29,7 @@ import {
   IProgress
 } from './models';
 import { JobMetrics, JobsModel } from './jobsmodel';
-import { describeError, notifyError, useRoom } from './polling';
+import { describeError, notifyError, useRoom, VisibleContext } from './polling';
 import { Section } from './section';
 
 export interface IJobsProps {
@@ -247,13 +247,14 @@ function MetricSparkline(props: { job: IJob; jobs: JobsModel }): JSX.Element | n
   const { job, jobs } = props;
   const [metrics, setMetrics] = React.useState<JobMetrics | null>(null);
   const [, setVersion] = React.useState(0);
+  const { visible } = React.useContext(VisibleContext);
 
   React.useEffect(() => {
     const feed = new JobMetrics(job.id);
     const onChange = () => setVersion(version => version + 1);
     feed.changed.connect(onChange);
     setMetrics(feed);
-    const following = jobs.follow(feed);
+    const following = jobs.follow(feed, { visible });
     return () => {
       following.dispose();
       feed.changed.disconnect(onChange);

@@ -4,7 +4,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { requestAPI } from './api';
 import { isActive } from './format';
 import { IJob, ILogChunk, IMetrics, IProgress, sortJobs } from './models';
-import { RoomModel } from './room';
+import { IWatcher, RoomModel } from './room';
 
 /**
  * Something read of one job at each tick of the jobs poll (its log, its metrics): it emits
@@ -42,8 +42,12 @@ export abstract class JobFeed {
         this._changed.emit();
       }
     } catch (reason) {
-      this._error = reason instanceof Error ? reason : new Error(String(reason));
-      this._changed.emit();
+      const error = reason instanceof Error ? reason : new Error(String(reason));
+      const changed = error.message !== this._error?.message;
+      this._error = error;
+      if (changed) {
+        this._changed.emit();
+      }
     } finally {
       this.busy = false;
     }
@@ -153,17 +157,21 @@ export class JobsModel extends RoomModel<IJob[]> {
     return this.data?.find(job => job.id === id);
   }
 
-  /** Read `feed` now and at each tick until the returned disposable is disposed. */
-  follow(feed: JobFeed): IDisposable {
-    this.feeds.add(feed);
+  /**
+   * Read `feed` now, then at each tick while `watcher` is visible, until the returned disposable
+   * is disposed (a row of a hidden sidebar reads nothing while a log tab keeps the poll going).
+   */
+  follow(feed: JobFeed, watcher: IWatcher): IDisposable {
+    this.feeds.set(feed, watcher);
     void feed.update(this.job(feed.jobId));
     return new DisposableDelegate(() => this.feeds.delete(feed));
   }
 
   protected async tick(): Promise<void> {
     await super.tick();
-    await Promise.all([...this.feeds].map(feed => feed.update(this.job(feed.jobId))));
+    const due = [...this.feeds].filter(([, watcher]) => watcher.visible());
+    await Promise.all(due.map(([feed]) => feed.update(this.job(feed.jobId))));
   }
 
-  private readonly feeds = new Set<JobFeed>();
+  private readonly feeds = new Map<JobFeed, IWatcher>();
 }

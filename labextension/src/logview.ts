@@ -36,10 +36,8 @@ export class JobLogView extends Widget {
     this.log = new JobLog(job.id);
     this.log.changed.connect(this.onLog, this);
     jobs.changed.connect(this.onJobs, this);
-    this.following = DisposableSet.from([
-      jobs.watch({ visible: () => this.isVisible }),
-      jobs.follow(this.log)
-    ]);
+    const watcher = { visible: () => this.isVisible };
+    this.following = DisposableSet.from([jobs.watch(watcher), jobs.follow(this.log, watcher)]);
   }
 
   dispose(): void {

@@ -1,5 +1,3 @@
-import { IDisposable } from '@lumino/disposable';
-
 import { IStatus, requestAPI } from './api';
 import type { IAppKernelListing } from './appkernels';
 import type { IPublishedApp } from './apps';
@@ -31,7 +29,7 @@ async function loadSessions(): Promise<IAppWithSnapshots[]> {
  * One model per room, shared by the sidebar's sections and the log tabs: each polls once for
  * all its views, and only while one of them is visible.
  */
-export class MLAppModels implements IDisposable {
+export class MLAppModels {
   readonly status = new RoomModel({
     name: 'ML App server',
     load: () => requestAPI<IStatus>('status'),
@@ -65,23 +63,4 @@ export class MLAppModels implements IDisposable {
     load: () => requestAPI<IAppKernelListing>('appkernels'),
     interval: 5000
   });
-
-  get isDisposed(): boolean {
-    return this.jobs.isDisposed;
-  }
-
-  dispose(): void {
-    for (const model of [
-      this.status,
-      this.jobs,
-      this.environments,
-      this.apps,
-      this.sessions,
-      this.cache,
-      this.models,
-      this.appKernels
-    ]) {
-      model.dispose();
-    }
-  }
 }
