@@ -21,6 +21,10 @@ class InvalidInput(MLAppError, ValueError):
     status = 400
 
 
+class NotSignedIn(MLAppError):
+    status = 401
+
+
 class Forbidden(MLAppError, PermissionError):
     status = 403
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from typing import Any
 
@@ -11,8 +12,9 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
-from .errors import MLAppError, ServerBusy
+from .errors import InvalidInput, MLAppError, NotFound, NotSignedIn, ServerBusy
 from .home import is_locked
+from .settings import truthy
 
 API_PREFIX = "/mlapp/api"
 
@@ -41,6 +43,15 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
         """Who is asking, as the server's IdentityProvider decided (never from the request body)."""
         return self.current_user.username
 
+    @property
+    def role(self) -> str | None:
+        """The caller's role (admin, editor, viewer); None under a plain Jupyter login."""
+        return getattr(self.current_user, "role", None)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
     async def call(self, fn, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` off the event loop: a manager call that touches SQLite or the disk
         never stalls the other requests. A database another process holds locked is a 503 for this
@@ -59,29 +70,65 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
         # argument: tell it what to send. (A browser's cookie without the XSRF value stays a 403.)
         credentials = self.request.headers.get("Authorization") or self.request.cookies
         if getattr(self, "_jupyter_current_user", "") is None and not credentials:
-            raise web.HTTPError(
-                401, "not signed in: send `Authorization: token <API token>` (create one on /mlapp/account)"
-            )
+            raise NotSignedIn("not signed in: send `Authorization: token <API token>` (create one on /mlapp/account)")
         super().check_xsrf_cookie()
 
+    # -- the request's arguments: each parser answers a 400 naming what is wrong -----------------------
     def json_body(self) -> dict:
-        """The request body as a JSON object, or a 400 that says what is wrong with it."""
+        """The request body as a JSON object."""
         if not self.request.body:
             return {}
         try:
             body = json.loads(self.request.body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise web.HTTPError(400, f"request body is not valid JSON: {exc}") from exc
+            raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
         if not isinstance(body, dict):
-            raise web.HTTPError(400, "request body must be a JSON object")
+            raise InvalidInput("request body must be a JSON object")
         return body
 
-    def string_field(self, body: dict, name: str, what: str = "a string") -> str:
-        """``body[name]`` when it is a string, else a 400 that names the field."""
-        value = body.get(name)
+    def string_field(self, body: dict, name: str, what: str = "a string", default: str | None = None) -> str:
+        """``body[name]`` when it is a string (``default`` when it is missing and one is given)."""
+        value = body.get(name, default)
         if not isinstance(value, str):
-            raise web.HTTPError(400, f"'{name}' must be {what}")
+            raise InvalidInput(f"'{name}' must be {what}")
         return value
+
+    def bool_field(self, body: dict, name: str, default: bool = False) -> bool:
+        """``body[name]`` when it is a JSON boolean."""
+        value = body.get(name, default)
+        if not isinstance(value, bool):
+            raise InvalidInput(f"'{name}' must be true or false")
+        return value
+
+    def flag_argument(self, name: str) -> bool:
+        """A query flag: ``?name=1`` (or true, yes, on) is set, anything else or nothing is not."""
+        return truthy(self.get_query_argument(name, ""))
+
+    def int_argument(self, name: str, default: int | None = None, low: int | None = None, high: int | None = None):
+        """A whole number in the query (``default`` when absent), within ``low``..``high`` when given."""
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return default
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise InvalidInput(f"'{name}' must be a whole number") from exc
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise InvalidInput(f"'{name}' must be between {low} and {high}")
+        return number
+
+    def float_argument(self, name: str) -> float | None:
+        """A finite number in the query, or None when absent."""
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return None
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise InvalidInput(f"'{name}' must be a number") from exc
+        if not math.isfinite(number):
+            raise InvalidInput(f"'{name}' must be a finite number")
+        return number
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -131,7 +178,7 @@ class APINotFoundHandler(MLAppHandler):
 
     @web.authenticated
     def get(self):
-        raise web.HTTPError(404, f"no such endpoint: {self.request.path}")
+        raise NotFound(f"no such endpoint: {self.request.path}")
 
     post = put = patch = delete = get
 

@@ -160,23 +160,20 @@ class AppsHandler(MLAppHandler):
         data["link"] = url_path_join(self.base_url, "mlapp/apps", quote(app.slug))
         return data
 
-    async def off_loop(self, function, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: function(*args, **kwargs))
-
 
 class AppListHandler(AppsHandler):
     @web.authenticated
     @authorized
     async def get(self):
         query = search_query(self)
-        apps = await self.off_loop(lambda: [self.model(a) for a in self.apps.visible_to(self.who)])
+        apps = await self.call(lambda: [self.model(a) for a in self.apps.visible_to(self.who)])
         self.write_json({"apps": [a for a in apps if matches(a, query)] if query else apps})
 
     @web.authenticated
     @authorized
     async def post(self):
         body = self.fields(self.json_body())
-        app, created = await self.off_loop(self.apps.publish, body.pop("path", None), by=self.who, **body)
+        app, created = await self.call(self.apps.publish, body.pop("path", None), by=self.who, **body)
         self.log.info("%s published %s as the app %s", self.username, app.path, app.slug)
         self.write_json(self.model(app), status=201 if created else 200)
 
@@ -194,13 +191,13 @@ class AppHandler(AppsHandler):
         if not body:
             raise InvalidInput(f"nothing to change: give {', '.join(FIELDS[1:])}")
         current = self.visible(slug)
-        app, _ = await self.off_loop(self.apps.publish, current.path, by=self.who, **body)
+        app, _ = await self.call(self.apps.publish, current.path, by=self.who, **body)
         self.write_json(self.model(app))
 
     @web.authenticated
     @authorized
     async def delete(self, slug):
-        app = await self.off_loop(self.apps.unpublish, self.visible(slug).slug, by=self.who)
+        app = await self.call(self.apps.unpublish, self.visible(slug).slug, by=self.who)
         self.log.info("%s unpublished the app %s (%s)", self.username, app.slug, app.path)
         self.set_status(204)
         self.finish()

@@ -7,8 +7,6 @@ to the kernel manager, which routes Voila's kernel starts through it (``auth/ker
 
 from __future__ import annotations
 
-import asyncio
-
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -24,7 +22,7 @@ class AppKernelsHandler(MLAppHandler):
     @authorized
     async def get(self):
         # psutil reads /proc for each kernel and its children: off the event loop.
-        kernels = await asyncio.to_thread(self.manager.list)
+        kernels = await self.call(self.manager.list)
         self.write_json(
             {
                 "kernels": kernels,

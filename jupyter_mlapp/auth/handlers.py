@@ -4,8 +4,6 @@ and user management for admins. The login pages are in ``pages``, the API's Open
 
 from __future__ import annotations
 
-import asyncio
-
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
@@ -47,16 +45,13 @@ class AuthHandler(MLAppHandler):
     def store(self) -> UserStore:
         return self.manager
 
+    def text(self, body: dict, key: str) -> str:
+        return self.string_field(body, key, "text", default="")
+
     def own_account(self) -> str:
         if getattr(self.current_user, "kind", None) != "account":
             raise InvalidInput("the server owner signs in with the server's token and has no account")
         return self.username
-
-    def text(self, body: dict, key: str) -> str:
-        value = body.get(key, "")
-        if not isinstance(value, str):
-            raise InvalidInput(f"'{key}' must be text")
-        return value
 
 
 class LoginHandler(AuthHandler):
@@ -143,8 +138,7 @@ class UsersHandler(AuthHandler):
         unknown = set(body) - {"username", "password", "role", "display_name"}
         if unknown:
             raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
-        account = await asyncio.get_running_loop().run_in_executor(
-            None,
+        account = await self.call(
             self.store.add,
             body.get("username"),
             body.get("password"),
@@ -176,9 +170,7 @@ class UserHandler(AuthHandler):
             )
         account = self.store.require(username)
         if "password" in body:
-            await asyncio.get_running_loop().run_in_executor(
-                None, self.store.set_password, account.username, body["password"]
-            )
+            await self.call(self.store.set_password, account.username, body["password"])
         if "role" in body:
             self.store.set_role(account.username, body["role"])
         if "display_name" in body:

@@ -11,7 +11,6 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..settings import truthy
 from ..web import MLAppHandler, json_content
 from .manager import FileManager, user_root
 
@@ -24,16 +23,13 @@ class FilesHandler(MLAppHandler):
     @property
     def files(self) -> FileManager:
         workspace = self.manager.root
-        per_user = self.mlapp.files_per_user and getattr(self.current_user, "role", None) != "admin"
+        per_user = self.mlapp.files_per_user and not self.is_admin
         if not per_user:
             return self.manager
         return FileManager(user_root(self.username, workspace=workspace, per_user=True))
 
     def path_argument(self) -> str:
         return self.get_query_argument("path", "")
-
-    def flag(self, name: str) -> bool:
-        return truthy(self.get_query_argument(name, ""))
 
     def body_path(self, body: dict, key: str = "path") -> str:
         return self.string_field(body, key, "a string path relative to the root")
@@ -51,12 +47,7 @@ class TreeHandler(FilesHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        try:
-            depth = int(self.get_query_argument("depth", "2"))
-        except ValueError as exc:
-            raise web.HTTPError(400, "'depth' must be an integer") from exc
-        if not 0 <= depth <= 8:
-            raise web.HTTPError(400, "'depth' must be between 0 and 8")
+        depth = self.int_argument("depth", 2, low=0, high=8)
         self.write_json(await self.call(self.files.tree, self.path_argument(), depth=depth))
 
 
@@ -92,7 +83,7 @@ class ContentHandler(FilesHandler):
     @web.authenticated
     @authorized
     async def put(self):
-        files, path, overwrite = self.files, self.path_argument(), self.flag("overwrite")
+        files, path, overwrite = self.files, self.path_argument(), self.flag_argument("overwrite")
         entry = await self.call(files.upload, path, self.request.body, overwrite=overwrite)
         self.write_json(entry, status=201)
 
@@ -109,9 +100,7 @@ class CreateHandler(FilesHandler):
     @authorized
     async def post(self):
         body = self.json_body()
-        content = body.get("content", "")
-        if not isinstance(content, str):
-            raise web.HTTPError(400, "'content' must be a string (upload binary files with PUT /files/content)")
+        content = self.string_field(body, "content", "a string (upload binary files with PUT /files/content)", "")
         self.write_json(await self.call(self.files.create, self.body_path(body), content), status=201)
 
 
@@ -128,9 +117,7 @@ class DeleteHandler(FilesHandler):
     @authorized
     async def post(self):
         body = self.json_body()
-        recursive = body.get("recursive", False)
-        if not isinstance(recursive, bool):
-            raise web.HTTPError(400, "'recursive' must be true or false")
+        recursive = self.bool_field(body, "recursive")
         files, path = self.files, self.body_path(body)
         await self.call(files.delete, path, recursive=recursive)
         self.write_json({"deleted": files.normalize(path)})

@@ -11,7 +11,6 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import InvalidInput
-from ..settings import truthy
 from ..web import MLAppHandler, json_content
 from .job_manager import JobManager
 
@@ -25,17 +24,8 @@ class JobsBase(MLAppHandler):
     @property
     def jobs(self) -> JobManager:
         """The manager as the caller sees it: their own jobs, or all for an admin."""
-        role = getattr(self.current_user, "role", None)  # None: plain Jupyter login, an editor
-        return self.manager.as_user(self.username, admin=role == "admin", role=role)
-
-    def int_argument(self, name: str, default: int | None) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return default
-        try:
-            return int(value)
-        except ValueError as exc:
-            raise InvalidInput(f"'{name}' must be a whole number") from exc
+        # A role of None (a plain Jupyter login) is an editor's.
+        return self.manager.as_user(self.username, admin=self.is_admin, role=self.role)
 
 
 class JobsHandler(JobsBase):
@@ -117,7 +107,7 @@ class EnvsHandler(JobsBase):
     @web.authenticated
     @authorized
     async def get(self):
-        refresh = truthy(self.get_query_argument("refresh", ""))
+        refresh = self.flag_argument("refresh")
         envs = await self.call(self.manager.environments.environments, refresh=refresh)
         self.write_json({"environments": [env.to_json() for env in envs]})
 

@@ -17,7 +17,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import httputil, web
 
 from .. import __version__
-from ..errors import InvalidInput, TooLarge
+from ..errors import InvalidInput, MLAppError, TooLarge
 from ..settings import truthy
 from ..web import MLAppHandler, json_content
 from .images import zip_to_base64
@@ -51,14 +51,14 @@ class ModelsAPIHandler(MLAppHandler):
     async def prepare(self):
         self._chunks: list[bytes] = []
         self._size = 0
-        self._refusal: web.HTTPError | None = None
+        self._refusal: web.HTTPError | MLAppError | None = None
         length = self.request.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > self.max_body:
             raise TooLarge(f"the request body has {int(length):,} bytes, more than the {self.max_body:,} allowed")
         self.request.connection.set_max_body_size(self.max_body)
         try:
             await super().prepare()  # who is asking; the XSRF check
-        except web.HTTPError as refusal:
+        except (web.HTTPError, MLAppError) as refusal:  # not signed in, the XSRF check
             # Answered once the body is read (and dropped): answering now would close the
             # connection on unread bytes, which a proxy in front (JupyterHub's, nginx) reports
             # as a 503 instead of this 403. The verb's method is not run.
@@ -168,8 +168,7 @@ class ModelListHandler(ModelsAPIHandler):
     async def delete(self):
         fields, _ = self.payload()
         name, model_path = self.required(fields, "algorithm"), self.required(fields, "Model_path")
-        is_admin = getattr(self.current_user, "role", None) == "admin"
-        await self.call(self.service.delete, name, model_path, self.username, is_admin=is_admin)
+        await self.call(self.service.delete, name, model_path, self.username, is_admin=self.is_admin)
         self.set_status(204)
         self.finish()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import NotFound
+from ..errors import Forbidden, NotFound
 from ..web import MLAppHandler, json_content
 from .manager import SessionManager
 
@@ -24,8 +24,8 @@ class SessionsHandler(MLAppHandler):
     def who(self) -> str:
         """Whose sessions: the signed-in user's; an admin may name another with ``?user=``."""
         user = self.get_query_argument("user", "") or self.username
-        if user != self.username and getattr(self.current_user, "role", None) != "admin":
-            raise web.HTTPError(403, "only admins may see another user's sessions")
+        if user != self.username and not self.is_admin:
+            raise Forbidden("only admins may see another user's sessions")
         return user
 
     @property
@@ -63,9 +63,7 @@ class SnapshotsHandler(SessionsHandler):
     @authorized
     async def post(self, app):
         body = self.json_body()
-        overwrite = body.get("overwrite", False)
-        if not isinstance(overwrite, bool):
-            raise web.HTTPError(400, "'overwrite' must be true or false")
+        overwrite = self.bool_field(body, "overwrite")
         name = self.string_field(body, "name")
         info = await self.call(self.manager.save_snapshot, self.who, app, name, overwrite=overwrite)
         self.write_json(info, status=201)

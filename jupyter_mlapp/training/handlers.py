@@ -6,7 +6,6 @@ caller sees jobs (their own, or everyone's for an admin), and another user's job
 
 from __future__ import annotations
 
-import math
 import os
 
 from jupyter_server.auth.decorator import authorized
@@ -28,18 +27,6 @@ class TrainingBase(JobsBase):
 
 
 class MetricsHandler(TrainingBase):
-    def float_argument(self, name: str) -> float | None:
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return None
-        try:
-            number = float(value)
-        except ValueError as exc:
-            raise InvalidInput(f"'{name}' must be a number") from exc
-        if not math.isfinite(number):
-            raise InvalidInput(f"'{name}' must be a finite number")
-        return number
-
     @web.authenticated
     @authorized
     async def get(self, job_id):
