@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from types import SimpleNamespace
 
+import jinja2
 import voila.server_extension
 from voila.paths import collect_template_paths
 from voila.static_file_handler import AllowListFileHandler, TemplateStaticFileHandler
@@ -69,3 +71,31 @@ def test_voilas_file_list_still_reads_the_contents_manager_the_apps_room_filters
 
     for handler in (VoilaContentsHandler, TornadoVoilaTreeHandler):
         assert "self.contents_manager" in inspect.getsource(handler), handler
+
+
+def voila_environment() -> jinja2.Environment:
+    """A Jinja environment as Voila makes it for its pages (its base templates, i18n)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(collect_template_paths(["voila"], "base")),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=True,
+    )
+    env.install_null_translations()
+    return env
+
+
+def test_voilas_error_page_says_why_and_links_no_cdn():
+    env = voila_environment()
+    web_app = SimpleNamespace(settings={"voila_jinja2_env": env})
+    ours.explain_voila_errors(web_app)
+    loader = env.loader
+    ours.explain_voila_errors(web_app)
+    assert env.loader is loader  # a second call changes nothing
+    page = env.get_template("error.html").render(
+        status_code=403, status_message="Forbidden", message="Your role (viewer) does not allow this page", base_url="/"
+    )
+    assert "<h1>403: Forbidden</h1>" in page
+    assert '<p class="mlapp-error-reason">Your role (viewer) does not allow this page</p>' in page
+    assert "cdn.jsdelivr.net" not in page
+    crash = env.get_template("error.html").render(status_code=500, status_message="Error", message="a traceback")
+    assert "a traceback" not in crash  # internals stay out of a 5xx page
