@@ -1,10 +1,11 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { paths } from './generated/api';
+import type { components, paths } from './generated/api';
 
 /**
- * An error answered by the jupyter-mlapp API: its `message` is the server's `error` field.
+ * An error answered by the jupyter-mlapp API, in Jupyter's shape (`message`, `reason`; `error`
+ * is the old name of `message`, still read for an older server).
  */
 export class MLAppAPIError extends Error {
   constructor(
@@ -42,10 +43,10 @@ export async function requestAPI<T>(
     }
   }
   if (!response.ok) {
-    const message =
-      (data && typeof data === 'object' && (data.message ?? data.error)) ||
-      `${response.status} ${response.statusText}`;
-    throw new MLAppAPIError(message, response.status, data?.detail ?? null);
+    const body: Partial<components['schemas']['Error']> | null =
+      data && typeof data === 'object' ? data : null;
+    const message = body?.message || body?.error || `${response.status} ${response.statusText}`;
+    throw new MLAppAPIError(message, response.status, body?.detail ?? null);
   }
   return data as T;
 }
