@@ -25,7 +25,8 @@ from pathlib import Path
 from .. import current_role, current_user, settings
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from ..home import room_dir
-from .backend import Backend, JobBackends, LogChunk
+from .backend import Backend, LogChunk
+from .dispatcher import JobBackends
 from .environments import Environment, EnvironmentFinder, default_finder
 from .store import ACTIVE, Job, JobStore, QueueFull
 from .templates import JobTemplate

@@ -26,7 +26,7 @@ from harness import free_port
 
 pytest.importorskip("ray.job_submission", reason="Ray is not installed: pip install -e '.[ray]' to run these tests")
 
-from jupyter_mlapp.jobs.backend import JobBackends
+from jupyter_mlapp.jobs.dispatcher import JobBackends
 from jupyter_mlapp.jobs.job_manager import JobManager
 from jupyter_mlapp.jobs.ray_backend import RayUnavailable
 
