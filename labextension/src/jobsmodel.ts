@@ -93,7 +93,8 @@ export class JobLog extends JobFeed {
     if (job && !isActive(job.state)) {
       this.finish();
     }
-    return this.text.length > 0 || this.reset;
+    // Finishing is news too: the view stops watching the jobs once it knows.
+    return this.text.length > 0 || this.reset || this.done;
   }
 
   private offset = 0;
