@@ -102,21 +102,22 @@ class PasswordHandler(AuthHandler):
 class TokensHandler(AuthHandler):
     @web.authenticated
     @authorized
-    def get(self):
-        self.write_json({"tokens": self.store.list_tokens(self.own_account())})
+    async def get(self):
+        self.write_json({"tokens": await self.call(self.store.list_tokens, self.own_account())})
 
     @web.authenticated
     @authorized
-    def post(self):
-        token, secret = self.store.create_token(self.own_account(), self.text(self.json_body(), "note"))
+    async def post(self):
+        note = self.text(self.json_body(), "note")
+        token, secret = await self.call(self.store.create_token, self.own_account(), note)
         self.write_json({**token, "token": secret}, status=201)
 
 
 class TokenHandler(AuthHandler):
     @web.authenticated
     @authorized
-    def delete(self, token_id):
-        self.store.revoke_token(self.own_account(), token_id)
+    async def delete(self, token_id):
+        await self.call(self.store.revoke_token, self.own_account(), token_id)
         self.set_status(204)
         self.finish()
 
@@ -128,8 +129,9 @@ class UsersHandler(AuthHandler):
 
     @web.authenticated
     @authorized
-    def get(self):
-        self.write_json({"users": [a.to_dict() for a in self.store.list()], "roles": list(ROLES)})
+    async def get(self):
+        accounts = await self.call(self.store.list)
+        self.write_json({"users": [a.to_dict() for a in accounts], "roles": list(ROLES)})
 
     @web.authenticated
     @authorized
@@ -154,8 +156,8 @@ class UserHandler(AuthHandler):
 
     @web.authenticated
     @authorized
-    def get(self, username):
-        self.write_json(self.store.require(username).to_dict())
+    async def get(self, username):
+        self.write_json((await self.call(self.store.require, username)).to_dict())
 
     @web.authenticated
     @authorized
@@ -168,25 +170,25 @@ class UserHandler(AuthHandler):
                 if unknown
                 else "nothing to change: give role, display_name, disabled or password"
             )
-        account = self.store.require(username)
+        account = await self.call(self.store.require, username)
         if "password" in body:
             await self.call(self.store.set_password, account.username, body["password"])
         if "role" in body:
-            self.store.set_role(account.username, body["role"])
+            await self.call(self.store.set_role, account.username, body["role"])
         if "display_name" in body:
-            self.store.set_display_name(account.username, body["display_name"])
+            await self.call(self.store.set_display_name, account.username, body["display_name"])
         if "disabled" in body:
-            self.store.set_disabled(account.username, body["disabled"])
+            await self.call(self.store.set_disabled, account.username, body["disabled"])
             if body["disabled"]:
                 await stop_kernels(self, account.username)
         self.log.info("%s changed %s of user %s", self.username, ", ".join(sorted(body)), account.username)
-        self.write_json(self.store.require(account.username).to_dict())
+        self.write_json((await self.call(self.store.require, account.username)).to_dict())
 
     @web.authenticated
     @authorized
     async def delete(self, username):
-        account = self.store.require(username)
-        self.store.remove(account.username)
+        account = await self.call(self.store.require, username)
+        await self.call(self.store.remove, account.username)
         await stop_kernels(self, account.username)
         self.log.info("%s removed user %s", self.username, account.username)
         self.set_status(204)

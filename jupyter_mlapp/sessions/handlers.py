@@ -30,7 +30,7 @@ class SessionsHandler(MLAppHandler):
 
     @property
     def role(self) -> str:
-        return getattr(self.current_user, "role", None) or "viewer"
+        return super().role or "viewer"
 
 
 class AppsHandler(SessionsHandler):
