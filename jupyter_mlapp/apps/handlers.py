@@ -175,14 +175,14 @@ class AppListHandler(AppsHandler):
         body = self.fields(self.json_body())
         app, created = await self.call(self.apps.publish, body.pop("path", None), by=self.who, **body)
         self.log.info("%s published %s as the app %s", self.username, app.path, app.slug)
-        self.write_json(self.model(app), status=201 if created else 200)
+        self.write_json(await self.call(self.model, app), status=201 if created else 200)
 
 
 class AppHandler(AppsHandler):
     @web.authenticated
     @authorized
-    def get(self, slug):
-        self.write_json(self.model(self.visible(slug)))
+    async def get(self, slug):
+        self.write_json(await self.call(lambda: self.model(self.visible(slug))))
 
     @web.authenticated
     @authorized
@@ -190,14 +190,15 @@ class AppHandler(AppsHandler):
         body = self.fields(self.json_body(), allowed=FIELDS[1:])
         if not body:
             raise InvalidInput(f"nothing to change: give {', '.join(FIELDS[1:])}")
-        current = self.visible(slug)
+        current = await self.call(self.visible, slug)
         app, _ = await self.call(self.apps.publish, current.path, by=self.who, **body)
-        self.write_json(self.model(app))
+        self.write_json(await self.call(self.model, app))
 
     @web.authenticated
     @authorized
     async def delete(self, slug):
-        app = await self.call(self.apps.unpublish, self.visible(slug).slug, by=self.who)
+        current = await self.call(self.visible, slug)
+        app = await self.call(self.apps.unpublish, current.slug, by=self.who)
         self.log.info("%s unpublished the app %s (%s)", self.username, app.slug, app.path)
         self.set_status(204)
         self.finish()
