@@ -92,6 +92,9 @@ class WindowedGrid(StreamingDataGrid):
         # Windows cost well under a millisecond here: ask sooner than the parent's 160 ms.
         kwargs.setdefault("debounce_delay", 60)
         super().__init__(view.frame, **kwargs)
+        # A streamed click carries no primary_key_row (the browser holds no key column), which
+        # the parent's handler requires: clicks are answered in _handle_comm_msg instead.
+        self.on_msg(self._DataGrid__handle_custom_msg, remove=True)
         self.on_cell_click(self._sort_on_header_click)
 
     # -- the frame, never copied -----------------------------------------------------------
@@ -112,7 +115,10 @@ class WindowedGrid(StreamingDataGrid):
         self._index_fields = index_fields
         self._body_fields = body_fields
         self._row_count = len(view)
-        self._data = {"data": {}, "schema": schema, "fields": [{f["name"]: None} for f in fields]}
+        # Empty key columns: the browser looks a clicked row's key up in them (and throws, so
+        # sends no click, when they are missing); the rows themselves are windows.
+        keys = {name: pd.Series([], dtype=object) for name in schema["primaryKey"]}
+        self._data = {"data": keys, "schema": schema, "fields": [{f["name"]: None} for f in fields]}
 
     @staticmethod
     def _header_renderer(view: TableView) -> TextRenderer:
@@ -141,6 +147,30 @@ class WindowedGrid(StreamingDataGrid):
             self.send_window(r1, min(r2, r1 + MAX_WINDOW_ROWS - 1), c1, min(c2, c1 + MAX_WINDOW_COLUMNS - 1))
         elif kind == "unique-values-request":
             self._send_unique_values(content.get("column"))
+        elif content.get("event_type") == "cell-click":
+            self._on_click(content)
+
+    def _on_click(self, content: dict) -> None:
+        """Tell the ``on_cell_click`` callbacks about a click; for a row, ``primary_key_row`` is
+        the frame's row position and ``cell_value`` the frame's value (the browser may hold only
+        a placeholder)."""
+        region, row, column = content.get("region"), content.get("row"), content.get("column")
+        cell = {
+            "region": region,
+            "column": column,
+            "column_index": content.get("column_index"),
+            "row": row,
+            "primary_key_row": row,  # a header's, as the parent reports it
+            "cell_value": content.get("cell_value"),
+        }
+        if region in ("body", "row-header"):
+            if not isinstance(row, int) or not 0 <= row < len(self.view):
+                return
+            window = self.view.window(row, row + 1)
+            values = {**window["index"], **window["columns"]}.get(column)
+            cell["primary_key_row"] = int(window["rows"][0])
+            cell["cell_value"] = _json_value(next(iter(values[:1]))) if values is not None else None
+        self._cell_click_handlers(cell)
 
     def window_message(self, r1: int, r2: int, c1: int, c2: int) -> tuple[dict, list]:
         """The reply to a request for rows ``r1..r2`` and columns ``c1..c2`` (inclusive), with a

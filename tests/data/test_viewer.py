@@ -12,7 +12,7 @@ def test_the_viewer_opens_empty_and_with_a_frame(tmp_path):
     empty = DataViewer(root=tmp_path)
     assert len(empty.picker.options) >= 757 and empty.source == ""
     assert len(empty.view.frame) == 757 and list(empty.view.frame.columns) == ["id", "title", "package"]
-    assert "Pick a data set in the list above" in empty.message.value  # the catalog first, as the article's viewer
+    assert "Click a row to open its data set" in empty.message.value  # the catalog first, as the article's viewer
     frame = pd.DataFrame({"a": [1, 2, 3]})
     viewer = DataViewer(frame, name="mine", root=tmp_path)
     assert viewer.view.frame is frame
