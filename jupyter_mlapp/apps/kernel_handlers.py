@@ -10,7 +10,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..web import MLAppHandler, json_content
+from ..web import MLAppHandler
 from .kernels import AppKernels
 
 
@@ -47,55 +47,3 @@ class AppKernelHandler(MLAppHandler):
         self.log.info("%s stopped app kernel %s", self.username, kernel_id)
         self.set_status(204)
         self.finish()
-
-
-KERNEL = {
-    "type": "object",
-    "required": ["id", "state", "memory"],
-    "properties": {
-        "id": {"type": "string"},
-        "app": {"type": "string", "nullable": True, "description": "the notebook; null for a pooled kernel"},
-        "user": {"type": "string", "nullable": True},
-        "state": {"type": "string", "enum": ["open", "closing", "pooled"]},
-        "started": {"type": "number", "nullable": True},
-        "age": {"type": "number", "nullable": True, "description": "seconds since its page opened"},
-        "memory": {"type": "integer", "description": "bytes (RSS of the kernel and its children)"},
-        "execution_state": {"type": "string", "nullable": True},
-    },
-}
-ERRORS = {"401": {"$ref": "#/components/responses/Unauthorized"}}
-openapi_paths = {
-    "/appkernels": {
-        "get": {
-            "summary": "App kernels: each open app page's and the warm pool's (admins)",
-            "tags": ["apps"],
-            "responses": {
-                "200": {
-                    "description": "kernels and limits",
-                    "content": json_content(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "kernels": {"type": "array", "items": KERNEL},
-                                "limits": {"type": "object", "additionalProperties": {"type": "integer"}},
-                            },
-                        }
-                    ),
-                },
-                **ERRORS,
-            },
-        }
-    },
-    "/appkernels/{kernel_id}": {
-        "delete": {
-            "summary": "Stop an app kernel (its page shows the kernel gone; a reload starts another)",
-            "tags": ["apps"],
-            "parameters": [{"name": "kernel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {
-                "204": {"description": "stopped"},
-                "404": {"$ref": "#/components/responses/NotFound"},
-                **ERRORS,
-            },
-        }
-    },
-}

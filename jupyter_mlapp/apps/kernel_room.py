@@ -7,7 +7,8 @@ from __future__ import annotations
 from tornado.ioloop import IOLoop
 
 from ..rooms import Room
-from .kernel_handlers import AppKernelHandler, AppKernelsHandler, openapi_paths
+from .kernel_handlers import AppKernelHandler, AppKernelsHandler
+from .kernel_openapi import openapi_paths
 from .kernels import AppKernels
 
 
@@ -41,6 +42,5 @@ ROUTES = (
     (r"/appkernels", AppKernelsHandler),
     (r"/appkernels/(?P<kernel_id>[^/]+)", AppKernelHandler),
 )
-
 
 ROOM = Room("appkernels", build=build, routes=ROUTES, openapi=openapi_paths, connect=connect)

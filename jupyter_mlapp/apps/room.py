@@ -7,7 +7,8 @@ from ..auth.identity import MLAppIdentityProvider
 from ..integrations.voila import own_theme_cache
 from ..rooms import Room
 from .enforce import AppGate, filter_voila_tree, follow_renames
-from .handlers import AppHandler, AppListHandler, GalleryPage, LandingPage, ShortLink, openapi_paths
+from .handlers import AppHandler, AppListHandler, GalleryPage, LandingPage, ShortLink
+from .openapi import openapi_paths
 from .published import PublishedApps
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..rooms import Room
 from .catalog import DataCatalog
-from .handlers import DatasetsHandler, openapi_paths
+from .handlers import DatasetsHandler
+from .openapi import openapi_paths
 
 ROOM = Room(
     "data",

@@ -13,9 +13,9 @@ from .handlers import (
     RenameHandler,
     StatHandler,
     TreeHandler,
-    openapi_paths,
 )
 from .manager import FileManager
+from .openapi import openapi_paths
 
 ROUTES = (
     (r"/files/list", ListHandler),

@@ -16,10 +16,10 @@ from .handlers import (
     JobLogHandler,
     JobsHandler,
     KillAllHandler,
-    openapi_paths,
 )
 from .job_manager import JobManager
 from .kernelspecs import EnvironmentKernelSpecManager
+from .openapi import openapi_paths
 
 
 def build(app) -> JobManager:
@@ -66,6 +66,5 @@ ROUTES = (
     (rf"/jobs/{JOB_ID}/kill", JobKillHandler),
     (r"/envs", EnvsHandler),
 )
-
 
 ROOM = Room("jobs", build=build, routes=ROUTES, openapi=openapi_paths, connect=connect, exports=exports)

@@ -12,8 +12,8 @@ from .handlers import (
     ModelListHandler,
     PredictHandler,
     VersionHandler,
-    openapi_paths,
 )
+from .openapi import openapi_paths
 from .registry import ModelRegistry
 from .service import ModelService
 
@@ -45,6 +45,5 @@ ROUTES = (
     (r"/models/health", HealthHandler),
     (r"/models/version", VersionHandler),
 )
-
 
 ROOM = Room("models", build=build, routes=ROUTES, openapi=openapi_paths)

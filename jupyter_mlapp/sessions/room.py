@@ -14,9 +14,9 @@ from .handlers import (
     SharedCacheEntryHandler,
     SnapshotHandler,
     SnapshotsHandler,
-    openapi_paths,
 )
 from .manager import SessionManager
+from .openapi import openapi_paths
 from .state import end_session
 
 ROUTES = (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..jobs.handlers import JOB_ID
 from ..rooms import Room
-from .handlers import LogDownloadHandler, MetricsHandler, openapi_paths
+from .handlers import LogDownloadHandler, MetricsHandler
+from .openapi import openapi_paths
 
 ROUTES = (
     (rf"/jobs/{JOB_ID}/metrics", MetricsHandler),

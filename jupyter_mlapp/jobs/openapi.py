@@ -1,0 +1,239 @@
+"""The OpenAPI description of ``/mlapp/api/jobs/...`` and ``/mlapp/api/envs``."""
+
+from __future__ import annotations
+
+from ..web import json_content
+
+ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+}
+NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
+JOB_PARAM = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RESOURCES = {
+    "type": "object",
+    "description": "asked of the Ray cluster (backend ray)",
+    "properties": {
+        "cpus": {"type": "number", "minimum": 0},
+        "gpus": {"type": "number", "minimum": 0},
+        "memory": {"type": "integer", "minimum": 0, "description": "bytes"},
+    },
+    "additionalProperties": False,
+}
+JOB = {
+    "type": "object",
+    "required": ["id", "name", "user", "command", "state", "log_path"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "user": {"type": "string"},
+        "command": {"type": "array", "items": {"type": "string"}},
+        "argv": {"type": "array", "items": {"type": "string"}},
+        "cwd": {"type": "string"},
+        "env_keys": {"type": "array", "items": {"type": "string"}},
+        "environment": {"type": "string", "nullable": True},
+        "environment_path": {"type": "string", "nullable": True},
+        "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "killed", "lost"]},
+        "created_at": {"type": "number"},
+        "started_at": {"type": "number", "nullable": True},
+        "ended_at": {"type": "number", "nullable": True},
+        "runtime": {"type": "number", "nullable": True, "description": "seconds"},
+        "pid": {"type": "integer", "nullable": True},
+        "exit_code": {"type": "integer", "nullable": True},
+        "signal": {"type": "string", "nullable": True, "description": "the signal that ended it, e.g. SIGKILL"},
+        "cpu_percent": {"type": "number", "nullable": True},
+        "memory": {"type": "integer", "nullable": True, "description": "resident bytes"},
+        "reason": {"type": "string", "nullable": True},
+        "log_path": {"type": "string"},
+        "grace": {"type": "number"},
+        "backend": {"type": "string", "nullable": True, "description": "null: this machine; ray: the Ray cluster"},
+        "resources": {**RESOURCES, "nullable": True},
+    },
+}
+KILL_RESULT = {
+    "type": "object",
+    "properties": {"job": JOB, "message": {"type": "string"}, "killed": {"type": "boolean"}},
+}
+
+openapi_paths = {
+    "/jobs": {
+        "get": {
+            "summary": "The caller's jobs (an admin's: everyone's), oldest first",
+            "tags": ["jobs"],
+            "responses": {
+                "200": {
+                    "description": "jobs",
+                    "content": json_content(
+                        {"type": "object", "properties": {"jobs": {"type": "array", "items": JOB}}}
+                    ),
+                },
+                **ERRORS,
+            },
+        },
+        "post": {
+            "summary": "Start a background job (queued while the concurrency limit is reached)",
+            "tags": ["jobs"],
+            "requestBody": {
+                "required": True,
+                "content": json_content(
+                    {
+                        "type": "object",
+                        "required": ["command"],
+                        "properties": {
+                            "command": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+                            "name": {"type": "string"},
+                            "cwd": {"type": "string", "description": "relative to the server's root folder"},
+                            "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "environment": {"type": "string", "description": "name or path, see /envs"},
+                            "stdin": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+                            "backend": {
+                                "type": "string",
+                                "enum": ["local", "ray"],
+                                "description": "default: the server's",
+                            },
+                            "resources": RESOURCES,
+                        },
+                    }
+                ),
+            },
+            "responses": {"201": {"description": "the job", "content": json_content(JOB)}, **ERRORS},
+        },
+    },
+    "/jobs/kill-all": {
+        "post": {
+            "summary": "Kill every queued and running job of the caller",
+            "tags": ["jobs"],
+            "responses": {
+                "200": {
+                    "description": "what was done",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "killed": {"type": "integer"},
+                                "results": {"type": "array", "items": KILL_RESULT},
+                            },
+                        }
+                    ),
+                },
+                **ERRORS,
+            },
+        }
+    },
+    "/jobs/clear-finished": {
+        "post": {
+            "summary": "Remove the caller's finished jobs (an admin's: everyone's) with their logs",
+            "tags": ["jobs"],
+            "requestBody": {
+                "required": False,
+                "content": json_content(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "older_than": {
+                                "type": "number",
+                                "minimum": 0,
+                                "description": "only jobs that ended more than this many seconds ago",
+                            }
+                        },
+                    }
+                ),
+            },
+            "responses": {
+                "200": {
+                    "description": "how many were removed",
+                    "content": json_content({"type": "object", "properties": {"removed": {"type": "integer"}}}),
+                },
+                **ERRORS,
+            },
+        }
+    },
+    "/jobs/{job_id}": {
+        "get": {
+            "summary": "One job",
+            "tags": ["jobs"],
+            "parameters": [JOB_PARAM],
+            "responses": {"200": {"description": "the job", "content": json_content(JOB)}, **ERRORS, **NOT_FOUND},
+        },
+        "delete": {
+            "summary": "Remove a finished job: its record and its log",
+            "tags": ["jobs"],
+            "parameters": [JOB_PARAM],
+            "responses": {
+                "204": {"description": "removed"},
+                **ERRORS,
+                **NOT_FOUND,
+                "409": {
+                    "description": "the job is queued or running: kill it first",
+                    "content": json_content({"$ref": "#/components/schemas/Error"}),
+                },
+            },
+        },
+    },
+    "/jobs/{job_id}/log": {
+        "get": {
+            "summary": "A bounded piece of the job's log (stdout and stderr)",
+            "tags": ["jobs"],
+            "parameters": [
+                JOB_PARAM,
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 4194304}},
+                {
+                    "name": "tail",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "the last N bytes instead of reading from offset",
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "log text",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "text": {"type": "string"},
+                                "offset": {"type": "integer"},
+                                "next_offset": {"type": "integer"},
+                                "size": {"type": "integer"},
+                            },
+                        }
+                    ),
+                },
+                **ERRORS,
+                **NOT_FOUND,
+            },
+        }
+    },
+    "/jobs/{job_id}/kill": {
+        "post": {
+            "summary": "SIGTERM to the job's process group, SIGKILL after the grace period",
+            "tags": ["jobs"],
+            "parameters": [JOB_PARAM],
+            "responses": {
+                "200": {"description": "what was done", "content": json_content(KILL_RESULT)},
+                **ERRORS,
+                **NOT_FOUND,
+            },
+        }
+    },
+    "/envs": {
+        "get": {
+            "summary": "Conda and virtual environments jobs and kernels can run in",
+            "tags": ["jobs"],
+            "parameters": [{"name": "refresh", "in": "query", "schema": {"type": "boolean"}}],
+            "responses": {
+                "200": {
+                    "description": "environments",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "properties": {"environments": {"type": "array", "items": {"type": "object"}}},
+                        }
+                    ),
+                },
+                **ERRORS,
+            },
+        }
+    },
+}

@@ -1,0 +1,198 @@
+"""The OpenAPI description of ``/mlapp/api/models/...``."""
+
+from __future__ import annotations
+
+from ..web import json_content
+
+
+def _ok(description: str, schema: dict | None = None) -> dict:
+    response = {"description": description}
+    if schema:
+        response["content"] = json_content(schema)
+    return response
+
+
+ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "404": {"$ref": "#/components/responses/NotFound"},
+}
+FLAG = {"oneOf": [{"type": "boolean"}, {"type": "string"}]}
+NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}
+MODEL_QUERY = {
+    "type": "object",
+    "required": ["algorithm"],
+    "properties": {"algorithm": NAME, "Model_path": NAME, "return_weights": FLAG, "return_classes": FLAG},
+}
+CONFIG = {
+    "type": "object",
+    "description": "algorithm, Model_path, DETECTION_MIN_CONFIDENCE (0-1), TOP_K, and any other settings",
+    "properties": {
+        "algorithm": NAME,
+        "Model_path": NAME,
+        "DETECTION_MIN_CONFIDENCE": {"type": "number", "minimum": 0, "maximum": 1},
+        "TOP_K": {"type": "integer", "minimum": 1, "maximum": 1000},
+    },
+}
+RESULT = {
+    "type": "object",
+    "properties": {
+        "results": {
+            "type": "object",
+            "properties": {
+                "class_name": {"type": "array", "items": {"type": "string"}},
+                "scores": {"type": "array", "items": {"type": "number"}},
+                "rois [y_min, x_min, y_max, x_max]": {
+                    "type": "array",
+                    "items": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
+        }
+    },
+}
+PREDICT = {
+    "type": "object",
+    "properties": {
+        "algorithm": NAME,
+        "Model_path": NAME,
+        "images": {"type": "array", "items": {"type": "string", "format": "byte"}, "description": "base64 images"},
+        "rows": {"type": "array", "items": {"type": "object"}, "description": "records {column: value}"},
+        "create_images": FLAG,
+        "config": CONFIG,
+    },
+}
+TAGS = ["models"]
+
+# A form with one uploaded file, as the article's client sends its configs.json and image zips.
+FILE_UPLOAD = {
+    "multipart/form-data": {
+        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+    }
+}
+
+openapi_paths = {
+    "/models/models": {
+        "get": {
+            "summary": "The algorithms (models) and their weights, classes and availability",
+            "tags": TAGS,
+            "responses": {
+                "200": _ok("the models", {"type": "object", "required": ["algorithms", "models"]}),
+                "401": ERRORS["401"],
+            },
+        },
+        "post": {
+            "summary": "One algorithm's weights (return_weights) or classes (return_classes)",
+            "tags": TAGS,
+            "requestBody": {
+                "required": True,
+                "content": {**json_content(MODEL_QUERY), "application/x-www-form-urlencoded": {"schema": MODEL_QUERY}},
+            },
+            "responses": {
+                "200": _ok("the weights and/or classes", {"type": "object", "required": ["algorithm"]}),
+                **ERRORS,
+            },
+        },
+        "delete": {
+            "summary": "Retire one weights version (its saver or an admin)",
+            "tags": TAGS,
+            "parameters": [
+                {"name": "algorithm", "in": "query", "required": True, "schema": NAME},
+                {"name": "Model_path", "in": "query", "required": True, "schema": NAME},
+            ],
+            "responses": {"204": {"description": "deleted"}, **ERRORS, "403": {"description": "saved by someone else"}},
+        },
+    },
+    "/models/configs": {
+        "get": {
+            "summary": "The caller's prediction config",
+            "tags": TAGS,
+            "responses": {"200": _ok("the config", {"type": "object", "required": ["config"]}), "401": ERRORS["401"]},
+        },
+        "post": {
+            "summary": "Set the caller's prediction config from an uploaded JSON file (or a JSON body)",
+            "tags": TAGS,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    **json_content(CONFIG),
+                    **FILE_UPLOAD,
+                },
+            },
+            "responses": {"200": _ok("the stored config", {"type": "object", "required": ["config"]}), **ERRORS},
+        },
+    },
+    "/models/base64": {
+        "post": {
+            "summary": "A zip of images -> the list of their base64 strings",
+            "tags": TAGS,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    **FILE_UPLOAD,
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            "responses": {
+                "200": _ok("base64 strings, in the zip's order", {"type": "array", "items": {"type": "string"}}),
+                "400": ERRORS["400"],
+                "401": ERRORS["401"],
+                "413": {"description": "too large (or a zip bomb)"},
+            },
+        },
+    },
+    "/models/predict": {
+        "post": {
+            "summary": "Predict on images (base64), rows (records) or a CSV body",
+            "tags": TAGS,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    **json_content(PREDICT),
+                    "application/x-www-form-urlencoded": {"schema": PREDICT},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            "responses": {
+                "200": _ok(
+                    "one [result, image] pair per input",
+                    {
+                        "type": "object",
+                        "required": ["Responses"],
+                        "properties": {
+                            "Responses": {
+                                "type": "array",
+                                "items": {
+                                    "type": "array",
+                                    "minItems": 2,
+                                    "maxItems": 2,
+                                    "description": "[result, image]: image is base64 PNG or null",
+                                    "items": {"anyOf": [RESULT, {"type": "string"}], "nullable": True},
+                                },
+                            }
+                        },
+                    },
+                ),
+                **ERRORS,
+                "409": {"description": "the model is unavailable (its reason is given)"},
+                "413": {"description": "too many inputs or too large a body"},
+            },
+        },
+    },
+    "/models/health": {
+        "get": {
+            "summary": "Liveness, with the models that failed to load and why",
+            "tags": TAGS,
+            "responses": {"200": _ok("healthy", {"type": "object", "required": ["status"]}), "401": ERRORS["401"]},
+        },
+    },
+    "/models/version": {
+        "get": {
+            "summary": "Server and API version",
+            "tags": TAGS,
+            "responses": {
+                "200": _ok("versions", {"type": "object", "required": ["version", "api"]}),
+                "401": ERRORS["401"],
+            },
+        },
+    },
+}
