@@ -33,6 +33,7 @@ import time
 from ..errors import InvalidInput, MLAppError
 from .backend import Backend, LogChunk, read_log_file
 from .store import Job, JobStore
+from .supervisor import job_identity
 
 SUBMISSION_PREFIX = "mlapp-"
 LOG_SYNC = 0.5  # seconds between two copies of a running job's log from Ray
@@ -140,7 +141,7 @@ class RayBackend(Backend):
     @staticmethod
     def runtime_env(job: Job) -> dict:
         env = {k: v for k, v in job.env.items() if v is not None}
-        env.update(MLAPP_USER=job.user, MLAPP_ROLE=job.role or "editor", MLAPP_JOB_ID=job.id, PYTHONUNBUFFERED="1")
+        env.update(job_identity(job))
         runtime: dict = {"env_vars": env}
         if job.environment_path and os.path.isdir(os.path.join(job.environment_path, "conda-meta")):
             runtime["conda"] = job.environment_path  # a conda environment: Ray activates it too

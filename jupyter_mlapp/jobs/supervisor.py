@@ -92,6 +92,17 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def job_identity(job: Job) -> dict[str, str]:
+    """Who a job's process works for (``current_user()``, ``current_role()`` in it) and its id,
+    wherever it runs, with its output unbuffered so its log follows it."""
+    return {
+        settings.USER.name: job.user,
+        settings.ROLE.name: job.role or "editor",
+        settings.JOB_ID.name: job.id,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def child_environment(job: Job) -> dict[str, str]:
     """The job's environment: ours without the server's secrets, the job's overlay, and who it
     runs for (its ``MLAPP_ROLE`` is its starter's: a viewer's template job is a viewer's)."""
@@ -108,13 +119,7 @@ def child_environment(job: Job) -> dict[str, str]:
     # An empty runtime folder of the job's own: `jupyter server list` there finds no server.
     runtime = os.path.join(os.path.dirname(job.log_path), "runtime")
     os.makedirs(runtime, mode=0o700, exist_ok=True)
-    env.update(
-        MLAPP_USER=job.user,
-        MLAPP_ROLE=job.role or "editor",
-        MLAPP_JOB_ID=job.id,
-        JUPYTER_RUNTIME_DIR=runtime,
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(job_identity(job), JUPYTER_RUNTIME_DIR=runtime)
     return env
 
 
