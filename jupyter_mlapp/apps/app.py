@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import traceback
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -265,6 +266,22 @@ class AppView(widgets.VBox):
     def _on_theme(self, change=None) -> None:
         for theme in ("light", "dark"):
             (self.add_class if self.theme_switch.value == theme else self.remove_class)(f"mlapp-theme-{theme}")
+        self._repaint_grids()
+
+    def _repaint_grids(self) -> None:
+        """ipydatagrid paints its canvas in the colours it read from the page when it was drawn
+        or its ``grid_style`` last changed, not those of the CSS of now: a change of the style
+        (a key it ignores, naming the theme) makes the grids on screen read them again. A grid
+        drawn later reads them as it is drawn."""
+        grid_module = sys.modules.get("ipydatagrid")
+        if grid_module is None:  # never imported: there is no grid
+            return
+        shown: list[widgets.Widget] = [self]
+        while shown:
+            widget = shown.pop()
+            if isinstance(widget, grid_module.DataGrid):
+                widget.grid_style = {**widget.grid_style, "mlapp_theme": self.theme_switch.value}
+            shown.extend(getattr(widget, "children", ()))
 
     def close(self) -> None:
         self.state.unobserve(PAGE, self._on_state_page)
