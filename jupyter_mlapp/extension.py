@@ -272,6 +272,12 @@ class MLApp(ExtensionApp):
 
     def _link_jupyter_server_extension(self, serverapp):
         super()._link_jupyter_server_extension(serverapp)
+        # Before any trait takes its default from a variable (Jupyter reads them all before
+        # initialize_settings): a bad value stops the start instead of the extension's loading.
+        try:
+            settings.check()
+        except settings.InvalidSetting as exc:
+            self.refuse(str(exc), exc)
         if spawned_by_hub():
             from .integrations.jupyterhub import use_hub
 
@@ -286,9 +292,8 @@ class MLApp(ExtensionApp):
         self.managers: dict[str, object] = {}
         self._after_load: list = []  # see after_extensions_load
         try:
-            settings.check()
             self.served = rooms.resolve(self.rooms)
-        except (settings.InvalidSetting, rooms.RoomError) as exc:
+        except rooms.RoomError as exc:
             self.refuse(str(exc), exc)
         try:
             check_writable(self.home_path)
@@ -393,54 +398,7 @@ class MLApp(ExtensionApp):
         ]
 
     def openapi(self) -> dict:
-        paths = dict(api.openapi_paths)
-        for room in self.served:
-            paths.update(room.openapi)
-        base = self.serverapp.base_url if self.serverapp else "/"
-        return {
-            "openapi": "3.0.3",
-            "info": {"title": "jupyter-mlapp", "version": __version__},
-            "servers": [{"url": url_path_join(base, API_PREFIX)}],
-            "security": [{"token": []}, {"cookie": []}],
-            "paths": paths,
-            "components": {
-                "securitySchemes": {
-                    "token": {
-                        "type": "apiKey",
-                        "in": "header",
-                        "name": "Authorization",
-                        "description": "token <your token>",
-                    },
-                    "cookie": {"type": "apiKey", "in": "cookie", "name": "_xsrf"},
-                },
-                "schemas": {
-                    "Error": {
-                        "type": "object",
-                        "required": ["message", "reason"],
-                        "properties": {
-                            "message": {"type": "string"},
-                            "reason": {"type": "string"},
-                            "detail": {},
-                            "error": {"type": "string", "deprecated": True, "description": "message, old name"},
-                        },
-                    }
-                },
-                "responses": {
-                    "Unauthorized": {
-                        "description": "not logged in",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                    "BadRequest": {
-                        "description": "bad input",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                    "NotFound": {
-                        "description": "no such thing",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                },
-            },
-        }
+        return api.document(self.served, self.serverapp.base_url if self.serverapp else "/")
 
 
 main = launch_new_instance = MLApp.launch_instance

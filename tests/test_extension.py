@@ -49,7 +49,7 @@ def test_every_known_room_declares_itself():
         assert set(room.requires) <= set(rooms.KNOWN)
 
 
-def start_refused(tmp_path, *args):
+def start_refused(tmp_path, *args, env=None):
     root = tmp_path / "root"
     root.mkdir()
     return subprocess.run(
@@ -58,6 +58,7 @@ def start_refused(tmp_path, *args):
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -76,3 +77,8 @@ def test_an_unknown_room_is_a_one_line_error(tmp_path):
 def test_a_room_without_the_room_it_requires_is_a_one_line_error(tmp_path):
     line = one_line_error(start_refused(tmp_path, "--MLApp.rooms=auth", "--MLApp.rooms=training"))
     assert "the training room requires the jobs room" in line
+
+
+def test_a_variable_that_does_not_parse_is_a_one_line_error(tmp_path):
+    line = one_line_error(start_refused(tmp_path, env={"MLAPP_JOB_LIMIT": "many"}))
+    assert "$MLAPP_JOB_LIMIT='many' is not a whole number" in line
