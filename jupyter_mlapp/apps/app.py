@@ -46,6 +46,14 @@ THEME_TIPS = ("Theme: as the browser prefers", "Light theme", "Dark theme")
 THEME_KEY = "app.theme"  # in the app's state: the choice is kept across reloads
 
 
+def log_cell_outputs() -> CellLog | None:
+    """Served as an app, the cells' own outputs go from here on to the app's log (editors), not
+    above the app; None outside Voila. ``App(...)`` calls it, and so does the mlapp Voila template
+    at the top of a notebook that creates an App, which puts the cells before it in the log too."""
+    shell = get_ipython()
+    return CellLog.for_shell(shell, keep=current_role() in EDITORS) if in_voila() and shell else None
+
+
 def app_name(title: str) -> str:
     """A name for the app's saved state, from its title: ``"Churn model"`` -> ``churn-model``."""
     name = re.sub(r"[^\w-]+", "-", title.strip().lower()).strip("-")
@@ -87,9 +95,7 @@ class App:
         self._state = state
         self._user, self._home = user, home
         self.view: AppView | None = None
-        shell = get_ipython()
-        # Served as an app, the cells' own outputs go to the app's log (editors), not above the app.
-        self.log = CellLog.for_shell(shell, keep=current_role() in EDITORS) if in_voila() and shell else None
+        self.log = log_cell_outputs()
 
     def page(self, title: str) -> Callable[[PageFunction], PageFunction]:
         """Decorator: ``@app.page("Data")`` adds the function as a page; pages appear in the

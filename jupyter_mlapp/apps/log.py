@@ -2,11 +2,12 @@
 
 In JupyterLab a notebook shows every cell's output, as it should. Served as an app, the same
 outputs (an author's debug prints, a ``df.head()`` left in a cell, warnings) would stand above
-the app, for every viewer. From the cell that creates the ``App`` on, each cell's stdout, stderr
-and displays are captured (IPython's ``capture_output``, entered before a cell runs and left
-after it) and kept here: editors and admins read them in the app's folded "Log", viewers get
-none of it (nothing is sent to their browser). The app's own widget is displayed past the
-capture (``paused``).
+the app, for every viewer. From the first cell of a notebook that creates an ``App`` (the mlapp
+Voila template starts the log there; ``App(...)`` starts it where no template did), each cell's
+stdout, stderr and displays are captured (IPython's ``capture_output``, entered before a cell
+runs and left after it) and kept here: editors and admins read them in the app's folded "Log",
+viewers get none of it (nothing is sent to their browser). The app's own widget is displayed
+past the capture (``paused``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class CellLog:
         self._capture: tuple | None = None  # (the context, its CapturedIO, the cell result's hook it replaced)
         shell.events.register("pre_run_cell", self._pre_run_cell)
         shell.events.register("post_run_cell", self._post_run_cell)
-        self.start()  # the rest of the cell that created the app
+        self.start()  # the rest of the cell that started the log
 
     @classmethod
     def for_shell(cls, shell, keep: bool) -> CellLog:

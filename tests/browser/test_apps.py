@@ -25,8 +25,10 @@ APP = "/voila/render/notebooks/ml_app.ipynb"
 USER, PASSWORD = "eddie", "eddie-editor-pw-1"
 VIEWER, VIEWER_PASSWORD = "vera", "vera-viewer-pw-1"
 DEBUG_APP = "/voila/render/notebooks/debug_app.ipynb"
-# An author's app as first written: debug prints, a stray value, JupyterLab inside on a text file.
+# An author's app as first written: debug prints (one before the App exists), a stray value,
+# JupyterLab inside on a text file.
 DEBUG_CELLS = [
+    "print('debug: 2 secret rows before the app')",
     "import ipywidgets as widgets\nfrom pathlib import Path\nfrom jupyter_mlapp.apps import App\n"
     "app = App('Debug demo', jupyter='notebooks/greeting.txt')\nprint('debug: loaded 3 secret rows')",
     "@app.page('Greeting')\ndef greeting(state):\n    shown = widgets.HTML()\n"
@@ -333,6 +335,7 @@ def test_cell_outputs_fold_into_the_editors_log_above_nothing(server, page):
     expect(page.get_by_text("debug: loaded 3 secret rows")).to_be_hidden()  # folded
     log.get_by_text("Log:").click()
     expect(log).to_contain_text("debug: loaded 3 secret rows")
+    expect(log).to_contain_text("debug: 2 secret rows before the app")  # a cell before App(...) too
     expect(log).to_contain_text("'a stray value'")
     screenshot(page, "apps-debug-log")
 

@@ -4,6 +4,7 @@ out of a viewer's page."""
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 from harness import MLAppServer, make_root, screenshot
 from playwright.sync_api import expect
@@ -92,3 +93,14 @@ def test_the_dark_theme_reaches_the_grid_canvas_and_the_job_badges(tmp_path_fact
     finally:
         context.close()
         server.stop()
+
+
+# -- an author's debug prints: before App(...) too (test_apps.py), and a plain notebook unchanged ---
+def test_a_plain_voila_notebook_still_shows_what_its_cells_print(mlapp_server, page):
+    cells = ["print('hello from a plain notebook')", "import ipywidgets\nipywidgets.HTML('<b>a widget</b>')"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, mlapp_server.root / "notebooks" / "plain_prints.ipynb")
+    open_app(mlapp_server, page, "plain_prints.ipynb")
+    expect(page.get_by_text("a widget")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("hello from a plain notebook")).to_be_visible()  # no App: no log, as Voila shows it
