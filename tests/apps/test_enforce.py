@@ -59,6 +59,15 @@ def server(tmp_path_factory):
         ],
     ).start()
     server.tokens = {name: store.create_token(name, "tests")[1] for name in USERS}
+    # The churn report, published by an editor for vera: every test can be run on its own.
+    published = api(
+        server,
+        "ed",
+        "POST",
+        "apps",
+        json={"path": "reports/churn.ipynb", "files": ["reports/assets"], "audience": {"users": ["vera"]}},
+    )
+    assert published.status_code == 201, published.text
     yield server
     server.stop()
 
@@ -106,14 +115,6 @@ def test_a_notebook_an_editor_saves_in_the_root_is_not_runnable_by_viewers(serve
 
 
 def test_viewers_read_no_contents_and_only_declared_files(server):
-    published = api(
-        server,
-        "ed",
-        "POST",
-        "apps",
-        json={"path": "reports/churn.ipynb", "files": ["reports/assets"], "audience": {"users": ["vera"]}},
-    )
-    assert published.status_code == 201, published.text
     refused = {
         "api/contents": 403,
         "api/contents/notebooks": 403,
