@@ -398,54 +398,7 @@ class MLApp(ExtensionApp):
         ]
 
     def openapi(self) -> dict:
-        paths = dict(api.openapi_paths)
-        for room in self.served:
-            paths.update(room.openapi)
-        base = self.serverapp.base_url if self.serverapp else "/"
-        return {
-            "openapi": "3.0.3",
-            "info": {"title": "jupyter-mlapp", "version": __version__},
-            "servers": [{"url": url_path_join(base, API_PREFIX)}],
-            "security": [{"token": []}, {"cookie": []}],
-            "paths": paths,
-            "components": {
-                "securitySchemes": {
-                    "token": {
-                        "type": "apiKey",
-                        "in": "header",
-                        "name": "Authorization",
-                        "description": "token <your token>",
-                    },
-                    "cookie": {"type": "apiKey", "in": "cookie", "name": "_xsrf"},
-                },
-                "schemas": {
-                    "Error": {
-                        "type": "object",
-                        "required": ["message", "reason"],
-                        "properties": {
-                            "message": {"type": "string"},
-                            "reason": {"type": "string"},
-                            "detail": {},
-                            "error": {"type": "string", "deprecated": True, "description": "message, old name"},
-                        },
-                    }
-                },
-                "responses": {
-                    "Unauthorized": {
-                        "description": "not logged in",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                    "BadRequest": {
-                        "description": "bad input",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                    "NotFound": {
-                        "description": "no such thing",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                },
-            },
-        }
+        return api.document(self.served, self.serverapp.base_url if self.serverapp else "/")
 
 
 main = launch_new_instance = MLApp.launch_instance

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from ..api import NOT_FOUND, UNAUTHORIZED, Schema
 from ..web import json_content
 
-KERNEL = {
-    "type": "object",
-    "required": ["id", "state", "memory"],
-    "properties": {
-        "id": {"type": "string"},
-        "app": {"type": "string", "nullable": True, "description": "the notebook; null for a pooled kernel"},
-        "user": {"type": "string", "nullable": True},
-        "state": {"type": "string", "enum": ["open", "closing", "pooled"]},
-        "started": {"type": "number", "nullable": True},
-        "age": {"type": "number", "nullable": True, "description": "seconds since its page opened"},
-        "memory": {"type": "integer", "description": "bytes (RSS of the kernel and its children)"},
-        "execution_state": {"type": "string", "nullable": True},
+KERNEL = Schema(
+    "AppKernel",
+    {
+        "type": "object",
+        "required": ["id", "app", "user", "state", "started", "age", "memory", "execution_state"],
+        "properties": {
+            "id": {"type": "string"},
+            "app": {"type": "string", "nullable": True, "description": "the notebook; null for a pooled kernel"},
+            "user": {"type": "string", "nullable": True},
+            "state": {"type": "string", "enum": ["open", "closing", "pooled"]},
+            "started": {"type": "number", "nullable": True},
+            "age": {"type": "number", "nullable": True, "description": "seconds since its page opened"},
+            "memory": {"type": "integer", "description": "bytes (RSS of the kernel and its children)"},
+            "execution_state": {"type": "string", "nullable": True},
+        },
     },
-}
-ERRORS = {"401": {"$ref": "#/components/responses/Unauthorized"}}
+)
+ERRORS = UNAUTHORIZED
 openapi_paths = {
     "/appkernels": {
         "get": {
@@ -48,7 +52,7 @@ openapi_paths = {
             "parameters": [{"name": "kernel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {
                 "204": {"description": "stopped"},
-                "404": {"$ref": "#/components/responses/NotFound"},
+                **NOT_FOUND,
                 **ERRORS,
             },
         }

@@ -2,35 +2,56 @@
 
 from __future__ import annotations
 
+from ..api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, Schema, refused
 from ..web import json_content
 
 _TEXT = {"type": "string"}
 _NAMES = {"type": "array", "items": _TEXT}
-_AUDIENCE = {
-    "type": "object",
-    "description": "who may open the app besides admins and its publisher; empty: every signed-in user",
-    "properties": {"users": _NAMES, "roles": _NAMES, "groups": _NAMES},
-}
-_APP = {
-    "type": "object",
-    "required": ["slug", "path", "title", "description", "available", "url"],
-    "properties": {
-        "slug": _TEXT,
-        "path": _TEXT,
-        "title": _TEXT,
-        "description": _TEXT,
-        "thumbnail": {"type": "string", "nullable": True},
-        "audience": _AUDIENCE,
-        "files": {**_NAMES, "description": "workspace files (or folders) the app declares public"},
-        "published_by": _TEXT,
-        "published": {"type": "number"},
-        "updated": {"type": "number"},
-        "last_updated": {"type": "number", "description": "when the notebook last changed"},
-        "available": {"type": "boolean", "description": "false: the notebook is gone from disk"},
-        "url": {**_TEXT, "description": "/voila/render/<path>"},
-        "link": {**_TEXT, "description": "the short link /mlapp/apps/<slug>"},
+_AUDIENCE = Schema(
+    "Audience",
+    {
+        "type": "object",
+        "description": "who may open the app besides admins and its publisher; empty: every signed-in user",
+        "properties": {"users": _NAMES, "roles": _NAMES, "groups": _NAMES},
     },
-}
+)
+# PublishedApps.describe and the handlers' url and link; audience, files and published_by are the
+# editors' business: a viewer is not sent them.
+_APP = Schema(
+    "PublishedApp",
+    {
+        "type": "object",
+        "required": [
+            "slug",
+            "path",
+            "title",
+            "description",
+            "thumbnail",
+            "published",
+            "updated",
+            "last_updated",
+            "available",
+            "url",
+            "link",
+        ],
+        "properties": {
+            "slug": _TEXT,
+            "path": _TEXT,
+            "title": _TEXT,
+            "description": _TEXT,
+            "thumbnail": {"type": "string", "nullable": True},
+            "audience": _AUDIENCE,
+            "files": {**_NAMES, "description": "workspace files (or folders) the app declares public"},
+            "published_by": _TEXT,
+            "published": {"type": "number"},
+            "updated": {"type": "number"},
+            "last_updated": {"type": "number", "description": "when the notebook last changed"},
+            "available": {"type": "boolean", "description": "false: the notebook is gone from disk"},
+            "url": {**_TEXT, "description": "/voila/render/<path>"},
+            "link": {**_TEXT, "description": "the short link /mlapp/apps/<slug>"},
+        },
+    },
+)
 _PUBLISH = {
     "type": "object",
     "properties": {
@@ -43,12 +64,7 @@ _PUBLISH = {
         "slug": _TEXT,
     },
 }
-_ERR = {"description": "refused", "content": json_content({"$ref": "#/components/schemas/Error"})}
-_ERRORS = {
-    "400": {"$ref": "#/components/responses/BadRequest"},
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-    "403": _ERR,
-}
+_ERRORS = {**BAD_REQUEST, **UNAUTHORIZED, "403": refused("AppRefused", "refused")}
 _SLUG = [{"name": "slug", "in": "path", "required": True, "schema": _TEXT}]
 openapi_paths = {
     "/apps": {
@@ -74,8 +90,8 @@ openapi_paths = {
                 "201": {"description": "published", "content": json_content(_APP)},
                 "200": {"description": "changed", "content": json_content(_APP)},
                 **_ERRORS,
-                "404": {"$ref": "#/components/responses/NotFound"},
-                "409": {**_ERR, "description": "the slug is taken"},
+                **NOT_FOUND,
+                "409": refused("SlugTaken", "the slug is taken"),
             },
         },
     },
@@ -87,7 +103,7 @@ openapi_paths = {
             "responses": {
                 "200": {"description": "the app", "content": json_content(_APP)},
                 **_ERRORS,
-                "404": {"$ref": "#/components/responses/NotFound"},
+                **NOT_FOUND,
             },
         },
         "patch": {
@@ -98,8 +114,8 @@ openapi_paths = {
             "responses": {
                 "200": {"description": "the app", "content": json_content(_APP)},
                 **_ERRORS,
-                "404": {"$ref": "#/components/responses/NotFound"},
-                "409": {**_ERR, "description": "the slug is taken"},
+                **NOT_FOUND,
+                "409": refused("SlugTaken", "the slug is taken"),
             },
         },
         "delete": {
@@ -109,7 +125,7 @@ openapi_paths = {
             "responses": {
                 "204": {"description": "unpublished"},
                 **_ERRORS,
-                "404": {"$ref": "#/components/responses/NotFound"},
+                **NOT_FOUND,
             },
         },
     },

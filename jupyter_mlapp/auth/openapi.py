@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from ..api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, Schema, refused
 from ..web import json_content
 from .store import ROLES
 
-_USER = {
-    "type": "object",
-    "properties": {
-        "username": {"type": "string"},
-        "display_name": {"type": "string"},
-        "role": {"type": "string", "enum": list(ROLES)},
-        "created": {"type": "number"},
-        "last_login": {"type": "number", "nullable": True},
-        "disabled": {"type": "boolean"},
+_USER = Schema(
+    "Account",
+    {
+        "type": "object",
+        "properties": {
+            "username": {"type": "string"},
+            "display_name": {"type": "string"},
+            "role": {"type": "string", "enum": list(ROLES)},
+            "created": {"type": "number"},
+            "last_login": {"type": "number", "nullable": True},
+            "disabled": {"type": "boolean"},
+        },
     },
-}
+)
 _IDENTITY = {
     "type": "object",
     "properties": {
@@ -31,21 +35,8 @@ _IDENTITY = {
     },
 }
 _OK = {"description": "done", "content": json_content({"type": "object", "properties": {"ok": {"type": "boolean"}}})}
-_ERRORS = {
-    "400": {"$ref": "#/components/responses/BadRequest"},
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-    "403": {
-        "description": "not allowed for your role",
-        "content": json_content({"$ref": "#/components/schemas/Error"}),
-    },
-}
-_NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
-_CONFLICT = {
-    "409": {
-        "description": "conflict (exists already, or the last admin)",
-        "content": json_content({"$ref": "#/components/schemas/Error"}),
-    }
-}
+_ERRORS = {**BAD_REQUEST, **UNAUTHORIZED, "403": refused("RoleRefused", "not allowed for your role")}
+_CONFLICT = {"409": refused("AuthConflict", "conflict (exists already, or the last admin)")}
 
 
 def _body(properties: dict, required: list[str]) -> dict:
@@ -68,10 +59,7 @@ openapi_paths = {
             "responses": {
                 "200": {"description": "signed in", "content": json_content(_IDENTITY)},
                 **_ERRORS,
-                "429": {
-                    "description": "too many failed attempts; see Retry-After",
-                    "content": json_content({"$ref": "#/components/schemas/Error"}),
-                },
+                "429": refused("TooManyAttempts", "too many failed attempts; see Retry-After"),
             },
         }
     },
@@ -125,7 +113,7 @@ openapi_paths = {
             "summary": "Revoke one of my API tokens",
             "tags": ["auth"],
             "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": _TEXT}],
-            "responses": {"204": {"description": "revoked"}, **_ERRORS, **_NOT_FOUND},
+            "responses": {"204": {"description": "revoked"}, **_ERRORS, **NOT_FOUND},
         }
     },
     "/auth/users": {
@@ -162,7 +150,7 @@ openapi_paths = {
             "summary": "One user (admins)",
             "tags": ["auth"],
             "parameters": [_USERNAME],
-            "responses": {"200": {"description": "the user", "content": json_content(_USER)}, **_ERRORS, **_NOT_FOUND},
+            "responses": {"200": {"description": "the user", "content": json_content(_USER)}, **_ERRORS, **NOT_FOUND},
         },
         "patch": {
             "summary": "Change role, display name, password or disabled (admins); disabling ends "
@@ -181,7 +169,7 @@ openapi_paths = {
             "responses": {
                 "200": {"description": "the user", "content": json_content(_USER)},
                 **_ERRORS,
-                **_NOT_FOUND,
+                **NOT_FOUND,
                 **_CONFLICT,
             },
         },
@@ -189,7 +177,7 @@ openapi_paths = {
             "summary": "Remove a user (admins)",
             "tags": ["auth"],
             "parameters": [_USERNAME],
-            "responses": {"204": {"description": "removed"}, **_ERRORS, **_NOT_FOUND, **_CONFLICT},
+            "responses": {"204": {"description": "removed"}, **_ERRORS, **NOT_FOUND, **_CONFLICT},
         },
     },
 }

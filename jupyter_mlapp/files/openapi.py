@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, Schema, refused
 from ..web import json_content
 
 _PATH_QUERY = {
@@ -11,32 +12,22 @@ _PATH_QUERY = {
     "schema": {"type": "string", "default": ""},
     "description": "relative to your root, '/'-separated; '' is the root",
 }
-_ENTRY = {
-    "type": "object",
-    "required": ["name", "path", "type", "mtime"],
-    "properties": {
-        "name": {"type": "string"},
-        "path": {"type": "string"},
-        "type": {"type": "string", "enum": ["file", "folder"]},
-        "size": {"type": "integer", "nullable": True},
-        "mtime": {"type": "number"},
+_ENTRY = Schema(
+    "FileEntry",
+    {
+        "type": "object",
+        "required": ["name", "path", "type", "mtime"],
+        "properties": {
+            "name": {"type": "string"},
+            "path": {"type": "string"},
+            "type": {"type": "string", "enum": ["file", "folder"]},
+            "size": {"type": "integer", "nullable": True},
+            "mtime": {"type": "number"},
+        },
     },
-}
-_ERRORS = {
-    "400": {"$ref": "#/components/responses/BadRequest"},
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-    "403": {
-        "description": "the path leaves your root",
-        "content": json_content({"$ref": "#/components/schemas/Error"}),
-    },
-    "404": {"$ref": "#/components/responses/NotFound"},
-}
-_CONFLICT = {
-    "409": {
-        "description": "the name is taken, or the folder is not empty",
-        "content": json_content({"$ref": "#/components/schemas/Error"}),
-    }
-}
+)
+_ERRORS = {**BAD_REQUEST, **UNAUTHORIZED, "403": refused("OutsideRoot", "the path leaves your root"), **NOT_FOUND}
+_CONFLICT = {"409": refused("NameTaken", "the name is taken, or the folder is not empty")}
 
 
 def _body(properties: dict, required: list[str]) -> dict:

@@ -2,58 +2,92 @@
 
 from __future__ import annotations
 
+from ..api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, Schema, refused
 from ..web import json_content
 
-ERRORS = {
-    "400": {"$ref": "#/components/responses/BadRequest"},
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-}
-NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
+ERRORS = {**BAD_REQUEST, **UNAUTHORIZED}
 JOB_PARAM = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
-RESOURCES = {
-    "type": "object",
-    "description": "asked of the Ray cluster (backend ray)",
-    "properties": {
-        "cpus": {"type": "number", "minimum": 0},
-        "gpus": {"type": "number", "minimum": 0},
-        "memory": {"type": "integer", "minimum": 0, "description": "bytes"},
+RESOURCES = Schema(
+    "Resources",
+    {
+        "type": "object",
+        "description": "asked of the Ray cluster (backend ray)",
+        "properties": {
+            "cpus": {"type": "number", "minimum": 0},
+            "gpus": {"type": "number", "minimum": 0},
+            "memory": {"type": "integer", "minimum": 0, "description": "bytes"},
+        },
+        "additionalProperties": False,
     },
-    "additionalProperties": False,
+)
+_JOB_PROPERTIES = {
+    "id": {"type": "string"},
+    "name": {"type": "string"},
+    "user": {"type": "string"},
+    "command": {"type": "array", "items": {"type": "string"}},
+    "argv": {"type": "array", "items": {"type": "string"}},
+    "cwd": {"type": "string"},
+    "env_keys": {"type": "array", "items": {"type": "string"}},
+    "environment": {"type": "string", "nullable": True},
+    "environment_path": {"type": "string", "nullable": True},
+    "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "killed", "lost"]},
+    "created_at": {"type": "number"},
+    "started_at": {"type": "number", "nullable": True},
+    "ended_at": {"type": "number", "nullable": True},
+    "runtime": {"type": "number", "nullable": True, "description": "seconds"},
+    "pid": {"type": "integer", "nullable": True},
+    "exit_code": {"type": "integer", "nullable": True},
+    "signal": {"type": "string", "nullable": True, "description": "the signal that ended it, e.g. SIGKILL"},
+    "cpu_percent": {"type": "number", "nullable": True},
+    "memory": {"type": "integer", "nullable": True, "description": "resident bytes"},
+    "reason": {"type": "string", "nullable": True},
+    "log_path": {"type": "string"},
+    "grace": {"type": "number"},
+    "backend": {"type": "string", "nullable": True, "description": "null: this machine; ray: the Ray cluster"},
+    "resources": {"allOf": [RESOURCES], "nullable": True},
+    "supervisor_pid": {"type": "integer", "nullable": True},
+    "kill_requested_at": {"type": "number", "nullable": True},
+    "role": {"type": "string", "nullable": True, "description": "the role of the user who started it"},
+    "template": {"type": "string", "nullable": True, "description": "the job template it was started from"},
 }
-JOB = {
-    "type": "object",
-    "required": ["id", "name", "user", "command", "state", "log_path"],
-    "properties": {
-        "id": {"type": "string"},
-        "name": {"type": "string"},
-        "user": {"type": "string"},
-        "command": {"type": "array", "items": {"type": "string"}},
-        "argv": {"type": "array", "items": {"type": "string"}},
-        "cwd": {"type": "string"},
-        "env_keys": {"type": "array", "items": {"type": "string"}},
-        "environment": {"type": "string", "nullable": True},
-        "environment_path": {"type": "string", "nullable": True},
-        "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "killed", "lost"]},
-        "created_at": {"type": "number"},
-        "started_at": {"type": "number", "nullable": True},
-        "ended_at": {"type": "number", "nullable": True},
-        "runtime": {"type": "number", "nullable": True, "description": "seconds"},
-        "pid": {"type": "integer", "nullable": True},
-        "exit_code": {"type": "integer", "nullable": True},
-        "signal": {"type": "string", "nullable": True, "description": "the signal that ended it, e.g. SIGKILL"},
-        "cpu_percent": {"type": "number", "nullable": True},
-        "memory": {"type": "integer", "nullable": True, "description": "resident bytes"},
-        "reason": {"type": "string", "nullable": True},
-        "log_path": {"type": "string"},
-        "grace": {"type": "number"},
-        "backend": {"type": "string", "nullable": True, "description": "null: this machine; ray: the Ray cluster"},
-        "resources": {**RESOURCES, "nullable": True},
+# Store.to_json writes every field of the record (null when unknown).
+JOB = Schema("Job", {"type": "object", "required": list(_JOB_PROPERTIES), "properties": _JOB_PROPERTIES})
+KILL_RESULT = Schema(
+    "KillResult",
+    {
+        "type": "object",
+        "required": ["job", "message", "killed"],
+        "properties": {"job": JOB, "message": {"type": "string"}, "killed": {"type": "boolean"}},
     },
-}
-KILL_RESULT = {
-    "type": "object",
-    "properties": {"job": JOB, "message": {"type": "string"}, "killed": {"type": "boolean"}},
-}
+)
+ENVIRONMENT = Schema(
+    "Environment",
+    {
+        "type": "object",
+        "required": [
+            "name",
+            "path",
+            "kind",
+            "python",
+            "python_version",
+            "has_ipykernel",
+            "error",
+            "kernel_name",
+            "hint",
+        ],
+        "properties": {
+            "name": {"type": "string"},
+            "path": {"type": "string"},
+            "kind": {"type": "string", "enum": ["conda", "venv", "server"]},
+            "python": {"type": "string", "description": "its interpreter"},
+            "python_version": {"type": "string", "nullable": True},
+            "has_ipykernel": {"type": "boolean"},
+            "error": {"type": "string", "nullable": True, "description": "why it cannot be used"},
+            "kernel_name": {"type": "string", "nullable": True, "description": "null: not a kernel (no ipykernel)"},
+            "hint": {"type": "string", "nullable": True, "description": "what to do to use it as a kernel"},
+        },
+    },
+)
 
 openapi_paths = {
     "/jobs": {
@@ -163,10 +197,7 @@ openapi_paths = {
                 "204": {"description": "removed"},
                 **ERRORS,
                 **NOT_FOUND,
-                "409": {
-                    "description": "the job is queued or running: kill it first",
-                    "content": json_content({"$ref": "#/components/schemas/Error"}),
-                },
+                "409": refused("JobActive", "the job is queued or running: kill it first"),
             },
         },
     },
@@ -228,7 +259,8 @@ openapi_paths = {
                     "content": json_content(
                         {
                             "type": "object",
-                            "properties": {"environments": {"type": "array", "items": {"type": "object"}}},
+                            "required": ["environments"],
+                            "properties": {"environments": {"type": "array", "items": ENVIRONMENT}},
                         }
                     ),
                 },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, Schema
 from ..web import json_content
 
 
@@ -12,11 +13,7 @@ def _ok(description: str, schema: dict | None = None) -> dict:
     return response
 
 
-ERRORS = {
-    "400": {"$ref": "#/components/responses/BadRequest"},
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-    "404": {"$ref": "#/components/responses/NotFound"},
-}
+ERRORS = {**BAD_REQUEST, **UNAUTHORIZED, **NOT_FOUND}
 FLAG = {"oneOf": [{"type": "boolean"}, {"type": "string"}]}
 NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}
 MODEL_QUERY = {
@@ -62,6 +59,49 @@ PREDICT = {
     },
 }
 TAGS = ["models"]
+_TEXT = {"type": "string"}
+_NAMES = {"type": "array", "items": _TEXT}
+_OBJECT = {"type": "object"}
+_KIND = {"type": "string", "enum": ["image", "tabular"]}
+_TASK = {"type": "string", "description": "classification, detection or regression"}
+_VERSION_PROPERTIES = {
+    "name": _TEXT,
+    "model_path": _TEXT,
+    "format": _TEXT,
+    "size": {"type": "integer", "description": "bytes"},
+    "sha256": _TEXT,
+    "task": _TASK,
+    "kind": _KIND,
+    "classes": _NAMES,
+    "input_schema": _OBJECT,
+    "config": _OBJECT,
+    "metrics": _OBJECT,
+    "examples": {"type": "array", "items": _OBJECT},
+    "description": _TEXT,
+    "saved_by": _TEXT,
+    "saved_at": {"type": "number"},
+    "available": {"type": "boolean", "description": "whether it can serve the caller"},
+    "reason": {"type": "string", "nullable": True, "description": "why it cannot"},
+}
+# ModelService.models: a weights version as the registry recorded it, and whether it serves the caller.
+MODEL_VERSION = Schema(
+    "ModelVersion", {"type": "object", "required": list(_VERSION_PROPERTIES), "properties": _VERSION_PROPERTIES}
+)
+_MODEL_PROPERTIES = {
+    "name": _TEXT,
+    "kind": _KIND,
+    "task": _TASK,
+    "classes": _NAMES,
+    "input_schema": _OBJECT,
+    "weights": {**_NAMES, "description": "its weights versions' Model_path"},
+    "default_weights": {**_TEXT, "description": "the latest version's, which predictions use by default"},
+    "saved_by": _TEXT,
+    "saved_at": {"type": "number"},
+    "size": {"type": "integer", "description": "bytes, every version"},
+    "available": {"type": "boolean", "description": "whether a version can serve the caller"},
+    "versions": {"type": "array", "items": MODEL_VERSION},
+}
+MODEL = Schema("Model", {"type": "object", "required": list(_MODEL_PROPERTIES), "properties": _MODEL_PROPERTIES})
 
 # A form with one uploaded file, as the article's client sends its configs.json and image zips.
 FILE_UPLOAD = {
@@ -76,7 +116,17 @@ openapi_paths = {
             "summary": "The algorithms (models) and their weights, classes and availability",
             "tags": TAGS,
             "responses": {
-                "200": _ok("the models", {"type": "object", "required": ["algorithms", "models"]}),
+                "200": _ok(
+                    "the models",
+                    {
+                        "type": "object",
+                        "required": ["algorithms", "models"],
+                        "properties": {
+                            "algorithms": {**_NAMES, "description": "the available models' names"},
+                            "models": {"type": "array", "items": MODEL},
+                        },
+                    },
+                ),
                 "401": ERRORS["401"],
             },
         },

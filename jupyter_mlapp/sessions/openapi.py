@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+from ..api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, Schema, refused
 from ..web import json_content
 
-
-def _error(description: str) -> dict:
-    return {"description": description, "content": json_content({"$ref": "#/components/schemas/Error"})}
-
-
 _ERRORS = {
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-    "403": _error("another user's sessions, and you are not an admin"),
-    "404": {"$ref": "#/components/responses/NotFound"},
+    **UNAUTHORIZED,
+    "403": refused("OthersSessions", "another user's sessions, and you are not an admin"),
+    **NOT_FOUND,
 }
 _AUTH = {code: _ERRORS[code] for code in ("401", "403")}
-_BAD = {"400": {"$ref": "#/components/responses/BadRequest"}}
+_BAD = BAD_REQUEST
 _APP = {"name": "app", "in": "path", "required": True, "schema": {"type": "string"}}
 _NAME = {
     "name": "name",
@@ -24,63 +20,72 @@ _NAME = {
     "schema": {"type": "string"},
     "description": "snapshot name: 1-128 characters, no / \\ .. or control characters",
 }
-_SNAPSHOT = {
-    "type": "object",
-    "required": ["name", "created", "size", "keys", "summary"],
-    "properties": {
-        "name": {"type": "string"},
-        "created": {"type": "string", "format": "date-time"},
-        "size": {"type": "integer"},
-        "keys": {"type": "integer"},
-        "summary": {"type": "string"},
+_SNAPSHOT = Schema(
+    "Snapshot",
+    {
+        "type": "object",
+        "required": ["name", "created", "size", "keys", "summary"],
+        "properties": {
+            "name": {"type": "string"},
+            "created": {"type": "string", "format": "date-time"},
+            "size": {"type": "integer"},
+            "keys": {"type": "integer"},
+            "summary": {"type": "string"},
+        },
     },
-}
-_STATE = {
-    "type": "object",
-    "required": ["app", "keys", "size", "snapshots"],
-    "properties": {
-        "app": {"type": "string"},
-        "keys": {"type": "integer"},
-        "size": {"type": "integer"},
-        "updated": {"type": "string", "nullable": True},
-        "snapshots": {"type": "integer"},
-        "values": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["key", "kind", "size"],
-                "properties": {
-                    "key": {"type": "string"},
-                    "kind": {"type": "string"},
-                    "size": {"type": "integer"},
-                    "updated": {"type": "string"},
-                    "summary": {"type": "string"},
-                    "value": {"description": "the value itself, for plain (JSON) values up to 4 KB"},
+)
+_STATE = Schema(
+    "AppState",
+    {
+        "type": "object",
+        "required": ["app", "keys", "size", "snapshots"],
+        "properties": {
+            "app": {"type": "string"},
+            "keys": {"type": "integer"},
+            "size": {"type": "integer"},
+            "updated": {"type": "string", "nullable": True},
+            "snapshots": {"type": "integer"},
+            "values": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["key", "kind", "size"],
+                    "properties": {
+                        "key": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "size": {"type": "integer"},
+                        "updated": {"type": "string"},
+                        "summary": {"type": "string"},
+                        "value": {"description": "the value itself, for plain (JSON) values up to 4 KB"},
+                    },
                 },
             },
+            "warnings": {"type": "array", "items": {"type": "string"}},
         },
-        "warnings": {"type": "array", "items": {"type": "string"}},
     },
-}
-_CACHE_ENTRY = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "key": {"type": "string"},
-        "kind": {"type": "string"},
-        "size": {"type": "integer"},
-        "created": {"type": "string"},
-        "used": {"type": "string"},
-        "hits": {"type": "integer"},
-        "seconds": {"type": "number"},
-        "expires": {"type": "string"},
-        "stale": {"type": "boolean"},
-        "namespace": {"type": "string", "description": "the cached function (module.name), or '' for direct calls"},
-        "version": {"type": "string"},
-        "writer": {"type": "string", "description": "the user whose call computed it"},
-        "shared": {"type": "string", "nullable": True, "description": "the app whose users share it, or null"},
+)
+_CACHE_ENTRY = Schema(
+    "CacheEntry",
+    {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "key": {"type": "string"},
+            "kind": {"type": "string"},
+            "size": {"type": "integer"},
+            "created": {"type": "string"},
+            "used": {"type": "string"},
+            "hits": {"type": "integer"},
+            "seconds": {"type": "number"},
+            "expires": {"type": "string"},
+            "stale": {"type": "boolean"},
+            "namespace": {"type": "string", "description": "the cached function (module.name), or '' for direct calls"},
+            "version": {"type": "string"},
+            "writer": {"type": "string", "description": "the user whose call computed it"},
+            "shared": {"type": "string", "nullable": True, "description": "the app whose users share it, or null"},
+        },
     },
-}
+)
 
 
 def _ok(description: str, schema: dict, status: str = "200") -> dict:
@@ -154,7 +159,7 @@ openapi_paths = {
                 **_ok("saved", _SNAPSHOT, "201"),
                 **_BAD,
                 **_ERRORS,
-                "409": _error("a snapshot with that name exists"),
+                "409": refused("SnapshotExists", "a snapshot with that name exists"),
             },
         },
     },
@@ -170,7 +175,12 @@ openapi_paths = {
             "tags": _TAGS,
             "parameters": [_APP, _NAME, _USER],
             "requestBody": _name_body(),
-            "responses": {**_ok("renamed", _SNAPSHOT), **_BAD, **_ERRORS, "409": _error("the new name is taken")},
+            "responses": {
+                **_ok("renamed", _SNAPSHOT),
+                **_BAD,
+                **_ERRORS,
+                "409": refused("SnapshotNameTaken", "the new name is taken"),
+            },
         },
         "delete": {
             "summary": "Delete a snapshot",

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from ..jobs.openapi import ERRORS, JOB_PARAM, NOT_FOUND
+from ..api import NOT_FOUND, Schema
+from ..jobs.openapi import ERRORS, JOB_PARAM
 
 _NUMBERS = {"type": "array", "items": {"type": "number", "nullable": True}}
-SERIES = {
-    "type": "object",
-    "description": "one metric: its values and, per value, the step and epoch it was logged at "
-    "(null when unknown). Non-finite values are the strings NaN, Infinity, -Infinity.",
-    "properties": {
-        "family": {"type": "string", "description": "the chart it belongs on (loss for val_loss)"},
-        "value": {"type": "array", "items": {"oneOf": [{"type": "number"}, {"type": "string"}]}},
-        "step": _NUMBERS,
-        "epoch": _NUMBERS,
+SERIES = Schema(
+    "MetricSeries",
+    {
+        "type": "object",
+        "description": "one metric: its values and, per value, the step and epoch it was logged at "
+        "(null when unknown). Non-finite values are the strings NaN, Infinity, -Infinity.",
+        "properties": {
+            "family": {"type": "string", "description": "the chart it belongs on (loss for val_loss)"},
+            "value": {"type": "array", "items": {"oneOf": [{"type": "number"}, {"type": "string"}]}},
+            "step": _NUMBERS,
+            "epoch": _NUMBERS,
+        },
     },
-}
+)
 
 openapi_paths = {
     "/jobs/{job_id}/metrics": {
@@ -50,7 +54,23 @@ openapi_paths = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "required": ["since", "next", "size", "series"],
+                                # read_metrics and the handler write every one of them.
+                                "required": [
+                                    "since",
+                                    "start",
+                                    "next",
+                                    "size",
+                                    "more",
+                                    "reset",
+                                    "missing",
+                                    "lines",
+                                    "notes",
+                                    "carry",
+                                    "series",
+                                    "state",
+                                    "finished",
+                                    "progress",
+                                ],
                                 "properties": {
                                     "since": {"type": "integer"},
                                     "start": {
@@ -64,6 +84,10 @@ openapi_paths = {
                                         "description": "more is already waiting: ask again now",
                                     },
                                     "reset": {"type": "boolean", "description": "the log restarted: drop what you had"},
+                                    "missing": {
+                                        "type": "boolean",
+                                        "description": "the log does not exist (yet, or any more)",
+                                    },
                                     "lines": {"type": "integer"},
                                     "notes": {"type": "array", "items": {"type": "string"}},
                                     "carry": {

@@ -75,7 +75,7 @@ export type Body<P extends keyof paths, M extends Method = 'post'> = paths[P][M]
   ? JSONOf<B>
   : never;
 
-/** The document gives `user` no properties yet: here are the ones /status writes. */
-export type IStatus = Omit<Answer<'/status'>, 'user'> & {
-  user: { username: string; name: string; role: string | null };
-};
+/** A schema the OpenAPI document names (`components/schemas`): `Schema<'Job'>` is a job. */
+export type Schema<N extends keyof components['schemas']> = components['schemas'][N];
+
+export type IStatus = Answer<'/status'>;

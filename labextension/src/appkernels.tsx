@@ -2,14 +2,14 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { refreshIcon, stopIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { Answer, requestAPI } from './api';
+import { Answer, requestAPI, Schema } from './api';
 import { formatBytes, formatDuration } from './format';
 import { notifyError, useRoom } from './polling';
 import { RoomModel } from './room';
 import { Section } from './section';
 
 /** One app kernel, as `GET /mlapp/api/appkernels` lists it (app null: a warm kernel of the pool). */
-export type IAppKernel = IAppKernelListing['kernels'][number];
+export type IAppKernel = Schema<'AppKernel'>;
 
 export type IAppKernelListing = Answer<'/appkernels'>;
 

@@ -5,37 +5,17 @@ import { closeIcon, launchIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { requestAPI } from './api';
+import { Answer, Body, requestAPI, Schema } from './api';
 import { AUDIENCE_KEYS, describeAudience, formatAgo, IAudience, splitNames } from './format';
 import { useRoom } from './polling';
 import { RoomModel } from './room';
 import { Section } from './section';
 
-/** A published app, as `GET /mlapp/api/apps` answers to editors. */
-export interface IPublishedApp {
-  slug: string;
-  path: string;
-  title: string;
-  description: string;
-  thumbnail: string | null;
-  audience: IAudience;
-  files: string[];
-  published_by: string;
-  last_updated: number;
-  available: boolean;
-  url: string;
-  link: string;
-}
+/** A published app, as `GET /mlapp/api/apps` answers (audience, files and publisher: to editors). */
+export type IPublishedApp = Schema<'PublishedApp'>;
 
-/** The fields `POST /mlapp/api/apps` takes. */
-export interface IPublishRequest {
-  path: string;
-  title: string;
-  description: string;
-  audience: IAudience;
-  files: string[];
-  thumbnail: string;
-}
+/** The fields of `POST /mlapp/api/apps` the publish dialog sends (the slug follows the path). */
+export type IPublishRequest = Required<Omit<Body<'/apps'>, 'slug'>>;
 
 function absoluteURL(path: string): string {
   return new URL(path, window.location.href).href;
@@ -54,7 +34,7 @@ class PublishForm extends Widget implements Dialog.IBodyWidget<IPublishRequest> 
   ) {
     super({ node: document.createElement('form') });
     this.addClass('jp-MLApp-publishForm');
-    const audience = current?.audience ?? {};
+    const audience: IAudience = current?.audience ?? {};
     const everyone = !AUDIENCE_KEYS.some(key => (audience[key] ?? []).length > 0);
     const field = (name: string, label: string, value: string, hint = '') => `
       <label>${label}${hint ? ` <span class="jp-MLApp-fieldHint">${hint}</span>` : ''}
@@ -90,12 +70,9 @@ class PublishForm extends Widget implements Dialog.IBodyWidget<IPublishRequest> 
 
   getValue(): IPublishRequest {
     const some = (this.node.querySelector('input[value="some"]') as HTMLInputElement).checked;
-    const audience: IAudience = {};
-    if (some) {
-      for (const key of AUDIENCE_KEYS) {
-        audience[key] = splitNames(this.input(key).value);
-      }
-    }
+    // Empty lists (every signed-in user) are what the server stores as no audience.
+    const names = (key: keyof IAudience) => (some ? splitNames(this.input(key).value) : []);
+    const audience = { users: names('users'), roles: names('roles'), groups: names('groups') };
     return {
       path: this.path,
       title: this.input('title').value,
@@ -131,7 +108,7 @@ function titleFromPath(path: string): string {
  * checks everything; its refusal is shown as it says it, and the dialog opens again to fix it.
  */
 export async function publishDialog(path: string): Promise<void> {
-  const apps = await requestAPI<{ apps: IPublishedApp[] }>('apps').then(r => r.apps);
+  const apps = await requestAPI<Answer<'/apps'>>('apps').then(r => r.apps);
   const current = apps.find(app => app.path === path);
   let draft: Partial<IPublishRequest> | undefined = current && {
     ...current,

@@ -1,6 +1,7 @@
 /**
  * How the panel shows numbers: short, readable, and the same everywhere.
  */
+import type { Schema } from './api';
 
 /** `42 s`, `3 min 05 s`, `2 h 07 min`, `—` when unknown. */
 export function formatDuration(seconds: number | null | undefined): string {
@@ -131,17 +132,20 @@ export function formatProgress(progress: { fraction: number; eta: number | null 
   return progress.eta === null ? percent : `${percent} · ${formatDuration(progress.eta)} left`;
 }
 
-/** Who may open an app besides admins and its publisher; all empty: every signed-in user. */
-export interface IAudience {
-  users?: string[];
-  roles?: string[];
-  groups?: string[];
-}
+/**
+ * Who may open an app besides admins and its publisher; all empty: every signed-in user. The
+ * server leaves the empty lists out: the document names no property required, which the
+ * generated types (all properties sent unless a schema says otherwise) cannot tell.
+ */
+export type IAudience = Partial<Schema<'Audience'>>;
 
 export const AUDIENCE_KEYS: (keyof IAudience)[] = ['users', 'roles', 'groups'];
 
-/** "every signed-in user", or "users vera, val; roles viewer": the CLI's words. */
-export function describeAudience(audience: IAudience): string {
+/**
+ * "every signed-in user", or "users vera, val; roles viewer": the CLI's words. No audience: the
+ * server sends an app's only to editors.
+ */
+export function describeAudience(audience: IAudience = {}): string {
   const parts = AUDIENCE_KEYS.filter(key => (audience[key] ?? []).length > 0).map(
     key => `${key} ${(audience[key] ?? []).join(', ')}`
   );

@@ -1,7 +1,7 @@
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { requestAPI } from './api';
+import { Answer, requestAPI } from './api';
 import { isActive } from './format';
 import { IJob, ILogChunk, IMetrics, IProgress, sortJobs } from './models';
 import { IWatcher, RoomModel } from './room';
@@ -129,7 +129,7 @@ export class JobMetrics extends JobFeed {
       this.values[name] = [...(this.values[name] ?? []), ...values].slice(-500);
     }
     this.next = metrics.next;
-    this.progress = metrics.finished ? null : (metrics.progress ?? null);
+    this.progress = metrics.finished ? null : metrics.progress;
     if (metrics.finished) {
       this.finish();
     }
@@ -148,7 +148,7 @@ export class JobsModel extends RoomModel<IJob[]> {
   constructor() {
     super({
       name: 'Jobs',
-      load: () => requestAPI<{ jobs: IJob[] }>('jobs').then(r => sortJobs(r.jobs)),
+      load: () => requestAPI<Answer<'/jobs'>>('jobs').then(r => sortJobs(r.jobs)),
       interval: 1000
     });
   }

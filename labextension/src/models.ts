@@ -1,10 +1,10 @@
 /**
  * The shapes the jupyter-mlapp REST API answers with (what the panel reads of them).
  */
-import type { Answer } from './api';
+import type { Answer, Schema } from './api';
 import { isActive } from './format';
 
-export type IJob = Answer<'/jobs/{job_id}'>;
+export type IJob = Schema<'Job'>;
 
 export type ILogChunk = Answer<'/jobs/{job_id}/log'>;
 
@@ -12,25 +12,15 @@ export type IMetrics = Answer<'/jobs/{job_id}/metrics'>;
 
 export type IProgress = NonNullable<IMetrics['progress']>;
 
-/** The document lists environments as bare objects: here is what /envs writes of each. */
-export interface IEnvironment {
-  name: string;
-  path: string;
-  kind: string;
-  python_version: string | null;
-  has_ipykernel: boolean;
-  kernel_name: string | null;
-  hint: string | null;
-  error: string | null;
-}
+export type IEnvironment = Schema<'Environment'>;
 
-export type IAppSummary = Answer<'/sessions/apps'>['apps'][number];
+export type IAppSummary = Schema<'AppState'>;
 
-export type ISnapshot = Answer<'/sessions/apps/{app}/snapshots'>['snapshots'][number];
+export type ISnapshot = Schema<'Snapshot'>;
 
 export type ICacheListing = Answer<'/sessions/cache'>;
 
-export type ICacheEntry = ICacheListing['entries'][number];
+export type ICacheEntry = Schema<'CacheEntry'>;
 
 /** `train (v2)`: the cached function's short name, or `get_or_compute` for direct calls. */
 export function describeCacheOwner(entry: ICacheEntry): string {
@@ -67,30 +57,10 @@ export function describeFinished(finished: IJob[]): string {
 /** Newest first, running and queued jobs above the finished ones. */
 export function sortJobs(jobs: IJob[]): IJob[] {
   const rank = (job: IJob) => (job.state === 'running' ? 0 : job.state === 'queued' ? 1 : 2);
-  return [...jobs].sort((a, b) => rank(a) - rank(b) || (b.created_at ?? 0) - (a.created_at ?? 0));
+  return [...jobs].sort((a, b) => rank(a) - rank(b) || b.created_at - a.created_at);
 }
 
-/** The document gives /models/models no properties yet: here is what it writes of each model. */
-export interface IModelVersion {
-  model_path: string;
-  format: string;
-  size: number;
-  available: boolean;
-  reason: string | null;
-}
-
-export interface IModel {
-  name: string;
-  task: string;
-  classes: string[];
-  weights: string[];
-  default_weights: string;
-  saved_by: string;
-  saved_at: number;
-  size: number;
-  available: boolean;
-  versions: IModelVersion[];
-}
+export type IModel = Schema<'Model'>;
 
 /** `3 classes: setosa, versicolor, virginica` (at most `max` named). */
 export function describeClasses(classes: string[], max = 4): string {

@@ -39,7 +39,7 @@ function MLAppPanelView(props: IPanelActions & { models: MLAppModels }): JSX.Ele
         <h2>ML App</h2>
       </header>
       <StatusSection status={status} error={error} />
-      {status && status.rooms?.includes('apps') && <AppsSection model={models.apps} />}
+      {status && status.rooms.includes('apps') && <AppsSection model={models.apps} />}
       <JobsSection
         model={models.jobs}
         openLog={props.openLog}
@@ -53,7 +53,7 @@ function MLAppPanelView(props: IPanelActions & { models: MLAppModels }): JSX.Ele
       <SessionsSection model={models.sessions} />
       <CacheSection model={models.cache} />
       <ModelsSection model={models.models} />
-      {status && status.user.role === 'admin' && status.rooms?.includes('appkernels') && (
+      {status && status.user.role === 'admin' && status.rooms.includes('appkernels') && (
         <AppKernelsSection model={models.appKernels} />
       )}
     </div>

@@ -1,8 +1,7 @@
-import { IStatus, requestAPI } from './api';
+import { Answer, IStatus, requestAPI } from './api';
 import type { IAppKernelListing } from './appkernels';
-import type { IPublishedApp } from './apps';
 import { JobsModel } from './jobsmodel';
-import { IAppSummary, ICacheListing, IEnvironment, IModel, ISnapshot } from './models';
+import { IAppSummary, ICacheListing, ISnapshot } from './models';
 import { RoomModel } from './room';
 
 export interface IAppWithSnapshots extends IAppSummary {
@@ -10,12 +9,12 @@ export interface IAppWithSnapshots extends IAppSummary {
 }
 
 async function loadSessions(): Promise<IAppWithSnapshots[]> {
-  const { apps } = await requestAPI<{ apps: IAppSummary[] }>('sessions/apps');
+  const { apps } = await requestAPI<Answer<'/sessions/apps'>>('sessions/apps');
   return Promise.all(
     apps.map(async app => {
       const snapshotList = app.snapshots
         ? (
-            await requestAPI<{ snapshots: ISnapshot[] }>(
+            await requestAPI<Answer<'/sessions/apps/{app}/snapshots'>>(
               `sessions/apps/${encodeURIComponent(app.app)}/snapshots`
             )
           ).snapshots
@@ -39,12 +38,12 @@ export class MLAppModels {
   // Environment discovery can take seconds (conda): the server caches it; poll rarely.
   readonly environments = new RoomModel({
     name: 'Environments',
-    load: () => requestAPI<{ environments: IEnvironment[] }>('envs').then(r => r.environments),
+    load: () => requestAPI<Answer<'/envs'>>('envs').then(r => r.environments),
     interval: 30 * 1000
   });
   readonly apps = new RoomModel({
     name: 'Apps',
-    load: () => requestAPI<{ apps: IPublishedApp[] }>('apps').then(r => r.apps),
+    load: () => requestAPI<Answer<'/apps'>>('apps').then(r => r.apps),
     interval: 10 * 1000
   });
   readonly sessions = new RoomModel({ name: 'Sessions', load: loadSessions, interval: 5000 });
@@ -55,7 +54,7 @@ export class MLAppModels {
   });
   readonly models = new RoomModel({
     name: 'Models',
-    load: () => requestAPI<{ models: IModel[] }>('models/models').then(r => r.models),
+    load: () => requestAPI<Answer<'/models/models'>>('models/models').then(r => r.models),
     interval: 10 * 1000
   });
   readonly appKernels = new RoomModel({

@@ -28,8 +28,8 @@ export interface paths {
             'application/json': {
               version: string;
               home: string;
-              user: Record<string, never>;
-              rooms?: string[];
+              user: components['schemas']['CurrentUser'];
+              rooms: string[];
             };
           };
         };
@@ -123,24 +123,8 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description too many failed attempts; see Retry-After */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
+        429: components['responses']['TooManyAttempts'];
       };
     };
     delete?: never;
@@ -181,15 +165,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
       };
     };
     delete?: never;
@@ -234,15 +210,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
       };
     };
     put?: never;
@@ -292,15 +260,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
         /** @description too many failed attempts */
         429: {
           headers: {
@@ -344,15 +304,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
       };
     };
     put?: never;
@@ -387,15 +339,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
       };
     };
     delete?: never;
@@ -435,15 +379,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
         404: components['responses']['NotFound'];
       };
     };
@@ -476,29 +412,13 @@ export interface paths {
           };
           content: {
             'application/json': {
-              users: {
-                username: string;
-                display_name: string;
-                /** @enum {string} */
-                role: 'admin' | 'editor' | 'viewer';
-                created: number;
-                last_login: number | null;
-                disabled: boolean;
-              }[];
+              users: components['schemas']['Account'][];
             };
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
       };
     };
     put?: never;
@@ -528,37 +448,13 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              username: string;
-              display_name: string;
-              /** @enum {string} */
-              role: 'admin' | 'editor' | 'viewer';
-              created: number;
-              last_login: number | null;
-              disabled: boolean;
-            };
+            'application/json': components['schemas']['Account'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description conflict (exists already, or the last admin) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
+        409: components['responses']['AuthConflict'];
       };
     };
     delete?: never;
@@ -592,28 +488,12 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              username: string;
-              display_name: string;
-              /** @enum {string} */
-              role: 'admin' | 'editor' | 'viewer';
-              created: number;
-              last_login: number | null;
-              disabled: boolean;
-            };
+            'application/json': components['schemas']['Account'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
         404: components['responses']['NotFound'];
       };
     };
@@ -640,25 +520,9 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
         404: components['responses']['NotFound'];
-        /** @description conflict (exists already, or the last admin) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['AuthConflict'];
       };
     };
     options?: never;
@@ -691,38 +555,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              username: string;
-              display_name: string;
-              /** @enum {string} */
-              role: 'admin' | 'editor' | 'viewer';
-              created: number;
-              last_login: number | null;
-              disabled: boolean;
-            };
+            'application/json': components['schemas']['Account'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description not allowed for your role */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['RoleRefused'];
         404: components['responses']['NotFound'];
-        /** @description conflict (exists already, or the last admin) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['AuthConflict'];
       };
     };
     trace?: never;
@@ -754,37 +594,13 @@ export interface paths {
           };
           content: {
             'application/json': {
-              apps: {
-                app: string;
-                keys: number;
-                size: number;
-                updated?: string | null;
-                snapshots: number;
-                values?: {
-                  key: string;
-                  kind: string;
-                  size: number;
-                  updated?: string;
-                  summary?: string;
-                  /** @description the value itself, for plain (JSON) values up to 4 KB */
-                  value?: unknown;
-                }[];
-                warnings?: string[];
-              }[];
+              apps: components['schemas']['AppState'][];
             };
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
       };
     };
     put?: never;
@@ -823,36 +639,12 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              app: string;
-              keys: number;
-              size: number;
-              updated?: string | null;
-              snapshots: number;
-              values?: {
-                key: string;
-                kind: string;
-                size: number;
-                updated?: string;
-                summary?: string;
-                /** @description the value itself, for plain (JSON) values up to 4 KB */
-                value?: unknown;
-              }[];
-              warnings?: string[];
-            };
+            'application/json': components['schemas']['AppState'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -884,15 +676,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -930,28 +714,13 @@ export interface paths {
           };
           content: {
             'application/json': {
-              snapshots: {
-                name: string;
-                /** Format: date-time */
-                created: string;
-                size: number;
-                keys: number;
-                summary: string;
-              }[];
+              snapshots: components['schemas']['Snapshot'][];
             };
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -985,37 +754,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              /** Format: date-time */
-              created: string;
-              size: number;
-              keys: number;
-              summary: string;
-            };
+            'application/json': components['schemas']['Snapshot'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
-        /** @description a snapshot with that name exists */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['SnapshotExists'];
       };
     };
     delete?: never;
@@ -1054,27 +800,12 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              /** Format: date-time */
-              created: string;
-              size: number;
-              keys: number;
-              summary: string;
-            };
+            'application/json': components['schemas']['Snapshot'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -1108,15 +839,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -1151,37 +874,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              /** Format: date-time */
-              created: string;
-              size: number;
-              keys: number;
-              summary: string;
-            };
+            'application/json': components['schemas']['Snapshot'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
-        /** @description the new name is taken */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['SnapshotNameTaken'];
       };
     };
     trace?: never;
@@ -1218,36 +918,12 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              app: string;
-              keys: number;
-              size: number;
-              updated?: string | null;
-              snapshots: number;
-              values?: {
-                key: string;
-                kind: string;
-                size: number;
-                updated?: string;
-                summary?: string;
-                /** @description the value itself, for plain (JSON) values up to 4 KB */
-                value?: unknown;
-              }[];
-              warnings?: string[];
-            };
+            'application/json': components['schemas']['AppState'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -1284,58 +960,14 @@ export interface paths {
           };
           content: {
             'application/json': {
-              entries: {
-                id: string;
-                key: string;
-                kind: string;
-                size: number;
-                created: string;
-                used: string;
-                hits: number;
-                seconds: number;
-                expires: string;
-                stale: boolean;
-                /** @description the cached function (module.name), or '' for direct calls */
-                namespace: string;
-                version: string;
-                /** @description the user whose call computed it */
-                writer: string;
-                /** @description the app whose users share it, or null */
-                shared: string | null;
-              }[];
-              shared: {
-                id: string;
-                key: string;
-                kind: string;
-                size: number;
-                created: string;
-                used: string;
-                hits: number;
-                seconds: number;
-                expires: string;
-                stale: boolean;
-                /** @description the cached function (module.name), or '' for direct calls */
-                namespace: string;
-                version: string;
-                /** @description the user whose call computed it */
-                writer: string;
-                /** @description the app whose users share it, or null */
-                shared: string | null;
-              }[];
+              entries: components['schemas']['CacheEntry'][];
+              shared: components['schemas']['CacheEntry'][];
             };
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
       };
     };
     put?: never;
@@ -1366,15 +998,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
       };
     };
     options?: never;
@@ -1418,15 +1042,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -1469,15 +1085,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description another user's sessions, and you are not an admin */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OthersSessions'];
         404: components['responses']['NotFound'];
       };
     };
@@ -1510,43 +1118,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              jobs: {
-                id: string;
-                name: string;
-                user: string;
-                command: string[];
-                argv?: string[];
-                cwd?: string;
-                env_keys?: string[];
-                environment?: string | null;
-                environment_path?: string | null;
-                /** @enum {string} */
-                state: 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'lost';
-                created_at?: number;
-                started_at?: number | null;
-                ended_at?: number | null;
-                /** @description seconds */
-                runtime?: number | null;
-                pid?: number | null;
-                exit_code?: number | null;
-                /** @description the signal that ended it, e.g. SIGKILL */
-                signal?: string | null;
-                cpu_percent?: number | null;
-                /** @description resident bytes */
-                memory?: number | null;
-                reason?: string | null;
-                log_path: string;
-                grace?: number;
-                /** @description null: this machine; ray: the Ray cluster */
-                backend?: string | null;
-                /** @description asked of the Ray cluster (backend ray) */
-                resources?: {
-                  cpus: number;
-                  gpus: number;
-                  /** @description bytes */
-                  memory: number;
-                } | null;
-              }[];
+              jobs: components['schemas']['Job'][];
             };
           };
         };
@@ -1581,13 +1153,7 @@ export interface paths {
              * @enum {string}
              */
             backend?: 'local' | 'ray';
-            /** @description asked of the Ray cluster (backend ray) */
-            resources?: {
-              cpus: number;
-              gpus: number;
-              /** @description bytes */
-              memory: number;
-            };
+            resources?: components['schemas']['Resources'];
           };
         };
       };
@@ -1598,43 +1164,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              name: string;
-              user: string;
-              command: string[];
-              argv?: string[];
-              cwd?: string;
-              env_keys?: string[];
-              environment?: string | null;
-              environment_path?: string | null;
-              /** @enum {string} */
-              state: 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'lost';
-              created_at?: number;
-              started_at?: number | null;
-              ended_at?: number | null;
-              /** @description seconds */
-              runtime?: number | null;
-              pid?: number | null;
-              exit_code?: number | null;
-              /** @description the signal that ended it, e.g. SIGKILL */
-              signal?: string | null;
-              cpu_percent?: number | null;
-              /** @description resident bytes */
-              memory?: number | null;
-              reason?: string | null;
-              log_path: string;
-              grace?: number;
-              /** @description null: this machine; ray: the Ray cluster */
-              backend?: string | null;
-              /** @description asked of the Ray cluster (backend ray) */
-              resources?: {
-                cpus: number;
-                gpus: number;
-                /** @description bytes */
-                memory: number;
-              } | null;
-            };
+            'application/json': components['schemas']['Job'];
           };
         };
         400: components['responses']['BadRequest'];
@@ -1674,47 +1204,7 @@ export interface paths {
           content: {
             'application/json': {
               killed: number;
-              results: {
-                job: {
-                  id: string;
-                  name: string;
-                  user: string;
-                  command: string[];
-                  argv?: string[];
-                  cwd?: string;
-                  env_keys?: string[];
-                  environment?: string | null;
-                  environment_path?: string | null;
-                  /** @enum {string} */
-                  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'lost';
-                  created_at?: number;
-                  started_at?: number | null;
-                  ended_at?: number | null;
-                  /** @description seconds */
-                  runtime?: number | null;
-                  pid?: number | null;
-                  exit_code?: number | null;
-                  /** @description the signal that ended it, e.g. SIGKILL */
-                  signal?: string | null;
-                  cpu_percent?: number | null;
-                  /** @description resident bytes */
-                  memory?: number | null;
-                  reason?: string | null;
-                  log_path: string;
-                  grace?: number;
-                  /** @description null: this machine; ray: the Ray cluster */
-                  backend?: string | null;
-                  /** @description asked of the Ray cluster (backend ray) */
-                  resources?: {
-                    cpus: number;
-                    gpus: number;
-                    /** @description bytes */
-                    memory: number;
-                  } | null;
-                };
-                message: string;
-                killed: boolean;
-              }[];
+              results: components['schemas']['KillResult'][];
             };
           };
         };
@@ -1800,43 +1290,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              name: string;
-              user: string;
-              command: string[];
-              argv?: string[];
-              cwd?: string;
-              env_keys?: string[];
-              environment?: string | null;
-              environment_path?: string | null;
-              /** @enum {string} */
-              state: 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'lost';
-              created_at?: number;
-              started_at?: number | null;
-              ended_at?: number | null;
-              /** @description seconds */
-              runtime?: number | null;
-              pid?: number | null;
-              exit_code?: number | null;
-              /** @description the signal that ended it, e.g. SIGKILL */
-              signal?: string | null;
-              cpu_percent?: number | null;
-              /** @description resident bytes */
-              memory?: number | null;
-              reason?: string | null;
-              log_path: string;
-              grace?: number;
-              /** @description null: this machine; ray: the Ray cluster */
-              backend?: string | null;
-              /** @description asked of the Ray cluster (backend ray) */
-              resources?: {
-                cpus: number;
-                gpus: number;
-                /** @description bytes */
-                memory: number;
-              } | null;
-            };
+            'application/json': components['schemas']['Job'];
           };
         };
         400: components['responses']['BadRequest'];
@@ -1868,15 +1322,7 @@ export interface paths {
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
         404: components['responses']['NotFound'];
-        /** @description the job is queued or running: kill it first */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['JobActive'];
       };
     };
     options?: never;
@@ -1962,47 +1408,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              job: {
-                id: string;
-                name: string;
-                user: string;
-                command: string[];
-                argv?: string[];
-                cwd?: string;
-                env_keys?: string[];
-                environment?: string | null;
-                environment_path?: string | null;
-                /** @enum {string} */
-                state: 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'lost';
-                created_at?: number;
-                started_at?: number | null;
-                ended_at?: number | null;
-                /** @description seconds */
-                runtime?: number | null;
-                pid?: number | null;
-                exit_code?: number | null;
-                /** @description the signal that ended it, e.g. SIGKILL */
-                signal?: string | null;
-                cpu_percent?: number | null;
-                /** @description resident bytes */
-                memory?: number | null;
-                reason?: string | null;
-                log_path: string;
-                grace?: number;
-                /** @description null: this machine; ray: the Ray cluster */
-                backend?: string | null;
-                /** @description asked of the Ray cluster (backend ray) */
-                resources?: {
-                  cpus: number;
-                  gpus: number;
-                  /** @description bytes */
-                  memory: number;
-                } | null;
-              };
-              message: string;
-              killed: boolean;
-            };
+            'application/json': components['schemas']['KillResult'];
           };
         };
         400: components['responses']['BadRequest'];
@@ -2042,7 +1448,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              environments: Record<string, never>[];
+              environments: components['schemas']['Environment'][];
             };
           };
         };
@@ -2093,35 +1499,31 @@ export interface paths {
             'application/json': {
               since: number;
               /** @description where parsing started (0 after a reset) */
-              start?: number;
+              start: number;
               /** @description offset to ask for next time */
               next: number;
               /** @description size of the log in bytes */
               size: number;
               /** @description more is already waiting: ask again now */
-              more?: boolean;
+              more: boolean;
               /** @description the log restarted: drop what you had */
-              reset?: boolean;
-              lines?: number;
-              notes?: string[];
+              reset: boolean;
+              /** @description the log does not exist (yet, or any more) */
+              missing: boolean;
+              lines: number;
+              notes: string[];
               /** @description pass back as step and epoch next time */
-              carry?: {
+              carry: {
                 step: number | null;
                 epoch: number | null;
               };
               series: {
-                [key: string]: {
-                  /** @description the chart it belongs on (loss for val_loss) */
-                  family: string;
-                  value: (number | string)[];
-                  step: (number | null)[];
-                  epoch: (number | null)[];
-                };
+                [key: string]: components['schemas']['MetricSeries'];
               };
-              state?: string;
-              finished?: boolean;
+              state: string;
+              finished: boolean;
               /** @description where the training is, from the log's last lines (Epoch 3/10, a tqdm bar, step 30/100); null when it says nothing of it */
-              progress?: {
+              progress: {
                 fraction: number;
                 label: string;
                 /** @description seconds left at the pace so far (while running) */
@@ -2210,17 +1612,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              datasets: {
-                /** @description the name pydataset knows it by */
-                id: string;
-                title: string;
-                /** @description the R package it comes from */
-                package: string;
-                /** @description unique: the id, or package/id when two packages share an id */
-                key: string;
-                /** @description 'id — title', as the viewer's picker shows it */
-                label: string;
-              }[];
+              datasets: components['schemas']['Dataset'][];
             };
           };
         };
@@ -2263,28 +1655,13 @@ export interface paths {
           content: {
             'application/json': {
               path: string;
-              entries: {
-                name: string;
-                path: string;
-                /** @enum {string} */
-                type: 'file' | 'folder';
-                size?: number | null;
-                mtime: number;
-              }[];
+              entries: components['schemas']['FileEntry'][];
             };
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
       };
     };
@@ -2323,27 +1700,12 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              path: string;
-              /** @enum {string} */
-              type: 'file' | 'folder';
-              size?: number | null;
-              mtime: number;
-            };
+            'application/json': components['schemas']['FileEntry'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
       };
     };
@@ -2381,27 +1743,12 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              path: string;
-              /** @enum {string} */
-              type: 'file' | 'folder';
-              size?: number | null;
-              mtime: number;
-            };
+            'application/json': components['schemas']['FileEntry'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
       };
     };
@@ -2444,15 +1791,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
         /** @description too large */
         413: {
@@ -2487,37 +1826,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              path: string;
-              /** @enum {string} */
-              type: 'file' | 'folder';
-              size?: number | null;
-              mtime: number;
-            };
+            'application/json': components['schemas']['FileEntry'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
-        /** @description the name is taken, or the folder is not empty */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['NameTaken'];
         /** @description too large */
         413: {
           headers: {
@@ -2565,37 +1881,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              path: string;
-              /** @enum {string} */
-              type: 'file' | 'folder';
-              size?: number | null;
-              mtime: number;
-            };
+            'application/json': components['schemas']['FileEntry'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
-        /** @description the name is taken, or the folder is not empty */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['NameTaken'];
       };
     };
     delete?: never;
@@ -2637,37 +1930,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              path: string;
-              /** @enum {string} */
-              type: 'file' | 'folder';
-              size?: number | null;
-              mtime: number;
-            };
+            'application/json': components['schemas']['FileEntry'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
-        /** @description the name is taken, or the folder is not empty */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['NameTaken'];
       };
     };
     delete?: never;
@@ -2708,37 +1978,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              name: string;
-              path: string;
-              /** @enum {string} */
-              type: 'file' | 'folder';
-              size?: number | null;
-              mtime: number;
-            };
+            'application/json': components['schemas']['FileEntry'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
-        /** @description the name is taken, or the folder is not empty */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['NameTaken'];
       };
     };
     delete?: never;
@@ -2787,25 +2034,9 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description the path leaves your root */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['OutsideRoot'];
         404: components['responses']['NotFound'];
-        /** @description the name is taken, or the folder is not empty */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['NameTaken'];
       };
     };
     delete?: never;
@@ -2837,7 +2068,11 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': Record<string, never>;
+            'application/json': {
+              /** @description the available models' names */
+              algorithms: string[];
+              models: components['schemas']['Model'][];
+            };
           };
         };
         401: components['responses']['Unauthorized'];
@@ -3249,46 +2484,13 @@ export interface paths {
           };
           content: {
             'application/json': {
-              apps: {
-                slug: string;
-                path: string;
-                title: string;
-                description: string;
-                thumbnail?: string | null;
-                /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
-                audience?: {
-                  users: string[];
-                  roles: string[];
-                  groups: string[];
-                };
-                /** @description workspace files (or folders) the app declares public */
-                files?: string[];
-                published_by?: string;
-                published?: number;
-                updated?: number;
-                /** @description when the notebook last changed */
-                last_updated?: number;
-                /** @description false: the notebook is gone from disk */
-                available: boolean;
-                /** @description /voila/render/<path> */
-                url: string;
-                /** @description the short link /mlapp/apps/<slug> */
-                link?: string;
-              }[];
+              apps: components['schemas']['PublishedApp'][];
             };
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description refused */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['AppRefused'];
       };
     };
     put?: never;
@@ -3307,12 +2509,7 @@ export interface paths {
             title?: string;
             description?: string;
             thumbnail?: string;
-            /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
-            audience?: {
-              users: string[];
-              roles: string[];
-              groups: string[];
-            };
+            audience?: components['schemas']['Audience'];
             files?: string[];
             slug?: string;
           };
@@ -3325,32 +2522,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              slug: string;
-              path: string;
-              title: string;
-              description: string;
-              thumbnail?: string | null;
-              /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
-              audience?: {
-                users: string[];
-                roles: string[];
-                groups: string[];
-              };
-              /** @description workspace files (or folders) the app declares public */
-              files?: string[];
-              published_by?: string;
-              published?: number;
-              updated?: number;
-              /** @description when the notebook last changed */
-              last_updated?: number;
-              /** @description false: the notebook is gone from disk */
-              available: boolean;
-              /** @description /voila/render/<path> */
-              url: string;
-              /** @description the short link /mlapp/apps/<slug> */
-              link?: string;
-            };
+            'application/json': components['schemas']['PublishedApp'];
           };
         };
         /** @description published */
@@ -3359,55 +2531,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              slug: string;
-              path: string;
-              title: string;
-              description: string;
-              thumbnail?: string | null;
-              /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
-              audience?: {
-                users: string[];
-                roles: string[];
-                groups: string[];
-              };
-              /** @description workspace files (or folders) the app declares public */
-              files?: string[];
-              published_by?: string;
-              published?: number;
-              updated?: number;
-              /** @description when the notebook last changed */
-              last_updated?: number;
-              /** @description false: the notebook is gone from disk */
-              available: boolean;
-              /** @description /voila/render/<path> */
-              url: string;
-              /** @description the short link /mlapp/apps/<slug> */
-              link?: string;
-            };
+            'application/json': components['schemas']['PublishedApp'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description refused */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['AppRefused'];
         404: components['responses']['NotFound'];
-        /** @description the slug is taken */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['SlugTaken'];
       };
     };
     delete?: never;
@@ -3441,45 +2572,12 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              slug: string;
-              path: string;
-              title: string;
-              description: string;
-              thumbnail?: string | null;
-              /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
-              audience?: {
-                users: string[];
-                roles: string[];
-                groups: string[];
-              };
-              /** @description workspace files (or folders) the app declares public */
-              files?: string[];
-              published_by?: string;
-              published?: number;
-              updated?: number;
-              /** @description when the notebook last changed */
-              last_updated?: number;
-              /** @description false: the notebook is gone from disk */
-              available: boolean;
-              /** @description /voila/render/<path> */
-              url: string;
-              /** @description the short link /mlapp/apps/<slug> */
-              link?: string;
-            };
+            'application/json': components['schemas']['PublishedApp'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description refused */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['AppRefused'];
         404: components['responses']['NotFound'];
       };
     };
@@ -3506,15 +2604,7 @@ export interface paths {
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description refused */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['AppRefused'];
         404: components['responses']['NotFound'];
       };
     };
@@ -3537,12 +2627,7 @@ export interface paths {
             title: string;
             description: string;
             thumbnail: string;
-            /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
-            audience: {
-              users: string[];
-              roles: string[];
-              groups: string[];
-            };
+            audience: components['schemas']['Audience'];
             files: string[];
             slug: string;
           };
@@ -3555,55 +2640,14 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              slug: string;
-              path: string;
-              title: string;
-              description: string;
-              thumbnail?: string | null;
-              /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
-              audience?: {
-                users: string[];
-                roles: string[];
-                groups: string[];
-              };
-              /** @description workspace files (or folders) the app declares public */
-              files?: string[];
-              published_by?: string;
-              published?: number;
-              updated?: number;
-              /** @description when the notebook last changed */
-              last_updated?: number;
-              /** @description false: the notebook is gone from disk */
-              available: boolean;
-              /** @description /voila/render/<path> */
-              url: string;
-              /** @description the short link /mlapp/apps/<slug> */
-              link?: string;
-            };
+            'application/json': components['schemas']['PublishedApp'];
           };
         };
         400: components['responses']['BadRequest'];
         401: components['responses']['Unauthorized'];
-        /** @description refused */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        403: components['responses']['AppRefused'];
         404: components['responses']['NotFound'];
-        /** @description the slug is taken */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
+        409: components['responses']['SlugTaken'];
       };
     };
     trace?: never;
@@ -3632,20 +2676,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              kernels: {
-                id: string;
-                /** @description the notebook; null for a pooled kernel */
-                app?: string | null;
-                user?: string | null;
-                /** @enum {string} */
-                state: 'open' | 'closing' | 'pooled';
-                started?: number | null;
-                /** @description seconds since its page opened */
-                age?: number | null;
-                /** @description bytes (RSS of the kernel and its children) */
-                memory: number;
-                execution_state?: string | null;
-              }[];
+              kernels: components['schemas']['AppKernel'][];
               limits: {
                 [key: string]: number;
               };
@@ -3705,6 +2736,104 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    Account: {
+      username: string;
+      display_name: string;
+      /** @enum {string} */
+      role: 'admin' | 'editor' | 'viewer';
+      created: number;
+      last_login: number | null;
+      disabled: boolean;
+    };
+    AppKernel: {
+      id: string;
+      /** @description the notebook; null for a pooled kernel */
+      app: string | null;
+      user: string | null;
+      /** @enum {string} */
+      state: 'open' | 'closing' | 'pooled';
+      started: number | null;
+      /** @description seconds since its page opened */
+      age: number | null;
+      /** @description bytes (RSS of the kernel and its children) */
+      memory: number;
+      execution_state: string | null;
+    };
+    AppState: {
+      app: string;
+      keys: number;
+      size: number;
+      updated?: string | null;
+      snapshots: number;
+      values?: {
+        key: string;
+        kind: string;
+        size: number;
+        updated?: string;
+        summary?: string;
+        /** @description the value itself, for plain (JSON) values up to 4 KB */
+        value?: unknown;
+      }[];
+      warnings?: string[];
+    };
+    /** @description who may open the app besides admins and its publisher; empty: every signed-in user */
+    Audience: {
+      users: string[];
+      roles: string[];
+      groups: string[];
+    };
+    CacheEntry: {
+      id: string;
+      key: string;
+      kind: string;
+      size: number;
+      created: string;
+      used: string;
+      hits: number;
+      seconds: number;
+      expires: string;
+      stale: boolean;
+      /** @description the cached function (module.name), or '' for direct calls */
+      namespace: string;
+      version: string;
+      /** @description the user whose call computed it */
+      writer: string;
+      /** @description the app whose users share it, or null */
+      shared: string | null;
+    };
+    CurrentUser: {
+      username: string;
+      name: string;
+      /** @description null: roles are not used */
+      role: string | null;
+    };
+    Dataset: {
+      /** @description the name pydataset knows it by */
+      id: string;
+      title: string;
+      /** @description the R package it comes from */
+      package: string;
+      /** @description unique: the id, or package/id when two packages share an id */
+      key: string;
+      /** @description 'id — title', as the viewer's picker shows it */
+      label: string;
+    };
+    Environment: {
+      name: string;
+      path: string;
+      /** @enum {string} */
+      kind: 'conda' | 'venv' | 'server';
+      /** @description its interpreter */
+      python: string;
+      python_version: string | null;
+      has_ipykernel: boolean;
+      /** @description why it cannot be used */
+      error: string | null;
+      /** @description null: not a kernel (no ipykernel) */
+      kernel_name: string | null;
+      /** @description what to do to use it as a kernel */
+      hint: string | null;
+    };
     Error: {
       message: string;
       reason: string;
@@ -3715,10 +2844,157 @@ export interface components {
        */
       error?: string;
     };
+    FileEntry: {
+      name: string;
+      path: string;
+      /** @enum {string} */
+      type: 'file' | 'folder';
+      size?: number | null;
+      mtime: number;
+    };
+    Job: {
+      id: string;
+      name: string;
+      user: string;
+      command: string[];
+      argv: string[];
+      cwd: string;
+      env_keys: string[];
+      environment: string | null;
+      environment_path: string | null;
+      /** @enum {string} */
+      state: 'queued' | 'running' | 'succeeded' | 'failed' | 'killed' | 'lost';
+      created_at: number;
+      started_at: number | null;
+      ended_at: number | null;
+      /** @description seconds */
+      runtime: number | null;
+      pid: number | null;
+      exit_code: number | null;
+      /** @description the signal that ended it, e.g. SIGKILL */
+      signal: string | null;
+      cpu_percent: number | null;
+      /** @description resident bytes */
+      memory: number | null;
+      reason: string | null;
+      log_path: string;
+      grace: number;
+      /** @description null: this machine; ray: the Ray cluster */
+      backend: string | null;
+      resources: components['schemas']['Resources'] | null;
+      supervisor_pid: number | null;
+      kill_requested_at: number | null;
+      /** @description the role of the user who started it */
+      role: string | null;
+      /** @description the job template it was started from */
+      template: string | null;
+    };
+    KillResult: {
+      job: components['schemas']['Job'];
+      message: string;
+      killed: boolean;
+    };
+    /** @description one metric: its values and, per value, the step and epoch it was logged at (null when unknown). Non-finite values are the strings NaN, Infinity, -Infinity. */
+    MetricSeries: {
+      /** @description the chart it belongs on (loss for val_loss) */
+      family: string;
+      value: (number | string)[];
+      step: (number | null)[];
+      epoch: (number | null)[];
+    };
+    Model: {
+      name: string;
+      /** @enum {string} */
+      kind: 'image' | 'tabular';
+      /** @description classification, detection or regression */
+      task: string;
+      classes: string[];
+      input_schema: Record<string, never>;
+      /** @description its weights versions' Model_path */
+      weights: string[];
+      /** @description the latest version's, which predictions use by default */
+      default_weights: string;
+      saved_by: string;
+      saved_at: number;
+      /** @description bytes, every version */
+      size: number;
+      /** @description whether a version can serve the caller */
+      available: boolean;
+      versions: components['schemas']['ModelVersion'][];
+    };
+    ModelVersion: {
+      name: string;
+      model_path: string;
+      format: string;
+      /** @description bytes */
+      size: number;
+      sha256: string;
+      /** @description classification, detection or regression */
+      task: string;
+      /** @enum {string} */
+      kind: 'image' | 'tabular';
+      classes: string[];
+      input_schema: Record<string, never>;
+      config: Record<string, never>;
+      metrics: Record<string, never>;
+      examples: Record<string, never>[];
+      description: string;
+      saved_by: string;
+      saved_at: number;
+      /** @description whether it can serve the caller */
+      available: boolean;
+      /** @description why it cannot */
+      reason: string | null;
+    };
+    PublishedApp: {
+      slug: string;
+      path: string;
+      title: string;
+      description: string;
+      thumbnail: string | null;
+      audience?: components['schemas']['Audience'];
+      /** @description workspace files (or folders) the app declares public */
+      files?: string[];
+      published_by?: string;
+      published: number;
+      updated: number;
+      /** @description when the notebook last changed */
+      last_updated: number;
+      /** @description false: the notebook is gone from disk */
+      available: boolean;
+      /** @description /voila/render/<path> */
+      url: string;
+      /** @description the short link /mlapp/apps/<slug> */
+      link: string;
+    };
+    /** @description asked of the Ray cluster (backend ray) */
+    Resources: {
+      cpus: number;
+      gpus: number;
+      /** @description bytes */
+      memory: number;
+    };
+    Snapshot: {
+      name: string;
+      /** Format: date-time */
+      created: string;
+      size: number;
+      keys: number;
+      summary: string;
+    };
   };
   responses: {
-    /** @description not logged in */
-    Unauthorized: {
+    /** @description refused */
+    AppRefused: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description conflict (exists already, or the last admin) */
+    AuthConflict: {
       headers: {
         [name: string]: unknown;
       };
@@ -3735,8 +3011,98 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
+    /** @description the job is queued or running: kill it first */
+    JobActive: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description the name is taken, or the folder is not empty */
+    NameTaken: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
     /** @description no such thing */
     NotFound: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description another user's sessions, and you are not an admin */
+    OthersSessions: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description the path leaves your root */
+    OutsideRoot: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description not allowed for your role */
+    RoleRefused: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description the slug is taken */
+    SlugTaken: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description a snapshot with that name exists */
+    SnapshotExists: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description the new name is taken */
+    SnapshotNameTaken: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description too many failed attempts; see Retry-After */
+    TooManyAttempts: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description not logged in */
+    Unauthorized: {
       headers: {
         [name: string]: unknown;
       };
