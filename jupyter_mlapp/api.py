@@ -1,4 +1,6 @@
-"""The server-wide endpoints: ``/mlapp/api/status`` and ``/mlapp/api/openapi.json``."""
+"""The server-wide endpoints, ``/mlapp/api/status`` and ``/mlapp/api/openapi.json``, and the OpenAPI
+document they serve: ``document`` assembles the rooms' paths, and the named pieces they share
+(``Schema``, ``Response``, the error responses) are here."""
 
 from __future__ import annotations
 
