@@ -232,7 +232,29 @@ openapi_paths = {
         "get": {
             "summary": "Liveness, with the models that failed to load and why",
             "tags": TAGS,
-            "responses": {"200": _ok("healthy", {"type": "object", "required": ["status"]}), "401": ERRORS["401"]},
+            "responses": {
+                "200": _ok(
+                    "healthy",
+                    {
+                        "type": "object",
+                        "required": ["status", "models", "unavailable"],
+                        "properties": {
+                            "status": {"type": "string", "enum": ["ok"]},
+                            "models": {"type": "integer", "description": "how many models the registry has"},
+                            "unavailable": {
+                                "type": "array",
+                                "description": "the weights versions that cannot serve the caller, and why",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {"algorithm": _TEXT, "Model_path": _TEXT, "reason": _TEXT},
+                                },
+                            },
+                            "workers": {"description": "jupyter mlapp serve: its worker processes"},
+                        },
+                    },
+                ),
+                "401": ERRORS["401"],
+            },
         },
     },
     "/models/version": {
@@ -240,7 +262,14 @@ openapi_paths = {
             "summary": "Server and API version",
             "tags": TAGS,
             "responses": {
-                "200": _ok("versions", {"type": "object", "required": ["version", "api"]}),
+                "200": _ok(
+                    "versions",
+                    {
+                        "type": "object",
+                        "required": ["version", "api"],
+                        "properties": {"version": {**_TEXT, "description": "jupyter-mlapp's"}, "api": _TEXT},
+                    },
+                ),
                 "401": ERRORS["401"],
             },
         },

@@ -2407,7 +2407,20 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': Record<string, never>;
+            'application/json': {
+              /** @enum {string} */
+              status: 'ok';
+              /** @description how many models the registry has */
+              models: number;
+              /** @description the weights versions that cannot serve the caller, and why */
+              unavailable: {
+                algorithm: string;
+                Model_path: string;
+                reason: string;
+              }[];
+              /** @description jupyter mlapp serve: its worker processes */
+              workers?: unknown;
+            };
           };
         };
         401: components['responses']['Unauthorized'];
@@ -2444,7 +2457,11 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': Record<string, never>;
+            'application/json': {
+              /** @description jupyter-mlapp's */
+              version: string;
+              api: string;
+            };
           };
         };
         401: components['responses']['Unauthorized'];
