@@ -206,6 +206,7 @@ async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(
     cookie_ws.write_message(ws_message("kernel_info_request", {}))
     assert "kernel_info_reply" not in await replies(cookie_ws, until="kernel_info_reply")  # closed, unanswered
     assert cookie_ws.close_code == 4001
+    cookie_ws.close()
 
     admin_ws = await connect("admin")  # the same message from an admin runs: the test can fail
     admin_ws.write_message(ws_message("execute_request", {"code": code, "silent": False}))

@@ -325,6 +325,7 @@ def test_a_job_outlives_the_kernel_that_started_it(mlapp_home, tmp_path):
     job_id = kernel.stdout.readline().strip()
     kernel.kill()
     kernel.wait()
+    kernel.stdout.close()
     jobs = JobManager(home=mlapp_home, user="alice")
     done = jobs.wait(job_id, timeout=30)
     assert (done.state, done.exit_code) == ("succeeded", 0)

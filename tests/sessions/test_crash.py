@@ -139,3 +139,4 @@ def test_sigkill_at_random_moments_never_breaks_the_state(mlapp_home):
     finally:
         helper.stdin.close()
         helper.wait(30)
+        helper.stdout.close()

@@ -472,7 +472,8 @@ def test_two_kernels_writing_at_once_lose_no_key_and_no_snapshot(mlapp_home, tmp
         for tab in ("a", "b")
     ]
     for proc in procs:
-        assert proc.wait(120) == 0, proc.stderr.read()
+        _, errors = proc.communicate(timeout=120)  # and closes the pipe
+        assert proc.returncode == 0, errors
     state = AppState("churn", user="alice")
     try:
         assert state["own_a"] == 39 and state["own_b"] == 39
