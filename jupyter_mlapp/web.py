@@ -104,29 +104,29 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
         """A query flag: ``?name=1`` (or true, yes, on) is set, anything else or nothing is not."""
         return truthy(self.get_query_argument(name, ""))
 
-    def int_argument(self, name: str, default: int | None = None, low: int | None = None, high: int | None = None):
-        """A whole number in the query (``default`` when absent), within ``low``..``high`` when given."""
+    def _number_argument(self, name: str, kind: type, what: str):
+        """The query argument ``name`` read as ``kind`` (None when absent or empty)."""
         value = self.get_query_argument(name, None)
         if value in (None, ""):
-            return default
+            return None
         try:
-            number = int(value)
+            return kind(value)
         except ValueError as exc:
-            raise InvalidInput(f"'{name}' must be a whole number") from exc
+            raise InvalidInput(f"'{name}' must be {what}") from exc
+
+    def int_argument(self, name: str, default: int | None = None, low: int | None = None, high: int | None = None):
+        """A whole number in the query (``default`` when absent), within ``low``..``high`` when given."""
+        number = self._number_argument(name, int, "a whole number")
+        if number is None:
+            return default
         if (low is not None and number < low) or (high is not None and number > high):
             raise InvalidInput(f"'{name}' must be between {low} and {high}")
         return number
 
     def float_argument(self, name: str) -> float | None:
         """A finite number in the query, or None when absent."""
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return None
-        try:
-            number = float(value)
-        except ValueError as exc:
-            raise InvalidInput(f"'{name}' must be a number") from exc
-        if not math.isfinite(number):
+        number = self._number_argument(name, float, "a number")
+        if number is not None and not math.isfinite(number):
             raise InvalidInput(f"'{name}' must be a finite number")
         return number
 
