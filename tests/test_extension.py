@@ -35,8 +35,8 @@ async def test_a_server_without_the_jobs_room_serves_the_others(jp_fetch, jp_ser
 
 
 def test_rooms_are_built_after_the_rooms_they_require():
-    names = [room.name for room in rooms.resolve(["training", "apps", "jobs", "auth"])]
-    assert names == ["auth", "jobs", "training", "apps"]
+    names = [room.name for room in rooms.resolve(["training", "apps", "jobs", "auth", "appkernels"])]
+    assert names == ["auth", "jobs", "training", "appkernels", "apps"]
     every = [room.name for room in rooms.resolve(rooms.KNOWN)]
     for room in rooms.resolve(rooms.KNOWN):
         assert all(every.index(need) < every.index(room.name) for need in room.requires)
@@ -51,7 +51,7 @@ def test_every_known_room_declares_itself():
 
 def start_refused(tmp_path, *args, env=None):
     root = tmp_path / "root"
-    root.mkdir()
+    root.mkdir(exist_ok=True)
     return subprocess.run(
         [*JUPYTER_MLAPP, f"--ServerApp.root_dir={root}", "--port=0", *args]
         + (["--allow-root"] if os.geteuid() == 0 else []),
@@ -77,6 +77,9 @@ def test_an_unknown_room_is_a_one_line_error(tmp_path):
 def test_a_room_without_the_room_it_requires_is_a_one_line_error(tmp_path):
     line = one_line_error(start_refused(tmp_path, "--MLApp.rooms=auth", "--MLApp.rooms=training"))
     assert "the training room requires the jobs room" in line
+    # Published apps without app kernels would open in kernels nobody caps or culls.
+    line = one_line_error(start_refused(tmp_path, "--MLApp.rooms=auth", "--MLApp.rooms=apps"))
+    assert "the apps room requires the appkernels room" in line
 
 
 def test_a_variable_that_does_not_parse_is_a_one_line_error(tmp_path):

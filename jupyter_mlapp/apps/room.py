@@ -46,4 +46,6 @@ def connect(app, published: PublishedApps) -> None:
 ROUTES = ((r"/apps", AppListHandler), (r"/apps/(?P<slug>[^/]+)", AppHandler))
 
 
-ROOM = Room("apps", build=build, routes=ROUTES, openapi=openapi_paths, connect=connect)
+# Published apps open in app kernels: without that room their pages would get Voila's kernels with
+# no caps, no pool and no cull, so a list naming apps alone is refused at start.
+ROOM = Room("apps", requires=("appkernels",), build=build, routes=ROUTES, openapi=openapi_paths, connect=connect)
