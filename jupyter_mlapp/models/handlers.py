@@ -138,15 +138,15 @@ class ModelListHandler(ModelsAPIHandler):
         fields, _ = self.payload()
         name = self.required(fields, "algorithm")
         info = await self.call(self.service.info, name)
-        model_path = fields.get("Model_path") or None
-        version = info.version(model_path)
-        answer: dict = {"algorithm": info.name, "Model_path": version.model_path}
+        asked = fields.get("Model_path") or None
+        version = info.version(asked)
+        answer: dict = {"algorithm": info.name, "Model_path": version.id}
         want_weights, want_classes = truthy(fields.get("return_weights")), truthy(fields.get("return_classes"))
         if want_weights:
-            chosen = [version] if model_path else list(info.versions.values())
-            answer["weights"] = [v.model_path for v in chosen]
+            chosen = [version] if asked else list(info.versions.values())
+            answer["weights"] = [v.id for v in chosen]
             answer["details"] = {
-                v.model_path: {
+                v.id: {
                     "format": v.format,
                     "size": v.size,
                     "sha256": v.sha256,
@@ -167,8 +167,8 @@ class ModelListHandler(ModelsAPIHandler):
     @authorized
     async def delete(self):
         fields, _ = self.payload()
-        name, model_path = self.required(fields, "algorithm"), self.required(fields, "Model_path")
-        await self.call(self.service.delete, name, model_path, self.username, is_admin=self.is_admin)
+        name, version = self.required(fields, "algorithm"), self.required(fields, "Model_path")
+        await self.call(self.service.delete, name, version, self.username, is_admin=self.is_admin)
         self.set_status(204)
         self.finish()
 
@@ -229,8 +229,8 @@ class PredictHandler(ModelsAPIHandler):
     async def post(self):
         if self.content_type() in ("text/csv", "application/csv"):
             fields = {k: self.get_query_argument(k) for k in self.request.query_arguments if k != "token"}
-            name, model_path, _ = self.service.effective_config(self.client, fields)
-            schema = self.service.info(name).version(model_path).input_schema
+            name, version, _ = self.service.effective_config(self.client, fields)
+            schema = self.service.info(name).version(version).input_schema
             if schema["type"] != "table":
                 raise InvalidInput(f"model {name!r} takes images; a CSV body is for table models")
             try:

@@ -1,7 +1,8 @@
 """``ModelRegistry``: trained models saved under a name, with named weights versions.
 
 A model is saved under a name (the "algorithm" of the REST API) and a weights version named after
-the collection it was trained on (``Model_path``, e.g. ``coco``). Each version records its classes,
+the collection it was trained on (``version``, e.g. ``coco``; ``Model_path`` in the Flask-compatible
+API). Each version records its classes,
 its input schema (columns and types, or image size), its prediction config defaults, its metrics,
 who saved it and when, and the SHA-256 of its weights file.
 
@@ -15,7 +16,7 @@ it is refused unless the saver marks it trusted, and it is only ever unpickled f
 saved it. Viewers (``current_role()`` in a kernel) save and delete nothing.
 
 Layout: ``<root>/registry.sqlite`` (SQLite WAL: notebooks and servers save and read concurrently)
-and ``<root>/<name>/<Model_path>.<format>``.
+and ``<root>/<name>/<version>.<format>``.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class Version:
     """One weights version of a model, as the registry recorded it."""
 
     name: str
-    model_path: str
+    id: str  # which weights of ``name`` (the ``Model_path`` of the Flask-compatible API, e.g. ``coco``)
     format: str
     file: str
     size: int
@@ -129,6 +130,7 @@ class Version:
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        data["model_path"] = data.pop("id")
         data["kind"] = self.kind
         return data
 
@@ -144,14 +146,14 @@ class ModelInfo:
     def latest(self) -> Version:
         return max(self.versions.values(), key=lambda v: v.saved_at)
 
-    def version(self, model_path: str | None = None) -> Version:
-        if not model_path:
+    def version(self, version: str | None = None) -> Version:
+        if not version:
             return self.latest
         try:
-            return self.versions[model_path]
+            return self.versions[version]
         except KeyError:
             raise NotFound(
-                f"model {self.name!r} has no weights {model_path!r}; it has: {', '.join(sorted(self.versions))}"
+                f"model {self.name!r} has no weights {version!r}; it has: {', '.join(sorted(self.versions))}"
             ) from None
 
     def to_dict(self) -> dict:
@@ -163,7 +165,7 @@ class ModelInfo:
             "classes": latest.classes,
             "input_schema": latest.input_schema,
             "weights": sorted(self.versions),
-            "default_weights": latest.model_path,
+            "default_weights": latest.id,
             "saved_by": latest.saved_by,
             "saved_at": latest.saved_at,
             "size": sum(v.size for v in self.versions.values()),
@@ -361,7 +363,7 @@ class ModelRegistry:
         model,
         name: str,
         *,
-        model_path: str = "default",
+        version: str = "default",
         user: str,
         X=None,
         classes=None,
@@ -375,7 +377,7 @@ class ModelRegistry:
         is_admin: bool = False,
         role: str | None = None,
     ) -> Version:
-        """Save ``model`` as weights ``model_path`` of ``name``; returns the recorded version.
+        """Save ``model`` as weights ``version`` of ``name``; returns the recorded version.
 
         ``format``: ``skops`` (scikit-learn and NumPy objects), ``onnx`` or ``torchscript`` (the
         model's serialized bytes or a path to them, loaded with onnxruntime or torch when
@@ -384,7 +386,7 @@ class ModelRegistry:
         """
         check_role(role, "saving")
         check_name(name)
-        check_name(model_path, "Model_path")
+        check_name(version, "version")
         if format not in FORMATS:
             raise InvalidInput(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
         data, trusted_types = self._serialize(model, format, trusted)
@@ -403,19 +405,19 @@ class ModelRegistry:
             examples = _json_safe(X.head(MAX_EXAMPLES).to_dict(orient="records"))
         if format in ("skops", "pickle"):
             check_sample_prediction(model, schema, examples, task_of(model))
-        file = f"{name}/{model_path}.{FORMATS[format]}"
+        file = f"{name}/{version}.{FORMATS[format]}"
         with transaction(self.db):
             existing = self.db.execute(
-                "SELECT saved_by FROM versions WHERE name = ? AND model_path = ?", (name, model_path)
+                "SELECT saved_by FROM versions WHERE name = ? AND model_path = ?", (name, version)
             ).fetchone()
             if existing and existing["saved_by"] != user and not is_admin:
                 raise Forbidden(
-                    f"weights {model_path!r} of {name!r} belong to {existing['saved_by']}; save under another name"
+                    f"weights {version!r} of {name!r} belong to {existing['saved_by']}; save under another name"
                 )
             atomic_write(self.root / file, data)
             row = (
                 name,
-                model_path,
+                version,
                 format,
                 file,
                 len(data),
@@ -432,7 +434,7 @@ class ModelRegistry:
                 time.time(),
             )
             self.db.execute("INSERT OR REPLACE INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
-        return self.get(name).versions[model_path]
+        return self.get(name).versions[version]
 
     def untrusted(self, types) -> list[str]:
         """Those of ``types`` (what skops does not trust by itself) that our allow-list refuses."""
@@ -485,6 +487,7 @@ class ModelRegistry:
     @staticmethod
     def _version(row) -> Version:
         data = dict(row)
+        data["id"] = data.pop("model_path")  # the column keeps the name the first schema gave it
         for key in ("trusted_types", "classes", "input_schema", "config", "metrics", "examples"):
             data[key] = json.loads(data[key])
         return Version(**data)
@@ -493,7 +496,7 @@ class ModelRegistry:
         models: dict[str, ModelInfo] = {}
         for row in self.db.execute("SELECT * FROM versions ORDER BY name, model_path"):
             version = self._version(row)
-            models.setdefault(version.name, ModelInfo(version.name)).versions[version.model_path] = version
+            models.setdefault(version.name, ModelInfo(version.name)).versions[version.id] = version
         return list(models.values())
 
     def get(self, name) -> ModelInfo:
@@ -508,7 +511,7 @@ class ModelRegistry:
         info = ModelInfo(name)
         for row in rows:
             version = self._version(row)
-            info.versions[version.model_path] = version
+            info.versions[version.id] = version
         return info
 
     def load(self, version: Version, user: str):
@@ -520,12 +523,12 @@ class ModelRegistry:
             import skops.io
 
             # Checked again: the allow-list may have shrunk, or the record be older than it.
-            types = self._skops_types(data, f"weights {version.model_path!r} of {version.name!r} not loaded")
+            types = self._skops_types(data, f"weights {version.id!r} of {version.name!r} not loaded")
             return skops.io.loads(data, trusted=types)
         if version.format == "pickle":
             if version.saved_by != user:
                 raise Forbidden(
-                    f"weights {version.model_path!r} of {version.name!r} are a pickle saved by "
+                    f"weights {version.id!r} of {version.name!r} are a pickle saved by "
                     f"{version.saved_by}: only they may load it"
                 )
             return pickle.loads(data)
@@ -537,14 +540,14 @@ class ModelRegistry:
 
         return TorchScriptModel(io.BytesIO(data), version.classes)
 
-    def delete(self, name: str, model_path: str, user: str, is_admin: bool = False, role: str | None = None) -> None:
+    def delete(self, name: str, version: str, user: str, is_admin: bool = False, role: str | None = None) -> None:
         check_role(role, "deleting")
-        version = self.get(name).version(model_path)
-        if version.saved_by != user and not is_admin:
-            raise Forbidden(f"weights {model_path!r} of {name!r} belong to {version.saved_by}")
+        recorded = self.get(name).version(version)
+        if recorded.saved_by != user and not is_admin:
+            raise Forbidden(f"weights {version!r} of {name!r} belong to {recorded.saved_by}")
         with transaction(self.db):
-            self.db.execute("DELETE FROM versions WHERE name = ? AND model_path = ?", (name, model_path))
-        (self.root / version.file).unlink(missing_ok=True)
+            self.db.execute("DELETE FROM versions WHERE name = ? AND model_path = ?", (name, version))
+        (self.root / recorded.file).unlink(missing_ok=True)
 
     # -- per-client prediction configs -------------------------------------------------------
     def get_config(self, client: str) -> dict:

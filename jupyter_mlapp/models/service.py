@@ -68,7 +68,7 @@ class ModelService:
                     self._load(version, version.saved_by)
 
     def _load(self, version: Version, user: str) -> Loaded:
-        key = (version.name, version.model_path)
+        key = (version.name, version.id)
         try:
             model = self.registry.load(version, user)
             predictor = Predictor(model, version.input_schema, version.task, version.classes)
@@ -79,7 +79,7 @@ class ModelService:
             raise
         except Exception as exc:  # any failure of a user's model: listed with its reason, server keeps going
             reason = str(exc) if isinstance(exc, MLAppError) else f"{type(exc).__name__}: {exc}"
-            log.warning("model %s/%s is unavailable: %s", version.name, version.model_path, reason)
+            log.warning("model %s/%s is unavailable: %s", version.name, version.id, reason)
             entry = Loaded(version, error=reason[:500])
         (self._pickles if version.format == "pickle" else self._loaded)[key] = entry
         return entry
@@ -99,31 +99,30 @@ class ModelService:
             raise InvalidInput("algorithm must be a string")
         return self._cached(("model", name), lambda: self.registry.get(name))
 
-    def _served(self, name: str, model_path: str | None, user: str) -> tuple[Version, Loaded | None]:
-        """The registry's version and what we serve of it, if that is current."""
-        version = self.info(name).version(model_path)
-        if version.format == "pickle" and version.saved_by != user:  # on every request, loaded or not
+    def _served(self, name: str, version: str | None, user: str) -> tuple[Version, Loaded | None]:
+        """The registry's record of ``version`` (default: the latest) and what we serve of it, if that is current."""
+        recorded = self.info(name).version(version)
+        if recorded.format == "pickle" and recorded.saved_by != user:  # on every request, loaded or not
             raise Forbidden(
-                f"weights {version.model_path!r} of {name!r} are a pickle saved by "
-                f"{version.saved_by}: only they may use it"
+                f"weights {recorded.id!r} of {name!r} are a pickle saved by {recorded.saved_by}: only they may use it"
             )
-        entry = (self._pickles if version.format == "pickle" else self._loaded).get((name, version.model_path))
-        return version, entry if entry is not None and entry.version.sha256 == version.sha256 else None
+        entry = (self._pickles if recorded.format == "pickle" else self._loaded).get((name, recorded.id))
+        return recorded, entry if entry is not None and entry.version.sha256 == recorded.sha256 else None
 
-    def entry(self, name: str, model_path: str | None, user: str) -> Loaded:
+    def entry(self, name: str, version: str | None, user: str) -> Loaded:
         """The loaded version, (re)loaded if the registry holds newer weights than we serve."""
-        version, entry = self._served(name, model_path, user)
-        entry = entry or self._load(version, user)
+        recorded, entry = self._served(name, version, user)
+        entry = entry or self._load(recorded, user)
         if entry.error:
-            raise ModelUnavailable(f"model {name!r} weights {version.model_path!r} is unavailable: {entry.error}")
+            raise ModelUnavailable(f"model {name!r} weights {recorded.id!r} is unavailable: {entry.error}")
         return entry
 
-    def delete(self, name: str, model_path: str, user: str, is_admin: bool = False) -> None:
+    def delete(self, name: str, version: str, user: str, is_admin: bool = False) -> None:
         """Retire a weights version (its saver or an admin): it stops serving at once."""
-        self.registry.delete(name, model_path, user, is_admin)
+        self.registry.delete(name, version, user, is_admin)
         self._cache.pop(("model", name), None)
-        self._loaded.pop((name, model_path), None)
-        self._pickles.pop((name, model_path), None)
+        self._loaded.pop((name, version), None)
+        self._pickles.pop((name, version), None)
 
     # -- listing -------------------------------------------------------------------------------
     def models(self, user: str) -> list[dict]:
@@ -136,7 +135,7 @@ class ModelService:
                 data = version.to_dict()
                 data.pop("file")
                 data.pop("trusted_types")
-                loaded = self._loaded.get((version.name, version.model_path))
+                loaded = self._loaded.get((version.name, version.id))
                 if version.format == "pickle" and version.saved_by != user:
                     data["available"], data["reason"] = False, f"a pickle: only {version.saved_by} may use it"
                 elif loaded and loaded.version.sha256 == version.sha256:
@@ -175,16 +174,16 @@ class ModelService:
                 )
             name = names[0]
         check_name(name, "algorithm")
-        model_path = payload.get("Model_path") or (
+        asked = payload.get("Model_path") or (
             saved.get("Model_path") if saved.get("algorithm") in (None, name) else None
         )
-        if model_path is not None:
-            check_name(model_path, "Model_path")
-        version = self.info(name).version(model_path)
+        if asked is not None:
+            check_name(asked, "Model_path")
+        version = self.info(name).version(asked)
         config = {**version.config, **{k: v for k, v in saved.items() if saved.get("algorithm") in (None, name)}}
         config.update(check_config(payload.get("config")))
-        config.update(algorithm=name, Model_path=version.model_path)
-        return name, version.model_path, config
+        config.update(algorithm=name, Model_path=version.id)
+        return name, version.id, config
 
     # -- predicting ------------------------------------------------------------------------------
     def parse(self, entry: Loaded, payload: dict) -> tuple[list, list | None]:
@@ -234,12 +233,12 @@ class ModelService:
 
     async def predict(self, user: str, client: str, payload: dict) -> dict:
         """Predict for a request of the REST API; image decoding and the model run off the loop."""
-        name, model_path, config = self.effective_config(client, payload)
+        name, version, config = self.effective_config(client, payload)
         loop = asyncio.get_running_loop()
-        if self._served(name, model_path, user)[1] is not None:
-            entry = self.entry(name, model_path, user)
+        if self._served(name, version, user)[1] is not None:
+            entry = self.entry(name, version, user)
         else:  # new weights (or a first use): loading can take a while, keep the loop serving
-            entry = await loop.run_in_executor(self.executor, self.entry, name, model_path, user)
+            entry = await loop.run_in_executor(self.executor, self.entry, name, version, user)
         create_images = truthy(payload.get("create_images", False))
         if entry.version.input_schema["type"] == "image":
             inputs, pictures = await loop.run_in_executor(self.executor, self.parse, entry, payload)
@@ -252,8 +251,8 @@ class ModelService:
 
     def predict_now(self, user: str, payload: dict) -> dict:
         """The same prediction, synchronously and without batching (notebooks, widgets)."""
-        name, model_path, config = self.effective_config(user, payload)
-        entry = self.entry(name, model_path, user)
+        name, version, config = self.effective_config(user, payload)
+        entry = self.entry(name, version, user)
         inputs, pictures = self.parse(entry, payload)
         return self.respond(
             entry, config, entry.predictor.run(inputs), pictures, truthy(payload.get("create_images", False))

@@ -21,9 +21,9 @@ def test_models_page_predicts_a_row_and_an_uploaded_image(mlapp_server, page, tm
     registry = ModelRegistry(home=mlapp_server.home)
     iris = data("iris")
     X, y = iris.drop(columns="Species"), iris["Species"]
-    registry.save(LogisticRegression(max_iter=500).fit(X, y), "iris", model_path="pydataset", X=X, user="owner")
+    registry.save(LogisticRegression(max_iter=500).fit(X, y), "iris", version="pydataset", X=X, user="owner")
     registry.save(
-        BlobDetector(class_name="spot").fit(), "blobs", model_path="synthetic", image=BLOBS_IMAGE, user="owner"
+        BlobDetector(class_name="spot").fit(), "blobs", version="synthetic", image=BLOBS_IMAGE, user="owner"
     )
 
     page.goto(f"{mlapp_server.url}/voila/render/notebooks/models.ipynb?token={mlapp_server.token}")

@@ -242,7 +242,7 @@ def test_models_are_listed_with_their_classes_and_prediction_url(lab):
 
     iris = load_iris(as_frame=True)
     model = LogisticRegression(max_iter=500).fit(iris.data, iris.target_names[iris.target])
-    jupyter_mlapp.models.save(model, "iris", model_path="pydataset", X=iris.data, home=server.home)
+    jupyter_mlapp.models.save(model, "iris", version="pydataset", X=iris.data, home=server.home)
 
     models = section(page, "models")
     models.get_by_role("button", name="Refresh models").click()

