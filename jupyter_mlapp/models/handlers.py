@@ -22,6 +22,7 @@ from ..settings import truthy
 from ..web import MLAppHandler
 from .images import zip_to_base64
 from .inputs import csv_rows
+from .registry import requested_version
 from .service import ModelService
 
 API_VERSION = "1"
@@ -138,7 +139,7 @@ class ModelListHandler(ModelsAPIHandler):
         fields, _ = self.payload()
         name = self.required(fields, "algorithm")
         info = await self.call(self.service.info, name)
-        asked = fields.get("Model_path") or None
+        asked = requested_version(fields)
         version = info.version(asked)
         answer: dict = {"algorithm": info.name, "Model_path": version.id}
         want_weights, want_classes = truthy(fields.get("return_weights")), truthy(fields.get("return_classes"))
@@ -167,7 +168,8 @@ class ModelListHandler(ModelsAPIHandler):
     @authorized
     async def delete(self):
         fields, _ = self.payload()
-        name, version = self.required(fields, "algorithm"), self.required(fields, "Model_path")
+        name = self.required(fields, "algorithm")
+        version = requested_version(fields) or self.required(fields, "Model_path")
         await self.call(self.service.delete, name, version, self.username, is_admin=self.is_admin)
         self.set_status(204)
         self.finish()
@@ -249,7 +251,7 @@ class HealthHandler(ModelsAPIHandler):
     async def get(self):
         models = await self.call(self.service.models, self.username)
         unavailable = [
-            {"algorithm": m["name"], "Model_path": v["model_path"], "reason": v["reason"]}
+            {"algorithm": m["name"], "Model_path": v["version"], "reason": v["reason"]}
             for m in models
             for v in m["versions"]
             if not v["available"]

@@ -16,10 +16,18 @@ def _ok(description: str, schema: dict | None = None) -> dict:
 ERRORS = {**BAD_REQUEST, **UNAUTHORIZED, **NOT_FOUND}
 FLAG = {"oneOf": [{"type": "boolean"}, {"type": "string"}]}
 NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"}
+# A request names a weights version by its Flask-compatible name Model_path or by our name, version.
+VERSION = {**NAME, "description": "the weights version, as Model_path (which wins when both are given)"}
 MODEL_QUERY = {
     "type": "object",
     "required": ["algorithm"],
-    "properties": {"algorithm": NAME, "Model_path": NAME, "return_weights": FLAG, "return_classes": FLAG},
+    "properties": {
+        "algorithm": NAME,
+        "Model_path": NAME,
+        "version": VERSION,
+        "return_weights": FLAG,
+        "return_classes": FLAG,
+    },
 }
 CONFIG = {
     "type": "object",
@@ -52,6 +60,7 @@ PREDICT = {
     "properties": {
         "algorithm": NAME,
         "Model_path": NAME,
+        "version": VERSION,
         "images": {"type": "array", "items": {"type": "string", "format": "byte"}, "description": "base64 images"},
         "rows": {"type": "array", "items": {"type": "object"}, "description": "records {column: value}"},
         "create_images": FLAG,
@@ -66,7 +75,8 @@ _KIND = {"type": "string", "enum": ["image", "tabular"]}
 _TASK = {"type": "string", "description": "classification, detection or regression"}
 _VERSION_PROPERTIES = {
     "name": _TEXT,
-    "model_path": _TEXT,
+    "version": _TEXT,
+    "model_path": {**_TEXT, "deprecated": True, "description": "version, old name"},
     "format": _TEXT,
     "size": {"type": "integer", "description": "bytes"},
     "sha256": _TEXT,
@@ -85,7 +95,12 @@ _VERSION_PROPERTIES = {
 }
 # ModelService.models: a weights version as the registry recorded it, and whether it serves the caller.
 MODEL_VERSION = Schema(
-    "ModelVersion", {"type": "object", "required": list(_VERSION_PROPERTIES), "properties": _VERSION_PROPERTIES}
+    "ModelVersion",
+    {
+        "type": "object",
+        "required": [key for key in _VERSION_PROPERTIES if key != "model_path"],
+        "properties": _VERSION_PROPERTIES,
+    },
 )
 _MODEL_PROPERTIES = {
     "name": _TEXT,
@@ -93,7 +108,7 @@ _MODEL_PROPERTIES = {
     "task": _TASK,
     "classes": _NAMES,
     "input_schema": _OBJECT,
-    "weights": {**_NAMES, "description": "its weights versions' Model_path"},
+    "weights": {**_NAMES, "description": "its weights versions"},
     "default_weights": {**_TEXT, "description": "the latest version's, which predictions use by default"},
     "saved_by": _TEXT,
     "saved_at": {"type": "number"},
@@ -147,7 +162,8 @@ openapi_paths = {
             "tags": TAGS,
             "parameters": [
                 {"name": "algorithm", "in": "query", "required": True, "schema": NAME},
-                {"name": "Model_path", "in": "query", "required": True, "schema": NAME},
+                {"name": "Model_path", "in": "query", "schema": NAME, "description": "required, or version"},
+                {"name": "version", "in": "query", "schema": VERSION},
             ],
             "responses": {"204": {"description": "deleted"}, **ERRORS, "403": {"description": "saved by someone else"}},
         },

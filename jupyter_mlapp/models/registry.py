@@ -130,7 +130,8 @@ class Version:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["model_path"] = data.pop("id")
+        data["version"] = data.pop("id")
+        data["model_path"] = data["version"]  # its old name, deprecated: answered for one more release
         data["kind"] = self.kind
         return data
 
@@ -303,6 +304,11 @@ def class_names(model, classes) -> list[str]:
 
 NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 NAME_KEYS = ("algorithm", "Model_path")
+
+
+def requested_version(fields: dict) -> str | None:
+    """The weights version a request names: ``Model_path`` (the Flask-compatible name) or ``version``."""
+    return fields.get("Model_path") or fields.get("version") or None
 
 
 def _number_meant(key: str, value):

@@ -24,7 +24,7 @@ from . import images
 from .batching import MicroBatcher
 from .inputs import MAX_INPUTS, check_rows
 from .predictor import Predictor
-from .registry import ModelRegistry, Version, check_config, check_name
+from .registry import ModelRegistry, Version, check_config, check_name, requested_version
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class ModelService:
     def effective_config(self, client: str, payload: dict | None = None) -> tuple[str, str, dict]:
         """Which model, which weights and which settings a prediction of ``client`` uses.
 
-        The request's own ``algorithm``/``Model_path``/``config`` first, then the client's saved
+        The request's own ``algorithm``/``Model_path`` (or ``version``)/``config`` first, then the client's saved
         config (``POST /configs``), then the model's defaults; with one model, that model.
         """
         payload = payload or {}
@@ -174,7 +174,7 @@ class ModelService:
                 )
             name = names[0]
         check_name(name, "algorithm")
-        asked = payload.get("Model_path") or (
+        asked = requested_version(payload) or (
             saved.get("Model_path") if saved.get("algorithm") in (None, name) else None
         )
         if asked is not None:

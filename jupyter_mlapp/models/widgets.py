@@ -126,7 +126,7 @@ class ModelsPanel(widgets.VBox):
 
     @staticmethod
     def _table_row(model: dict) -> str:
-        reasons = [f"{v['model_path']}: {v['reason']}" for v in model["versions"] if not v["available"]]
+        reasons = [f"{v['version']}: {v['reason']}" for v in model["versions"] if not v["available"]]
         status = (
             ("<span class='mlapp-unavailable'>" + html.escape("; ".join(reasons)) + "</span>") if reasons else "ready"
         )
@@ -152,7 +152,7 @@ class ModelsPanel(widgets.VBox):
             return
         self.weights.options = model["weights"]
         self.weights.value = model["default_weights"]
-        version = next(v for v in model["versions"] if v["model_path"] == self.weights.value)
+        version = next(v for v in model["versions"] if v["version"] == self.weights.value)
         is_image = model["kind"] == "image"
         self.tabular.layout.display = "none" if is_image else None
         self.image.layout.display = None if is_image else "none"

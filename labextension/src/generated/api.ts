@@ -2092,12 +2092,16 @@ export interface paths {
           'application/json': {
             algorithm: string;
             Model_path?: string;
+            /** @description the weights version, as Model_path (which wins when both are given) */
+            version?: string;
             return_weights?: boolean | string;
             return_classes?: boolean | string;
           };
           'application/x-www-form-urlencoded': {
             algorithm: string;
             Model_path?: string;
+            /** @description the weights version, as Model_path (which wins when both are given) */
+            version?: string;
             return_weights?: boolean | string;
             return_classes?: boolean | string;
           };
@@ -2123,7 +2127,9 @@ export interface paths {
       parameters: {
         query: {
           algorithm: string;
-          Model_path: string;
+          /** @description required, or version */
+          Model_path?: string;
+          version?: string;
         };
         header?: never;
         path?: never;
@@ -2303,6 +2309,8 @@ export interface paths {
           'application/json': {
             algorithm: string;
             Model_path: string;
+            /** @description the weights version, as Model_path (which wins when both are given) */
+            version: string;
             /** @description base64 images */
             images: string[];
             /** @description records {column: value} */
@@ -2319,6 +2327,8 @@ export interface paths {
           'application/x-www-form-urlencoded': {
             algorithm: string;
             Model_path: string;
+            /** @description the weights version, as Model_path (which wins when both are given) */
+            version: string;
             /** @description base64 images */
             images: string[];
             /** @description records {column: value} */
@@ -2470,6 +2480,86 @@ export interface paths {
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/appkernels': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** App kernels: each open app page's and the warm pool's (admins) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description kernels and limits */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              kernels: components['schemas']['AppKernel'][];
+              limits: {
+                [key: string]: number;
+              };
+            };
+          };
+        };
+        401: components['responses']['Unauthorized'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/appkernels/{kernel_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Stop an app kernel (its page shows the kernel gone; a reload starts another) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          kernel_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description stopped */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        401: components['responses']['Unauthorized'];
+        404: components['responses']['NotFound'];
+      };
+    };
     options?: never;
     head?: never;
     patch?: never;
@@ -2669,86 +2759,6 @@ export interface paths {
     };
     trace?: never;
   };
-  '/appkernels': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** App kernels: each open app page's and the warm pool's (admins) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description kernels and limits */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              kernels: components['schemas']['AppKernel'][];
-              limits: {
-                [key: string]: number;
-              };
-            };
-          };
-        };
-        401: components['responses']['Unauthorized'];
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/appkernels/{kernel_id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    /** Stop an app kernel (its page shows the kernel gone; a reload starts another) */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          kernel_id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description stopped */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Unauthorized'];
-        404: components['responses']['NotFound'];
-      };
-    };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2927,7 +2937,7 @@ export interface components {
       task: string;
       classes: string[];
       input_schema: Record<string, never>;
-      /** @description its weights versions' Model_path */
+      /** @description its weights versions */
       weights: string[];
       /** @description the latest version's, which predictions use by default */
       default_weights: string;
@@ -2941,7 +2951,12 @@ export interface components {
     };
     ModelVersion: {
       name: string;
-      model_path: string;
+      version: string;
+      /**
+       * @deprecated
+       * @description version, old name
+       */
+      model_path?: string;
       format: string;
       /** @description bytes */
       size: number;
