@@ -19,6 +19,12 @@ def test_table_lists_models_with_weights_classes_owner_and_size(saved):
     assert panel.choice.options == ("blobs", "digits", "iris")
 
 
+def test_table_says_which_weights_cannot_serve_and_why(saved, iris):
+    X, _y, clf = iris
+    saved.save(clf, "private", version="v1", format="pickle", trusted=True, X=X, user="someone-else")
+    assert "v1: a pickle: only someone-else may use it" in ModelsPanel(saved).table.value
+
+
 def test_predict_on_an_example_row_and_a_snippet_to_copy(saved, iris):
     X, _y, _clf = iris
     panel = ModelsPanel(saved, server_url="https://models.example.com")
