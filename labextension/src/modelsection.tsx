@@ -78,8 +78,8 @@ export function ModelsSection(props: { model: RoomModel<IModel[]> }): JSX.Elemen
           {model.versions
             .filter(v => !v.available)
             .map(v => (
-              <div className="jp-MLApp-hint" key={v.model_path}>
-                {v.model_path}: {v.reason}
+              <div className="jp-MLApp-hint" key={v.version}>
+                {v.version}: {v.reason}
               </div>
             ))}
         </li>
