@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from .. import settings
 from ..errors import InvalidInput
@@ -15,6 +16,11 @@ from .backend import Backend, LocalBackend, LogChunk
 from .store import Job, JobStore
 
 BACKENDS = ("local", "ray")
+THIS_MACHINE = {"name": "local", "available": True, "address": None, "message": None}  # as describe() answers it
+PROBE_EVERY = 10.0  # seconds an answer of the cluster to "are you there?" is reused
+# The longest a caller waits for a fresh answer; a slower cluster keeps its last one (the first
+# probe also imports Ray, seconds on a busy machine: the server starts one as it starts).
+PROBE_WAIT = 2.0
 
 
 class JobBackends(Backend):
@@ -30,6 +36,8 @@ class JobBackends(Backend):
         self.ray_address = ray_address or settings.RAY_ADDRESS.get() or None
         self._ray = None
         self._lock = threading.Lock()
+        self._probed: tuple[float, bool, str | None] | None = None  # when, whether Ray answered, why not
+        self._probing: threading.Thread | None = None
 
     @property
     def ray(self):
@@ -49,6 +57,39 @@ class JobBackends(Backend):
             return None
         self.ray.check()
         return name
+
+    def describe(self) -> dict:
+        """Where new jobs may run: the default, this machine, and the Ray cluster when one is
+        configured (or is the default), with whether it answers; never waits long on it."""
+        backends = [dict(THIS_MACHINE)]
+        if self.ray_address or self.default == "ray":
+            available, message = self.ray_status()
+            backends.append({"name": "ray", "available": available, "address": self.ray_address, "message": message})
+        return {"default": self.default, "backends": backends}
+
+    def ray_status(self, wait: float = PROBE_WAIT) -> tuple[bool, str | None]:
+        """Whether the cluster answered lately, and why not: a probe at most every ``PROBE_EVERY``
+        seconds, in a thread of its own, waited on for at most ``wait`` seconds."""
+        with self._lock:
+            probed, probing = self._probed, self._probing
+            if (probed is None or time.monotonic() - probed[0] > PROBE_EVERY) and probing is None:
+                probing = self._probing = threading.Thread(target=self._probe, name="mlapp-ray-probe", daemon=True)
+                probing.start()
+        if probing is not None:
+            probing.join(wait)
+        probed = self._probed
+        if probed is None:
+            return False, f"the Ray cluster at {self.ray_address} has not answered yet"
+        return probed[1], probed[2]
+
+    def _probe(self) -> None:
+        try:
+            self.ray.check()
+            answer: tuple[bool, str | None] = (True, None)
+        except Exception as exc:  # RayUnavailable: not installed, not configured, not answering
+            answer = (False, str(exc))
+        with self._lock:
+            self._probed, self._probing = (time.monotonic(), *answer), None
 
     def _of(self, job: Job) -> Backend:
         return self.ray if job.backend == "ray" else self.local

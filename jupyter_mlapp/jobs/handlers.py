@@ -49,6 +49,13 @@ class JobsHandler(JobsBase):
         self.write_json(job.to_json(), status=201)
 
 
+class BackendsHandler(JobsBase):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        self.write_json(await self.call(self.jobs.backends))
+
+
 class JobHandler(JobsBase):
     @web.authenticated
     @authorized

@@ -26,7 +26,7 @@ from .. import current_role, current_user, settings
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from ..home import room_dir
 from .backend import Backend, LogChunk
-from .dispatcher import JobBackends
+from .dispatcher import THIS_MACHINE, JobBackends
 from .environments import Environment, EnvironmentFinder, default_finder
 from .store import ACTIVE, Job, JobStore, QueueFull
 from .templates import JobTemplate
@@ -256,6 +256,15 @@ class JobManager:
         from .ray_backend import check_resources
 
         return chosen, check_resources(resources) if chosen else None
+
+    def backends(self) -> dict:
+        """Where new jobs may run: ``{"default": "local", "backends": [{"name", "available",
+        "address", "message"}, ...]}``, this machine first, then the Ray cluster when the server
+        has one, with whether it answers now and why not (a recent answer: it never waits long)."""
+        describe = getattr(self.backend, "describe", None)
+        if describe is None:  # a single backend given to the manager
+            return {"default": "local", "backends": [dict(THIS_MACHINE)]}
+        return describe()
 
     # -- templates: what viewers may start -----------------------------------------------------
     def add_template(self, template: JobTemplate) -> JobTemplate:

@@ -89,6 +89,20 @@ ENVIRONMENT = Schema(
     },
 )
 
+BACKEND = Schema(
+    "Backend",
+    {
+        "type": "object",
+        "required": ["name", "available", "address", "message"],
+        "properties": {
+            "name": {"type": "string", "enum": ["local", "ray"], "description": "local: this machine"},
+            "available": {"type": "boolean", "description": "whether it takes jobs now (Ray: answered lately)"},
+            "address": {"type": "string", "nullable": True, "description": "the Ray cluster's dashboard URL"},
+            "message": {"type": "string", "nullable": True, "description": "why it is not available"},
+        },
+    },
+)
+
 openapi_paths = {
     "/jobs": {
         "get": {
@@ -146,6 +160,28 @@ openapi_paths = {
                             "properties": {
                                 "killed": {"type": "integer"},
                                 "results": {"type": "array", "items": KILL_RESULT},
+                            },
+                        }
+                    ),
+                },
+                **ERRORS,
+            },
+        }
+    },
+    "/jobs/backends": {
+        "get": {
+            "summary": "Where new jobs may run: this machine, and the server's Ray cluster when it has one",
+            "tags": ["jobs"],
+            "responses": {
+                "200": {
+                    "description": "the backends, and the one a job runs on unless it asks",
+                    "content": json_content(
+                        {
+                            "type": "object",
+                            "required": ["default", "backends"],
+                            "properties": {
+                                "default": {"type": "string", "enum": ["local", "ray"]},
+                                "backends": {"type": "array", "items": BACKEND},
                             },
                         }
                     ),

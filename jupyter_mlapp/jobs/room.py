@@ -6,9 +6,11 @@ import os
 
 from .. import settings
 from ..rooms import Room
+from .dispatcher import JobBackends
 from .environments import EnvironmentFinder
 from .handlers import (
     JOB_ID,
+    BackendsHandler,
     ClearFinishedHandler,
     EnvsHandler,
     JobHandler,
@@ -53,6 +55,8 @@ def connect(app, manager: JobManager) -> None:
     if isinstance(kernel_specs, EnvironmentKernelSpecManager):
         kernel_specs.finder = manager.environments  # one discovery, one cache for jobs and kernels
     manager.environments.discover_in_background(refresh=False)  # ready before the first page asks
+    if isinstance(manager.backend, JobBackends) and manager.backend.ray_address:
+        manager.backend.ray_status(wait=0)  # Ray imported and asked before the first start form asks
     if app.job_history_days > 0:  # in a thread: the first pruning may delete many logs
         manager.keep_history(app.job_history_days, log=app.log)
 
@@ -60,6 +64,7 @@ def connect(app, manager: JobManager) -> None:
 ROUTES = (
     (r"/jobs", JobsHandler),
     (r"/jobs/kill-all", KillAllHandler),
+    (r"/jobs/backends", BackendsHandler),
     (r"/jobs/clear-finished", ClearFinishedHandler),
     (rf"/jobs/{JOB_ID}", JobHandler),
     (rf"/jobs/{JOB_ID}/log", JobLogHandler),
