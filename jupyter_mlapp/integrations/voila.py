@@ -1,5 +1,5 @@
 """Voila: its workspace files behind the login, its template files and error page answering well,
-its JupyterLab themes served from its own folder.
+its JupyterLab themes served from its own folder, its widget extensions kept by the browser.
 
 Each function runs once every extension has loaded (``MLApp.after_extensions_load``), on the
 routes and the Jinja environment Voila registered.
@@ -7,6 +7,7 @@ routes and the Jinja environment Voila registered.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
@@ -88,3 +89,28 @@ def own_theme_cache(web_app) -> None:
         _static_paths: dict[str, str] = {}  # noqa: RUF012 (the class-level cache is the point)
 
     replace_route_target(web_app, ThemesHandler, VoilaThemesHandler, path_contains="/voila/api/themes/")
+
+
+# A federated extension's entry point and chunks are named by their content's hash
+# (``remoteEntry.<hash>.js``; ``<chunk>.<hash>.js?v=<hash>``, by @jupyterlab/builder's webpack
+# configuration): a new build is a new name, so the browser may keep these for good.
+HASHED_ENTRY = re.compile(r"/remoteEntry\.[0-9a-f]{8,}\.js$")
+
+
+def cache_hashed_labextensions(web_app) -> None:
+    """Voila serves the widget extensions of every app page with ``Cache-Control: no-cache``
+    (its route's ``no_cache_paths=["/"]``), so each page load asks again for some 70 files and
+    waits for 70 "304 Not Modified" answers before a widget draws: most of a warm open. Files
+    named by their content are served ``immutable`` instead; any other file (``package.json``,
+    a style sheet named without a hash) still answers ``no-cache``."""
+    from jupyter_server.base.handlers import FileFindHandler
+
+    class AppExtensionFiles(FileFindHandler):
+        _static_paths: dict[str, str] = {}  # noqa: RUF012 (a cache of its own: see own_theme_cache)
+
+        def set_headers(self) -> None:
+            super().set_headers()
+            if "v" in self.request.arguments or HASHED_ENTRY.search(self.request.path):
+                self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+
+    replace_route_target(web_app, FileFindHandler, AppExtensionFiles, path_contains="/voila/labextensions/")

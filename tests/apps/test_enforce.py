@@ -252,3 +252,21 @@ def test_voila_keeps_its_theme_once_jupyterlab_served_its_own(server):
     assert get(server, "ed", f"lab/{theme}").status_code == 200
     served = get(server, "vera", f"voila/{theme}")
     assert served.status_code == 200 and "--jp-layout-color2" in served.text
+
+
+def test_an_app_page_s_widget_extensions_are_kept_by_the_browser(server):
+    """Files named by their content answer `immutable`, so an app page opened again loads its
+    widget extensions from the browser's cache without asking; any other file is asked for again."""
+    import sys
+    from pathlib import Path
+
+    manager = Path(sys.prefix) / "share/jupyter/labextensions/@jupyter-widgets/jupyterlab-manager"
+    entry = next((manager / "static").glob("remoteEntry.*.js")).name
+    chunk = next(p.name for p in (manager / "static").glob("*.js") if not p.name.startswith(("remote", "style")))
+    base = "voila/labextensions/@jupyter-widgets/jupyterlab-manager"
+    for path in (f"{base}/static/{entry}", f"{base}/static/{chunk}?v={chunk.split('.')[1]}"):
+        served = get(server, "vera", path)
+        assert served.status_code == 200, path
+        assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable", path
+    plain = get(server, "vera", f"{base}/package.json")
+    assert plain.status_code == 200 and plain.headers["Cache-Control"] == "no-cache"

@@ -99,3 +99,14 @@ def test_voilas_error_page_says_why_and_links_no_cdn():
     assert "cdn.jsdelivr.net" not in page
     crash = env.get_template("error.html").render(status_code=500, status_message="Error", message="a traceback")
     assert "a traceback" not in crash  # internals stay out of a 5xx page
+
+
+def test_voila_still_serves_widget_extensions_uncached_with_jupyters_file_handler():
+    """``cache_hashed_labextensions`` replaces this route's handler: if Voila caches the files
+    itself one day, or serves them with another handler, the change is to be dropped or redone."""
+    from jupyter_server.base.handlers import FileFindHandler
+
+    source = inspect.getsource(voila.server_extension)
+    assert '"/voila/labextensions/(.*)"' in source and "FileFindHandler" in source
+    assert '"no_cache_paths": ["/"]' in source
+    assert parameters(FileFindHandler.set_headers) == ["self"]
