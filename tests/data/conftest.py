@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,3 +13,12 @@ def big():
     rows = 1_000_000
     rng = np.random.default_rng(0)
     return pd.DataFrame({f"f{i}": rng.standard_normal(rows) for i in range(6)})
+
+
+@pytest.fixture(autouse=True)
+def charts_drawn():
+    """A long frame's chart is drawn in a thread: it ends with its test, not during the next one."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "mlapp-chart":
+            thread.join()

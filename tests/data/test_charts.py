@@ -12,7 +12,9 @@ from jupyter_mlapp.data.downsample import MAX_POINTS
 def test_line_chart_is_downsampled_and_zoom_redraws_at_full_detail(big):
     viewer = DataViewer(big)
     chart = viewer.chart
+    assert chart.wait(120)  # a long frame is charted off the main thread
     assert len(chart.lines) == 6
+    assert chart.note.value.endswith(" of 1,000,000 points per series (MinMaxLTTB)")  # no longer "Drawing…"
     for line in chart.lines:
         assert len(line.x) <= MAX_POINTS
     scale = chart.lines[0].scales["x"]
@@ -47,6 +49,7 @@ def test_zooming_a_date_axis_in_the_browser_reaches_the_kernel():
         {"v": np.arange(rows, dtype=float)}, index=pd.date_range("2024-01-01", periods=rows, freq="s", name="time")
     )
     chart = DataViewer(frame).chart
+    assert chart.wait(120)
     assert len(chart.lines[0].x) <= MAX_POINTS
     # What the browser sends on a zoom: JavaScript's Date.toJSON.
     chart.lines[0].scales["x"].set_state({"min": "2024-01-01T01:10:00.000Z", "max": "2024-01-01T01:20:00.000Z"})
@@ -68,3 +71,17 @@ def test_the_wheel_zooms_only_once_zoom_is_on_and_the_legend_is_beside_the_lines
     assert figure.interaction is None
     chart.kind.value = "histogram"
     assert chart.zoom.layout.display == "none"
+
+
+def test_a_long_frame_shows_its_rows_before_its_chart_and_the_chart_the_user_picks_meanwhile(big):
+    viewer = DataViewer(big)
+    chart = viewer.chart
+    # The grid answers at once, whether or not the chart is drawn yet.
+    message, buffers = viewer.grid.window_message(0, 39, 0, 5)
+    values = np.frombuffer(buffers[message["value"]["data"]["f1"]["value"]], dtype="float64")
+    np.testing.assert_array_equal(values, big["f1"].to_numpy()[:80])
+    chart.kind.value = "histogram"  # picked while the line chart may still be drawing
+    assert chart.wait(120)
+    (figure,) = chart.figure_box.children
+    assert type(figure.marks[0]).__name__ == "Bars" and chart.lines == []
+    assert chart.note.value == ""
