@@ -4,7 +4,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mlapp-installed
 LABEXT := jupyter_mlapp/labextension/package.json
 VOILA_TEMPLATE := $(VENV)/share/jupyter/voila/templates/mlapp
-LABEXT_SOURCES := $(shell find labextension/src -type f) labextension/package.json labextension/tsconfig.json $(wildcard labextension/style/*)
+# The generated API types are not a source: openapi.json is (npm's build writes the types from it).
+LABEXT_SOURCES := $(shell find labextension/src -type f -not -path 'labextension/src/generated/*') labextension/openapi.json \
+  labextension/scripts/generate-api.mjs labextension/package.json labextension/tsconfig.json $(wildcard labextension/style/*)
 # Jupyter refuses to run as root unless told; CI and containers run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PORT ?= 8888

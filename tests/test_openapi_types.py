@@ -1,32 +1,39 @@
-"""The sidebar's REST types are generated from the OpenAPI document: the committed file is up to date."""
+"""The committed OpenAPI document (labextension/openapi.json), which the sidebar's REST types are
+generated from at every build, is what the rooms declare now, and the sdist carries it."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
+import tarfile
 
-import pytest
+from harness import REPO
 
-LABEXTENSION = Path(__file__).resolve().parent.parent / "labextension"
-GENERATED = LABEXTENSION / "src" / "generated" / "api.ts"
+COMMITTED = REPO / "labextension" / "openapi.json"
+WRITER = REPO / "labextension" / "scripts" / "openapi.py"
 
 
-def test_the_generated_typescript_types_match_the_openapi_document(tmp_path):
-    node = shutil.which("node")
-    if node is None or not (LABEXTENSION / "node_modules" / "openapi-typescript").is_dir():
-        pytest.fail("the generator needs Node and the lab extension's packages: cd labextension && npm ci")
-    output = tmp_path / "api.ts"
+def test_the_committed_openapi_document_is_what_the_server_serves(tmp_path):
+    written = tmp_path / "openapi.json"
+    subprocess.run([sys.executable, str(WRITER), str(written)], check=True, timeout=120)
+    assert written.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8"), (
+        "labextension/openapi.json is out of date with the rooms' OpenAPI: "
+        ".venv/bin/python labextension/scripts/openapi.py"
+    )
+
+
+def test_the_sdist_carries_the_document_and_its_generator_not_the_generated_types(tmp_path):
+    # A wheel built from the sdist generates the types with Node alone, before its lab extension build.
     subprocess.run(
-        [node, "scripts/generate-api.mjs", str(output)],
-        cwd=LABEXTENSION,
-        env={**os.environ, "PYTHON": sys.executable},
+        [sys.executable, "-m", "hatchling", "build", "-t", "sdist", "-d", str(tmp_path)],
+        cwd=REPO,
+        env={**os.environ, "SKIP_JUPYTER_BUILDER": "1"},  # the listing needs no lab extension build
         check=True,
         timeout=300,
     )
-    assert output.read_text() == GENERATED.read_text(), (
-        "labextension/src/generated/api.ts is out of date with the OpenAPI document: "
-        "cd labextension && npm run generate:api"
-    )
+    (sdist,) = tmp_path.glob("jupyter_mlapp-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.partition("/")[2] for name in archive.getnames()}
+    assert {"labextension/openapi.json", "labextension/scripts/generate-api.mjs"} <= names
+    assert "labextension/src/generated/api.ts" not in names

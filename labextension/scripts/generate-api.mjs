@@ -1,11 +1,10 @@
-// Write the sidebar's REST types (src/generated/api.ts) from the server's OpenAPI document, so
-// that the types cannot drift from what the server documents. tests/test_openapi_types.py runs
-// this into a temporary file and fails when the committed file differs.
+// Write the sidebar's REST types (src/generated/api.ts, not committed) from the committed OpenAPI
+// document (openapi.json, written by scripts/openapi.py), so that the types cannot drift from what
+// the server documents. Node alone: npm runs it before every build, lint and test, also where
+// jupyter_mlapp is not importable (a wheel built from the sdist, a fresh clone).
 //
-//   node scripts/generate-api.mjs [output]   (PYTHON: the interpreter with jupyter_mlapp, default
-//                                             the repository's .venv)
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+//   node scripts/generate-api.mjs   (npm run generate:api)
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,19 +12,17 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import * as prettier from 'prettier';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const output = process.argv[2] ?? join(root, 'src', 'generated', 'api.ts');
-const python = process.env.PYTHON ?? join(root, '..', '.venv', 'bin', 'python');
+const output = join(root, 'src', 'generated', 'api.ts');
 
-const document = JSON.parse(
-  execFileSync(python, [join(root, 'scripts', 'openapi.py')], { encoding: 'utf-8' })
-);
+const document = JSON.parse(readFileSync(join(root, 'openapi.json'), 'utf-8'));
 // Properties of a schema without a `required` list are all sent: the server writes every field
 // of its records (null when unknown), and the views read them without checking for absence.
 const ast = await openapiTS(document, { propertiesRequiredByDefault: true });
 const header =
-  '// Generated from the OpenAPI document by scripts/generate-api.mjs: do not edit; run\n' +
-  '// `npm run generate:api` after changing a room\'s OpenAPI.\n\n';
+  '// Generated from openapi.json by scripts/generate-api.mjs before every build, lint and test:\n' +
+  '// do not edit. The document is written by scripts/openapi.py from the rooms\' OpenAPI.\n\n';
 // Formatted with the project's prettier settings, so that `npm run lint` accepts it as written.
-const config = await prettier.resolveConfig(join(root, 'src', 'generated', 'api.ts'));
+const config = await prettier.resolveConfig(output);
 const text = await prettier.format(header + astToString(ast), { ...config, parser: 'typescript' });
+mkdirSync(dirname(output), { recursive: true });
 writeFileSync(output, text);

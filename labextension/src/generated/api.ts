@@ -1,5 +1,5 @@
-// Generated from the OpenAPI document by scripts/generate-api.mjs: do not edit; run
-// `npm run generate:api` after changing a room's OpenAPI.
+// Generated from openapi.json by scripts/generate-api.mjs before every build, lint and test:
+// do not edit. The document is written by scripts/openapi.py from the rooms' OpenAPI.
 
 export interface paths {
   '/status': {
@@ -1212,6 +1212,48 @@ export interface paths {
         401: components['responses']['Unauthorized'];
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/jobs/backends': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Where new jobs may run: this machine, and the server's Ray cluster when it has one */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the backends, and the one a job runs on unless it asks */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {string} */
+              default: 'local' | 'ray';
+              backends: components['schemas']['Backend'][];
+            };
+          };
+        };
+        400: components['responses']['BadRequest'];
+        401: components['responses']['Unauthorized'];
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -2808,6 +2850,19 @@ export interface components {
       users: string[];
       roles: string[];
       groups: string[];
+    };
+    Backend: {
+      /**
+       * @description local: this machine
+       * @enum {string}
+       */
+      name: 'local' | 'ray';
+      /** @description whether it takes jobs now (Ray: answered lately) */
+      available: boolean;
+      /** @description the Ray cluster's dashboard URL */
+      address: string | null;
+      /** @description why it is not available */
+      message: string | null;
     };
     CacheEntry: {
       id: string;
