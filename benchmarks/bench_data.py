@@ -7,6 +7,11 @@ Targets (issue 3): first window <= 10 ms after the frame is handed over; a scrol
 memory <= 10% of the frame + 8 bytes/row per cached sort order; 10M points downsampled to
 <= 4,000 in <= 50 ms; a zoom round trip <= 150 ms.
 
+Then, in a real kernel (widgets sending their state over its comms), ``DataViewer`` of a 10M x 6
+frame such as an app builds (dates, a category, numbers: ``app_frame_source``) against what
+Streamlit's ``st.dataframe`` does with the same frame before anything is sent (issue 18: ours
+<= 0.2 s), and pandas' ``frame.head()`` as the floor.
+
 Run: ``python benchmarks/bench_data.py`` (``make bench``). ROWS=... for another size.
 """
 
@@ -18,6 +23,7 @@ import os
 import statistics
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,6 +40,31 @@ COLUMNS = 6
 SCREEN = 40  # rows a grid shows at once
 WINDOWS = 200
 SEED = 1
+VIEWER_RUNS = 5
+VIEWER_TARGET = 0.2  # seconds for DataViewer(10M x 6), issue 18
+
+
+def app_frame_source(rows: int = ROWS) -> str:
+    """The code of an app that shows a frame: 6 columns as a user has them (readings by time
+    and site), built fast (the site from codes), ``frame`` at the end. bench_apps runs it too,
+    in a notebook and in a Streamlit script."""
+    return f"""\
+import numpy as np
+import pandas as pd
+
+rows = {rows:_}
+rng = np.random.default_rng(7)
+frame = pd.DataFrame(
+    {{
+        "time": pd.date_range("2024-01-01", periods=rows, freq="s"),
+        "site": pd.Categorical.from_codes(rng.integers(0, 4, rows), ["north", "south", "east", "west"]),
+        "temperature": 20 + np.cumsum(rng.normal(0, 0.01, rows)),
+        "pressure": rng.normal(1013, 2, rows),
+        "humidity": rng.uniform(20, 90, rows),
+        "visits": rng.integers(0, 1000, rows),
+    }}
+)
+"""
 
 
 class Wire:
@@ -142,7 +173,8 @@ def chart_figures(frame: pd.DataFrame) -> dict:
     result["(tsdownsample MinMaxLTTB alone, ms)"] = ms(time.perf_counter() - t)
 
     single = TableView(frame[["f0"]])
-    chart = ChartPanel(single)  # line chart of f0, downsampled
+    chart = ChartPanel(single)  # line chart of f0, downsampled (in a thread)
+    chart.wait()
     line = chart.lines[0]
     scale = line.scales["x"]
     times = []
@@ -154,6 +186,83 @@ def chart_figures(frame: pd.DataFrame) -> dict:
         times.append(time.perf_counter() - t)
     result[f"zoom round trip, {ROWS * 0.15 / 1e6:g}M visible (ms, median)"] = ms(statistics.median(times))
     return result
+
+
+def streamlit_prepare(frame: pd.DataFrame) -> None:
+    """What ``st.dataframe(frame)`` computes before it sends anything, for a frame of more than
+    150,000 rows (Streamlit >= 1.67 delivers those lazily): the whole frame as an Arrow table, then
+    its first page as Arrow IPC bytes. Called in-process, ``st.dataframe`` finds no runtime and
+    serialises the whole frame instead, which is not what a Streamlit app does."""
+    from streamlit import dataframe_util
+    from streamlit.dataframe import lazy_df_source
+
+    source = lazy_df_source.resolve_lazy_source(frame, None, is_selection_activated=False)
+    dataframe_util.convert_arrow_table_to_arrow_bytes(source.load_rows(0, lazy_df_source.DEFAULT_PAGE_SIZE))
+
+
+def viewer_in_kernel() -> dict:
+    """Run inside a kernel: ``DataViewer(frame)`` on the app's frame, until its chart is drawn
+    too, then Streamlit's preparation of the same frame and ``frame.head()``, ``VIEWER_RUNS``
+    times, each in seconds. The first viewer is an app's: the first of its kernel."""
+    import streamlit.dataframe.lazy_df_source  # noqa: F401  (imports are not what is measured)
+
+    from jupyter_mlapp.data import DataViewer
+
+    scope: dict = {}
+    exec(app_frame_source(), scope)
+    frame = scope["frame"]
+    times: dict[str, list[float]] = {"ours": [], "ours CPU": [], "chart": [], "streamlit": [], "head": []}
+    for _ in range(VIEWER_RUNS):
+        gc.collect()
+        start, cpu = time.perf_counter(), time.thread_time()
+        viewer = DataViewer(frame)
+        times["ours"].append(time.perf_counter() - start)
+        times["ours CPU"].append(time.thread_time() - cpu)  # this thread's: not the chart's
+        viewer.chart.wait()
+        times["chart"].append(time.perf_counter() - start)
+        for name, step in (("streamlit", lambda: streamlit_prepare(frame)), ("head", frame.head)):
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def viewer_figures() -> None:
+    """``viewer_in_kernel`` in a fresh kernel (this folder its working directory), and the table."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(Path(__file__).parent))
+    printed: list[str] = []
+    try:
+        reply = client.execute_interactive(
+            "import json, bench_data; print(json.dumps(bench_data.viewer_in_kernel()))",
+            output_hook=lambda msg: printed.append(msg["content"].get("text", "")),
+            timeout=1800,
+        )
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"the kernel failed: {reply['content'].get('evalue')}")
+    times = json.loads("".join(printed).strip().splitlines()[-1])
+    print(
+        f"\nDataViewer of the app's frame ({ROWS:,} rows: dates, a category, 3 floats, an int) in a kernel, "
+        f"{VIEWER_RUNS} runs (s)"
+    )
+    print(f"{'':52}{'first':>8}{'median':>8}")
+    rows = (
+        ("ours: DataViewer(frame) returns", "ours"),
+        ("ours: ... of which the main thread's CPU", "ours CPU"),
+        ("ours: ... and its chart is drawn (in a thread)", "chart"),
+        ("Streamlit: st.dataframe's preparation (lazy)", "streamlit"),
+        ("floor: frame.head()", "head"),
+    )
+    for label, key in rows:
+        print(f"{label:52}{times[key][0]:8.3f}{statistics.median(times[key]):8.3f}")
+    ours, peer = times["ours"][0], times["streamlit"][0]
+    print(f"ratio Streamlit / ours (first): {peer / ours:.1f}x")
+    met = ours <= VIEWER_TARGET
+    print(f"  [{'ok' if met else 'MISSED'}] DataViewer({ROWS / 1e6:g}M x 6) <= {VIEWER_TARGET} s: {ours:.3f} s")
 
 
 def main() -> None:
@@ -193,6 +302,9 @@ def main() -> None:
     print()
     for key, value in chart_figures(frame).items():
         print(f"{key:<44}{value:>10.1f}")
+    del frame, before
+    gc.collect()
+    viewer_figures()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
