@@ -110,3 +110,37 @@ def test_voila_still_serves_widget_extensions_uncached_with_jupyters_file_handle
     assert '"/voila/labextensions/(.*)"' in source and "FileFindHandler" in source
     assert '"no_cache_paths": ["/"]' in source
     assert parameters(FileFindHandler.set_headers) == ["self"]
+
+
+def test_voila_builds_a_jinja_environment_per_exporter_through_the_method_we_wrap():
+    """``cache_compiled_templates`` wraps ``_create_environment``: each exporter (one per page
+    load) still builds its environment there, and Voila's is async with the ``do`` extension."""
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from voila.exporter import VoilaExporter
+
+    assert "self._create_environment()" in inspect.getsource(TemplateExporter.__dict__["environment"].fget)
+    assert parameters(VoilaExporter._create_environment) == ["self"]
+    assert "enable_async = True" in inspect.getsource(VoilaExporter.__dict__["environment"].fget)
+
+
+def test_compiled_templates_are_shared_between_environments_and_follow_an_edited_file(tmp_path):
+    """The second environment (the next page load) reuses the compiled code; a template an
+    editor changes is compiled again, so the next page shows the change."""
+    compiled = []
+
+    class Counting(jinja2.Environment):
+        def compile(self, *args, **kwargs):
+            compiled.append(args[1] if len(args) > 1 else kwargs.get("name"))
+            return super().compile(*args, **kwargs)
+
+    cache = ours.CompiledTemplates()
+    (tmp_path / "page.html").write_text("<p>{{ who }}</p>")
+
+    def render():
+        environment = Counting(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=cache)
+        return environment.get_template("page.html").render(who="vera")
+
+    assert render() == "<p>vera</p>" and compiled == ["page.html"]
+    assert render() == "<p>vera</p>" and compiled == ["page.html"]  # from the cache
+    (tmp_path / "page.html").write_text("<p>hello {{ who }}</p>")
+    assert render() == "<p>hello vera</p>" and compiled == ["page.html", "page.html"]
