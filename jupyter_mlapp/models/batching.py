@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
+
+# A model call measured quicker than this runs on the event loop itself: handing it to a thread and
+# back (a queue, a wake-up of the loop, two futures) costs more CPU than such a call, and the loop is
+# held for less than it takes to parse one request.
+INLINE_SECONDS = 0.001
 
 
 class MicroBatcher:
@@ -17,7 +23,8 @@ class MicroBatcher:
     ``max_wait`` seconds, and never longer than the last model call took (for a model that
     answers in 0.2 ms, waiting 2 ms would cost more latency than batching saves). One batch per
     model runs at a time, in ``executor``, so the event loop keeps accepting and answering
-    requests meanwhile.
+    requests meanwhile; except when the last call took less than ``INLINE_SECONDS``: then the
+    batch runs on the loop (the first call, not measured yet, always goes to ``executor``).
     """
 
     def __init__(self, fn: Callable[[list], list], max_batch_size: int = 64, max_wait: float = 0.002, executor=None):
@@ -30,7 +37,7 @@ class MicroBatcher:
         self._queue: deque[tuple[list, asyncio.Future]] = deque()
         self._worker: asyncio.Task | None = None
         self._concurrent = False  # did the last batch hold more than one request?
-        self._last_call = 0.0  # seconds the last model call took
+        self._last_call = math.inf  # seconds the last model call took (none yet)
         self.batches = 0
         self.inputs = 0
 
@@ -54,8 +61,19 @@ class MicroBatcher:
     def _queued(self) -> int:
         return sum(len(inputs) for inputs, _ in self._queue)
 
+    def _timed(self, inputs: list) -> list:
+        """``fn(inputs)``, measured where it runs (a hop to a thread and back is not the model's time)."""
+        started = time.perf_counter()
+        outputs = self.fn(inputs)
+        self._last_call = time.perf_counter() - started
+        return outputs
+
+    async def _call(self, inputs: list) -> list:
+        if self._last_call < INLINE_SECONDS:
+            return self._timed(inputs)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._timed, inputs)
+
     async def _work(self) -> None:
-        loop = asyncio.get_running_loop()
         while self._queue:
             wait = min(self.max_wait, self._last_call)
             if self._concurrent and wait > 0 and self._queued() < self.max_batch_size:
@@ -67,20 +85,18 @@ class MicroBatcher:
             flat = [x for inputs, _ in batch for x in inputs]
             self.batches += 1
             self.inputs += len(flat)
-            started = time.perf_counter()
             try:
-                outputs = await loop.run_in_executor(self.executor, self.fn, flat)
+                outputs = await self._call(flat)
             except Exception as exc:
                 if len(batch) == 1:
                     _settle(batch[0][1], exception=exc)
                 else:  # one request's input broke the batch: answer each request on its own
                     for inputs, future in batch:
                         try:
-                            _settle(future, await loop.run_in_executor(self.executor, self.fn, inputs))
+                            _settle(future, await self._call(inputs))
                         except Exception as alone:
                             _settle(future, exception=alone)
                 continue
-            self._last_call = time.perf_counter() - started
             start = 0
             for inputs, future in batch:
                 _settle(future, outputs[start : start + len(inputs)])

@@ -74,10 +74,30 @@ def test_model_calls_run_off_the_event_loop():
 
     def model(inputs):
         loop_thread.append(threading.current_thread() is threading.main_thread())
+        time.sleep(0.005)  # a real model's call: the loop must keep serving meanwhile
         return inputs
 
     async def run():
-        await MicroBatcher(model).submit([1])
+        batcher = MicroBatcher(model)
+        await batcher.submit([1])
+        await batcher.submit([2])
 
     asyncio.run(run())
-    assert loop_thread == [False]
+    assert loop_thread == [False, False]
+
+
+def test_a_model_measured_quicker_than_a_thread_hop_runs_on_the_loop_and_still_batches():
+    calls = []
+
+    def model(inputs):
+        calls.append((len(inputs), threading.current_thread() is threading.main_thread()))
+        return [x * 2 for x in inputs]
+
+    async def run():
+        batcher = MicroBatcher(model, max_batch_size=16, max_wait=0.001)
+        first = await batcher.submit([0])  # not measured yet: in a thread
+        return [first, *await asyncio.gather(*[batcher.submit([i]) for i in range(1, 41)])]
+
+    results = asyncio.run(run())
+    assert results == [[i * 2] for i in range(41)]
+    assert calls == [(1, False), (16, True), (16, True), (8, True)]
