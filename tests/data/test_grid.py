@@ -124,3 +124,15 @@ def test_a_click_on_a_sorted_row_names_its_frame_row_and_value():
     assert [(c["primary_key_row"], c["cell_value"]) for c in clicks] == [(0, 2.0), (0, "b")]
     grid._handle_comm_msg(None, {"event_type": "cell-click", "region": "body", "column": "v", "row": 3}, [])
     assert len(clicks) == 2  # a row the view no longer has (a filter narrowed it) is no click
+
+
+def test_sorting_while_the_chart_draws_sorts_the_rows_and_the_chart_keeps_frame_order(big):
+    viewer = DataViewer(big)
+    grid = viewer.grid
+    grid._sort_on_header_click({"region": "column-header", "column": "f0"})  # the chart may be drawing
+    message, buffers = grid.window_message(0, 39, 0, 5)
+    shown = np.frombuffer(buffers[message["value"]["data"]["f0"]["value"]], dtype="float64")
+    np.testing.assert_array_equal(shown, np.sort(big["f0"].to_numpy())[:80])
+    assert viewer.chart.wait(120)
+    for line, column in zip(viewer.chart.lines, big.columns, strict=True):
+        np.testing.assert_array_equal(line.y, big[column].to_numpy()[line.x.astype(np.int64)])
