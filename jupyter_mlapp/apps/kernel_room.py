@@ -27,6 +27,7 @@ def build(app) -> AppKernels:
         preload=app.app_kernel_preload,
         grace=app.app_kernel_grace,
         idle_timeout=app.app_kernel_idle_timeout,
+        fork=app.app_kernel_fork,
     )
 
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 from ..errors import NotFound, ServerBusy
 from ..settings import ROLE, USER
+from .forkserver import KernelTemplates
+from .forkserver import supported as forking_supported
 
 # What the shipped apps (notebooks/) import: a pooled kernel has paid for these before a page asks.
 DEFAULT_PRELOAD = (
@@ -117,6 +119,7 @@ class AppKernels:
         grace: float = 15.0,
         idle_timeout: float = 3600.0,
         handover_timeout: float = 30.0,
+        fork: bool = False,
     ):
         self.km = kernel_manager
         self.log = kernel_manager.log
@@ -128,6 +131,10 @@ class AppKernels:
         self.grace = grace
         self.idle_timeout = idle_timeout
         self.handover_timeout = handover_timeout
+        # Pooled kernels forked from a warm template (forkserver.py), where the platform allows.
+        self.templates = KernelTemplates(self.preload, self.log) if fork and forking_supported() else None
+        if fork and self.templates is None:
+            self.log.warning("Forking app kernels needs Linux pidfds: pooled kernels start the plain way")
         self.pages: dict[str, AppKernel] = {}
         self._opening: dict[str, int] = {}  # user -> page kernels being started (counted in the caps)
         self._pool: dict[str, list[PooledKernel]] = {}
@@ -154,6 +161,8 @@ class AppKernels:
         for pooled in [p for pool in self._pool.values() for p in pool]:
             pooled.client.stop_channels()
         self._pool.clear()
+        if self.templates is not None:
+            self.templates.close()
 
     async def open_page(
         self,
@@ -369,7 +378,8 @@ class AppKernels:
         kernel_id = None
         try:
             env = {**os.environ, USER.name: POOL_OWNER, ROLE.name: "viewer"}
-            kernel_id = await self.km.start_kernel(kernel_name=kernel_name, env=env)
+            forked = {"provisioner": self.templates.provisioner} if self.templates is not None else {}
+            kernel_id = await self.km.start_kernel(kernel_name=kernel_name, env=env, **forked)
             self.km.owners[kernel_id] = POOL_OWNER
             client = self.km.get_kernel(kernel_id).client()
             client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)

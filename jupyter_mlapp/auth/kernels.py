@@ -49,6 +49,15 @@ class MLAppKernelManager(AsyncMappingKernelManager):
         self.app_kernels: set[str] = set()
         self.apps = None  # the app pages' kernels (jupyter_mlapp.apps.kernels.AppKernels), once set up
 
+    def pre_start_kernel(self, kernel_name, kwargs):
+        # A pooled app kernel may come with its own provisioner (apps/forkserver.py): a factory
+        # called with what jupyter_client's factory would be.
+        provisioner = kwargs.pop("provisioner", None)
+        km, kernel_name, kernel_id = super().pre_start_kernel(kernel_name, kwargs)
+        if provisioner is not None:
+            km.provisioner = provisioner(kernel_id=kernel_id, kernel_spec=km.kernel_spec, parent=km)
+        return km, kernel_name, kernel_id
+
     def _kernel_start_kwargs(self, **kwargs):
         kwargs = super()._kernel_start_kwargs(**kwargs)
         user = getattr(request_handler(), "current_user", None)
