@@ -84,7 +84,8 @@ MODEL_TRUSTED_TYPES = Setting("MLAPP_MODEL_TRUSTED_TYPES", _names, default=[])
 SERVE_WORKERS = Setting("MLAPP_SERVE_WORKERS", int, default_factory=_cores)
 # What `jupyter mlapp serve`'s supervisor tells each worker process (not for users to set).
 SERVE_WORKER = Setting("MLAPP_SERVE_WORKER", int)  # its number, from 0
-SERVE_READY_FD = Setting("MLAPP_SERVE_READY_FD", int)  # the pipe on which it says it listens
+SERVE_CHANNEL_FD = Setting("MLAPP_SERVE_CHANNEL_FD", int)  # where it says it listens, then hands over connections
+SERVE_CONNECTIONS = Setting("MLAPP_SERVE_CONNECTIONS")  # the page of its connections' states (models.handoff)
 SERVE_STATUS = Setting("MLAPP_SERVE_STATUS")  # the workers' table
 SERVE_PORT = Setting("MLAPP_SERVE_PORT", int)  # the port the first worker settled
 

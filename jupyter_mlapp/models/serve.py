@@ -10,8 +10,10 @@ process supervises them and serves nothing itself. Each worker is the whole serv
 loop, model copies and micro-batchers) and listens with SO_REUSEPORT, so the kernel spreads new
 connections over them. The first worker starts alone (it settles the port and the token, and a bad
 setting fails once, with one message); the others start with its port and token. A worker that
-dies is started again; SIGTERM (or Ctrl-C) lets each worker finish its in-flight requests, then
-stops. Workers share nothing but the registry folder, whose changes each reads within a second.
+dies is started again, and the requests it was answering are answered 503 by this process, which
+holds a duplicate of each of its connections (``handoff``; not over TLS, whose connections are
+closed); SIGTERM (or Ctrl-C) lets each worker finish its in-flight requests, then stops. Workers
+share nothing but the registry folder, whose changes each reads within a second.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import asyncio
 import contextlib
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -40,13 +41,21 @@ from traitlets.config import Config
 from .. import settings
 from ..extension import MLApp, MLAppServerApp, fail, secure_defaults
 from ..home import atomic_write
+from .handoff import IDLE, ROUTED, Connections, WorkerHandoff
 
 ENDPOINTS = "/mlapp/api/models"
-# What the supervisor tells a worker: its number, the pipe to say it listens, where the workers'
-# table is, and (from the first worker on) the port.
-WORKER_ENV, READY_ENV, STATUS_ENV, PORT_ENV = (
+# What the supervisor tells a worker: its number, the socket to say it listens and to hand over its
+# connections on, the page of their states, where the workers' table is, and (from the first worker
+# on) the port.
+WORKER_ENV, CHANNEL_ENV, CONNECTIONS_ENV, STATUS_ENV, PORT_ENV = (
     setting.name
-    for setting in (settings.SERVE_WORKER, settings.SERVE_READY_FD, settings.SERVE_STATUS, settings.SERVE_PORT)
+    for setting in (
+        settings.SERVE_WORKER,
+        settings.SERVE_CHANNEL_FD,
+        settings.SERVE_CONNECTIONS,
+        settings.SERVE_STATUS,
+        settings.SERVE_PORT,
+    )
 )
 # A worker that dies this soon after starting, again and again, is started again less often.
 CRASH_LOOP_SECONDS = 5.0
@@ -114,9 +123,11 @@ class ModelServerApp(MLAppServerApp):
             return
         self._in_flight = 0
         self._drained: asyncio.Event | None = None  # set once stopping and no request is in flight
+        self._handoff = WorkerHandoff(settings.SERVE_CHANNEL_FD.get(), settings.SERVE_CONNECTIONS.get())
         super().initialize(argv, find_extensions=False)
         if settings.SERVE_PORT.get():  # a worker after the first: the port the first one settled
             self.port = settings.SERVE_PORT.get()
+        self._handoff.install(self.http_server, self.web_app)
         self._count_requests()
         self.web_app.settings["mlapp_workers"] = self.worker_status
         # A worker whose supervisor is gone (killed outright) stops: no orphan keeps the port.
@@ -144,10 +155,7 @@ class ModelServerApp(MLAppServerApp):
             return False
         self.port = sockets[0].getsockname()[1]
         self.http_server.add_sockets(sockets)
-        ready = settings.SERVE_READY_FD.get()
-        if ready is not None:
-            with os.fdopen(ready, "w") as pipe:
-                pipe.write(json.dumps({"port": self.port, "token": self.identity_provider.token}) + "\n")
+        self._handoff.tell_ready({"port": self.port, "token": self.identity_provider.token})
         return True
 
     def init_signal(self) -> None:
@@ -166,16 +174,19 @@ class ModelServerApp(MLAppServerApp):
             super()._signal_stop(sig, frame)
 
     def _count_requests(self) -> None:
-        """Count requests from routing to their log line: what SIGTERM lets finish."""
-        app = self.web_app
+        """Count requests from routing to their log line: what SIGTERM lets finish; and mark them in
+        the page of the connections' states: what the supervisor answers 503 if this worker dies."""
+        app, page = self.web_app, self._handoff.page
         find_handler, log_request = app.find_handler, app.log_request
 
         def counted_find_handler(request, **kwargs):
             self._in_flight += 1
+            page[request.connection.stream.mlapp_slot] = ROUTED
             return find_handler(request, **kwargs)
 
         def counted_log_request(handler):
             self._in_flight -= 1
+            page[handler.request.connection.stream.mlapp_slot] = IDLE
             if self._in_flight <= 0 and self._drained is not None:
                 self._drained.set()
             log_request(handler)
@@ -238,7 +249,6 @@ class Worker:
     def __init__(self, index: int):
         self.index = index
         self.proc: subprocess.Popen | None = None
-        self.ready_pipe: int | None = None
         self.started_at = 0.0
         self.restarts = 0
         self.ready = False
@@ -256,7 +266,8 @@ class Worker:
 
 
 class Supervisor:
-    """Starts the workers, starts again any that dies, and stops them all on SIGTERM or Ctrl-C."""
+    """Starts the workers, starts again any that dies (answering its requests in flight 503), and
+    stops them all on SIGTERM or Ctrl-C."""
 
     def __init__(self, app: ModelServerApp):
         self.app = app
@@ -266,6 +277,9 @@ class Supervisor:
         self.status = self.folder / "workers.json"
         self.env = {**os.environ, STATUS_ENV: str(self.status)}
         self.stopping = False
+        # It holds a duplicate of each worker's connections: as many descriptors as a worker allows.
+        app.init_resources()
+        self.connections = Connections(self.folder, len(self.workers))
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._stop)
@@ -286,6 +300,7 @@ class Supervisor:
             return 0
         finally:
             self._stop_all()
+            self.connections.close()
             self.status.unlink(missing_ok=True)
             self.folder.rmdir()
 
@@ -293,60 +308,59 @@ class Supervisor:
         self.stopping = True
 
     def _spawn(self, worker: Worker) -> None:
-        read, write = os.pipe()
-        env = {**self.env, WORKER_ENV: str(worker.index), READY_ENV: str(write)}
-        worker.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_mlapp", "serve", *self.app._argv], env=env, pass_fds=(write,)
-        )
-        os.close(write)
-        worker.ready_pipe, worker.ready, worker.started_at = read, False, time.time()
+        channel, page = self.connections.open(worker.index)
+        env = {
+            **self.env,
+            WORKER_ENV: str(worker.index),
+            CHANNEL_ENV: str(channel.fileno()),
+            CONNECTIONS_ENV: str(page),
+        }
+        with channel:
+            worker.proc = subprocess.Popen(
+                [sys.executable, "-m", "jupyter_mlapp", "serve", *self.app._argv], env=env, pass_fds=(channel.fileno(),)
+            )
+        worker.ready, worker.started_at = False, time.time()
         self._write_status()
 
-    def _on_ready(self, worker: Worker) -> bool:
-        """Read the worker's "listening" line; False if it exited first."""
-        line = os.read(worker.ready_pipe, 4096)
-        os.close(worker.ready_pipe)
-        worker.ready_pipe = None
-        if not line:
-            return False
+    def _on_ready(self, worker: Worker, message: bytes) -> None:
+        """The worker's "listening" message."""
         worker.ready = True
         if PORT_ENV not in self.env:  # the first worker settled these: every other one uses them
-            told = json.loads(line)
+            told = json.loads(message)
             self.env[PORT_ENV] = str(told["port"])
             self.env["JUPYTER_TOKEN"] = told["token"]
         self._write_status()
-        return True
 
     def _wait_ready(self, workers: list[Worker]) -> int | None:
         """Wait until each of ``workers`` listens; the exit code of one that stopped instead."""
-        waiting = {w.ready_pipe: w for w in workers}
+        waiting = {w.index for w in workers}
         while waiting:
             if self.stopping:
                 return 0
-            readable, _, _ = select.select(list(waiting), [], [], 0.2)
-            for fd in readable:
-                worker = waiting.pop(fd)
-                if not self._on_ready(worker):
+            for index, message in self.connections.poll(0.2):
+                worker = self.workers[index]
+                if message is not None:
+                    self._on_ready(worker, message)
+                    waiting.discard(index)
+                elif index in waiting:  # (one started before, dead meanwhile, is started again later)
                     return worker.proc.wait() or 1
         return None
 
     def _supervise(self) -> None:
         while not self.stopping:
-            pipes = {w.ready_pipe: w for w in self.workers if w.ready_pipe is not None}
-            try:
-                readable, _, _ = select.select(list(pipes), [], [], 0.2)
-            except InterruptedError:
-                continue
-            for fd in readable:
-                self._on_ready(pipes[fd])
+            for index, message in self.connections.poll(0.2):
+                worker = self.workers[index]
+                if message is not None:
+                    self._on_ready(worker, message)
+                else:  # its channel ended: it died, and is reaped in a moment
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        worker.proc.wait(1)
             now = time.time()
             for worker in self.workers:
                 if worker.proc.poll() is None or self.stopping:
                     continue
-                if worker.ready_pipe is not None:
-                    os.close(worker.ready_pipe)
-                    worker.ready_pipe = None
                 if worker.next_start == 0.0:  # just seen dead
+                    self._answer_in_flight(worker)
                     quick = now - worker.started_at < CRASH_LOOP_SECONDS
                     worker.next_start = now + (min(30.0, 2.0**worker.restarts) if quick else 0.0)
                     self.log.warning(
@@ -362,6 +376,11 @@ class Supervisor:
                     worker.next_start = 0.0
                     self._spawn(worker)
 
+    def _answer_in_flight(self, worker: Worker) -> None:
+        self.connections.answer_in_flight(
+            worker.index, f"worker {worker.index + 1} of the model server stopped before it answered; try again"
+        )
+
     def _stop_all(self) -> None:
         """SIGTERM to every worker (each drains); SIGKILL to one still starting, or still running after the drain."""
         running = [w.proc for w in self.workers if w.proc is not None and w.proc.poll() is None]
@@ -375,10 +394,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        for worker in self.workers:
-            if worker.ready_pipe is not None:
-                os.close(worker.ready_pipe)
-                worker.ready_pipe = None
+        for worker in self.workers:  # a request still in flight was in one killed after the drain
+            self._answer_in_flight(worker)
 
     def _write_status(self) -> None:
         atomic_write(self.status, json.dumps([w.as_dict() for w in self.workers]).encode())

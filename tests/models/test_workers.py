@@ -2,16 +2,22 @@
 
 Both workers answer (the kernel spreads connections over them), `/health` reports them, a model
 saved or retired in the registry folder meanwhile is seen by every worker within a second, a
-killed worker is started again while the other keeps answering, and SIGTERM lets the requests in
-flight finish before the server stops.
+killed worker is started again while the other keeps answering, the request it was answering is
+answered 503 (and its idle connections closed), connections the workers close are seen closed at
+once although the supervisor holds a duplicate of each, and SIGTERM lets the requests in flight
+finish before the server stops.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import threading
 import time
+from contextlib import closing
+from http.client import HTTPConnection
 
 import numpy as np
 import psutil
@@ -87,29 +93,109 @@ def test_a_model_saved_or_retired_is_seen_by_every_worker_within_a_second(worker
     assert [fresh(workers_server, "POST", "predict", json=body).status_code for _ in range(20)] == [404] * 20
 
 
+def wait_until_started_again(server, index: int, killed: int) -> tuple[list[int], list[dict]]:
+    """Once the killed worker is gone (its sockets closed, the supervisor reaped it), every request
+    must be answered: the statuses meanwhile, and the workers once its successor answers too."""
+    deadline = time.monotonic() + 30
+    while psutil.pid_exists(killed) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    statuses, deadline = [], time.monotonic() + 300  # a worker starts in seconds; minutes on a loaded machine
+    while time.monotonic() < deadline:
+        response = fresh(server, "GET", "health")
+        statuses.append(response.status_code)
+        listed = response.json()["workers"]["workers"]
+        if listed[index]["pid"] != killed and listed[index]["alive"] and len(answering_pids(server)) == 2:
+            return statuses, listed
+        time.sleep(0.1)
+    pytest.fail(f"worker {index + 1} was not started again: {listed}")
+
+
 def test_a_killed_worker_is_started_again_while_the_other_answers(workers_server):
     before = fresh(workers_server, "GET", "health").json()["workers"]["workers"]
     victim = before[1]
     os.kill(victim["pid"], signal.SIGKILL)
     # A connection the dying worker had queued but not accepted is reset (unless the kernel's
-    # net.ipv4.tcp_migrate_req is on: docs/deploy.md); once it is gone (its sockets closed, the
-    # supervisor reaped it), every request must be answered.
-    deadline = time.monotonic() + 30
-    while psutil.pid_exists(victim["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    statuses, deadline = [], time.monotonic() + 300  # a worker starts in seconds; minutes on a loaded machine
-    while time.monotonic() < deadline:
-        response = fresh(workers_server, "GET", "health")
-        statuses.append(response.status_code)
-        listed = response.json()["workers"]["workers"]
-        if listed[1]["pid"] != victim["pid"] and listed[1]["alive"] and len(answering_pids(workers_server)) == 2:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"worker 2 was not started again: {listed}")
+    # net.ipv4.tcp_migrate_req is on: docs/deploy.md).
+    statuses, listed = wait_until_started_again(workers_server, 1, victim["pid"])
     assert set(statuses) == {200}  # answered by the other worker meanwhile
     assert listed[1]["restarts"] == 1 and listed[0]["pid"] == before[0]["pid"]
     assert workers_server.wait_for_output(r"worker 2 \(pid \d+\) exited with code -9; starting it again")
+
+
+def health_on(connection: HTTPConnection, server) -> dict:
+    connection.request("GET", "/mlapp/api/models/health", headers={"Authorization": f"token {server.token}"})
+    answer = connection.getresponse()
+    assert answer.status == 200
+    return json.loads(answer.read())["workers"]
+
+
+def connection_to(server, pid: int | None = None) -> tuple[HTTPConnection, dict]:
+    """A kept-alive connection and the worker that answers on it (the one with this pid, if given)."""
+    for _ in range(100):
+        connection = HTTPConnection("127.0.0.1", server.port, timeout=60)
+        answered = health_on(connection, server)["answered_by"]
+        if pid in (None, answered["pid"]):
+            return connection, answered
+        connection.close()
+    pytest.fail(f"no connection to the worker with pid {pid}")
+
+
+def test_the_request_a_killed_worker_was_answering_is_answered_503_and_its_idle_connection_closed(workers_server):
+    busy, worker = connection_to(workers_server)
+    idle, _ = connection_to(workers_server, worker["pid"])
+    rows = [{f"x{i}": 0.5 for i in range(4)}] * 1000  # the most one request may send: seconds of work
+    with closing(busy), closing(idle):
+        busy.request(
+            "POST",
+            "/mlapp/api/models/predict",
+            body=json.dumps({"algorithm": "slow", "rows": rows}),
+            headers={"Authorization": f"token {workers_server.token}", "Content-Type": "application/json"},
+        )
+        time.sleep(1)  # it is routed and predicting
+        os.kill(worker["pid"], signal.SIGKILL)
+        killed = time.monotonic()
+        answer = busy.getresponse()
+        body = json.loads(answer.read())
+        assert answer.status == 503, body
+        assert time.monotonic() - killed < 10  # at the worker's death, not after a timeout
+        assert answer.getheader("Retry-After") == "1" and answer.getheader("Connection") == "close"
+        assert answer.getheader("Content-Type") == "application/json"
+        assert body["reason"] == "Service Unavailable" and body["error"] == body["message"]
+        assert body["message"] == (
+            f"worker {worker['worker'] + 1} of the model server stopped before it answered; try again"
+        )
+        idle.sock.settimeout(10)
+        assert idle.sock.recv(1) == b""  # its end, neither a reset nor a hang
+    statuses, _listed = wait_until_started_again(workers_server, worker["worker"], worker["pid"])
+    assert set(statuses) == {200}
+
+
+def test_connections_end_when_a_worker_or_the_client_closes_them(workers_server):
+    """The supervisor's duplicate neither keeps a connection open nor outlives it."""
+    supervisor = psutil.Process(workers_server.proc.pid)
+    with closing(HTTPConnection("127.0.0.1", workers_server.port, timeout=30)) as kept:
+        answered = {health_on(kept, workers_server)["answered_by"]["pid"] for _ in range(20)}
+        first = kept.sock
+        assert health_on(kept, workers_server) and kept.sock is first and len(answered) == 1  # one connection
+
+    request = f"GET /mlapp/api/models/health HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {workers_server.token}"
+    with socket.create_connection(("127.0.0.1", workers_server.port), timeout=5) as sock:
+        sock.sendall(f"{request}\r\nConnection: close\r\n\r\n".encode())
+        started, answer = time.monotonic(), b""
+        while chunk := sock.recv(65536):  # the worker closes it after its answer: the end comes at once
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and time.monotonic() - started < 2
+
+    time.sleep(0.5)
+    before = supervisor.num_fds()
+    connections = [connection_to(workers_server)[0] for _ in range(30)]
+    assert supervisor.num_fds() >= before + 30  # it holds a duplicate of each
+    for connection in connections:
+        connection.close()
+    deadline = time.monotonic() + 10
+    while supervisor.num_fds() > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert supervisor.num_fds() <= before  # and closes it once the client closed the connection
 
 
 def test_sigterm_lets_the_requests_in_flight_finish_then_stops(workers_server):
