@@ -22,7 +22,7 @@ from ..settings import truthy
 from ..web import MLAppHandler
 from .images import zip_to_base64
 from .inputs import csv_rows
-from .registry import requested_version
+from .registry import NAME_KEYS, requested_version
 from .service import ModelService
 
 API_VERSION = "1"
@@ -197,7 +197,7 @@ class ConfigsHandler(ModelsAPIHandler):
             config = {k: v for k, v in fields.items()}
             for key, value in config.items():  # form values are text: numbers as numbers
                 with contextlib.suppress(ValueError):
-                    config[key] = json.loads(value) if key not in ("algorithm", "Model_path") else value
+                    config[key] = json.loads(value) if key not in NAME_KEYS else value
         else:
             config = fields
         config = await self.call(self.service.set_client_config, self.client, config)

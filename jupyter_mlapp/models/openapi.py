@@ -31,10 +31,12 @@ MODEL_QUERY = {
 }
 CONFIG = {
     "type": "object",
-    "description": "algorithm, Model_path, DETECTION_MIN_CONFIDENCE (0-1), TOP_K, and any other settings",
+    "description": "algorithm, Model_path (or version), DETECTION_MIN_CONFIDENCE (0-1), TOP_K, and any other settings",
     "properties": {
         "algorithm": NAME,
         "Model_path": NAME,
+        # stored as Model_path; unlike a request's version, one that differs from Model_path is refused
+        "version": {**NAME, "description": "the weights version, as Model_path (both given: they must be the same)"},
         "DETECTION_MIN_CONFIDENCE": {"type": "number", "minimum": 0, "maximum": 1},
         "TOP_K": {"type": "integer", "minimum": 1, "maximum": 1000},
     },

@@ -303,7 +303,8 @@ def class_names(model, classes) -> list[str]:
 
 
 NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-NAME_KEYS = ("algorithm", "Model_path")
+# The keys that hold names (version: Model_path's other name, see ModelRegistry.set_config).
+NAME_KEYS = ("algorithm", "Model_path", "version")
 
 
 def requested_version(fields: dict) -> str | None:
@@ -561,12 +562,23 @@ class ModelRegistry:
         return json.loads(row["config"]) if row else {}
 
     def set_config(self, client: str, config: dict) -> dict:
-        """Store the prediction config of one user or API client (checked against the registry)."""
+        """Store the prediction config of one user or API client (checked against the registry).
+
+        The weights are named ``Model_path`` (the Flask-compatible name) or ``version``, as the rest
+        of the API takes them; they are stored as ``Model_path``, which predictions and the answers read.
+        """
         config = check_config(config)
+        version = config.pop("version", None)
+        if version is not None:
+            if config.get("Model_path") not in (None, version):
+                raise InvalidInput(
+                    f"Model_path {config['Model_path']!r} and version {version!r} name different weights: give one"
+                )
+            config["Model_path"] = check_name(version, "version")
         if config.get("algorithm"):
             self.get(config["algorithm"]).version(config.get("Model_path"))
         elif config.get("Model_path"):
-            raise InvalidInput("Model_path needs an algorithm")
+            raise InvalidInput("Model_path (or version) needs an algorithm")
         with transaction(self.db):
             self.db.execute(
                 "INSERT OR REPLACE INTO configs VALUES (?, ?, ?)", (client, json.dumps(config), time.time())
