@@ -14,7 +14,11 @@ Then the server side, against plain Voila (standalone `voila`, the same notebook
            back and the server's memory is where it started
   lock     one user's state.db held write-locked: another user's requests, p50/p99
 
-    python benchmarks/bench_apps.py [--runs 3] [--viewers 20]
+And the frame app (issue 18): a notebook that builds a 10M x 6 frame and shows DataViewer(frame),
+opened through our server, against a Streamlit script that builds the same frame and calls
+st.dataframe(frame) (`streamlit run`), in the same browser: page open -> the grid drawn with rows.
+
+    python benchmarks/bench_apps.py [--runs 3] [--viewers 20] [--only frame] [--rows 10000000]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from urllib.parse import quote
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from bench_data import app_frame_source  # noqa: E402
 from harness import MLAppServer, free_port, make_root  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-password-1"
@@ -57,6 +62,42 @@ ready = widgets.Button(description="ready")
 ready.add_class("peer-ready")
 ready
 """
+FRAME_APP = "notebooks/bench_frame_app.ipynb"
+# The grids drawn with rows, as a person sees them. Ours paints "..." in every cell until the
+# kernel's first window of rows (a "data-reply" on the kernel's websocket) has come: the page
+# notes how a band across its canvas looked when that window arrived, and the rows are drawn once
+# the band has changed since. Streamlit's glide grid keeps an accessibility table of the cells it
+# draws: the first row's cell has its text.
+OURS_GRID = ".mlapp-data-viewer .lm-DataGrid canvas"
+WATCH_FIRST_WINDOW = (
+    f"const mlappGrid = {json.dumps(OURS_GRID)};"
+    + """
+window.__mlappBand = (selector) => {
+  const canvas = document.querySelector(selector);
+  const y = Math.floor(canvas.height / 2);
+  return canvas.getContext("2d").getImageData(0, y - 10, canvas.width, 20).data.join();
+};
+const Socket = window.WebSocket;
+window.WebSocket = class extends Socket {
+  constructor(...args) {
+    super(...args);
+    if (!String(args[0]).includes("/api/kernels/")) return;
+    this.addEventListener("message", (event) => {
+      if (window.__mlappFirstWindow !== undefined || typeof event.data === "string") return;
+      if (new TextDecoder().decode(event.data).includes('"data-reply"'))
+        window.__mlappFirstWindow = window.__mlappBand(mlappGrid);
+    });
+  }
+};
+"""
+)
+OURS_ROWS_DRAWN = """(selector) =>
+  window.__mlappFirstWindow !== undefined && window.__mlappBand(selector) !== window.__mlappFirstWindow"""
+STREAMLIT_GRID = "[data-testid='stDataFrame'] canvas"
+STREAMLIT_ROWS_DRAWN = """(_selector) => {
+  const cell = document.querySelector("[data-testid='stDataFrame'] [data-testid='glide-cell-1-0']");
+  return !!cell && cell.textContent.trim() !== "";
+}"""
 
 
 def write_notebook(path: Path, source: str) -> None:
@@ -68,11 +109,14 @@ def write_notebook(path: Path, source: str) -> None:
     nbformat.write(notebook, path)
 
 
-def timed_load(page, action, selector: str) -> dict:
+def timed_load(page, action, selector: str, drawn: str | None = None) -> dict:
+    """Run ``action`` until ``selector`` is visible (and the JavaScript ``drawn(selector)`` is true)."""
     start = time.perf_counter()
     action()
     try:
         page.wait_for_selector(selector, state="visible", timeout=180_000)
+        if drawn:
+            page.wait_for_function(drawn, arg=selector, timeout=180_000, polling="raf")
     except Exception:
         (REPO / "test-results").mkdir(exist_ok=True)
         page.screenshot(path=str(REPO / "test-results" / "bench-apps-timeout.png"), full_page=True)
@@ -99,16 +143,16 @@ def tree_rss(pid: int) -> int:
         return 0
 
 
-class PlainVoila:
-    """Standalone `voila` on the same folder: a kernel per page load, nothing else."""
+class PeerServer:
+    """A peer's server (``command`` with its port) in its own process group, once ``ready`` answers."""
 
-    def __init__(self, root: Path, home: Path):
+    def __init__(self, command: list[str], cwd: Path, env: dict | None = None, ready: str = "/"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voila", "--no-browser", f"--port={self.port}", str(root)],
-            cwd=root,
-            env={**os.environ, "MLAPP_HOME": str(home)},
+            [part.replace("{port}", str(self.port)) for part in command],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -118,15 +162,34 @@ class PlainVoila:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
-                requests.get(self.url, timeout=30)
+                requests.get(self.url + ready, timeout=30)
                 return
             except requests.ConnectionError:
                 time.sleep(0.2)
-        raise RuntimeError("voila did not start")
+        self.stop()
+        raise RuntimeError(f"{command[2]} did not start")
 
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(30)
+
+
+class PlainVoila(PeerServer):
+    """Standalone `voila` on the same folder: a kernel per page load, nothing else."""
+
+    def __init__(self, root: Path, home: Path):
+        command = [sys.executable, "-m", "voila", "--no-browser", "--port={port}", str(root)]
+        super().__init__(command, root, {"MLAPP_HOME": str(home)})
+
+
+class StreamlitApp(PeerServer):
+    """``streamlit run script`` as its docs start a server, without usage statistics (whose
+    requests leave the machine)."""
+
+    def __init__(self, script: Path):
+        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true"]
+        command += ["--server.port", "{port}", "--browser.gatherUsageStats", "false"]
+        super().__init__(command, script.parent, ready="/_stcore/health")
 
 
 def open_light(base: str, headers: dict) -> dict:
@@ -301,6 +364,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--skip-browser", action="store_true", help="only the crowd and lock figures")
+    parser.add_argument("--only", choices=("frame",), help="one scenario alone: frame, the frame app vs Streamlit")
+    parser.add_argument("--rows", type=int, default=10_000_000, help="the frame app's rows")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -313,6 +378,16 @@ def main(argv=None) -> int:
     write_notebook(root / FLOOR, READY)
     UserStore(home).add(USER, PASSWORD, "editor")
     server = MLAppServer(home, root).start(timeout=300)  # a loaded machine starts slowly
+    if args.only == "frame":
+        try:
+            with sync_playwright() as p:
+                page = open_page(p)
+                sign_in(page, server, f"/voila/render/{FLOOR}")
+                page.wait_for_selector(".peer-ready", timeout=180_000)
+                frame_report(frame_app(page, server, root, args.rows, args.runs), args.rows, args.runs)
+        finally:
+            server.stop()
+        return 0
     if args.skip_browser:
         try:
             server_side(server, root, home, args.viewers)
@@ -326,22 +401,14 @@ def main(argv=None) -> int:
     }
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True
-            )
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            page = context.new_page()
-            page.set_default_navigation_timeout(300_000)  # a cold kernel on a loaded machine
+            page = open_page(p)
             app_url = f"{server.url}/voila/render/{APP}"
             peer_url = f"{server.url}/voila/render/{PEER}"
             floor_url = f"{server.url}/voila/render/{FLOOR}"
             # Sign in once, as a user does, straight into the app (warm-up: first imports from a
             # cold disk cache); every measured load then carries the login cookie. A finished
             # training job makes the reload restore the Monitor page with a history to draw.
-            page.goto(f"{server.url}/login?next={quote(f'/voila/render/{APP}?page=Train')}")
-            page.fill("#username", USER)
-            page.fill("#password", PASSWORD)
-            page.press("#password", "Enter")
+            sign_in(page, server, f"/voila/render/{APP}?page=Train")
             page.wait_for_selector(".mlapp-nav-current", timeout=180_000)
             page.get_by_role("button", name="Start training").click()
             page.wait_for_selector(".mlapp-training-monitor", timeout=60_000)
@@ -379,13 +446,69 @@ def main(argv=None) -> int:
                     results["app reload"].append(sample)
                 else:
                     strangers += 1
-            browser.close()
-        plain.stop()
+            plain.stop()
+            frame = frame_app(page, server, root, args.rows, args.runs)
         code = report(results, strangers, args.runs)
+        frame_report(frame, args.rows, args.runs)
         server_side(server, root, home, args.viewers)
     finally:
         server.stop()
     return code
+
+
+def open_page(playwright):
+    """A page of a fresh headless Chromium (Debian's: Playwright cannot download its own here)."""
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True
+    )
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.set_default_navigation_timeout(300_000)  # a cold kernel on a loaded machine
+    return page
+
+
+def sign_in(page, server: MLAppServer, next_path: str) -> None:
+    """Sign in as a user does, on to ``next_path``: every later load carries the login cookie."""
+    page.goto(f"{server.url}/login?next={quote(next_path)}")
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+
+
+def frame_app(page, server: MLAppServer, root: Path, rows: int, runs: int) -> dict[str, list[dict]]:
+    """The frame app through our server and as a Streamlit script, one after the other in each
+    run, after one warm-up load of each (Streamlit's first run imports pandas in its server)."""
+    source = app_frame_source(rows)
+    write_notebook(root / FRAME_APP, f"from jupyter_mlapp.data import DataViewer\n{source}\nDataViewer(frame)\n")
+    script = Path(tempfile.mkdtemp(prefix="bench-apps-streamlit-")) / "frame_app.py"
+    script.write_text(f"import streamlit as st\n{source}\nst.dataframe(frame)\n")
+    streamlit = StreamlitApp(script)
+    loads = (
+        ("ours", f"{server.url}/voila/render/{FRAME_APP}", OURS_GRID, OURS_ROWS_DRAWN),
+        ("Streamlit", streamlit.url, STREAMLIT_GRID, STREAMLIT_ROWS_DRAWN),
+    )
+    results: dict[str, list[dict]] = {"ours": [], "Streamlit": []}
+    page.add_init_script(WATCH_FIRST_WINDOW)
+    try:
+        for run in range(runs + 1):
+            for name, url, selector, drawn in loads:
+                page.goto("about:blank")
+                time.sleep(3)  # the pool refills; the last page's kernel (or session) lets its frame go
+                sample = timed_load(page, lambda url=url: page.goto(url), selector, drawn)
+                if run:
+                    results[name].append(sample)
+    finally:
+        streamlit.stop()
+    return results
+
+
+def frame_report(results: dict[str, list[dict]], rows: int, runs: int) -> None:
+    ours, theirs = summary(results["ours"]), summary(results["Streamlit"])
+    print(f"\nThe frame app, {rows:,} x 6 ({runs} runs, medians, seconds): page open -> the grid drawn with rows")
+    print(f"  ours (DataViewer, our server)  {ours['total']:6.2f}  (server: the notebook run {ours['server']:.2f})")
+    print(f"  Streamlit (st.dataframe)       {theirs['total']:6.2f}")
+    print(f"ratio (ours / Streamlit): {ours['total'] / theirs['total']:.2f}")
+    met = ours["total"] <= theirs["total"]
+    print(f"  [{'ok' if met else 'MISSED'}] grid visible at least as fast as Streamlit's st.dataframe")
 
 
 def report(results: dict, strangers: int, runs: int) -> int:
