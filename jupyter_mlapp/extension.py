@@ -42,6 +42,17 @@ def spawned_by_hub() -> bool:
     return hub_environment() and importlib.util.find_spec("jupyterhub") is not None
 
 
+def skip_unshown_log_records(serverapp) -> None:
+    """traitlets sets the server's logger to DEBUG and leaves the choice to its handlers, so every
+    ``log.debug`` (Jupyter logs each kernel message it routes and each request it answers at that
+    level) builds a record only to drop it: measured, a tenth of the server's event loop while an
+    app page opens. The logger's level becomes the lowest its handlers show."""
+    logger = serverapp.log
+    levels = [handler.level for handler in getattr(logger, "handlers", ())]
+    if levels and not getattr(logger, "propagate", True):
+        logger.setLevel(min(levels))
+
+
 def fail(message: str, code: int = 2):
     """Stop ``jupyter mlapp`` with a one-line message, as a CLI should (no traceback)."""
     print(f"jupyter mlapp: {message}", file=sys.stderr)
@@ -319,6 +330,8 @@ class MLApp(ExtensionApp):
             if room.connect is not None:
                 room.connect(self, self.managers[room.name])
         self.serverapp.web_app.settings["mlapp_on_logout"] = self.on_logout
+        skip_unshown_log_records(self.serverapp)
+        self.serverapp.observe(lambda _: skip_unshown_log_records(self.serverapp), "log_level")
         self.log.info("jupyter-mlapp %s: home folder %s", __version__, self.home_path)
 
     def refuse(self, message: str, error: Exception):

@@ -4,11 +4,12 @@ tells kernels, and the one-line errors of a room list it cannot serve."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 
 import pytest
-from harness import JUPYTER_MLAPP
+from harness import JUPYTER_MLAPP, MLAppServer
 
 from jupyter_mlapp import rooms
 
@@ -85,3 +86,30 @@ def test_a_room_without_the_room_it_requires_is_a_one_line_error(tmp_path):
 def test_a_variable_that_does_not_parse_is_a_one_line_error(tmp_path):
     line = one_line_error(start_refused(tmp_path, env={"MLAPP_JOB_LIMIT": "many"}))
     assert "$MLAPP_JOB_LIMIT='many' is not a whole number" in line
+
+
+def test_the_server_builds_no_log_record_its_handlers_would_drop():
+    from jupyter_server.serverapp import ServerApp
+
+    from jupyter_mlapp.extension import skip_unshown_log_records
+
+    serverapp = ServerApp(log_level="INFO")
+    skip_unshown_log_records(serverapp)
+    assert not serverapp.log.isEnabledFor(logging.DEBUG) and serverapp.log.isEnabledFor(logging.INFO)
+
+
+def test_debug_logging_still_shows_debug_lines(tmp_path):
+    """--log-level=DEBUG (after the extension set the logger's level) still logs Jupyter's debug lines."""
+
+    class DebugServer(MLAppServer):
+        def command(self):
+            return [a.replace("log_level=INFO", "log_level=DEBUG") for a in super().command()]
+
+    server = DebugServer(tmp_path / "home", tmp_path / "root")
+    (tmp_path / "root").mkdir()
+    server.start()
+    try:
+        # Jupyter's debug line for each kernel message, here the app-kernel pool's, after the start
+        assert server.wait_for_output(r"^\[D .*\] activity on [0-9a-f-]+: ", timeout=60), "".join(server.output[-20:])
+    finally:
+        server.stop()
