@@ -136,9 +136,9 @@ class ChartPanel(widgets.VBox):
     """A chart of a ``TableView``'s numeric columns: line (default), scatter, bar, histogram, box.
 
     Lines are downsampled to ``MAX_POINTS`` per series; zooming or panning re-downsamples the
-    visible range from the full data. A frame longer than that is charted off the kernel's main
-    thread: the panel says "Drawing…" until the lines are there (``wait`` waits for them), and
-    the cell that made it, and the grid's first rows, do not wait for the chart.
+    visible range from the full data. A frame of more rows than ``max_points`` is charted off the
+    kernel's main thread: the panel says "Drawing…" until the chart is there (``wait`` waits for
+    it), and neither the cell that made the panel nor the grid's first rows wait for it.
     """
 
     KINDS = ("line", "scatter", "bar", "histogram", "box")
