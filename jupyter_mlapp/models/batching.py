@@ -12,6 +12,9 @@ from collections.abc import Callable
 # back (a queue, a wake-up of the loop, two futures) costs more CPU than such a call, and the loop is
 # held for less than it takes to parse one request.
 INLINE_SECONDS = 0.001
+# Judged on the quickest of the last few calls: on a busy machine the OS preempts one call now and
+# then, and that call's time says nothing of the model.
+RECENT_CALLS = 8
 
 
 class MicroBatcher:
@@ -23,8 +26,8 @@ class MicroBatcher:
     ``max_wait`` seconds, and never longer than the last model call took (for a model that
     answers in 0.2 ms, waiting 2 ms would cost more latency than batching saves). One batch per
     model runs at a time, in ``executor``, so the event loop keeps accepting and answering
-    requests meanwhile; except when the last call took less than ``INLINE_SECONDS``: then the
-    batch runs on the loop (the first call, not measured yet, always goes to ``executor``).
+    requests meanwhile; except when one of the last calls took less than ``INLINE_SECONDS``:
+    then the batch runs on the loop (the first call, not measured yet, goes to ``executor``).
     """
 
     def __init__(self, fn: Callable[[list], list], max_batch_size: int = 64, max_wait: float = 0.002, executor=None):
@@ -38,6 +41,7 @@ class MicroBatcher:
         self._worker: asyncio.Task | None = None
         self._concurrent = False  # did the last batch hold more than one request?
         self._last_call = math.inf  # seconds the last model call took (none yet)
+        self._recent: deque[float] = deque([math.inf], maxlen=RECENT_CALLS)
         self.batches = 0
         self.inputs = 0
 
@@ -66,10 +70,11 @@ class MicroBatcher:
         started = time.perf_counter()
         outputs = self.fn(inputs)
         self._last_call = time.perf_counter() - started
+        self._recent.append(self._last_call)
         return outputs
 
     async def _call(self, inputs: list) -> list:
-        if self._last_call < INLINE_SECONDS:
+        if min(self._recent) < INLINE_SECONDS:
             return self._timed(inputs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._timed, inputs)
 

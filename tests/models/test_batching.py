@@ -101,3 +101,21 @@ def test_a_model_measured_quicker_than_a_thread_hop_runs_on_the_loop_and_still_b
     results = asyncio.run(run())
     assert results == [[i * 2] for i in range(41)]
     assert calls == [(1, False), (16, True), (16, True), (8, True)]
+
+
+def test_one_slow_call_of_a_quick_model_keeps_it_on_the_loop():
+    on_loop = []
+
+    def model(inputs):
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        if len(on_loop) == 3:
+            time.sleep(0.01)  # as when the OS preempts the call on a busy machine
+        return inputs
+
+    async def run():
+        batcher = MicroBatcher(model)
+        for i in range(5):
+            await batcher.submit([i])
+
+    asyncio.run(run())
+    assert on_loop == [False, True, True, True, True]
