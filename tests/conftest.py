@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 import pytest
-from harness import REPO, RESULTS, JupyterHub, MLAppServer, make_root, screenshot  # noqa: F401 (re-exported)
+from harness import RAY, REPO, RESULTS, JupyterHub, MLAppServer, RayHead, make_root, screenshot  # noqa: F401 (re-exported)
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -71,6 +72,24 @@ def mlapp_server(tmp_path_factory):
     server = MLAppServer(home, root).start()
     yield server
     server.stop()
+
+
+# -- a real Ray cluster ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory):
+    """A local Ray cluster of one CPU for the module (`ray start --head`), stopped after it."""
+    if not RAY.exists():
+        pytest.skip("Ray is not installed: pip install -e '.[ray]' to run these tests")
+    head = RayHead(tmp_path_factory.mktemp("ray"))
+    try:
+        head.start()
+    except RuntimeError as exc:
+        # Only Ray's own start-up, never our backend: a raylet on an overloaded machine gives up on
+        # its agent after a fixed 15 s (ray-project/ray#65983), twice in a row.
+        reasons = re.findall(r"(?m)^\w*(?:Exception|Error): (.+)$", str(exc))
+        pytest.skip(f"the local Ray head did not start on this machine: {(reasons or [str(exc)])[-1][:300]}")
+    yield head
+    head.stop()
 
 
 # -- a real JupyterHub whose users' servers run jupyter-mlapp ---------------------------------

@@ -21,14 +21,20 @@ import {
   sparklinePath
 } from './format';
 import {
+  askedResources,
   describeFinished,
+  describeRayJob,
   describeState,
   finishedJobs,
+  IBackendName,
   IEnvironment,
   IJob,
-  IProgress
+  IProgress,
+  IResources,
+  RESOURCE_FIELDS
 } from './models';
-import { JobMetrics, JobsModel } from './jobsmodel';
+import { IBackends, JobMetrics, JobsModel } from './jobsmodel';
+import { RoomModel } from './room';
 import { describeError, notifyError, useRoom, VisibleContext } from './polling';
 import { Section } from './section';
 
@@ -146,6 +152,7 @@ export function JobsSection(props: IJobsProps): JSX.Element {
       {formOpen && (
         <StartJobForm
           environments={props.environments}
+          backends={props.model.backends}
           onDone={started => {
             setFormOpen(false);
             refresh();
@@ -210,6 +217,7 @@ function JobItem(props: {
         {active && <span>CPU {formatPercent(job.cpu_percent)}</span>}
         {active && <span>{formatBytes(job.memory)}</span>}
         {job.environment && <span className="jp-MLApp-env">{job.environment}</span>}
+        {job.backend === 'ray' && <span className="jp-MLApp-backend">{describeRayJob(job)}</span>}
       </div>
       <MetricSparkline job={job} jobs={props.jobs} />
     </li>
@@ -317,14 +325,21 @@ function JobProgress(props: { job: IJob; progress: IProgress }): JSX.Element {
 
 function StartJobForm(props: {
   environments: IEnvironment[];
+  backends: RoomModel<IBackends>;
   onDone: (job: IJob | null) => void;
 }): JSX.Element {
   const [command, setCommand] = React.useState('');
   const [name, setName] = React.useState('');
   const [environment, setEnvironment] = React.useState('');
   const [cwd, setCwd] = React.useState('');
+  const { data: where } = useRoom('Job backends', props.backends);
+  const [backend, setBackend] = React.useState<IBackendName | null>(null); // null: the server's default
+  const [resources, setResources] = React.useState<{ [key in keyof IResources]?: string }>({});
   const [error, setError] = React.useState<string | null>(null);
   const [busy, setBusy] = React.useState(false);
+  // A choice only when the server has a cluster: it lists Ray then, answering or not.
+  const ray = where?.backends.find(b => b.name === 'ray');
+  const chosen = backend ?? where?.default ?? 'local';
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -339,6 +354,13 @@ function StartJobForm(props: {
     }
     if (cwd) {
       body.cwd = cwd;
+    }
+    if (ray) {
+      body.backend = chosen;
+      const asked = chosen === 'ray' ? askedResources(resources) : null;
+      if (asked) {
+        body.resources = asked;
+      }
     }
     try {
       const job = await requestAPI<Answer<'/jobs', 'post'>>('jobs', {
@@ -389,6 +411,41 @@ function StartJobForm(props: {
             ))}
           </select>
         </label>
+        {ray && (
+          <label>
+            Run on
+            <select
+              className="jp-mod-styled"
+              name="backend"
+              value={chosen}
+              onChange={e => setBackend(e.target.value as IBackendName)}
+            >
+              <option value="local">This machine</option>
+              <option value="ray">
+                Ray cluster{ray.address ? ` (${ray.address})` : ''}
+                {ray.available ? '' : ': not answering'}
+              </option>
+            </select>
+            {!ray.available && ray.message && (
+              <span className="jp-MLApp-hint" role="status">
+                {ray.message}
+              </span>
+            )}
+          </label>
+        )}
+        {ray &&
+          chosen === 'ray' &&
+          RESOURCE_FIELDS.map(({ key, label }) => (
+            <TextField
+              key={key}
+              label={label}
+              name={key}
+              type="number"
+              placeholder="(not asked)"
+              value={resources[key] ?? ''}
+              onChange={value => setResources({ ...resources, [key]: value })}
+            />
+          ))}
         <TextField
           label="Working folder"
           name="cwd"
@@ -422,10 +479,11 @@ function StartJobForm(props: {
   );
 }
 
-/** A labelled text field of the start form. */
+/** A labelled text field of the start form (or a number at least 0). */
 function TextField(props: {
   label: string;
   name: string;
+  type?: 'number';
   placeholder: string;
   value: string;
   onChange: (value: string) => void;
@@ -438,6 +496,8 @@ function TextField(props: {
       <input
         className="jp-mod-styled"
         name={props.name}
+        type={props.type}
+        {...(props.type === 'number' && { min: 0, step: 'any' })}
         placeholder={props.placeholder}
         value={props.value}
         onChange={e => props.onChange(e.target.value)}

@@ -140,6 +140,9 @@ export class JobMetrics extends JobFeed {
   private readAt = 0;
 }
 
+/** Where new jobs may run: this machine, and the server's Ray cluster when it has one. */
+export type IBackends = Answer<'/jobs/backends'>;
+
 /**
  * The jobs room: the list (every second while the sidebar or a log tab is visible) and, at the
  * same tick, the logs and metrics that views follow.
@@ -151,6 +154,18 @@ export class JobsModel extends RoomModel<IJob[]> {
       load: () => requestAPI<Answer<'/jobs'>>('jobs').then(r => sortJobs(r.jobs)),
       interval: 1000
     });
+  }
+
+  /** Where new jobs may run, read while a start form is shown (Ray may come and go). */
+  readonly backends = new RoomModel<IBackends>({
+    name: 'Job backends',
+    load: () => requestAPI<IBackends>('jobs/backends'),
+    interval: 5000
+  });
+
+  dispose(): void {
+    this.backends.dispose();
+    super.dispose();
   }
 
   /** The job's record in the last list. */

@@ -2,7 +2,7 @@
  * The shapes the jupyter-mlapp REST API answers with (what the panel reads of them).
  */
 import type { Answer, Schema } from './api';
-import { isActive } from './format';
+import { formatBytes, isActive } from './format';
 
 export type IJob = Schema<'Job'>;
 
@@ -40,6 +40,45 @@ export function describeState(job: IJob): string {
     default:
       return job.state;
   }
+}
+
+export type IBackendName = Schema<'Backend'>['name'];
+
+/** What a job asks of the Ray cluster, each optional (OpenAPI 3.0 cannot say that none is required). */
+export type IResources = Partial<Schema<'Resources'>>;
+
+export const RESOURCE_FIELDS: Array<{ key: keyof IResources; label: string }> = [
+  { key: 'cpus', label: 'CPUs' },
+  { key: 'gpus', label: 'GPUs' },
+  { key: 'memory', label: 'Memory (GB)' }
+];
+
+/** `on Ray (1 CPU, 256 MB)`: a Ray job and what it asked for, as the notebook's job table says it. */
+export function describeRayJob(job: IJob): string {
+  const asked: IResources = job.resources ?? {};
+  const parts = [
+    asked.cpus !== undefined ? `${asked.cpus} CPU` : '',
+    asked.gpus !== undefined ? `${asked.gpus} GPU` : '',
+    asked.memory ? formatBytes(asked.memory) : ''
+  ].filter(part => part);
+  return parts.length ? `on Ray (${parts.join(', ')})` : 'on Ray';
+}
+
+/**
+ * The form's resource fields as the notebook's form sends them: a field left empty or at 0 is not
+ * asked; memory is typed in GB and sent in bytes. Null when nothing is asked.
+ */
+export function askedResources(fields: {
+  [key in keyof IResources]?: string;
+}): Schema<'Resources'> | null {
+  const asked: IResources = {};
+  for (const { key } of RESOURCE_FIELDS) {
+    const value = Number(fields[key] || 0);
+    if (value) {
+      asked[key] = key === 'memory' ? Math.trunc(value * 2 ** 30) : value;
+    }
+  }
+  return Object.keys(asked).length ? (asked as Schema<'Resources'>) : null;
 }
 
 /** Jobs that have ended (succeeded, failed, killed, lost): the ones that can be removed. */

@@ -109,16 +109,21 @@ def test_a_viewer_trains_from_the_flagship_template_without_saving_a_model(viewe
     screenshot(page, "apps-viewer-trained")
 
 
-def test_the_sidebar_start_form_names_the_job_and_runs_python_of_the_server(mlapp_server, page):
-    """Two runs get their own titles; `python` from the form ("The server's own") has pandas."""
-    page.goto(f"{mlapp_server.url}/lab?reset&token={mlapp_server.token}")
+def open_start_form(server, page):
+    page.goto(f"{server.url}/lab?reset&token={server.token}")
     tab = page.locator(".jp-SideBar.jp-mod-left [data-id='jupyter-mlapp-panel']")
     expect(tab).to_be_visible(timeout=60_000)
     tab.click()
     jobs = page.locator("#jupyter-mlapp-panel [data-section='jobs']")
-    name = f"pandas-check-{uuid.uuid4().hex[:6]}"
     jobs.get_by_role("button", name="Start a job").click()
-    form = jobs.get_by_role("form", name="Start a job")
+    return jobs, jobs.get_by_role("form", name="Start a job")
+
+
+def test_the_sidebar_start_form_names_the_job_and_runs_python_of_the_server(mlapp_server, page):
+    """Two runs get their own titles; `python` from the form ("The server's own") has pandas."""
+    jobs, form = open_start_form(mlapp_server, page)
+    expect(form.get_by_role("combobox", name="Run on")).to_have_count(0)  # no Ray cluster: nothing to choose
+    name = f"pandas-check-{uuid.uuid4().hex[:6]}"
     form.locator("input[name='command']").fill("python -c 'import pandas, sys; print(sys.executable)'")
     form.locator("input[name='name']").fill(name)
     form.get_by_role("button", name="Start").click()
@@ -128,3 +133,61 @@ def test_the_sidebar_start_form_names_the_job_and_runs_python_of_the_server(mlap
     job = next(j for j in mlapp_server.api("GET", "jobs").json()["jobs"] if j["name"] == name)
     log = mlapp_server.api("GET", f"jobs/{job['id']}/log").json()["text"]
     assert job["argv"][0] == sys.executable and log.strip() == sys.executable  # the server's, not /usr/bin's
+
+
+def server_on_ray(tmp_path_factory, address: str):
+    """A server whose jobs may run on the Ray cluster at ``address`` (c.MLApp.ray_address)."""
+    from harness import MLAppServer, make_root
+
+    home, root = tmp_path_factory.mktemp("ray-home"), make_root(tmp_path_factory.mktemp("ray-root"))
+    return MLAppServer(home, root, args=[f"--MLApp.ray_address={address}"]).start()
+
+
+@pytest.fixture(scope="module")
+def ray_server(ray_head, tmp_path_factory):
+    server = server_on_ray(tmp_path_factory, ray_head.address)
+    yield server
+    server.stop()
+
+
+def test_the_sidebar_start_form_says_when_the_ray_cluster_does_not_answer(tmp_path_factory, page):
+    from harness import free_port
+
+    address = f"http://127.0.0.1:{free_port()}"
+    server = server_on_ray(tmp_path_factory, address)
+    try:
+        _, form = open_start_form(server, page)
+        run_on = form.get_by_role("combobox", name="Run on")
+        expect(run_on.locator("option[value='ray']")).to_have_text(f"Ray cluster ({address}): not answering")
+        expect(form.get_by_role("status")).to_contain_text(f"the Ray cluster at {address}", timeout=60_000)
+        run_on.select_option("ray")  # chosen anyway: the server's refusal is the form's alert
+        form.locator("input[name='command']").fill("python -c pass")
+        form.get_by_role("button", name="Start").click()
+        expect(form.get_by_role("alert")).to_contain_text(f"the Ray cluster at {address} does not answer")
+    finally:
+        server.stop()
+
+
+@pytest.mark.timeout(900)  # the Ray head takes seconds to start on a quiet machine, minutes on a loaded one
+def test_the_sidebar_start_form_runs_a_job_on_ray_with_the_resources_asked(ray_server, ray_head, page):
+    jobs, form = open_start_form(ray_server, page)
+    run_on = form.get_by_role("combobox", name="Run on")
+    expect(run_on).to_have_value("local")  # the server's default
+    # The server asks the cluster in the background (its first probe imports Ray); the form asks again.
+    expect(run_on.locator("option[value='ray']")).to_have_text(f"Ray cluster ({ray_head.address})", timeout=60_000)
+    expect(form.get_by_role("spinbutton", name="CPUs")).to_have_count(0)  # asked of a cluster only
+
+    run_on.select_option("ray")
+    form.get_by_role("spinbutton", name="CPUs").fill("1")
+    name = f"ray-hi-{uuid.uuid4().hex[:6]}"
+    form.locator("input[name='command']").fill("python -c \"print('hi')\"")
+    form.locator("input[name='name']").fill(name)
+    screenshot(page, "sidebar-start-form-ray")
+    form.get_by_role("button", name="Start").click()
+
+    item = jobs.locator(".jp-MLApp-job", has_text=name)
+    expect(item.locator(".jp-MLApp-backend")).to_have_text("on Ray (1 CPU)", timeout=30_000)
+    expect(item).to_have_attribute("data-state", "succeeded", timeout=180_000)
+    job = next(j for j in ray_server.api("GET", "jobs").json()["jobs"] if j["name"] == name)
+    assert (job["backend"], job["resources"]) == ("ray", {"cpus": 1})
+    assert ray_server.api("GET", f"jobs/{job['id']}/log").json()["text"].endswith("hi\n")

@@ -1,5 +1,5 @@
 """Jobs on a real local Ray cluster: one head started for this module (`ray start --head
---num-cpus=1`, its own ports and folder), stopped after.
+--num-cpus=1`, its own ports and folder: the ray_head fixture of tests/conftest.py), stopped after.
 
 A Ray job lives in the same table as a local one: it starts, its log is read incrementally, it is
 killed (also one that ignores SIGTERM), a failing one shows its exit code, it runs in a venv made
@@ -10,17 +10,12 @@ mid-job leaves the job lost with the reason.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
-import psutil
 import pytest
 from harness import free_port
 
@@ -30,114 +25,8 @@ from jupyter_mlapp.jobs.dispatcher import JobBackends
 from jupyter_mlapp.jobs.job_manager import JobManager
 from jupyter_mlapp.jobs.ray_backend import RayUnavailable
 
-RAY = Path(sys.executable).with_name("ray")
 # Starting a head takes seconds on a quiet machine, minutes on a loaded one.
 pytestmark = pytest.mark.timeout(900)
-
-
-def raise_priority() -> None:
-    """The head's processes first on a busy machine: Ray's raylet gives its dashboard agent a
-    fixed 15 s to start (ray-project/ray#65983), which a loaded 2-core machine misses."""
-    with contextlib.suppress(PermissionError):  # not root: the default priority
-        os.nice(-15)
-
-
-class RayHead:
-    """`ray start --head` on free ports with a folder of its own; stopped by its processes only."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.gcs_port, self.dashboard_port = free_port(), free_port()
-        self.address = f"http://127.0.0.1:{self.dashboard_port}"
-
-    def start(self, tries: int = 2) -> RayHead:
-        # On a loaded machine the raylet may give up on its dashboard agent (a fixed 15 s wait in
-        # Ray, ray-project/ray#65983): start again on fresh ports.
-        for attempt in range(tries):
-            try:
-                return self._start()
-            except RuntimeError:
-                self.stop()
-                if attempt == tries - 1:
-                    raise
-                self.gcs_port, self.dashboard_port = free_port(), free_port()
-                self.address = f"http://127.0.0.1:{self.dashboard_port}"
-        return self
-
-    def _start(self) -> RayHead:
-        ports = {
-            "--port": self.gcs_port,
-            "--dashboard-port": self.dashboard_port,
-            "--ray-client-server-port": free_port(),
-            "--node-manager-port": free_port(),
-            "--object-manager-port": free_port(),
-            "--dashboard-agent-listen-port": free_port(),
-            "--dashboard-agent-grpc-port": free_port(),
-            "--metrics-export-port": free_port(),
-            "--runtime-env-agent-port": free_port(),
-        }
-        env = {**os.environ, "RAY_DASHBOARD_STARTUP_TIMEOUT_S": "240", "RAY_USAGE_STATS_ENABLED": "0"}
-        run = subprocess.run(
-            [
-                str(RAY),
-                "start",
-                "--head",
-                "--num-cpus=1",
-                "--disable-usage-stats",
-                "--include-dashboard=true",
-                "--dashboard-host=127.0.0.1",
-                "--node-ip-address=127.0.0.1",
-                f"--temp-dir={self.folder}",
-                "--object-store-memory=100000000",
-                *(f"{flag}={port}" for flag, port in ports.items()),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            preexec_fn=raise_priority,
-        )
-        if run.returncode != 0:
-            raise RuntimeError(f"ray start failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-        return self
-
-    def processes(self) -> list[psutil.Process]:
-        """This head's processes: those naming its folder, and their children (never another Ray's)."""
-        found = {}
-        for process in psutil.process_iter(["cmdline"]):
-            if str(self.folder) in " ".join(process.info["cmdline"] or []) and process.pid != os.getpid():
-                found[process.pid] = process
-                with contextlib.suppress(psutil.Error):
-                    found.update((child.pid, child) for child in process.children(recursive=True))
-        return list(found.values())
-
-    def stop(self) -> None:
-        for _ in range(3):  # a process started while we stop (a restarted agent) is caught next round
-            processes = self.processes()
-            if not processes:
-                return
-            for process in processes:
-                with contextlib.suppress(psutil.Error):
-                    process.terminate()
-            _, alive = psutil.wait_procs(processes, timeout=10)
-            for process in alive:
-                with contextlib.suppress(psutil.Error):
-                    process.kill()
-            time.sleep(1)
-
-
-@pytest.fixture(scope="module")
-def ray_head(tmp_path_factory):
-    head = RayHead(tmp_path_factory.mktemp("ray"))
-    try:
-        head.start()
-    except RuntimeError as exc:
-        # Only Ray's own start-up, never our backend: a raylet on an overloaded machine gives up on
-        # its agent after a fixed 15 s (ray-project/ray#65983), twice in a row.
-        reasons = re.findall(r"(?m)^\w*(?:Exception|Error): (.+)$", str(exc))
-        pytest.skip(f"the local Ray head did not start on this machine: {(reasons or [str(exc)])[-1][:300]}")
-    yield head
-    head.stop()
 
 
 @pytest.fixture
