@@ -170,6 +170,24 @@ def test_the_request_a_killed_worker_was_answering_is_answered_503_and_its_idle_
     assert set(statuses) == {200}
 
 
+def test_a_request_the_killed_worker_had_not_read_yet_is_answered_503_too(workers_server):
+    connection, worker = connection_to(workers_server)
+    with closing(connection):
+        os.kill(worker["pid"], signal.SIGSTOP)  # the request below waits in the kernel, unread
+        try:
+            connection.request(
+                "GET", "/mlapp/api/models/health", headers={"Authorization": f"token {workers_server.token}"}
+            )
+            time.sleep(0.5)
+        finally:
+            os.kill(worker["pid"], signal.SIGKILL)
+        answer = connection.getresponse()
+        assert answer.status == 503 and answer.getheader("Retry-After") == "1"
+        assert "try again" in json.loads(answer.read())["message"]
+    statuses, _listed = wait_until_started_again(workers_server, worker["worker"], worker["pid"])
+    assert set(statuses) == {200}
+
+
 def test_connections_end_when_a_worker_or_the_client_closes_them(workers_server):
     """The supervisor's duplicate neither keeps a connection open nor outlives it."""
     supervisor = psutil.Process(workers_server.proc.pid)
