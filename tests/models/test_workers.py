@@ -2,10 +2,10 @@
 
 Both workers answer (the kernel spreads connections over them), `/health` reports them, a model
 saved or retired in the registry folder meanwhile is seen by every worker within a second, a
-killed worker is started again while the other keeps answering, the request it was answering is
-answered 503 (and its idle connections closed), connections the workers close are seen closed at
-once although the supervisor holds a duplicate of each, and SIGTERM lets the requests in flight
-finish before the server stops.
+killed worker is started again while the other keeps answering, the request it was answering (or
+had not read yet) is answered 503 and its idle connections closed, connections the workers close
+are seen closed at once although the supervisor holds a duplicate of each, and SIGTERM lets the
+requests in flight finish before the server stops.
 """
 
 from __future__ import annotations
