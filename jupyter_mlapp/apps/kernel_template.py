@@ -13,6 +13,7 @@ server starts it with OpenBLAS and pyarrow's jemalloc told not to start their th
 and each kernel gets its BLAS threads back after the fork.
 """
 
+import gc
 import json
 import os
 import select
@@ -96,6 +97,7 @@ def run_kernel(request, server):
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    gc.enable()
     os.setsid()  # its own process group, as a plain kernel: signals and kills reach its subprocesses
     os.chdir(request["cwd"])
     os.environ.clear()
@@ -134,7 +136,12 @@ def main():
         del sys.path[0]
     server = os.pidfd_open(server_pid)
     listener = socket.socket(fileno=listen_fd)
+    # As Python's gc documentation advises for fork without exec: no collection leaves holes in
+    # the template's pages, and the children's collections never write to the imported objects
+    # (each write would copy a page the kernels share).
+    gc.disable()
     preload(modules)
+    gc.freeze()
     running = threads()
     if len(running) > 1:
         print(f"Kernel template: threads {running} exist after the imports, kernels cannot be forked", file=sys.stderr)
