@@ -10,6 +10,7 @@ requests in flight finish before the server stops.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -24,7 +25,9 @@ import psutil
 import pytest
 import requests
 from sklearn.neighbors import KNeighborsClassifier
+from tornado.iostream import IOStream
 
+from jupyter_mlapp.models.handoff import ROUTED, Connections, WorkerHandoff
 from jupyter_mlapp.models.registry import ModelRegistry
 
 from .test_serve import ModelServer
@@ -261,3 +264,44 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path, iris):
             fresh(server, "GET", "health")
     finally:
         server.stop()
+
+
+def test_the_supervisor_keeps_at_most_its_limit_of_duplicates_the_oldest_closed_first(tmp_path):
+    """The hand-off within one process, with real sockets: the table is bounded, a connection the
+    worker closes leaves it, and a worker's death answers the routed request and ends the others."""
+    connections = Connections(tmp_path, workers=1)
+    connections.limit = 3
+    theirs, page = connections.open(0)
+    handoff = WorkerHandoff(os.dup(theirs.fileno()), str(page))
+    theirs.close()
+    pairs = [socket.socketpair() for _ in range(5)]
+
+    async def accept_all() -> list[IOStream]:
+        streams = [IOStream(server_end) for server_end, _ in pairs]
+        for stream in streams:
+            handoff._hand_over(stream)
+        return streams
+
+    streams = asyncio.run(accept_all())
+    connections.poll(0.1)
+    fds = [stream.mlapp_slot for stream in streams]
+    assert list(connections.dups) == [(0, fd) for fd in fds[2:]]  # the two oldest were closed
+    streams[2].close()  # the worker ends a connection: shut down, so the duplicate goes too
+    connections.poll(0.1)
+    assert list(connections.dups) == [(0, fd) for fd in fds[3:]]
+
+    handoff.page[fds[3]] = ROUTED  # the worker dies while answering on the fourth
+    handoff.channel.close()
+    for server_end, _ in pairs:
+        server_end.close()
+    connections.answer_in_flight(0, "gone; try again")
+    pairs[3][1].settimeout(5)
+    answer = pairs[3][1].recv(65536)
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n") and b"Retry-After: 1\r\n" in answer
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["message"] == "gone; try again"
+    pairs[4][1].settimeout(5)
+    assert pairs[4][1].recv(1) == b""
+    for _, client in pairs:
+        client.close()
+    connections.close()
+    assert not connections.dups and not connections.lingering and not page.exists()
