@@ -12,11 +12,13 @@ import psutil
 import pytest
 from harness import MLAppServer, make_root
 
+from jupyter_mlapp.apps.forkserver import supported
 from jupyter_mlapp.auth.store import UserStore
 
 from .test_kernels import GRACE, app_kernels, connect, get, kernel_of, wait_for, wait_for_pool
 
 PIDS = "/voila/render/notebooks/pids/pids.ipynb"
+pytestmark = pytest.mark.skipif(not supported(), reason="forking kernels needs Linux pidfds")
 USERS = {"vera": "editor", "walt": "editor"}  # editors: they open an unpublished notebook
 
 
