@@ -31,7 +31,7 @@ import threading
 import time
 
 from ..errors import InvalidInput, MLAppError
-from .backend import Backend, LogChunk, read_log_file
+from .backend import CLAIM_TIMEOUT, Backend, LogChunk, read_log_file
 from .store import Job, JobStore
 from .supervisor import job_identity
 
@@ -179,6 +179,8 @@ class RayBackend(Backend):
 
     def _update(self, job: Job, details) -> Job:
         if details is None:
+            if job.claimed_at is not None and time.time() - job.claimed_at < CLAIM_TIMEOUT:
+                return job  # being submitted now (by this process or another): a list of just before lacks it
             return self._lost(job, f"the Ray cluster at {self.address} no longer knows this job (was it restarted?)")
         status = str(getattr(details.status, "value", details.status))
         if status in ("PENDING", "RUNNING"):

@@ -10,6 +10,7 @@ mid-job leaves the job lost with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from harness import free_port
 
 pytest.importorskip("ray.job_submission", reason="Ray is not installed: pip install -e '.[ray]' to run these tests")
 
+from jupyter_mlapp.jobs.backend import CLAIM_TIMEOUT
 from jupyter_mlapp.jobs.dispatcher import JobBackends
 from jupyter_mlapp.jobs.job_manager import JobManager
 from jupyter_mlapp.jobs.ray_backend import RayUnavailable
@@ -184,6 +186,18 @@ def test_an_unreachable_cluster_is_a_clear_message_and_local_jobs_run_on(mlapp_h
     form.backend.value, form.command.value = "ray", "python -c pass"
     assert form.start() is None
     assert f"the Ray cluster at {address} does not answer" in form.message.value  # said in the form
+
+
+def test_a_ray_job_being_submitted_is_not_lost_to_a_list_taken_meanwhile(jobs):
+    """The sidebar lists the jobs every second: a list between the job's claim and its submission
+    reaching the cluster lacks it, which is no reason to call it lost; after the claim timeout it is."""
+    recorded = jobs.start(["python", "-c", "pass"], backend="ray")
+    submitting = dataclasses.replace(recorded, id="f" * 12, state="running", claimed_at=time.time())
+    jobs.store.insert(submitting)  # claimed, its submission not sent yet
+    assert jobs.get(submitting.id).state == "running"
+    jobs.store.update(submitting.id, claimed_at=time.time() - CLAIM_TIMEOUT - 1)
+    lost = jobs.get(submitting.id)
+    assert lost.state == "lost" and "no longer knows this job" in lost.reason
 
 
 def test_a_cluster_stopped_mid_job_leaves_the_job_lost_with_the_reason(jobs, ray_head):
