@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -323,7 +324,8 @@ class AppKernels:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.reap()
+                if await self.reap() and not self.pages:
+                    await asyncio.to_thread(return_freed_memory)
             except Exception:
                 self.log.exception("Checking the app kernels failed")
 
@@ -412,6 +414,29 @@ class AppKernels:
             await execute(pooled.client, handover_code(changed, cwd), timeout=self.handover_timeout)
         finally:
             pooled.client.stop_channels()
+
+
+def return_freed_memory() -> None:
+    """Give the heap the server freed back to the system (glibc's malloc_trim), once the last app
+    page left. A crowd of pages leaves the server's process with the high-water mark of their
+    buffers (measured: 185 -> 314 MB after 20 viewers came and went); glibc keeps freed memory
+    for reuse, so the server would never shrink back without this. Elsewhere: nothing to do."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _libc():
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
 def preload_code(modules: list[str]) -> str:

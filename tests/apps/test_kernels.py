@@ -312,3 +312,30 @@ def test_a_locked_state_file_stalls_nobody_else(server):
 def server_call(server, user, method, path):
     headers = {"Authorization": f"token {server.tokens[user]}"}
     return requests.request(method, f"{server.url}/mlapp/api/{path}", headers=headers, timeout=60)
+
+
+def test_the_server_gives_back_the_memory_a_crowd_of_pages_left_freed():
+    """What the last page's leaving runs: freed heap goes back to the system (glibc keeps it
+    otherwise), in a process of its own so this test's heap is not the one measured."""
+    import subprocess
+    import sys
+
+    code = """
+import psutil
+from jupyter_mlapp.apps.kernels import _libc, return_freed_memory
+if _libc() is None:
+    print("skip")
+    raise SystemExit
+me = psutil.Process()
+buffers = [bytes(2048) + bytes([i % 256]) for i in range(100_000)]  # ~200 MB in malloc'd blocks
+keep = [bytes(64) for _ in range(1000)]  # live objects after them, so the heap's top is in use
+del buffers
+freed = me.memory_info().rss
+return_freed_memory()
+print(freed >> 20, me.memory_info().rss >> 20)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    if out.strip() == "skip":
+        pytest.skip("not glibc: nothing to give back")
+    freed, trimmed = map(int, out.split())
+    assert trimmed < freed - 100, f"RSS {freed} MB after the free, {trimmed} MB after giving it back"
