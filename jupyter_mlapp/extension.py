@@ -249,11 +249,12 @@ class MLApp(ExtensionApp):
         help="Modules a pooled kernel imports before it is handed to a page (default: what the shipped apps import).",
     ).tag(config=True)
     app_kernel_fork = Bool(
-        True,
+        False,
         help="Fork pooled app kernels from a warm template process that did the preload imports once "
         "(Linux, Python ipykernel specs): a kernel starts in milliseconds and shares the imported "
         "modules' memory (benchmarks/bench_kernels.py: 2.3x less private memory, the pool refilled "
-        "4x sooner). Off: each pooled kernel is a new process doing its own imports.",
+        "4x sooner). Off (the default until its shutdown race is fixed): each pooled kernel is a new process "
+        "doing its own imports.",
     ).tag(config=True)
     app_kernel_grace = Float(
         help="Seconds an app page's kernel outlives its page (closed, reloaded, navigated away). "

@@ -1,4 +1,4 @@
-"""Pooled app kernels forked from a warm template process (``c.MLApp.app_kernel_fork``, on by default).
+"""Pooled app kernels forked from a warm template process (opt-in: ``c.MLApp.app_kernel_fork``).
 
 A plain pooled kernel is a new Python process that imports numpy, pandas, the widget libraries
 and our modules itself: 1.5-2.5 s of CPU and ~200 MB of its own memory each. Here one template
