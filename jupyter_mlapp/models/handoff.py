@@ -7,8 +7,10 @@ connection reset. So each worker sends the supervisor a duplicate of every conne
 per request, since clients keep connections alive), and marks what each connection is doing in a
 page of memory the supervisor maps too, one byte per file descriptor number of the worker: IDLE
 between requests, ROUTED from routing a request until its response starts to be written,
-RESPONDING from then until the request is logged. The marks are plain memory writes: the request
-path pays a few attribute lookups, no system call.
+RESPONDING from then until its last bytes are handed to be written, IDLE again from there: a client
+that has read a whole response and sends its next request at once must find IDLE, even though the
+worker may not have logged the first one yet. The marks are plain memory writes: the request path
+pays a few attribute lookups, no system call.
 
 When a worker dies, the supervisor first reads what the worker sent before it died, then takes
 each of its connections: ROUTED, or IDLE with a request waiting unread in the kernel, gets a
@@ -110,14 +112,21 @@ class WorkerHandoff:
 
 class MarkResponding(OutputTransform):
     """Marks a response started (Tornado calls an output transform as the first bytes are written):
-    the supervisor must not write a 503 in its middle."""
+    the supervisor must not write a 503 in its middle; and IDLE as its last bytes go out, before
+    they reach the client (a worker that dies between the two leaves a response the client sees
+    cut short either way)."""
 
     def __init__(self, page: mmap.mmap, request):
         self.page, self.stream = page, request.connection.stream
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):
-        self.page[self.stream.mlapp_slot] = RESPONDING
+        self.page[self.stream.mlapp_slot] = IDLE if finishing else RESPONDING
         return status_code, headers, chunk
+
+    def transform_chunk(self, chunk, finishing):
+        if finishing:
+            self.page[self.stream.mlapp_slot] = IDLE
+        return chunk
 
 
 def unavailable_response(message: str) -> bytes:
