@@ -58,11 +58,15 @@ class JobBackends(Backend):
         self.ray.check()
         return name
 
+    def offers_ray(self) -> bool:
+        """Whether this server has a Ray cluster to send jobs to (configured, or the default)."""
+        return bool(self.ray_address) or self.default == "ray"
+
     def describe(self) -> dict:
         """Where new jobs may run: the default, this machine, and the Ray cluster when one is
         configured (or is the default), with whether it answers; never waits long on it."""
         backends = [dict(THIS_MACHINE)]
-        if self.ray_address or self.default == "ray":
+        if self.offers_ray():
             available, message = self.ray_status()
             backends.append({"name": "ray", "available": available, "address": self.ray_address, "message": message})
         return {"default": self.default, "backends": backends}

@@ -264,7 +264,18 @@ class JobManager:
         describe = getattr(self.backend, "describe", None)
         if describe is None:  # a single backend given to the manager
             return {"default": "local", "backends": [dict(THIS_MACHINE)]}
-        return describe()
+        answer = describe()
+        if not self.is_staff:
+            # A viewer starts only templates, whose author chose where they run: where the cluster
+            # is, and what it answered, is the staff's business.
+            answer["backends"] = [{**backend, "address": None, "message": None} for backend in answer["backends"]]
+        return answer
+
+    def offers_cluster(self) -> bool:
+        """Whether new jobs may be sent to a cluster (the start forms then offer the choice); never
+        asks the cluster."""
+        offers = getattr(self.backend, "offers_ray", None)
+        return bool(offers and offers())
 
     # -- templates: what viewers may start -----------------------------------------------------
     def add_template(self, template: JobTemplate) -> JobTemplate:

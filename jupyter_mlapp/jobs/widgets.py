@@ -448,7 +448,7 @@ class JobLauncher(widgets.VBox):
         )
         self.environment = EnvPicker(finder=manager.environments)
         # Where it runs: offered when the server has a Ray cluster (c.MLApp.ray_address).
-        backends = getattr(manager.backend, "ray_address", None) or getattr(manager.backend, "default", None) == "ray"
+        backends = manager.offers_cluster()
         self.backend = widgets.Dropdown(
             description="Run on",
             options=[("this machine", "local"), ("the Ray cluster", "ray")],

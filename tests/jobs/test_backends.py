@@ -12,6 +12,7 @@ import time
 import pytest
 from harness import free_port
 
+from jupyter_mlapp.auth.store import UserStore
 from jupyter_mlapp.jobs.dispatcher import PROBE_WAIT
 
 THIS_MACHINE = {"name": "local", "available": True, "address": None, "message": None}
@@ -49,3 +50,24 @@ def test_a_cluster_at_a_closed_port_is_unavailable_with_the_reason_answered_fast
     refused = server.api("POST", "jobs", json={"command": ["true"], "backend": "ray", "resources": {"cpus": 1}})
     assert refused.status_code == 503 and refused.json()["message"].startswith(f"the Ray cluster at {address}")
     assert server.api("POST", "jobs", json={"command": ["true"]}).status_code == 201
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed: pip install -e '.[ray]'")
+def test_a_viewer_is_not_told_where_the_cluster_is(start_server, tmp_path):
+    """A viewer starts only templates: the form's choice is not theirs, nor the cluster's address."""
+    address = f"http://127.0.0.1:{free_port()}"
+    home = tmp_path / "home"
+    home.mkdir()
+    store = UserStore(home)
+    store.add("carol", "correct horse battery staple", role="viewer")
+    _, token = store.create_token("carol", "tests")
+    server = start_server(home=home, args=[f"--MLApp.ray_address={address}"])
+    staff = server.api("GET", "jobs/backends").json()["backends"][1]
+    assert staff["address"] == address and staff["message"]
+    response = server.api("GET", "jobs/backends", token=False, headers={"Authorization": f"token {token}"})
+    assert response.status_code == 200, response.text
+    assert response.json()["backends"] == [
+        THIS_MACHINE,
+        {"name": "ray", "available": False, "address": None, "message": None},
+    ]
+    assert address not in response.text
