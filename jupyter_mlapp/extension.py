@@ -27,6 +27,7 @@ from . import __version__, api, rooms, settings
 from .apps.kernels import DEFAULT_PRELOAD, default_caps
 from .auth.identity import hub_environment
 from .home import SchemaTooNew, check_writable, default_home, use_server_busy_timeout
+from .integrations.jupyter_server import log_requests_when_shown
 from .web import API_PREFIX, APINotFoundHandler, openapi_path
 
 SECURE_DEFAULTS = Path(__file__).with_name("jupyter_config.py")
@@ -333,6 +334,7 @@ class MLApp(ExtensionApp):
                 room.connect(self, self.managers[room.name])
         self.serverapp.web_app.settings["mlapp_on_logout"] = self.on_logout
         skip_unshown_log_records(self.serverapp)
+        log_requests_when_shown(self.serverapp.web_app)
         self.serverapp.observe(lambda _: skip_unshown_log_records(self.serverapp), "log_level")
         self.log.info("jupyter-mlapp %s: home folder %s", __version__, self.home_path)
 

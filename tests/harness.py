@@ -64,7 +64,7 @@ class MLAppServer:
             f"--port={self.port}",
             f"--ServerApp.root_dir={self.root}",
             f"--MLApp.home={self.home}",
-            "--ServerApp.log_level=INFO",
+            *([] if any("log_level" in arg for arg in self.args) else ["--ServerApp.log_level=INFO"]),
             *(["--allow-root"] if os.geteuid() == 0 else []),
             *self.args,
         ]

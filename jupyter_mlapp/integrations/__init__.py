@@ -5,6 +5,7 @@
 - ``jupyterhub``: under JupyterHub, the Hub's user with our roles, and the server classes of
   ``jupyter mlapp`` on a server the Hub spawned.
 - ``ipywidgets``: the Enter key of a text field.
+- ``jupyter_server``: its request log line built only when it is shown.
 - ``voila_templates/mlapp``: our Voila template (its lab template without links to a CDN).
 
 Jupyter's server classes that ``jupyter mlapp`` configures (its kernel manager and websocket

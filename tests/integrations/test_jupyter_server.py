@@ -9,6 +9,7 @@ tests/jobs/test_environments.py).
 from __future__ import annotations
 
 import inspect
+import re
 
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_server.base.call_context import CallContext
@@ -57,3 +58,32 @@ def test_the_model_servers_stop_line_still_rewords_jupyters():
     from jupyter_mlapp.models.serve import STOP_LINE
 
     assert STOP_LINE in inspect.getsource(serverapp)
+
+
+def test_requests_are_logged_and_counted_as_jupyter_does_their_lines_built_only_when_shown(start_server):
+    """At INFO a success is not logged (Jupyter logs it at DEBUG) but still counted in /metrics, an
+    error is logged as Jupyter logs it; at DEBUG a success is logged too."""
+    from jupyter_mlapp.integrations import jupyter_server as ours_log
+
+    assert_written_for(ours_log)
+
+    def counted(server) -> float:
+        metrics = server.session(True).get(f"{server.url}/metrics", timeout=30)
+        assert metrics.status_code == 200, metrics.text[:200]
+        pattern = r'http_request_duration_seconds_count\{handler="[^"]*JobsHandler",method="GET",status_code="200"\} (\S+)'
+        found = re.search(pattern, metrics.text)
+        return float(found.group(1)) if found else 0.0
+
+    quiet = start_server()
+    before = counted(quiet)
+    for _ in range(3):
+        assert quiet.api("GET", "jobs").status_code == 200
+    assert counted(quiet) == before + 3
+    assert quiet.api("GET", "jobs/no-such-job").status_code == 404
+    assert quiet.wait_for_output(r"\[W .*404 GET /mlapp/api/jobs/no-such-job")
+    assert not any("200 GET /mlapp/api/jobs " in line for line in quiet.output)
+
+    # Jupyter's own handlers log with the server's logger (ours with the extension's).
+    verbose = start_server(args=["--ServerApp.log_level=DEBUG"])
+    assert verbose.session(True).get(f"{verbose.url}/api/status", timeout=30).status_code == 200
+    assert verbose.wait_for_output(r"\[D .*200 GET /api/status \(")
