@@ -13,10 +13,14 @@ import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
 import { publishDialog } from './apps';
+import { blitCellsOnce } from './datagrid';
 import { killAllJobs } from './jobs';
 import { openJobLog } from './logview';
 import { MLAppPanel } from './panel';
 import { MLAppModels } from './rooms';
+
+// As this module loads, before any grid paints: in JupyterLab and in Voila's app pages alike.
+blitCellsOnce();
 
 const PANEL_ID = 'jupyter-mlapp-panel';
 

@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
+import nbformat
 import numpy as np
 import pytest
 from harness import screenshot
@@ -168,3 +169,63 @@ def test_the_viewer_opens_on_the_catalog_and_on_the_data_set_its_url_names(mlapp
         timeout=120_000,
     )
     expect(info).to_contain_text("Airq · 30 rows × 6 columns", timeout=60_000)  # the article's ?dataset=
+
+
+# Counts the copies to the grids' on-screen canvases (a browser API, wrapped before the page runs).
+COUNT_GRID_COPIES = """
+window.__mlappGridCopies = 0;
+const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+  if (this.canvas.closest && this.canvas.closest(".lm-DataGrid")) window.__mlappGridCopies += 1;
+  return drawImage.apply(this, args);
+};
+"""
+# The rows of the grid's body (below its 20 px header, right of its row header) that show no text,
+# within its viewport (the canvas is larger: Lumino grows it in steps of 512 px).
+BLANK_ROWS = """([selector, headerWidth]) => {
+  const canvas = document.querySelector(selector);
+  const context = canvas.getContext("2d");
+  const height = Math.min(canvas.height, canvas.parentElement.clientHeight);
+  const blank = [];
+  for (let y = 20; y + 20 <= height; y += 20) {
+    const band = context.getImageData(headerWidth, y + 4, Math.min(300, canvas.width - headerWidth), 12).data;
+    let ink = 0;
+    for (let i = 0; i < band.length; i += 4) if (band[i] + band[i + 1] + band[i + 2] < 384) ink++;
+    if (ink < 10) blank.push(y / 20);
+  }
+  return blank;
+}"""
+
+
+GRID_APP = """
+import pandas as pd
+from jupyter_mlapp.data import DataViewer
+DataViewer(pd.DataFrame({"id": range(2000), "title": [f"row number {i}" for i in range(2000)], "x": 0.5}))
+"""
+
+
+def test_the_grid_copies_each_region_to_the_screen_at_once_and_shows_every_row(mlapp_server, page):
+    """Lumino's DataGrid copied each cell from its buffer on its own: without a GPU, each copy
+    costs a copy of the whole buffer (268 of them for the app's data page, about a second). The
+    lab extension has each region copied at once; the grid still shows every row it covers."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(GRID_APP)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, mlapp_server.root / "notebooks" / "grid_copies.ipynb")
+    page.add_init_script(COUNT_GRID_COPIES)
+    replies = open_app(mlapp_server, page, "grid_copies.ipynb")
+    wait_for_reply(page, replies, lambda r: r.r1 == 0 and "title" in r.columns, timeout=60)
+    grid = ".mlapp-data-viewer .lm-DataGrid canvas"
+    page.wait_for_timeout(1000)
+    header = 120  # past the row header (row numbers): the id and title columns' cells
+    assert page.evaluate(BLANK_ROWS, [grid, header]) == []
+    opened = page.evaluate("window.__mlappGridCopies")
+    box = page.locator(grid).first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
+    page.mouse.wheel(0, 4000)  # far down: a window of other rows, painted whole
+    wait_for_reply(page, replies, lambda r: r.r1 > 100 and "title" in r.columns)
+    page.wait_for_timeout(1000)
+    scrolled = page.evaluate("window.__mlappGridCopies") - opened
+    # Lumino's own way: one copy per visible cell, about 18 rows x (3 columns + the row header),
+    # for each paint: hundreds as the page opens.
+    assert 0 < opened <= 40 and 0 < scrolled <= 40, f"{opened} copies to open, {scrolled} to scroll"
+    assert page.evaluate(BLANK_ROWS, [grid, header]) == []
