@@ -126,6 +126,9 @@ class ModelServerApp(MLAppServerApp):
         # body is never logged, and goes with its connection.
         self._in_flight: weakref.WeakSet = weakref.WeakSet()
         self._drained: asyncio.Event | None = None  # set once stopping and no request is in flight
+        self._routed = 0  # requests routed so far; and those the drain waits to see routed
+        self._routed_by_stop = 0
+        self._all_routed: asyncio.Event | None = None  # set once they are
         self._handoff = WorkerHandoff(settings.SERVE_CHANNEL_FD.get(), settings.SERVE_CONNECTIONS.get())
         super().initialize(argv, find_extensions=False)
         if settings.SERVE_PORT.get():  # a worker after the first: the port the first one settled
@@ -172,6 +175,34 @@ class ModelServerApp(MLAppServerApp):
             self.log.warning("worker %s: its supervisor (pid %s) is gone; stopping", self.worker + 1, self._supervisor)
             self.stop()
 
+    def stop(self, from_signal: bool = False) -> None:
+        if self.worker is not None and not self._stopping and hasattr(self, "http_server"):
+            self._take_waiting_connections(from_signal)
+        super().stop(from_signal)
+
+    def _take_waiting_connections(self, from_signal: bool) -> None:
+        """Accept the connections the kernel queued for this worker's listening socket: closing it
+        (as stopping does) would reset them, and their clients have sent their requests already.
+        They are served on the event loop (this may run in a signal handler), and the drain waits
+        for their requests too."""
+        waiting = []
+        # Tornado's listening sockets and its handler of an accepted connection (checked by
+        # tests/integrations/test_jupyter_server.py).
+        for listening in list(self.http_server._sockets.values()):
+            with contextlib.suppress(OSError):  # BlockingIOError: none (left)
+                while True:
+                    waiting.append(listening.accept())
+        if not waiting:
+            return
+        # At most one request each, routed once its bytes are read: what the drain waits for.
+        self._routed_by_stop = self._routed + len(waiting)
+
+        def serve_them():
+            for connection, address in waiting:
+                self.http_server._handle_connection(connection, address)
+
+        (self.io_loop.add_callback_from_signal if from_signal else self.io_loop.add_callback)(serve_them)
+
     def _signal_stop(self, sig, frame) -> None:
         if not self._stopping:  # a second SIGTERM (the supervisor's after the terminal's) changes nothing
             super()._signal_stop(sig, frame)
@@ -184,6 +215,9 @@ class ModelServerApp(MLAppServerApp):
 
         def counted_find_handler(request, **kwargs):
             self._in_flight.add(request)
+            self._routed += 1
+            if self._all_routed is not None and self._routed >= self._routed_by_stop:
+                self._all_routed.set()
             page[request.connection.stream.mlapp_slot] = ROUTED
             return find_handler(request, **kwargs)
 
@@ -203,6 +237,12 @@ class ModelServerApp(MLAppServerApp):
 
     async def _stop(self) -> None:
         # stop() closed the listening socket already: new connections go to the other workers.
+        # Those it had queued are being served: their requests are routed within a few turns of
+        # the loop (a client that connected and sent nothing is not waited for long).
+        if self._routed < self._routed_by_stop:
+            self._all_routed = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_routed.wait(), min(2.0, self.drain_seconds))
         waiting = self._answerable()
         if waiting:
             self.log.info("worker %s: finishing %d request(s) in flight", self.worker + 1, waiting)

@@ -70,7 +70,10 @@ def test_requests_are_logged_and_counted_as_jupyter_does_their_lines_built_only_
     def counted(server) -> float:
         metrics = server.session(True).get(f"{server.url}/metrics", timeout=30)
         assert metrics.status_code == 200, metrics.text[:200]
-        pattern = r'http_request_duration_seconds_count\{handler="[^"]*JobsHandler",method="GET",status_code="200"\} (\S+)'
+        pattern = (
+            r'http_request_duration_seconds_count\{handler="[^"]*JobsHandler",method="GET",'
+            r'status_code="200"\} (\S+)'
+        )
         found = re.search(pattern, metrics.text)
         return float(found.group(1)) if found else 0.0
 
@@ -87,3 +90,12 @@ def test_requests_are_logged_and_counted_as_jupyter_does_their_lines_built_only_
     verbose = start_server(args=["--ServerApp.log_level=DEBUG"])
     assert verbose.session(True).get(f"{verbose.url}/api/status", timeout=30).status_code == 200
     assert verbose.wait_for_output(r"\[D .*200 GET /api/status \(")
+
+
+def test_the_tornado_server_still_serves_a_connection_accepted_for_it():
+    """A model server worker that stops accepts the connections queued for it and hands them to
+    Tornado's server (models/serve.py), which keeps its listening sockets in ``_sockets``."""
+    from tornado.tcpserver import TCPServer
+
+    assert parameters(TCPServer._handle_connection) == ["self", "connection", "address"]
+    assert "self._sockets" in inspect.getsource(TCPServer.__init__)

