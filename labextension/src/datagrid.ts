@@ -7,11 +7,11 @@
  * copies, 0.7 to 1.3 s of its open. Here a region's cells are copied once, as one rectangle: the
  * same pixels, since the cells of a region tile it. A region with merged cells (whose cells are
  * painted apart from the others) keeps Lumino's own way.
+ *
+ * Written for @lumino/datagrid >=2.4 <3 (Voila 0.5 ships 2.4, JupyterLab 4.6 2.5), whose private
+ * painting methods it wraps; tests/browser/test_data.py fails when they no longer paint this way.
  */
-import { DataGrid, DataModel } from '@lumino/datagrid';
-
-/** The @lumino/datagrid versions whose private painting methods this was written against. */
-export const WRITTEN_FOR = '>=2.4 <3';
+import type { DataModel } from '@lumino/datagrid';
 
 type Blit = (
   source: HTMLCanvasElement,
@@ -36,9 +36,9 @@ interface IPainting {
 
 const PATCHED = Symbol.for('jupyter-mlapp:datagrid-blit-once');
 
-/** Copy each painted region's cells to the screen at once. False if DataGrid has changed
- * underneath (its methods are not there) or it is done already. */
-export function blitCellsOnce(prototype: object = DataGrid.prototype): boolean {
+/** Copy each painted region's cells to the screen at once (``prototype``: DataGrid's). False if
+ * DataGrid has changed underneath (its methods are not there) or it is done already. */
+export function blitCellsOnce(prototype: object): boolean {
   const grid = prototype as IPainting & { [PATCHED]?: boolean };
   if (
     grid[PATCHED] ||

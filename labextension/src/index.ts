@@ -9,6 +9,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { ServerConnection } from '@jupyterlab/services';
 import { launchIcon, shareIcon } from '@jupyterlab/ui-components';
+import { DataGrid } from '@lumino/datagrid';
 import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
@@ -20,7 +21,7 @@ import { MLAppPanel } from './panel';
 import { MLAppModels } from './rooms';
 
 // As this module loads, before any grid paints: in JupyterLab and in Voila's app pages alike.
-blitCellsOnce();
+blitCellsOnce(DataGrid.prototype);
 
 const PANEL_ID = 'jupyter-mlapp-panel';
 
