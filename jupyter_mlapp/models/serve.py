@@ -126,8 +126,7 @@ class ModelServerApp(MLAppServerApp):
         # body is never logged, and goes with its connection.
         self._in_flight: weakref.WeakSet = weakref.WeakSet()
         self._drained: asyncio.Event | None = None  # set once stopping and no request is in flight
-        self._routed = 0  # requests routed so far; and those the drain waits to see routed
-        self._routed_by_stop = 0
+        self._to_route = 0  # the connections accepted on stop whose requests are not routed yet
         self._all_routed: asyncio.Event | None = None  # set once they are
         self._handoff = WorkerHandoff(settings.SERVE_CHANNEL_FD.get(), settings.SERVE_CONNECTIONS.get())
         super().initialize(argv, find_extensions=False)
@@ -195,7 +194,7 @@ class ModelServerApp(MLAppServerApp):
         if not waiting:
             return
         # At most one request each, routed once its bytes are read: what the drain waits for.
-        self._routed_by_stop = self._routed + len(waiting)
+        self._to_route = len(waiting)
 
         def serve_them():
             for connection, address in waiting:
@@ -215,9 +214,10 @@ class ModelServerApp(MLAppServerApp):
 
         def counted_find_handler(request, **kwargs):
             self._in_flight.add(request)
-            self._routed += 1
-            if self._all_routed is not None and self._routed >= self._routed_by_stop:
-                self._all_routed.set()
+            if self._to_route:
+                self._to_route -= 1
+                if not self._to_route and self._all_routed is not None:
+                    self._all_routed.set()
             page[request.connection.stream.mlapp_slot] = ROUTED
             return find_handler(request, **kwargs)
 
@@ -239,7 +239,7 @@ class ModelServerApp(MLAppServerApp):
         # stop() closed the listening socket already: new connections go to the other workers.
         # Those it had queued are being served: their requests are routed within a few turns of
         # the loop (a client that connected and sent nothing is not waited for long).
-        if self._routed < self._routed_by_stop:
+        if self._to_route:
             self._all_routed = asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._all_routed.wait(), min(2.0, self.drain_seconds))
