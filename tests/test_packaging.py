@@ -41,4 +41,5 @@ def test_wheel_carries_the_prebuilt_lab_extension_and_enables_the_server_extensi
     assert "jupyter_mlapp/jupyter_config.py" in names  # the secure defaults of `jupyter mlapp`
     # the Voila template of the app pages (nothing loaded from a CDN), where Voila looks for templates
     assert f"{data}/data/share/jupyter/voila/templates/mlapp/index.html.j2" in names
+    assert f"{data}/data/share/jupyter/voila/templates/mlapp/early-start.js" in names  # its include
     assert not any("node_modules" in n or (n.endswith(".ts") and not n.endswith(".d.ts")) for n in names)

@@ -37,6 +37,14 @@ DEBUG_CELLS = [
     "    return widgets.VBox([read, shown])\n'a stray value'",
     "app.show()",
 ]
+# A notebook whose widgets come before and after a slow cell: Voila's JavaScript loads while it runs.
+SLOW_APP = "/voila/render/notebooks/slow_app.ipynb"
+SLOW_CELLS = [
+    "import ipywidgets as widgets\nwidgets.Button(description='Before the slow cell')",
+    "import time\ntime.sleep(4)",
+    "clicks = widgets.IntText(description='Clicks')\nafter = widgets.Button(description='After the slow cell')\n"
+    "after.on_click(lambda _: setattr(clicks, 'value', clicks.value + 1))\nwidgets.VBox([after, clicks])",
+]
 PAGES = ["Data", "Train", "Monitor", "Jobs", "Models", "Files"]
 LOAD = 120_000  # a Voila page executes the whole notebook before it shows: generous under load
 
@@ -56,9 +64,10 @@ def server(tmp_path_factory):
     UserStore(home).add(USER, PASSWORD, "editor")
     UserStore(home).add(VIEWER, VIEWER_PASSWORD, "viewer")
     root = make_root(tmp_path_factory.mktemp("apps-root"))
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DEBUG_CELLS])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, root / "notebooks" / "debug_app.ipynb")
+    for name, cells in (("debug_app", DEBUG_CELLS), ("slow_app", SLOW_CELLS)):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, root / "notebooks" / f"{name}.ipynb")
     (root / "notebooks" / "greeting.txt").write_text("hello from the first draft\n")
     PublishedApps(root, home).publish(
         "notebooks/debug_app.ipynb", by=Who(USER, "editor"), title="Debug demo", description="An author's draft"
@@ -70,11 +79,15 @@ def server(tmp_path_factory):
 
 def open_app(page, server, query: str = "", app: str = APP, user: str = USER, password: str = PASSWORD):
     """Sign in through the login page, which sends the browser on to the app."""
-    page.goto(f"{server.url}/login?next={quote(app + query)}")
+    sign_in(page, server, app + query, user, password)
+    wait_ready(page)
+
+
+def sign_in(page, server, next_path: str, user: str = USER, password: str = PASSWORD):
+    page.goto(f"{server.url}/login?next={quote(next_path)}")
     page.locator("#username").fill(user)
     page.locator("#password").fill(password)
     page.locator("#password").press("Enter")
-    wait_ready(page)
 
 
 def wait_ready(page):
@@ -117,6 +130,23 @@ def test_every_page_shows_cleanly_and_links_go_through_the_server(server, page):
     expect(licence.locator("h1")).to_have_text("BSD 3-Clause License")
     assert "/files/notebooks/LICENSE.html" in licence.url
     licence.close()
+
+
+def test_the_page_loads_its_scripts_while_the_cells_run_and_shows_every_widget(server, page):
+    """Voila's JavaScript and the widget extensions load while the kernel runs the cells (not
+    after the last one, as Voila alone does); the widgets of every cell still show and work."""
+    sign_in(page, server, SLOW_APP)
+    expect(page.get_by_role("button", name="Before the slow cell")).to_be_visible(timeout=LOAD)
+    page.get_by_role("button", name="After the slow cell").click()
+    expect(page.get_by_label("Clicks")).to_have_value("1")
+    timing = page.evaluate(
+        """() => ({
+          cellsIn: performance.getEntriesByType("navigation")[0].responseEnd,
+          extension: performance.getEntriesByType("resource")
+            .find((r) => r.name.includes("/labextensions/jupyter-mlapp/static/remoteEntry.")).startTime,
+        })"""
+    )
+    assert timing["extension"] < timing["cellsIn"], timing
 
 
 def test_deep_links_open_their_page(server, page):

@@ -7,6 +7,7 @@ template files answering 404) and tests/apps (the reason on Voila's error page).
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -144,3 +145,50 @@ def test_compiled_templates_are_shared_between_environments_and_follow_an_edited
     assert render() == "<p>vera</p>" and compiled == ["page.html"]  # from the cache
     (tmp_path / "page.html").write_text("<p>hello {{ who }}</p>")
     assert render() == "<p>hello vera</p>" and compiled == ["page.html", "page.html"]
+
+
+def template_block(source: str, name: str) -> str:
+    """A block of a template, without Jinja comments, as words."""
+    block = re.search(rf"{{%- block {name}( scoped)? -%}}(.*?){{%- endblock {name} -%}}", source, re.S)
+    assert block, f"no block {name}"
+    return " ".join(re.sub(r"{#.*?#}", "", block.group(2), flags=re.S).split())
+
+
+def test_our_app_page_runs_the_lab_templates_cell_loop_with_voilas_script_before_it():
+    """``voila_templates/mlapp/index.html.j2``'s body_loop is a copy of the lab template's, plus
+    the early start before the cells (its footer drops the later copy): a change upstream is to
+    be copied."""
+    lab = next(Path(f) for f in collect_template_paths(["voila"], "lab") if (Path(f) / "index.html.j2").is_file())
+    upstream = (lab / "index.html.j2").read_text()
+    ours_page = (Path(ours.__file__).parent / "voila_templates" / "mlapp" / "index.html.j2").read_text()
+    main_script = "{{ voila_setup_labextensions(resources.base_url, resources.labextensions) }}"
+    early = f"<script>{{% include 'early-start.js' %}}</script> {main_script} "
+    ours_loop = template_block(ours_page, "body_loop")
+    assert early in ours_loop
+
+    def any_cell(loop: str) -> str:
+        return re.sub(r"{%- block any_cell scoped -%}.*?{%- endblock any_cell -%}", "ANY_CELL", loop)
+
+    assert any_cell(ours_loop.replace(early, "")) == any_cell(template_block(upstream, "body_loop"))
+    assert "cell-index" in template_block(upstream, "any_cell")  # ours calls it: the same cells
+    footer = template_block(upstream, "body_footer")
+    assert footer.count(main_script) == 1
+    macro = base_template("voila_setup.macro.html.j2").split("{%- endmacro %}", 1)[0]
+    assert macro.count("<script") == 1 and "{{ main_js }}" in macro  # the one script the footer loads
+
+
+def test_voilas_main_still_waits_for_the_windows_load_and_reads_the_federated_extensions():
+    """``early-start.js`` runs the window load listener that loads the federated extensions."""
+    static = next(
+        Path(f) / "static"
+        for f in collect_template_paths(["voila"], "base")
+        if (Path(f) / "static" / "voila.js").is_file()
+    )
+    mains = [
+        chunk.name
+        for chunk in static.glob("*.voila.js")
+        if re.search(
+            r'window\.addEventListener\("load",\(async function\(\)\{[^\n]*federated_extensions', chunk.read_text()
+        )
+    ]
+    assert mains, "no chunk of voila.js starts on the window's load event by loading the federated extensions"
