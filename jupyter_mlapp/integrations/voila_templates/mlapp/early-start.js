@@ -33,6 +33,6 @@
     ) {
       return cellsIn.then(() => fetch.call(window, input, init));
     }
-    return fetch.call(this, input, init);
+    return fetch.call(window, input, init); // whatever object the caller keeps it on
   };
 })();
