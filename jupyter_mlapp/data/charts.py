@@ -138,7 +138,9 @@ class ChartPanel(widgets.VBox):
     Lines are downsampled to ``MAX_POINTS`` per series; zooming or panning re-downsamples the
     visible range from the full data. A frame of more rows than ``max_points`` is charted off the
     kernel's main thread: the panel says "Drawing…" until the chart is there (``wait`` waits for
-    it), and neither the cell that made the panel nor the grid's first rows wait for it.
+    it), and neither the cell that made the panel nor the grid's first rows wait for it. Only the
+    points are computed there: every widget of the chart is made with the panel, on the kernel's
+    main thread (see ``__init__``).
     """
 
     KINDS = ("line", "scatter", "bar", "histogram", "box")
@@ -172,6 +174,12 @@ class ChartPanel(widgets.VBox):
         controls = widgets.HBox([self.kind, self.x_column, self.y_column, self.zoom, self.reset, self.note])
         super().__init__([controls, self.figure_box], **kwargs)
         if len(view.frame) > max_points:
+            # A widget made in a thread can reach a page that is connecting to the kernel before
+            # the widgets it refers to, made by the cell (ipywidgets' manager then stalls 2 s per
+            # such widget, and every message behind it, and drops it: a 9 s blank page at times,
+            # measured). A new value of a widget the page will load is safe at any moment, so the
+            # thread only sets the lines' points.
+            self._first_draw(points=False)
             self.note.value = DRAWING
             threading.Thread(target=self._draw_in_background, name="mlapp-chart", daemon=True).start()
         else:
@@ -182,21 +190,26 @@ class ChartPanel(widgets.VBox):
         return self._drawn.wait(timeout)
 
     # -- drawing ---------------------------------------------------------------------------
-    def _first_draw(self) -> None:
+    def _first_draw(self, points: bool = True) -> None:
         with self._drawing:
             self.x_axis = XAxis.of(self.view.frame)
-            self._draw()
-        self._drawn.set()
+            self._draw(points=points)
+        if points:
+            self._drawn.set()
 
     def _draw_in_background(self) -> None:
         try:
-            self._first_draw()
+            with self._drawing:
+                if self.lines:  # still the line chart the panel was made with (else redrawn already)
+                    self.redraw_lines()
         except Exception as err:  # no caller to raise to: the panel says it
             self._show_message(f"Cannot draw this chart: {err}")
+        finally:
             self._drawn.set()
 
     @_one_at_a_time
-    def _draw(self, _change=None) -> None:
+    def _draw(self, _change=None, *, points: bool = True) -> None:
+        """Draw the chart the pickers ask for; a line chart's points only with ``points``."""
         kind = self.kind.value
         columns = [c.label for c in self.view.columns] if kind == "bar" else self.numeric
         self._choose_columns(kind, columns)
@@ -225,6 +238,8 @@ class ChartPanel(widgets.VBox):
             self.zoom.attach(figure, self._panzoom)
             legend = legend_html([(label, COLORS[i % len(COLORS)], False) for i, label in enumerate(self.numeric)])
             self.figure_box.children = [widgets.HTML(legend), figure]
+            if points:
+                self.redraw_lines()
         else:
             self.figure_box.children = [figure]
 
@@ -264,7 +279,6 @@ class ChartPanel(widgets.VBox):
             for i, label in enumerate(self.numeric)
         ]
         self._range = None
-        self.redraw_lines()
         x_scale.observe(self._on_zoom, ["min", "max"])
         axes = [
             Axis(scale=x_scale, label=self.x_axis.label, grid_lines="none"),

@@ -28,6 +28,22 @@ def test_line_chart_is_downsampled_and_zoom_redraws_at_full_detail(big):
     assert len(chart.lines[0].x) <= MAX_POINTS and chart.lines[0].x[-1] == len(big) - 1
 
 
+def test_a_long_frame_s_chart_is_made_with_the_panel_and_only_its_points_come_later(big):
+    # A widget made once the cell has run can reach a page that is connecting before the widgets
+    # it refers to: ipywidgets' manager then stalls 2 s per such widget, and drops it.
+    from ipywidgets.widgets.widget import _instances
+
+    viewer = DataViewer(big)
+    chart = viewer.chart
+    made = set(_instances)
+    legend, figure = chart.figure_box.children
+    assert "data-label='f5'" in legend.value and figure.marks == chart.lines and len(chart.lines) == 6
+    assert chart.wait(120)
+    assert set(_instances) == made  # the points arrived; not one widget more
+    assert all(0 < len(line.x) <= MAX_POINTS for line in chart.lines)
+    assert chart.note.value.endswith(" of 1,000,000 points per series (MinMaxLTTB)")
+
+
 def test_every_chart_type_draws_and_text_only_data_says_so(tmp_path):
     viewer = DataViewer(root=tmp_path)
     viewer.load("Airq")
