@@ -60,6 +60,13 @@ POOL_OWNER = "(pool)"
 # A page's first websocket comes once the browser has loaded Voila's JavaScript, which can take a
 # while on a slow machine or link: until then the page gets this long instead of the grace period.
 FIRST_CONNECT = 60.0
+# A pooled kernel taken by a page is replaced once that page has its widgets: starting the new
+# one (Python, the preload imports: 1-2 s of a core) while the page's notebook runs and its
+# browser draws took those cores from them (the 10M-row frame app: 4.68 s to its grid, 4.08 s
+# with the replacement started later). A page has its widgets this long after its first
+# websocket; one that takes longer than SETTLE_MAX is not waited for.
+SETTLE = 1.0
+SETTLE_MAX = 10.0
 KERNEL_MB = 250  # what one app kernel takes, measured with the flagship app (170-210 MB): for the defaults
 BUSY_MESSAGE = "The server is busy, try again in a minute."
 
@@ -83,11 +90,19 @@ class AppKernel:
     role: str
     app: str
     started: float = field(default_factory=time.time)
+    opened: float = field(default_factory=time.monotonic)
     pooled: bool = False
     connections: int = 0
     rendering: bool = True  # Voila is executing the notebook: the page has no websocket yet
     left: float | None = None  # monotonic time since which the page has had no websocket
     ever_connected: bool = False
+    first_connected: float | None = None  # monotonic
+
+    def settling(self, now: float) -> bool:
+        """Still opening: its notebook runs, or its browser is drawing its widgets."""
+        if self.first_connected is None:  # its notebook runs, or its browser loads Voila's JavaScript
+            return now - self.opened < SETTLE_MAX
+        return bool(self.connections) and now - self.first_connected < SETTLE
 
     def gone_for(self, now: float) -> float:
         return 0.0 if self.rendering or self.connections or self.left is None else now - self.left
@@ -143,6 +158,7 @@ class AppKernels:
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
         self._running = False  # between start() and close(): the pool fills only then
+        self._fill_waiter: asyncio.Task | None = None  # a fill waiting for the pages that are opening
 
     # -- what the server calls ------------------------------------------------------------------
     def start(self) -> None:
@@ -155,8 +171,9 @@ class AppKernels:
     def close(self) -> None:
         """Stop watching and warming (the server shuts the kernels down itself, after this)."""
         self._running = False
-        if self._loop_task is not None:
-            self._loop_task.cancel()
+        for task in (self._loop_task, self._fill_waiter):
+            if task is not None:
+                task.cancel()
         for task in list(self._tasks):
             task.cancel()
         for pooled in [p for pool in self._pool.values() for p in pool]:
@@ -221,6 +238,8 @@ class AppKernels:
             page.connections += 1
             page.left = None
             page.ever_connected = True
+            if page.first_connected is None:
+                page.first_connected = time.monotonic()
 
     def disconnected(self, kernel_id: str) -> None:
         page = self.pages.get(kernel_id)
@@ -366,15 +385,40 @@ class AppKernels:
 
     # -- the pool ------------------------------------------------------------------------------
     def fill(self) -> None:
-        """Start pooled kernels up to ``pool_size`` per kernel spec, within the total cap."""
+        """Start pooled kernels up to ``pool_size`` per kernel spec, within the total cap, once
+        no page is opening (see SETTLE)."""
         if not self._running:  # not started yet, or the server is stopping
             return
+        if self._settling():
+            if self._fill_waiter is None or self._fill_waiter.done():
+                self._fill_waiter = asyncio.get_running_loop().create_task(
+                    self._fill_when_settled(),
+                    context=contextvars.Context(),  # as _spawn's
+                )
+            return
+        self._fill_now()
+
+    def _fill_now(self) -> None:
         for name in self.pool_kernels:
             pooled = sum(len(p) for p in self._pool.values()) + sum(self._warming.values())
             missing = self.pool_size - len(self._pool.get(name, ())) - self._warming.get(name, 0)
             for _ in range(max(0, min(missing, self.total - self.count() - pooled))):
                 self._warming[name] = self._warming.get(name, 0) + 1
                 self._spawn(self._warm(name))
+
+    def _settling(self) -> bool:
+        now = time.monotonic()
+        return bool(self._opening) or any(page.settling(now) for page in self.pages.values())
+
+    async def _fill_when_settled(self) -> None:
+        # Polled, as pages settle with time as much as with their websockets; SETTLE_MAX at most,
+        # or pages opening one after another would put it off for ever.
+        for _ in range(int(SETTLE_MAX / 0.2)):
+            if not self._settling():
+                break
+            await asyncio.sleep(0.2)
+        if self._running:
+            self._fill_now()
 
     async def _warm(self, kernel_name: str) -> None:
         kernel_id = None

@@ -20,7 +20,7 @@ import requests
 import websocket
 from harness import MLAppServer, make_root
 
-from jupyter_mlapp.apps.kernels import FIRST_CONNECT
+from jupyter_mlapp.apps.kernels import FIRST_CONNECT, SETTLE_MAX
 from jupyter_mlapp.auth.store import UserStore
 from jupyter_mlapp.sessions.store import StateIndex
 
@@ -160,6 +160,23 @@ def test_pooled_kernels_work_for_whoever_they_are_handed_to(server):
     assert kernel_of(page) == pooled
     assert "eddie editor beside the notebook" in page.text
     assert server.api("DELETE", f"appkernels/{pooled}").status_code == 204
+
+
+def test_the_pool_is_refilled_once_the_page_that_took_its_kernel_has_connected(server):
+    """Warming the replacement (Python, the preload imports) would take the cores the opening
+    page's notebook and browser need: it waits for the page's websocket."""
+    pooled = wait_for_pool(server)
+    before = running(server)
+    page = get(server, "vera", HELLO)
+    assert kernel_of(page) == pooled
+    time.sleep(SETTLE_MAX / 3)  # the page's JavaScript is still loading: no kernel is started
+    assert running(server) == before
+    ws = connect(server, "vera", pooled)
+    try:
+        refill = wait_for_pool(server)
+        assert refill != pooled
+    finally:
+        ws.close()
 
 
 def test_the_caps_refuse_with_a_page_saying_try_again(server):
