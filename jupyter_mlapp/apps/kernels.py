@@ -60,12 +60,14 @@ POOL_OWNER = "(pool)"
 # A page's first websocket comes once the browser has loaded Voila's JavaScript, which can take a
 # while on a slow machine or link: until then the page gets this long instead of the grace period.
 FIRST_CONNECT = 60.0
-# A pooled kernel taken by a page is replaced once that page has its widgets: starting the new
-# one (Python, the preload imports: 1-2 s of a core) while the page's notebook runs and its
-# browser draws took those cores from them (the 10M-row frame app: 4.68 s to its grid, 4.08 s
-# with the replacement started later). A page has its widgets this long after its first
-# websocket; one that takes longer than SETTLE_MAX is not waited for.
-SETTLE = 1.0
+# A pooled kernel taken by a page is replaced once that page has settled: starting the new one
+# (Python, the preload imports: 1-2 s of a core) while the page's notebook runs, its browser
+# draws and its user clicks through its first pages took those cores from them (the 10M-row
+# frame app: 4.68 s to its grid, 4.13 s with the replacement started later; the flagship's
+# reload right after its open: 2.14-2.47 s, 1.56-1.75 s). A page settles this long after its
+# first websocket (its widgets are drawn within the first second); one that has not connected
+# SETTLE_MAX after it opened is not waited for.
+SETTLE = 3.0
 SETTLE_MAX = 10.0
 KERNEL_MB = 250  # what one app kernel takes, measured with the flagship app (170-210 MB): for the defaults
 BUSY_MESSAGE = "The server is busy, try again in a minute."
@@ -99,7 +101,7 @@ class AppKernel:
     first_connected: float | None = None  # monotonic
 
     def settling(self, now: float) -> bool:
-        """Still opening: its notebook runs, or its browser is drawing its widgets."""
+        """Still opening: its notebook runs, its browser draws its widgets, its user clicks through it."""
         if self.first_connected is None:  # its notebook runs, or its browser loads Voila's JavaScript
             return now - self.opened < SETTLE_MAX
         return bool(self.connections) and now - self.first_connected < SETTLE
