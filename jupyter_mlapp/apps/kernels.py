@@ -97,12 +97,15 @@ class AppKernel:
     connections: int = 0
     rendering: bool = True  # Voila is executing the notebook: the page has no websocket yet
     left: float | None = None  # monotonic time since which the page has had no websocket
-    ever_connected: bool = False
     first_connected: float | None = None  # monotonic
+
+    @property
+    def ever_connected(self) -> bool:
+        return self.first_connected is not None
 
     def settling(self, now: float) -> bool:
         """Still opening: its notebook runs, its browser draws its widgets, its user clicks through it."""
-        if self.first_connected is None:  # its notebook runs, or its browser loads Voila's JavaScript
+        if not self.ever_connected:  # its notebook runs, or its browser loads Voila's JavaScript
             return now - self.opened < SETTLE_MAX
         return bool(self.connections) and now - self.first_connected < SETTLE
 
@@ -173,10 +176,9 @@ class AppKernels:
     def close(self) -> None:
         """Stop watching and warming (the server shuts the kernels down itself, after this)."""
         self._running = False
-        for task in (self._loop_task, self._fill_waiter):
-            if task is not None:
-                task.cancel()
-        for task in list(self._tasks):
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        for task in list(self._tasks):  # the fill waiter among them
             task.cancel()
         for pooled in [p for pool in self._pool.values() for p in pool]:
             pooled.client.stop_channels()
@@ -239,8 +241,7 @@ class AppKernels:
         if page is not None:
             page.connections += 1
             page.left = None
-            page.ever_connected = True
-            if page.first_connected is None:
+            if not page.ever_connected:
                 page.first_connected = time.monotonic()
 
     def disconnected(self, kernel_id: str) -> None:
@@ -378,12 +379,13 @@ class AppKernels:
     def _shut_down(self, kernel_id: str) -> None:
         self._spawn(self.km.shutdown_kernel(kernel_id, now=True))
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Task:
         # An empty context: a kernel started from here is never taken for the request that
         # happened to trigger it (the kernel manager reads the request's user from the context).
         task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- the pool ------------------------------------------------------------------------------
     def fill(self) -> None:
@@ -393,10 +395,7 @@ class AppKernels:
             return
         if self._settling():
             if self._fill_waiter is None or self._fill_waiter.done():
-                self._fill_waiter = asyncio.get_running_loop().create_task(
-                    self._fill_when_settled(),
-                    context=contextvars.Context(),  # as _spawn's
-                )
+                self._fill_waiter = self._spawn(self._fill_when_settled())
             return
         self._fill_now()
 
