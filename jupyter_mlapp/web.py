@@ -168,8 +168,12 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
             message = self._reason
         self.set_header("Content-Type", "application/json")
         reason = getattr(exc, "reason", None) or self._reason
-        body = {"message": message, "reason": reason, "detail": detail, "error": message}
-        self.finish(json.dumps(body, default=str))
+        self.finish(json.dumps(error_body(message, reason, detail), default=str))
+
+
+def error_body(message: str | None, reason: str, detail: Any = None) -> dict:
+    """The API's error body (``MLAppHandler.write_error``; the model server's prediction lane)."""
+    return {"message": message, "reason": reason, "detail": detail, "error": message}
 
 
 class APINotFoundHandler(MLAppHandler):

@@ -154,23 +154,25 @@ class MLAppIdentityProvider(AccountRoles, IdentityProvider):
 
     def _token_user(self, handler) -> MLAppUser | None:
         given = self.get_token(handler)
-        if not given:
+        user = self.user_for_token(given) if given else None
+        if user is None:
             return None
-        if self.token and hmac.compare_digest(given.encode(), self.token.encode()):
-            user = self.owner()
-            # A browser that opened the printed ?token= URL stays signed in without the token;
-            # scripts send the header with every request and need no cookie (nor its cost).
-            if handler.get_argument("token", ""):
-                cookie = self._cookie_value(handler)
-                if not (cookie and cookie.get("owner") == self._token_digest()):
-                    self.set_login_cookie(handler, user)
-        else:
-            account = self.store.account_for_token(given)
-            if account is None:
-                return None
-            user = self.user_for(account)
+        # A browser that opened the printed ?token= URL stays signed in without the token;
+        # scripts send the header with every request and need no cookie (nor its cost).
+        if user.kind == "owner" and handler.get_argument("token", ""):
+            cookie = self._cookie_value(handler)
+            if not (cookie and cookie.get("owner") == self._token_digest()):
+                self.set_login_cookie(handler, user)
         handler._token_authenticated = True  # scripts: no XSRF cookie to send (as in Jupyter)
         return user
+
+    def user_for_token(self, given: str) -> MLAppUser | None:
+        """Whose token ``given`` is: the server's (its owner) or an enabled account's API token.
+        Also asked by the model server's prediction lane (``models/lane.py``), without a handler."""
+        if self.token and hmac.compare_digest(given.encode(), self.token.encode()):
+            return self.owner()
+        account = self.store.account_for_token(given)
+        return None if account is None else self.user_for(account)
 
     def get_token(self, handler) -> str | None:
         # Per-user API tokens only in the Authorization header, where they stay out of logs.

@@ -181,7 +181,8 @@ class ConfigsHandler(ModelsAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        self.write_json({"client": self.client, "config": await self.call(self.service.client_config, self.client)})
+        config = await self.call(self.service.client_config, self.client, fresh=True)
+        self.write_json({"client": self.client, "config": config})
 
     @web.authenticated
     @authorized

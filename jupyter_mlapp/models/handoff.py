@@ -46,6 +46,8 @@ from pathlib import Path
 
 from tornado.web import OutputTransform
 
+from ..web import error_body
+
 # The worker's file descriptor numbers the page covers; a connection on a higher one is not covered.
 PAGE_SIZE = 1 << 16
 # The page's last byte: where the requests of a connection not (or no longer) covered are marked.
@@ -132,7 +134,7 @@ class MarkResponding(OutputTransform):
 def unavailable_response(message: str) -> bytes:
     """A complete HTTP/1.1 503 with the API's error body, for a client to try again."""
     reason = "Service Unavailable"
-    body = json.dumps({"message": message, "reason": reason, "detail": None, "error": message}).encode()
+    body = json.dumps(error_body(message, reason)).encode()
     head = (
         f"HTTP/1.1 503 {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         "Retry-After: 1\r\nConnection: close\r\n\r\n"

@@ -43,6 +43,7 @@ from .. import settings
 from ..extension import MLApp, MLAppServerApp, fail, secure_defaults
 from ..home import atomic_write
 from .handoff import IDLE, ROUTED, Connections, WorkerHandoff
+from .lane import PredictionLane
 
 ENDPOINTS = "/mlapp/api/models"
 # What the supervisor tells a worker: its number, the socket to say it listens and to hand over its
@@ -133,6 +134,7 @@ class ModelServerApp(MLAppServerApp):
         if settings.SERVE_PORT.get():  # a worker after the first: the port the first one settled
             self.port = settings.SERVE_PORT.get()
         self._handoff.install(self.http_server, self.web_app)
+        self._open_prediction_lane()  # (before the count: it reads the predict route once)
         self._count_requests()
         self.web_app.settings["mlapp_workers"] = self.worker_status
         # A worker whose supervisor is gone (killed outright) stops: no orphan keeps the port.
@@ -208,27 +210,49 @@ class ModelServerApp(MLAppServerApp):
 
     def _count_requests(self) -> None:
         """Count requests from routing to their log line: what SIGTERM lets finish; and mark them in
-        the page of the connections' states: what the supervisor answers 503 if this worker dies."""
-        app, page = self.web_app, self._handoff.page
+        the page of the connections' states: what the supervisor answers 503 if this worker dies.
+        The prediction lane's requests are counted from their headers to their answer."""
+        app = self.web_app
         find_handler, log_request = app.find_handler, app.log_request
 
         def counted_find_handler(request, **kwargs):
-            self._in_flight.add(request)
-            if self._to_route:
-                self._to_route -= 1
-                if not self._to_route and self._all_routed is not None:
-                    self._all_routed.set()
-            page[request.connection.stream.mlapp_slot] = ROUTED
+            self._routed(request)
             return find_handler(request, **kwargs)
 
         def counted_log_request(handler):
-            self._in_flight.discard(handler.request)
-            page[handler.request.connection.stream.mlapp_slot] = IDLE
-            if self._drained is not None and not self._answerable():
-                self._drained.set()
+            self._answered(handler.request)
             log_request(handler)
 
         app.find_handler, app.log_request = counted_find_handler, counted_log_request
+
+    def _routed(self, request) -> None:
+        self._in_flight.add(request)
+        if self._to_route:
+            self._to_route -= 1
+            if not self._to_route and self._all_routed is not None:
+                self._all_routed.set()
+        self._handoff.page[request.connection.stream.mlapp_slot] = ROUTED
+
+    def _answered(self, request) -> None:
+        self._in_flight.discard(request)
+        self._handoff.page[request.connection.stream.mlapp_slot] = IDLE
+        if self._drained is not None and not self._answerable():
+            self._drained.set()
+
+    def _open_prediction_lane(self) -> None:
+        mlapp = next(iter(self.extension_manager.extension_apps.get("jupyter_mlapp", ())), None)
+        service = getattr(mlapp, "managers", {}).get("models")
+        if service is None:  # (the models room failed to start: the server has stopped already)
+            return
+        PredictionLane.install(
+            self.http_server,
+            self.web_app,
+            service,
+            mlapp.models_max_body_mb << 20,
+            self._routed,
+            self._answered,
+            self.log,
+        )
 
     def _answerable(self) -> int:
         """The requests in flight whose client still waits: one whose connection closed (its client

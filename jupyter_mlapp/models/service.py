@@ -148,7 +148,12 @@ class ModelService:
         return listed
 
     # -- configs ---------------------------------------------------------------------------------
-    def client_config(self, client: str) -> dict:
+    def client_config(self, client: str, fresh: bool = False) -> dict:
+        """``client``'s saved config; ``fresh``: as stored now, for the client reading it back. (A
+        prediction takes the copy read at most ``refresh`` seconds ago: with several workers, the one
+        answering may not be the one that stored it.)"""
+        if fresh:
+            self._cache.pop(("config", client), None)
         return self._cached(("config", client), lambda: self.registry.get_config(client))
 
     def set_client_config(self, client: str, config) -> dict:

@@ -19,6 +19,7 @@ import pytest
 import requests
 from harness import JUPYTER_MLAPP, MLAppServer, fuzz
 
+from jupyter_mlapp.auth.store import UserStore
 from jupyter_mlapp.models.detectors import BlobDetector
 from jupyter_mlapp.models.registry import ModelRegistry
 
@@ -140,6 +141,67 @@ def test_a_refused_request_gets_its_answer_and_the_connection_stays_usable(model
     for answer in answers:
         head, _, text = answer.partition("\r\n\r\n")
         assert head.startswith(("HTTP/1.1 401", "HTTP/1.1 403")) and "error" in json.loads(text)  # no credentials
+
+
+IRIS_ROW = {"Sepal.Length": 7.0, "Sepal.Width": 3.2, "Petal.Length": 4.7, "Petal.Width": 1.4}
+
+
+def through_the_handlers(server, body: dict, **headers) -> requests.Response:
+    """The same request with its body sent in chunks: the prediction lane takes only a body of a
+    declared length, so this one goes through ``PredictHandler``."""
+    encoded = json.dumps(body).encode()
+    return server.session().post(
+        f"{server.base}/predict",
+        data=iter([encoded[:10], encoded[10:]]),
+        headers={"Content-Type": "application/json", **headers},
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"algorithm": "iris", "rows": [IRIS_ROW, {**IRIS_ROW, "Petal.Length": 1.0}]},
+        {"algorithm": "iris", "rows": [{"Sepal.Length": "x"}]},  # 400: what the rows lack
+        {"algorithm": "no-such-model", "rows": [IRIS_ROW]},  # 404
+        {"algorithm": "broken", "rows": [IRIS_ROW]},  # 409: its weights do not load
+    ],
+)
+def test_a_scripts_prediction_gets_the_answer_the_handler_gives(model_server, body):
+    """The model server answers a script's ``POST /predict`` (token, JSON of a declared length)
+    without a handler (``models/lane.py``): the status, body and headers are the handler's."""
+    fast = model_server.session().post(f"{model_server.base}/predict", json=body, timeout=30)
+    handled = through_the_handlers(model_server, body)
+    assert fast.status_code == handled.status_code and fast.json() == handled.json()
+    assert fast.status_code == 200 or fast.json()["error"] == handled.json()["error"] != ""
+    # Jupyter's handlers also send an empty CORS header to a request without an Origin.
+    same = {k: v for k, v in handled.headers.items() if k not in ("Date", "Access-Control-Allow-Origin")}
+    assert {k: v for k, v in fast.headers.items() if k != "Date"} == same
+    assert "Content-Security-Policy" in fast.headers and fast.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_prediction_follows_the_account_store_at_once(model_server):
+    """An API token predicts for its account while the account may: a viewer may, a disabled
+    account or a revoked token may not, from the next request on, whichever path answers it."""
+    store = UserStore(home=model_server.home)
+    store.add("vera", "correct horse battery", role="viewer")
+    info, token = store.create_token("vera", "a script")
+    body = {"algorithm": "iris", "rows": [IRIS_ROW]}
+
+    def predict(**kwargs) -> int:
+        headers = {"Authorization": f"token {token}"}
+        fast = requests.post(f"{model_server.base}/predict", json=body, headers=headers, timeout=30)
+        handled = through_the_handlers(model_server, body, **headers)
+        assert fast.status_code == handled.status_code, (fast.text, handled.text)
+        return fast.status_code
+
+    assert predict() == 200
+    store.set_disabled("vera")
+    assert predict() == 403
+    store.set_disabled("vera", False)
+    assert predict() == 200
+    store.revoke_token("vera", info["id"])
+    assert predict() == 403
 
 
 def content_length(answer: bytes) -> int:

@@ -96,6 +96,16 @@ def test_a_model_saved_or_retired_is_seen_by_every_worker_within_a_second(worker
     assert [fresh(workers_server, "POST", "predict", json=body).status_code for _ in range(20)] == [404] * 20
 
 
+def test_a_config_stored_on_one_worker_is_read_back_from_either(workers_server):
+    """A client reads back the config it just stored, whichever worker answers the read."""
+    for top_k in (2, 3):
+        stored = fresh(workers_server, "POST", "configs", json={"algorithm": "iris", "TOP_K": top_k})
+        assert stored.status_code == 200 and stored.json()["config"]["TOP_K"] == top_k
+        read = [fresh(workers_server, "GET", "configs").json()["config"].get("TOP_K") for _ in range(10)]
+        assert read == [top_k] * 10
+    assert fresh(workers_server, "POST", "configs", json={}).status_code == 200  # (the other tests' default)
+
+
 def wait_until_started_again(server, index: int, killed: int) -> tuple[list[int], list[dict]]:
     """Once the killed worker is gone (its sockets closed, the supervisor reaped it), every request
     must be answered: the statuses meanwhile, and the workers once its successor answers too."""
