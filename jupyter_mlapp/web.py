@@ -76,15 +76,7 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
     # -- the request's arguments: each parser answers a 400 naming what is wrong -----------------------
     def json_body(self) -> dict:
         """The request body as a JSON object."""
-        if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
-        if not isinstance(body, dict):
-            raise InvalidInput("request body must be a JSON object")
-        return body
+        return json_object(self.request.body)
 
     def string_field(self, body: dict, name: str, what: str = "a string", default: str | None = None) -> str:
         """``body[name]`` when it is a string (``default`` when it is missing and one is given)."""
@@ -169,6 +161,19 @@ class MLAppHandler(ExtensionHandlerMixin, APIHandler):
         self.set_header("Content-Type", "application/json")
         reason = getattr(exc, "reason", None) or self._reason
         self.finish(json.dumps(error_body(message, reason, detail), default=str))
+
+
+def json_object(body: bytes) -> dict:
+    """A request body as a JSON object (none: an empty one), else a clear 400."""
+    if not body:
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return value
 
 
 def error_body(message: str | None, reason: str, detail: Any = None) -> dict:

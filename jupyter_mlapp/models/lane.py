@@ -33,8 +33,8 @@ from jupyter_server._tz import utcnow
 from jupyter_server.prometheus.metrics import HTTP_REQUEST_DURATION_SECONDS
 from tornado import httputil
 
-from ..errors import InvalidInput, MLAppError, ServerBusy
-from ..web import error_body
+from ..errors import MLAppError, ServerBusy
+from ..web import API_PREFIX, error_body, json_object
 from .handlers import PredictHandler
 from .service import ModelService
 
@@ -77,7 +77,7 @@ class PredictionLane(httputil.HTTPServerConnectionDelegate):
             return None
         if getattr(authorizer, "app_gate", None) is not None:
             return None
-        path = web_app.settings.get("base_url", "/").rstrip("/") + "/mlapp/api/models/predict"
+        path = web_app.settings.get("base_url", "/").rstrip("/") + API_PREFIX + "/models/predict"
         lane = cls(web_app, service, path, max_body, routed, answered, log)
         http_server.request_callback = lane
         return lane
@@ -204,12 +204,7 @@ class _Prediction(httputil.HTTPMessageDelegate):
     async def answer(self) -> None:
         status, extra = 200, {}
         try:
-            try:
-                fields = json.loads(b"".join(self.chunks)) if self.chunks else {}
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
-            if not isinstance(fields, dict):
-                raise InvalidInput("request body must be a JSON object")
+            fields = json_object(b"".join(self.chunks))
             name = self.user.username
             body = json.dumps(await self.lane.service.predict(name, name, fields), default=str)
         except MLAppError as exc:
