@@ -7,6 +7,7 @@ Every room's tests reuse these (``from harness import MLAppServer``) through the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -33,6 +34,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def close_websocket(ws) -> None:
+    """Close ``ws`` and wait for the server's answering close frame, which shuts the socket.
+
+    ``asyncio.run`` ends its loop when the test's coroutine returns: a socket still waiting for that
+    frame would be left open, and its ResourceWarning would fail whichever test the collector met next.
+    """
+    ws.close()
+    deadline = time.monotonic() + 10
+    while not ws.stream.closed() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
 
 
 class MLAppServer:

@@ -10,7 +10,7 @@ import uuid
 
 import psutil
 import pytest
-from harness import make_root
+from harness import close_websocket, make_root
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -190,7 +190,7 @@ async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(
     seen = await replies(viewer_ws, until="kernel_info_reply")
     assert "kernel_info_reply" in seen and "execute_reply" not in seen
     assert not marker.exists()
-    viewer_ws.close()
+    await close_websocket(viewer_ws)
 
     # Signed out elsewhere (or disabled, from the command line): the open websocket ends too.
     monkeypatch.setattr(MLAppKernelConnection, "recheck_seconds", 0)
@@ -206,13 +206,13 @@ async def test_a_voila_app_runs_for_the_viewer_and_only_for_them(
     cookie_ws.write_message(ws_message("kernel_info_request", {}))
     assert "kernel_info_reply" not in await replies(cookie_ws, until="kernel_info_reply")  # closed, unanswered
     assert cookie_ws.close_code == 4001
-    cookie_ws.close()
+    await close_websocket(cookie_ws)
 
     admin_ws = await connect("admin")  # the same message from an admin runs: the test can fail
     admin_ws.write_message(ws_message("execute_request", {"code": code, "silent": False}))
     assert "execute_reply" in await replies(admin_ws, until="execute_reply")
     assert marker.exists()
-    admin_ws.close()
+    await close_websocket(admin_ws)
 
     # Signing out ends the viewer's app kernels: the next visit starts clean.
     await call(as_role["viewer"], "POST", "mlapp/api/auth/logout")

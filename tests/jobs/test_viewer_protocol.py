@@ -10,6 +10,7 @@ import re
 import uuid
 
 import requests
+from harness import close_websocket
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -61,6 +62,14 @@ async def comm_messages(ws, seconds: float):
 async def drive_launcher(server, headers, kernel_id: str, command: str) -> list[str]:
     url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
     ws = await websocket_connect(HTTPRequest(url, headers=headers))
+    try:
+        return await click_start(ws, command)
+    finally:
+        await close_websocket(ws)
+
+
+async def click_start(ws, command: str) -> list[str]:
+    """The values the widgets show after the JobLauncher's Start button is clicked with ``command``."""
     control = uuid.uuid4().hex
     opening = {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}}
     ws.write_message(message("comm_open", opening, version="1.0.0"))  # the control protocol's version
@@ -99,7 +108,6 @@ async def drive_launcher(server, headers, kernel_id: str, command: str) -> list[
             shown.append(value)
             if "for editors" in value:
                 break
-    ws.close()
     return shown
 
 
