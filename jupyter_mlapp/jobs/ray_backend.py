@@ -38,6 +38,10 @@ from .supervisor import job_identity
 SUBMISSION_PREFIX = "mlapp-"
 LOG_SYNC = 0.5  # seconds between two copies of a running job's log from Ray
 LOST_AFTER = 10.0  # seconds without an answer from the cluster before its running jobs are lost
+# Seconds a list of the cluster's jobs answers every poll: each user's sidebar and monitor lists
+# about every second, and Ray's list holds every job the cluster ever ran, so one list a second
+# serves them all.
+LIST_FRESH = 1.0
 RESOURCES = ("cpus", "gpus", "memory")
 
 
@@ -81,6 +85,8 @@ class RayBackend(Backend):
         self._lock = threading.Lock()
         self._synced: dict[str, float] = {}  # job id -> when its log was last copied
         self._silent_since: float | None = None  # the cluster has not answered since then
+        self._listing = threading.Lock()  # one list of the cluster's jobs asked at a time
+        self._listed: tuple[float, dict] | None = None  # when, and {submission id: Ray's details}
 
     # -- the cluster -----------------------------------------------------------------------------
     def client(self):
@@ -130,6 +136,8 @@ class RayBackend(Backend):
             with open(job.log_path, "ab") as log:
                 log.write(f"[jupyter-mlapp] {reason}\n".encode())
             self.store.record_exit(job.id, None, None, reason)
+        finally:
+            self._forget_list()
 
     @staticmethod
     def entrypoint(job: Job) -> str:
@@ -152,11 +160,25 @@ class RayBackend(Backend):
         if not running or not self.address:  # a process not told of the cluster cannot judge its jobs
             return jobs
         try:
-            known = {details.submission_id: details for details in self.client().list_jobs()}
+            known = self._cluster_jobs()
         except Exception as exc:
             return self._silent(jobs, exc)
-        self._silent_since = None
         return [self._update(job, known.get(submission_id(job))) if job.state == "running" else job for job in jobs]
+
+    def _cluster_jobs(self) -> dict:
+        """Ray's details of the cluster's jobs by submission id, at most ``LIST_FRESH`` seconds old;
+        a poll meanwhile waits for the list being asked rather than asking again."""
+        with self._listing:
+            if self._listed is None or time.monotonic() - self._listed[0] >= LIST_FRESH:
+                asked = time.monotonic()
+                self._listed = (asked, {details.submission_id: details for details in self.client().list_jobs()})
+                self._silent_since = None
+            return self._listed[1]
+
+    def _forget_list(self) -> None:
+        """A job was submitted or stopped here: the next poll asks the cluster."""
+        with self._listing:
+            self._listed = None
 
     def _silent(self, jobs: list[Job], exc: BaseException) -> list[Job]:
         """The cluster did not answer: its running jobs are lost once it has been silent long enough."""
@@ -208,6 +230,8 @@ class RayBackend(Backend):
             return bool(self.client().stop_job(submission_id(job)))
         except Exception:  # not answering: its jobs end up lost, with the reason
             return False
+        finally:
+            self._forget_list()
 
     def still_runs(self, job: Job) -> bool:
         try:

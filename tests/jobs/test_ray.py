@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from harness import free_port
@@ -25,7 +26,7 @@ pytest.importorskip("ray.job_submission", reason="Ray is not installed: pip inst
 from jupyter_mlapp.jobs.backend import CLAIM_TIMEOUT
 from jupyter_mlapp.jobs.dispatcher import JobBackends
 from jupyter_mlapp.jobs.job_manager import JobManager
-from jupyter_mlapp.jobs.ray_backend import RayUnavailable
+from jupyter_mlapp.jobs.ray_backend import LIST_FRESH, RayUnavailable
 
 # Starting a head takes seconds on a quiet machine, minutes on a loaded one.
 pytestmark = pytest.mark.timeout(900)
@@ -110,6 +111,30 @@ def test_a_ray_job_that_ignores_sigterm_is_killed(jobs):
     killed = wait_for(jobs, job.id, ("killed", "failed", "succeeded"), timeout=60)
     assert killed.state == "killed"
     assert [r.job.state for r in jobs.kill_all()] == []  # nothing left to kill
+
+
+def test_a_crowd_of_listings_asks_the_cluster_once_and_a_kill_shows_at_once(jobs, monkeypatch):
+    """Every user's sidebar lists the jobs about every second; Ray's list holds every job the
+    cluster ran. Listings within a second share one answer, and a kill is not hidden by it."""
+    job = jobs.start(["python", "-c", "import time; print('up', flush=True); time.sleep(600)"], backend="ray")
+    wait_for_log(jobs, job.id, "up")
+    client = jobs.backend.ray.client()
+    asked = []
+    list_jobs = client.list_jobs
+    monkeypatch.setattr(client, "list_jobs", lambda: asked.append(time.monotonic()) or list_jobs())
+    time.sleep(LIST_FRESH)  # the list the wait above left is stale now
+    viewers = [jobs.as_user("alice")] + [jobs.as_user(f"admin{i}", admin=True) for i in range(9)]
+    with ThreadPoolExecutor(len(viewers)) as pool:  # as the server's handlers list: from threads
+        listings = list(pool.map(lambda view: view.list(), viewers * 4))
+    assert all([j.state for j in listing if j.id == job.id] == ["running"] for listing in listings)
+    assert len(asked) == 1, f"{len(asked)} lists asked of the cluster for {len(listings)} listings"
+    time.sleep(LIST_FRESH)
+    assert jobs.get(job.id).state == "running" and len(asked) == 2  # a second later: asked again
+
+    assert jobs.kill(job.id).killed
+    assert len(asked) == 2  # the kill dropped the list: the next listing asks
+    killed = wait_for(jobs, job.id, ("killed",), timeout=60)
+    assert killed.state == "killed" and len(asked) >= 3
 
 
 def test_a_ray_job_runs_in_a_venv_made_here(jobs, tmp_path):
