@@ -12,8 +12,9 @@ record alone. What a local job has maps onto Ray's job:
   and a conda environment is also Ray's ``runtime_env["conda"]``;
 - resources (CPUs, GPUs, memory) are the entrypoint's Ray resources: Ray queues the job
   (``PENDING``) until the cluster has them;
-- the log is Ray's driver log, copied into the job's log file as it is read, so offsets, tail and
-  the training monitor work as for a local job;
+- the log is Ray's driver log, followed over Ray's log stream (``tail_job_logs``) into the job's
+  log file while the job runs and anyone looks at it (a poll or a read of its log), so offsets,
+  tail and the training monitor work as for a local job; it is fetched whole once, at the end;
 - kill is Ray's stop (SIGTERM, then SIGKILL after Ray's ``RAY_JOB_STOP_WAIT_TIME_S``, 3 s by
   default); the exit state and code come from Ray.
 
@@ -24,6 +25,8 @@ it has not answered for ``LOST_AFTER`` seconds. Local jobs never wait on it.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import fcntl
 import os
 import shlex
@@ -36,7 +39,6 @@ from .store import Job, JobStore
 from .supervisor import job_identity
 
 SUBMISSION_PREFIX = "mlapp-"
-LOG_SYNC = 0.5  # seconds between two copies of a running job's log from Ray
 LOST_AFTER = 10.0  # seconds without an answer from the cluster before its running jobs are lost
 # Seconds a list of the cluster's jobs answers every poll: each user's sidebar and monitor lists
 # about every second, and Ray's list holds every job the cluster ever ran, so one list a second
@@ -83,7 +85,7 @@ class RayBackend(Backend):
         self.address = address
         self._client = None
         self._lock = threading.Lock()
-        self._synced: dict[str, float] = {}  # job id -> when its log was last copied
+        self._following: dict[str, concurrent.futures.Future] = {}  # job id -> its log's follower
         self._silent_since: float | None = None  # the cluster has not answered since then
         self._listing = threading.Lock()  # one list of the cluster's jobs asked at a time
         self._listed: tuple[float, dict] | None = None  # when, and {submission id: Ray's details}
@@ -192,7 +194,6 @@ class RayBackend(Backend):
         return [self._lost(job, reason) if job.state == "running" else job for job in jobs]
 
     def _lost(self, job: Job, reason: str) -> Job:
-        self._synced.pop(job.id, None)
         return (
             self.store.update(job.id, only_if_state=("running",), state="lost", ended_at=time.time(), reason=reason)
             or self.store.get(job.id)
@@ -206,11 +207,15 @@ class RayBackend(Backend):
             return self._lost(job, f"the Ray cluster at {self.address} no longer knows this job (was it restarted?)")
         status = str(getattr(details.status, "value", details.status))
         if status in ("PENDING", "RUNNING"):
-            if status == "RUNNING" and job.started_at is None and details.start_time:
-                job = self.store.update(job.id, only_if_state=("running",), started_at=details.start_time / 1000) or job
+            if status == "RUNNING":
+                self.follow_log(job)
+                if job.started_at is None and details.start_time:
+                    job = (
+                        self.store.update(job.id, only_if_state=("running",), started_at=details.start_time / 1000)
+                        or job
+                    )
             return job
-        self.sync_log(job, force=True)  # the whole log before the end is recorded
-        self._synced.pop(job.id, None)
+        self.sync_log(job)  # the whole log before the end is recorded
         code = details.driver_exit_code
         if status == "SUCCEEDED":
             code = 0 if code is None else code
@@ -242,22 +247,62 @@ class RayBackend(Backend):
 
     def read_log(self, job: Job, offset: int, limit: int, tail: int | None = None) -> LogChunk:
         if job.state == "running":
-            self.sync_log(job)
+            self.follow_log(job)
         return read_log_file(job.log_path, offset, limit, tail)
 
-    def sync_log(self, job: Job, force: bool = False) -> None:
-        """Copy what Ray's log of the job has beyond our file (at most every ``LOG_SYNC`` seconds)."""
-        now = time.monotonic()
-        if not force and now - self._synced.get(job.id, -LOG_SYNC) < LOG_SYNC:
-            return
-        self._synced[job.id] = now
+    def follow_log(self, job: Job) -> None:
+        """Copy the running job's log into its file as Ray's driver writes it, till the job ends."""
+        with self._lock:
+            follower = self._following.get(job.id)
+            if follower is None or follower.done():
+                self._following[job.id] = asyncio.run_coroutine_threadsafe(self._follow(job), _follow_loop())
+
+    async def _follow(self, job: Job) -> None:
+        # Ray's stream starts at the log's first byte: what the file has (copied before a
+        # restart, or by another process) is counted, not written again.
+        end = 0
+        try:
+            async for text in self.client().tail_job_logs(submission_id(job)):
+                data = text.encode()
+                end += len(data)
+                _append(job.log_path, data, end)
+        except Exception:  # the cluster went away or the job ended: a later poll or read follows again
+            pass
+        finally:
+            with self._lock:
+                self._following.pop(job.id, None)
+
+    def sync_log(self, job: Job) -> None:
+        """Copy what Ray's log of the job has beyond our file, fetched whole (once, as it ends)."""
         try:
             data = self.client().get_job_logs(submission_id(job)).encode()
         except Exception:  # not answering now: the log shows what was copied so far
             return
-        # The server and kernels may copy the same job's log at once: one at a time per file.
-        with open(job.log_path, "ab") as log:
-            fcntl.flock(log, fcntl.LOCK_EX)
-            size = os.fstat(log.fileno()).st_size
-            if len(data) > size:
-                log.write(data[size:])
+        _append(job.log_path, data, len(data))
+
+
+def _append(path: str, data: bytes, end: int) -> None:
+    """Write what of ``data`` (the log's bytes up to ``end``) the file at ``path`` lacks."""
+    # The server and kernels may copy the same job's log at once: one at a time per file.
+    with open(path, "ab") as log:
+        fcntl.flock(log, fcntl.LOCK_EX)
+        size = os.fstat(log.fileno()).st_size
+        start = end - len(data)
+        if start <= size < end:
+            log.write(data[size - start :])
+
+
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None  # (the process it runs in, the loop)
+_loop_lock = threading.Lock()
+
+
+def _follow_loop() -> asyncio.AbstractEventLoop:
+    """The event loop, on a thread of its own, that follows this process's Ray job logs (a
+    forked process starts its own: the thread did not come along)."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="mlapp-ray-logs", daemon=True).start()
+            _loop = (os.getpid(), loop)
+        return _loop[1]

@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from harness import free_port
@@ -69,6 +70,8 @@ def test_a_ray_job_runs_beside_a_local_one_with_its_log_read_incrementally(jobs,
             print("cwd", os.getcwd(), "seed", os.environ["SEED"], "user", os.environ["MLAPP_USER"], flush=True)
             for epoch in range(epochs):
                 print(f"epoch={epoch} loss={1 / (epoch + 1):.3f}", flush=True)
+                while not os.path.exists("go"):  # till the test has read the log once
+                    time.sleep(0.1)
                 time.sleep(0.5)
         """)
     )
@@ -80,6 +83,7 @@ def test_a_ray_job_runs_beside_a_local_one_with_its_log_read_incrementally(jobs,
     first = wait_for_log(jobs, job.id, "epoch=0")
     assert f"cwd {tmp_path} seed 7 user alice" in first
     chunk = jobs.read_log(job.id)
+    (tmp_path / "go").touch()
     done = wait_for(jobs, job.id, ("succeeded", "failed"))
     assert done.state == "succeeded" and done.exit_code == 0 and done.started_at and done.runtime > 1.5
     rest = jobs.read_log(job.id, offset=chunk.next_offset)  # only what came after
@@ -135,6 +139,41 @@ def test_a_crowd_of_listings_asks_the_cluster_once_and_a_kill_shows_at_once(jobs
     assert len(asked) == 2  # the kill dropped the list: the next listing asks
     killed = wait_for(jobs, job.id, ("killed",), timeout=60)
     assert killed.state == "killed" and len(asked) >= 3
+
+
+def test_a_running_jobs_log_is_followed_into_its_file_and_fetched_whole_only_at_its_end(
+    jobs, ray_head, mlapp_home, monkeypatch
+):
+    """The training monitor reads the job's log file: a look at the job (what its poll does) is
+    enough for the file to follow Ray's log, line by line, without fetching the log again and
+    again; a second process following the same job (a kernel beside the server) adds nothing twice."""
+    script = textwrap.dedent("""
+        import time
+        for i in range(30):
+            print(f"epoch={i} loss={1 / (i + 1):.3f}", flush=True)
+            time.sleep(0.2)
+    """)
+    job = jobs.start(["python", "-c", script], backend="ray")
+    fetched = []
+    client = jobs.backend.ray.client()
+    get_job_logs = client.get_job_logs
+    monkeypatch.setattr(client, "get_job_logs", lambda sid: fetched.append(sid) or get_job_logs(sid))
+    kernel = JobManager(home=mlapp_home, user="alice", role="editor", workspace=jobs.workspace)
+    kernel.backend = JobBackends(kernel.store, ray_address=ray_head.address)
+    grew = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (view := jobs.get(job.id)).state == "running":
+        kernel.get(job.id)
+        text = Path(view.log_path).read_text()
+        if "epoch=" in text:
+            grew.append(text.count("epoch="))
+        time.sleep(0.3)
+    assert len(set(grew)) >= 3, f"the file grew in {len(set(grew))} steps while the job ran"
+    assert fetched == [] or (len(fetched) == 1 and jobs.get(job.id).finished)  # whole, only as it ended
+    done = wait_for(jobs, job.id, ("succeeded",))
+    kernel.get(job.id)
+    epochs = [line for line in Path(done.log_path).read_text().splitlines() if line.startswith("epoch=")]
+    assert epochs == [f"epoch={i} loss={1 / (i + 1):.3f}" for i in range(30)]  # each once, in order
 
 
 def test_a_ray_job_runs_in_a_venv_made_here(jobs, tmp_path):
