@@ -62,6 +62,7 @@ class MLAppServer:
         self.args = list(args or [])
         self.extra_env = dict(env or {})
         self.port = port or free_port()
+        self.port_given = port is not None
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
         self.token: str | None = None
@@ -83,6 +84,19 @@ class MLAppServer:
         ]
 
     def start(self, timeout: float = 60) -> MLAppServer:
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except RuntimeError:
+                # free_port() gives a port free when asked; another process (a Ray head's, say)
+                # may bind it before the server does: a port of our choosing is chosen again.
+                taken = any("(Address already in use)" in line for line in self.output[-3:])
+                if not taken or self.port_given or attempt == 2:
+                    raise
+                self.port, self.output, self.token, self._ready = free_port(), [], None, threading.Event()
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> MLAppServer:
         # Per-server Jupyter config, runtime, workspace and settings folders: no state leaks in
         # from ~/.jupyter or from another test's server.
         jupyter = self.home.parent / f"{self.home.name}-jupyter"
@@ -106,7 +120,7 @@ class MLAppServer:
             cwd=self.root,
             start_new_session=True,
         )
-        threading.Thread(target=self._read_output, daemon=True).start()
+        threading.Thread(target=self._read_output, args=(self.proc, self.output, self._ready), daemon=True).start()
         if not self._ready.wait(timeout) or self.token is None:
             self.stop()
             raise RuntimeError("jupyter mlapp did not start:\n" + "".join(self.output[-60:]))
@@ -121,16 +135,17 @@ class MLAppServer:
                     raise RuntimeError("jupyter mlapp stopped answering:\n" + "".join(self.output[-60:])) from exc
                 time.sleep(0.1)
 
-    def _read_output(self) -> None:
-        assert self.proc and self.proc.stdout
-        for line in self.proc.stdout:
-            self.output.append(line)
+    def _read_output(self, proc: subprocess.Popen, output: list[str], ready: threading.Event) -> None:
+        # Its own process, list and event: a start tried again has new ones.
+        assert proc.stdout
+        for line in proc.stdout:
+            output.append(line)
             match = URL_WITH_TOKEN.search(line)
-            if match and not self._ready.is_set():  # printed once the server listens
+            if match and not ready.is_set():  # printed once the server listens
                 self.token = match.group(3)
-                self._ready.set()
-        self.proc.stdout.close()  # at the end of the output: the server and its process group are gone
-        self._ready.set()
+                ready.set()
+        proc.stdout.close()  # at the end of the output: the server and its process group are gone
+        ready.set()
 
     def stop(self, timeout: float = 15) -> None:
         if self.proc and self.proc.poll() is None:
