@@ -100,6 +100,8 @@ class ModelServerApp(MLAppServerApp):
     def _default_workers(self):
         return settings.SERVE_WORKERS.get()
 
+    _lane: PredictionLane | None = None  # a worker's, once it is open
+
     drain_seconds = Float(
         30, help="On SIGTERM, how long a worker lets its in-flight requests finish before it stops."
     ).tag(config=True)
@@ -133,8 +135,10 @@ class ModelServerApp(MLAppServerApp):
         super().initialize(argv, find_extensions=False)
         if settings.SERVE_PORT.get():  # a worker after the first: the port the first one settled
             self.port = settings.SERVE_PORT.get()
+        # The lane before the handoff, which hands over each connection accepted, the lane's too;
+        # and before the count, since the lane reads the predict route once.
+        self._lane = self._open_prediction_lane()
         self._handoff.install(self.http_server, self.web_app)
-        self._open_prediction_lane()  # (before the count: it reads the predict route once)
         self._count_requests()
         self.web_app.settings["mlapp_workers"] = self.worker_status
         # A worker whose supervisor is gone (killed outright) stops: no orphan keeps the port.
@@ -239,12 +243,12 @@ class ModelServerApp(MLAppServerApp):
         if self._drained is not None and not self._answerable():
             self._drained.set()
 
-    def _open_prediction_lane(self) -> None:
+    def _open_prediction_lane(self) -> PredictionLane | None:
         mlapp = next(iter(self.extension_manager.extension_apps.get("jupyter_mlapp", ())), None)
         service = getattr(mlapp, "managers", {}).get("models")
         if service is None:  # (the models room failed to start: the server has stopped already)
-            return
-        PredictionLane.install(
+            return None
+        return PredictionLane.install(
             self.http_server,
             self.web_app,
             service,
@@ -278,6 +282,8 @@ class ModelServerApp(MLAppServerApp):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._drained.wait(), min(0.25, max(0.0, deadline - time.monotonic())))
                 self._drained.clear()
+        if self._lane is not None:
+            self._lane.close_all()
         await super()._stop()
 
     async def cleanup_kernels(self) -> None:

@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,119 @@ def test_a_prediction_follows_the_account_store_at_once(model_server):
 def content_length(answer: bytes) -> int:
     match = re.search(rb"(?i)content-length:\s*(\d+)", answer.partition(b"\r\n\r\n")[0])
     return int(match.group(1)) if match else 0
+
+
+def read_answers(sock: socket.socket, count: int) -> list[tuple[int, dict]]:
+    """``count`` whole HTTP/1.1 answers from ``sock``: each status and JSON body."""
+    answers, data = [], b""
+    while len(answers) < count:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep and len(rest) >= content_length(data):
+            length = content_length(data)
+            answers.append((int(head.split(b" ", 2)[1]), json.loads(rest[:length])))
+            data = rest[length:]
+            continue
+        chunk = sock.recv(65536)
+        assert chunk, f"the server closed the connection after {len(answers)} answer(s): {data!r}"
+        data += chunk
+    assert data == b""  # nothing more than asked for
+    return answers
+
+
+def predict_request(server, body: bytes | None = None, extra: str = "") -> bytes:
+    """A script's prediction as it goes on the wire (its body: IRIS_ROW for iris)."""
+    if body is None:
+        body = json.dumps({"algorithm": "iris", "rows": [IRIS_ROW]}).encode()
+    return (
+        f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"Authorization: token {server.token}\r\nContent-Type: application/json\r\n{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def health_request(server) -> bytes:
+    return (
+        f"GET /mlapp/api/models/health HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {server.token}\r\n\r\n"
+    ).encode()
+
+
+def predicted(answer: tuple[int, dict]) -> str:
+    status, body = answer
+    assert status == 200, body
+    return body["Responses"][0][0]["results"]["class_name"][0]
+
+
+def test_one_connection_serves_predictions_and_other_requests_in_any_order(model_server):
+    """A connection opened by a prediction is answered by the lane itself (``models/lane.py``)
+    until a request that is not the lane's, which Tornado answers from there on: every answer
+    right, in order, on the one connection kept alive; two requests sent at once are answered
+    one after the other."""
+    expected = predicted(
+        (
+            200,
+            model_server.session()
+            .post(f"{model_server.base}/predict", json={"algorithm": "iris", "rows": [IRIS_ROW]}, timeout=30)
+            .json(),
+        )
+    )
+    with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
+        for _ in range(3):
+            sock.sendall(predict_request(model_server))
+            assert predicted(read_answers(sock, 1)[0]) == expected
+        sock.sendall(predict_request(model_server) + predict_request(model_server))  # pipelined
+        assert [predicted(a) for a in read_answers(sock, 2)] == [expected] * 2
+        sock.sendall(health_request(model_server))
+        [(status, health)] = read_answers(sock, 1)
+        assert status == 200 and health["status"] == "ok"
+        sock.sendall(predict_request(model_server))  # now Tornado's connection
+        assert predicted(read_answers(sock, 1)[0]) == expected
+        sock.sendall(
+            predict_request(model_server, json.dumps({"algorithm": "no-such-model", "rows": [IRIS_ROW]}).encode())
+        )
+        [(status, error)] = read_answers(sock, 1)
+        assert status == 404 and "no-such-model" in error["error"]
+
+
+def test_a_prediction_whose_headers_or_body_come_in_pieces_is_answered(model_server):
+    request = predict_request(model_server)
+    head_end = request.index(b"\r\n\r\n") + 4
+    with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
+        for cut in (head_end + 7, head_end, 30):  # inside the body, at its start, inside the headers
+            sock.sendall(request[:cut])
+            time.sleep(0.3)
+            sock.sendall(request[cut:])
+            status, body = read_answers(sock, 1)[0]
+            assert status == 200 and len(body["Responses"]) == 1, cut
+    with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
+        sock.sendall(request[: head_end + 5])  # then the client leaves, its body unsent
+    with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
+        sock.sendall(request)
+        assert read_answers(sock, 1)[0][0] == 200  # the server is unharmed
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        ("Content-Length: 2\r\n", 400),  # two lengths: which is the body?
+        ("Transfer-Encoding: chunked\r\n", 400),  # a length and chunks: a smuggling attempt
+        ("Expect: 100-continue\r\n", 200),
+        ("Connection: close\r\n", 200),
+        ("X-Note: caf\xe9\r\n", 200),  # a byte outside ASCII
+    ],
+)
+def test_a_request_the_lane_does_not_read_itself_gets_tornados_answer(model_server, extra, status):
+    """The lane reads only the plainest requests itself; any other goes to Tornado, whose rules
+    frame and refuse it, so the two never disagree on where a request ends."""
+    with socket.create_connection(("127.0.0.1", model_server.port), timeout=30) as sock:
+        sock.sendall(predict_request(model_server, extra=extra).replace("\xe9".encode(), b"\xe9"))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        if answer.startswith(b"HTTP/1.1 100 "):  # Tornado's go-ahead for the body (sent already)
+            answer = answer.partition(b"\r\n\r\n")[2] or sock.recv(65536)
+        assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
 
 
 def test_an_old_flask_client_works_with_only_base_url_and_credentials_changed(model_server, tmp_path):

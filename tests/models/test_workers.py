@@ -11,6 +11,7 @@ requests in flight finish before the server stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -197,6 +198,43 @@ def test_the_request_a_killed_worker_was_answering_is_answered_503_and_its_idle_
     assert set(statuses) == {200}
 
 
+def worker_holding(server, sock: socket.socket) -> int:
+    """The pid of the worker that accepted this client socket's connection."""
+    here = sock.getsockname()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for worker in psutil.Process(server.proc.pid).children():  # (the supervisor holds a duplicate too)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if any(c.raddr and tuple(c.raddr) == here for c in worker.net_connections(kind="tcp")):
+                    return worker.pid
+        time.sleep(0.05)
+    pytest.fail("no worker holds the connection")
+
+
+def test_a_prediction_on_a_connection_the_lane_reads_itself_is_answered_503_if_its_worker_dies(workers_server):
+    """The same for a connection opened by a prediction, which the lane reads and answers itself."""
+    body = json.dumps({"algorithm": "slow", "rows": [{f"x{i}": 0.5 for i in range(4)}] * 1000}).encode()
+    request = (
+        f"POST /mlapp/api/models/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {workers_server.token}"
+        f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", workers_server.port), timeout=30) as sock:
+        sock.sendall(request + body)
+        pid = worker_holding(workers_server, sock)
+        listed = fresh(workers_server, "GET", "health").json()["workers"]["workers"]
+        index = next(i for i, worker in enumerate(listed) if worker["pid"] == pid)
+        busy_for(pid, 0.3)  # it is predicting
+        os.kill(pid, signal.SIGKILL)
+        answer = b""
+        while chunk := sock.recv(65536):  # the 503, then the connection's end
+            answer += chunk
+    head, _, text = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in head, answer
+    assert "try again" in json.loads(text)["message"]
+    statuses, _listed = wait_until_started_again(workers_server, index, pid)
+    assert set(statuses) == {200}
+
+
 def test_a_request_the_killed_worker_had_not_read_yet_is_answered_503_too(workers_server):
     connection, worker = connection_to(workers_server)
     with closing(connection):
@@ -248,13 +286,18 @@ def test_sigterm_lets_the_requests_in_flight_finish_then_stops(workers_server):
     rows = [{f"x{i}": 0.5 for i in range(4)}] * SLOW_ROWS
     results: list = []
 
-    def predict():
+    def predict(kept_alive: bool):
+        body = {"algorithm": "slow", "rows": rows}
         try:
-            results.append(fresh(workers_server, "POST", "predict", json={"algorithm": "slow", "rows": rows}))
+            if kept_alive:  # a connection the lane reads itself
+                headers = {"Authorization": f"token {workers_server.token}"}
+                results.append(requests.post(f"{workers_server.base}/predict", json=body, headers=headers, timeout=30))
+            else:  # Tornado's (the lane leaves a closing connection to it)
+                results.append(fresh(workers_server, "POST", "predict", json=body))
         except requests.RequestException as exc:
             results.append(exc)
 
-    threads = [threading.Thread(target=predict) for _ in range(4)]
+    threads = [threading.Thread(target=predict, args=(i % 2 == 0,)) for i in range(4)]
     for thread in threads:
         thread.start()
     time.sleep(0.5)  # the four requests are in flight (each takes about a second, batched per worker)
