@@ -223,9 +223,11 @@ class PredictionLane(httputil.HTTPServerConnectionDelegate):
             self.log.log(level, "%d POST %s (%s) %.2fms", status, self.path, user.username, 1000 * took)
 
     def close_idle(self) -> None:
-        """Close the lane's connections idle for longer than Tornado lets its own wait."""
+        """Close the lane's connections idle, or still reading a request, for longer than Tornado
+        lets its own wait for a request's headers (a request being answered is left alone)."""
         limit = asyncio.get_running_loop().time() - self.idle_seconds
-        for connection in [c for c in self.connections if c.request is None and c.since < limit]:
+        waiting = [c for c in self.connections if (c.request is None or c.request.missing) and c.since < limit]
+        for connection in waiting:
             connection.close()
 
     def close_all(self) -> None:
