@@ -18,7 +18,7 @@ And the frame app (issue 18): a notebook that builds a 10M x 6 frame and shows D
 opened through our server, against a Streamlit script that builds the same frame and calls
 st.dataframe(frame) (`streamlit run`), in the same browser: page open -> the grid drawn with rows.
 
-    python benchmarks/bench_apps.py [--runs 3] [--viewers 20] [--only frame] [--rows 10000000]
+    python benchmarks/bench_apps.py [--runs 3] [--viewers 20] [--only open|frame] [--rows 10000000]
 """
 
 from __future__ import annotations
@@ -375,7 +375,11 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--skip-browser", action="store_true", help="only the crowd and lock figures")
-    parser.add_argument("--only", choices=("frame",), help="one scenario alone: frame, the frame app vs Streamlit")
+    parser.add_argument(
+        "--only",
+        choices=("open", "frame"),
+        help="one scenario alone: open, the flagship opened and reloaded in Chromium; frame, the frame app",
+    )
     parser.add_argument("--rows", type=int, default=10_000_000, help="the frame app's rows")
     args = parser.parse_args(argv)
 
@@ -458,10 +462,11 @@ def main(argv=None) -> int:
                 else:
                     strangers += 1
             plain.stop()
-            frame = frame_app(page, server, root, args.rows, args.runs)
+            frame = frame_app(page, server, root, args.rows, args.runs) if args.only is None else {}
         code = report(results, strangers, args.runs)
-        frame_report(frame, args.rows, args.runs)
-        server_side(server, root, home, args.viewers)
+        if args.only is None:
+            frame_report(frame, args.rows, args.runs)
+            server_side(server, root, home, args.viewers)
     finally:
         server.stop()
     return code
