@@ -336,8 +336,12 @@ class AppView(widgets.VBox):
         changed = title != self.current
         self.current = title
         self.remove_class("mlapp-menu-open")  # a page picked from the phone's menu: show it
+        # The old page's mark goes before the new one's comes: each is its own message to the page,
+        # and the other order showed two current pages between them.
         for name, button in self.menu.items():
-            (button.add_class if name == title else button.remove_class)("mlapp-nav-current")
+            if name != title:
+                button.remove_class("mlapp-nav-current")
+        self.menu[title].add_class("mlapp-nav-current")
         page = self._built.get(title) or self._build(title)
         self.content.children = [page]
         self.state.page = title
