@@ -40,19 +40,22 @@ from .forkserver import KernelTemplates
 from .forkserver import supported as forking_supported
 
 # What the shipped apps (notebooks/) import: a pooled kernel has paid for these before a page asks.
+# The widgets' modules by name: their packages import them only when a widget is asked for, so
+# importing ``jupyter_mlapp.data`` left the viewer, its grid and charts to each page's first cell.
 DEFAULT_PRELOAD = (
     "numpy",
     "pandas",
+    "pyarrow.pandas_compat",  # the data viewer's first frame
     "ipywidgets",
     "bqplot",
     "ipydatagrid",
     "jupyter_mlapp.apps",
-    "jupyter_mlapp.data",
-    "jupyter_mlapp.files",
+    "jupyter_mlapp.data.viewer",
+    "jupyter_mlapp.files.widgets",
     "jupyter_mlapp.jobs.widgets",
     "jupyter_mlapp.models.widgets",
-    "jupyter_mlapp.sessions",
-    "jupyter_mlapp.training",
+    "jupyter_mlapp.sessions.widgets",
+    "jupyter_mlapp.training.widgets",
 )
 # Whose a pooled kernel is before hand-over: no account can have this name (see auth/store.py),
 # so the Authorizer lets only admins reach it.

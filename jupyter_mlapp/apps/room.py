@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from ..auth.authorizer import MLAppAuthorizer
 from ..auth.identity import MLAppIdentityProvider
-from ..integrations.voila import cache_compiled_templates, cache_hashed_labextensions, own_theme_cache
+from ..integrations.voila import (
+    cache_compiled_templates,
+    cache_hashed_labextensions,
+    connect_page_kernels_sooner,
+    own_theme_cache,
+)
 from ..rooms import Room
 from .enforce import AppGate, filter_voila_tree, follow_renames
 from .handlers import AppHandler, AppListHandler, GalleryPage, LandingPage, ShortLink
@@ -35,6 +40,7 @@ def connect(app, published: PublishedApps) -> None:
     app.after_extensions_load(own_theme_cache)
     app.after_extensions_load(cache_hashed_labextensions)
     cache_compiled_templates()
+    connect_page_kernels_sooner()
     follow_renames(serverapp, published, app.log)
     app.handlers.extend(
         [

@@ -192,3 +192,71 @@ def test_voilas_main_still_waits_for_the_windows_load_and_reads_the_federated_ex
         )
     ]
     assert mains, "no chunk of voila.js starts on the window's load event by loading the federated extensions"
+
+
+def test_the_kernel_client_voila_starts_waits_for_iopub_to_be_quiet_in_the_method_we_replace():
+    """``connect_page_kernels_sooner`` replaces nbclient's ``async_start_new_kernel_client`` with
+    the same steps and its own wait: if jupyter_client no longer reads IOPub until it is quiet,
+    ours is not needed; if nbclient's method does more, ours is to do it too."""
+    from jupyter_client.client import KernelClient
+    from nbclient import NotebookClient
+    from voila.execute import VoilaExecutor
+
+    assert "get_msg(timeout=0.2)" in inspect.getsource(KernelClient._async_wait_for_ready).split("# Flush IOPub")[1]
+    upstream = inspect.getsource(NotebookClient.async_start_new_kernel_client)
+    steps = [line.strip() for line in upstream.splitlines() if line.strip().startswith(("self.", "await", "return"))]
+    assert steps == [
+        "self.kc = self.km.client()",
+        "await ensure_async(self.kc.start_channels())  # type:ignore[func-returns-value]",
+        "await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))",
+        "self.log.error(",
+        "await self._async_cleanup_kernel()",
+        "self.kc.allow_stdin = False",
+        "await run_hook(self.on_notebook_start, notebook=self.nb)",
+        "return self.kc",
+    ]
+    assert "async_start_new_kernel_client" not in VoilaExecutor.__dict__ or getattr(
+        VoilaExecutor.async_start_new_kernel_client, "_mlapp_sooner", False
+    )
+
+
+def test_a_page_kernel_connected_sooner_runs_the_notebook_and_shows_every_output(tmp_path):
+    """A real kernel, connected the way our pages connect: each cell's output is in the page,
+    the first cell's too (had IOPub not been connected, the first outputs would be lost)."""
+    import asyncio
+
+    import nbformat
+    from jupyter_client.manager import AsyncKernelManager
+    from voila.execute import VoilaExecutor
+
+    ours.connect_page_kernels_sooner()
+    ours.connect_page_kernels_sooner()  # twice changes nothing
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("print('first cell')"),
+        nbformat.v4.new_code_cell("21 * 2"),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ]
+
+    async def run():
+        km = AsyncKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path))
+        try:
+            executor = VoilaExecutor(notebook, km=km)
+            kc = await executor.async_start_new_kernel_client()
+            assert kc.allow_stdin is False
+            cells = []
+            for index, cell in enumerate(notebook.cells):
+                try:
+                    cells.append(await executor.execute_cell(cell, None, index, store_history=False))
+                except Exception as exc:  # the failing cell: Voila shows its error
+                    cells.append(exc)
+            kc.stop_channels()
+            return cells
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    first, second, third = asyncio.run(run())
+    assert first.outputs[0]["text"] == "first cell\n"
+    assert second.outputs[0]["data"]["text/plain"] == "42"
+    assert "ZeroDivisionError" in str(third)
