@@ -27,7 +27,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 JUPYTER_MLAPP = [sys.executable, "-m", "jupyter_mlapp"]
 RESULTS = REPO / "test-results"
-URL_WITH_TOKEN = re.compile(r"(http://127\.0\.0\.1:(\d+)/\S*\?token=([0-9a-f]+))")
+URL_WITH_TOKEN = re.compile(r"(https?://127\.0\.0\.1:(\d+)/\S*\?token=([0-9a-f]+))")
 
 
 def free_port() -> int:

