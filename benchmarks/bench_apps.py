@@ -307,18 +307,12 @@ def server_side(server: MLAppServer, root: Path, home: Path, viewers: int) -> No
             store.add(name, f"{name} password 1", "viewer")
         tokens[name] = store.create_token(name, "bench")[1]
 
-    def listing() -> dict:
-        return app_kernels(server)
-
-    def pool_ready():
-        return pool_full(server)
-
-    wait(pool_ready, 180)
+    wait(lambda: pool_full(server), 180)
     time.sleep(5)
     start_rss = tree_rss(server.proc.pid)
     ours = crowd(server.url, lambda i: {"Authorization": f"token {tokens[f'viewer{i}']}"}, viewers, server.proc.pid)
     left = time.monotonic()
-    back = wait(lambda: pool_ready() and len(listing()["kernels"]) <= listing()["limits"]["pool_size"], 180)
+    back = wait(lambda: pool_full(server, alone=True), 180)
     pool_back = time.monotonic() - left
     time.sleep(3)
     end_rss = tree_rss(server.proc.pid)
@@ -364,9 +358,12 @@ def app_kernels(server: MLAppServer) -> dict:
     return response.json() if response.status_code == 200 else {"kernels": [], "limits": {"pool_size": 1}}
 
 
-def pool_full(server: MLAppServer) -> bool:
+def pool_full(server: MLAppServer, alone: bool = False) -> bool:
+    """The pool holds its size of warm kernels (``alone``: and no page's kernel is left)."""
     kernels = app_kernels(server)
-    return sum(k["state"] == "pooled" for k in kernels["kernels"]) >= kernels["limits"]["pool_size"]
+    size = kernels["limits"]["pool_size"]
+    full = sum(k["state"] == "pooled" for k in kernels["kernels"]) >= size
+    return full and (not alone or len(kernels["kernels"]) <= size)
 
 
 def wait(condition, timeout: float) -> bool:
