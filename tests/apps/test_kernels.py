@@ -356,3 +356,37 @@ print(freed >> 20, me.memory_info().rss >> 20)
         pytest.skip("not glibc: nothing to give back")
     freed, trimmed = map(int, out.split())
     assert trimmed < freed - 100, f"RSS {freed} MB after the free, {trimmed} MB after giving it back"
+
+
+def test_the_default_preload_leaves_no_module_of_ours_to_the_flagships_first_page(tmp_path):
+    """A pooled kernel has imported what the shipped flagship's first page needs: running its cells
+    after the preload imports no further module of jupyter_mlapp (its packages import the widgets'
+    modules only when a widget is asked for, so the packages alone left those to the page)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+    code = (
+        "import importlib, json, sys\n"
+        "from jupyter_mlapp.apps.kernels import DEFAULT_PRELOAD, preload_code\n"
+        "exec(preload_code(list(DEFAULT_PRELOAD)))\n"
+        "before = set(sys.modules)\n"
+        "notebook = json.load(open('ml_app.ipynb'))\n"
+        "namespace = {}\n"
+        "for cell in notebook['cells']:\n"
+        "    if cell['cell_type'] == 'code':\n"
+        "        exec(''.join(cell['source']), namespace)\n"
+        "print(json.dumps(sorted(m for m in set(sys.modules) - before if m.startswith('jupyter_mlapp'))))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=notebooks,
+        env={**os.environ, "MLAPP_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == []
