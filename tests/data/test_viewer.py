@@ -13,6 +13,7 @@ def test_the_viewer_opens_empty_and_with_a_frame(tmp_path):
     assert len(empty.picker.options) >= 757 and empty.source == ""
     assert len(empty.view.frame) == 757 and list(empty.view.frame.columns) == ["id", "title", "package"]
     assert "Click a row to open its data set" in empty.message.value  # the catalog first, as the article's viewer
+    assert empty.chart is None and not empty.chart_box.children  # names and titles: nothing to chart
     frame = pd.DataFrame({"a": [1, 2, 3]})
     viewer = DataViewer(frame, name="mine", root=tmp_path)
     assert viewer.view.frame is frame
@@ -104,8 +105,10 @@ def test_an_empty_source_brings_the_catalog_back(tmp_path):
     viewer = DataViewer(root=tmp_path)
     viewer.load("airquality")
     assert viewer.source == "dataset:airquality" and len(viewer.view.frame) == 153
+    assert viewer.chart_box.children == (viewer.chart,) and len(viewer.chart.lines) == 6
     viewer.source = ""  # e.g. an app state saved before anything was picked
     assert len(viewer.view.frame) == 757 and viewer.source == ""
+    assert viewer.chart is None and not viewer.chart_box.children
 
 
 def test_the_page_url_names_the_data_set(tmp_path, monkeypatch):
