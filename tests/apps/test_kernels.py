@@ -358,10 +358,11 @@ print(freed >> 20, me.memory_info().rss >> 20)
     assert trimmed < freed - 100, f"RSS {freed} MB after the free, {trimmed} MB after giving it back"
 
 
-def test_the_default_preload_leaves_no_module_of_ours_to_the_flagships_first_page(tmp_path):
-    """A pooled kernel has imported what the shipped flagship's first page needs: running its cells
-    after the preload imports no further module of jupyter_mlapp (its packages import the widgets'
-    modules only when a widget is asked for, so the packages alone left those to the page)."""
+def test_the_default_preload_leaves_no_module_of_ours_to_the_flagships_pages(tmp_path):
+    """A pooled kernel has imported what the shipped flagship's pages need: running its cells and
+    building each of its pages after the preload imports no further module of jupyter_mlapp (its
+    packages import the widgets' modules only when a widget is asked for, so the packages alone
+    left those to the page; a reload that restored the Monitor page imported the job manager)."""
     import os
     import subprocess
     import sys
@@ -378,6 +379,10 @@ def test_the_default_preload_leaves_no_module_of_ours_to_the_flagships_first_pag
         "for cell in notebook['cells']:\n"
         "    if cell['cell_type'] == 'code':\n"
         "        exec(''.join(cell['source']), namespace)\n"
+        "app = namespace['app']\n"
+        "app.state['job_id'] = '0123456789ab'  # the Monitor page watches a job (here one not found)\n"
+        "for page in app.pages.values():\n"
+        "    page(app.state)\n"
         "print(json.dumps(sorted(m for m in set(sys.modules) - before if m.startswith('jupyter_mlapp'))))\n"
     )
     run = subprocess.run(
