@@ -90,7 +90,7 @@ class WindowedGrid(StreamingDataGrid):
         kwargs.setdefault("base_row_header_size", self._index_width(view))
         kwargs.setdefault("layout", widgets.Layout(height="360px"))
         # Windows cost well under a millisecond here: ask sooner than the parent's 160 ms.
-        kwargs.setdefault("debounce_delay", 60)
+        kwargs.setdefault("debounce_delay", 20)
         super().__init__(view.frame, **kwargs)
         # A streamed click carries no primary_key_row (the browser holds no key column), which
         # the parent's handler requires: clicks are answered in _handle_comm_msg instead.
