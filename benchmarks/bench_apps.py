@@ -462,15 +462,15 @@ def main(argv=None) -> int:
                 results["app open"].append(
                     timed_load(page, lambda: page.goto(f"{app_url}?page=Data"), ".mlapp-nav-current")
                 )
+                # Restored: the Monitor page with the job's history parsed and summarised (or,
+                # served as another user, that user's empty Monitor), reloaded once the user has
+                # seen it, as the peer's page is: reloaded as soon as the URL had changed, the
+                # reload was timed while the page before it still drew the Monitor's charts.
+                monitor = ".mlapp-training-summary:has-text('val_accuracy'), .mlapp-app-content .mlapp-note"
                 page.get_by_role("button", name="Monitor", exact=True).click()
                 page.wait_for_url("**page=Monitor**")
-                # Restored: the Monitor page with the job's history parsed and summarised (or,
-                # served as another user, that user's empty Monitor).
-                sample = timed_load(
-                    page,
-                    page.reload,
-                    ".mlapp-training-summary:has-text('val_accuracy'), .mlapp-app-content .mlapp-note",
-                )
+                page.wait_for_selector(monitor, state="visible", timeout=60_000)
+                sample = timed_load(page, page.reload, monitor)
                 if USER in page.locator(".mlapp-app-user").inner_text():
                     results["app reload"].append(sample)
                 else:
