@@ -53,7 +53,6 @@ DEFAULT_PRELOAD = (
     "jupyter_mlapp.data.viewer",
     "jupyter_mlapp.files.widgets",
     "jupyter_mlapp.jobs.job_manager",  # the Monitor and Train pages' jobs (a reload restores them)
-    "jupyter_mlapp.jobs.templates",
     "jupyter_mlapp.jobs.widgets",
     "jupyter_mlapp.models.widgets",
     "jupyter_mlapp.sessions.widgets",

@@ -89,7 +89,7 @@ class WindowedGrid(StreamingDataGrid):
         kwargs.setdefault("column_widths", self._column_widths(view))
         kwargs.setdefault("base_row_header_size", self._index_width(view))
         kwargs.setdefault("layout", widgets.Layout(height="360px"))
-        # Windows cost well under a millisecond here: ask sooner than the parent's 160 ms.
+        # A window costs the kernel a few milliseconds, even of a 10M-row frame: ask sooner than the parent's 160 ms.
         kwargs.setdefault("debounce_delay", 20)
         super().__init__(view.frame, **kwargs)
         # A streamed click carries no primary_key_row (the browser holds no key column), which
